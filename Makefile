@@ -1,0 +1,35 @@
+# 两条命令 / the two commands: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint format install
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/xinfang migrate --no-input
+	$(BIN)/xinfang demo --if-empty --cases $${DEMO_CASES:-300}
+	$(BIN)/xinfang runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	$(BIN)/ruff check xinfang tests bench
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check xinfang tests bench
+	$(BIN)/ruff format --check xinfang tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format xinfang tests bench
+	$(BIN)/ruff check --fix xinfang tests bench

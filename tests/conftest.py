@@ -1,0 +1,28 @@
+"""Shared fixtures: the county, its personas, and a clock frozen where each test wants it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import make_county, make_personas
+from xinfang.cases.selectors import work_calendar
+from xinfang.orgs import access
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    work_calendar.cache_clear()
+    access.clear_cache()
+    yield
+    work_calendar.cache_clear()
+    access.clear_cache()
+
+
+@pytest.fixture
+def county(db):
+    return make_county()
+
+
+@pytest.fixture
+def people(county):
+    return make_personas(county)

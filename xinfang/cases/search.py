@@ -1,0 +1,131 @@
+"""Chinese full-text search on overlapping character bigrams.
+
+Trigram indexes cannot serve a two-character word such as 欠薪, and word segmenters miss new
+place and company names. Indexing every pair of adjacent Han characters (as Lucene's CJK
+analyzer does) finds both, and a phrase of consecutive bigrams matches a longer word exactly.
+
+SQLite keeps the bigrams in a contentless FTS5 table (rowid = case id); PostgreSQL keeps a
+`tsvector` built from the same tokens in `cases_search` with a GIN index. The tokens are built
+here in Python, so both databases index and match exactly the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from xinfang.cases.models import Case
+
+_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[0-9A-Za-z]+")
+MAX_TOKENS = 4000
+
+
+def tokens(text: str) -> list[str]:
+    """Bigrams of every Han run (a lone character stays itself), lower-cased Latin words and numbers."""
+    out: list[str] = []
+    for run in _RUN.findall(text or ""):
+        if run[0].isascii():
+            out.append(run.lower())
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out[:MAX_TOKENS]
+
+
+def _document(case: Case) -> list[str]:
+    return tokens(f"{case.title} {case.content} {case.number}")
+
+
+def _is_pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _tsvector_literal(words: list[str]) -> str:
+    # Positions let phrase queries (<->) match consecutive bigrams; tsvector keeps 16383 at most.
+    return " ".join(f"'{w}':{i}" for i, w in enumerate(words[:16383], 1))
+
+
+def index_case(case: Case) -> None:
+    """Add a newly registered matter to the index (same transaction as the registration)."""
+    index_many([(case.pk, _document(case))])
+
+
+def index_many(rows: list[tuple[int, list[str]]]) -> None:
+    """Index many (case id, tokens) pairs at once: used by imports and the demo generator."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if _is_pg():
+            cursor.executemany(
+                "INSERT INTO cases_search (case_id, doc) VALUES (%s, %s::tsvector) "
+                "ON CONFLICT (case_id) DO UPDATE SET doc = EXCLUDED.doc",
+                [(pk, _tsvector_literal(words)) for pk, words in rows],
+            )
+        else:
+            cursor.executemany(
+                "INSERT INTO cases_fts (rowid, body) VALUES (%s, %s)",
+                [(pk, " ".join(words)) for pk, words in rows],
+            )
+
+
+def document_tokens(case: Case) -> list[str]:
+    return _document(case)
+
+
+def _fts5_query(query: str) -> str:
+    phrases = []
+    for part in query.split():
+        words = tokens(part)
+        if words:
+            phrases.append('"' + " ".join(words) + '"')
+    return " AND ".join(phrases)
+
+
+def _tsquery(query: str) -> str:
+    phrases = []
+    for part in query.split():
+        words = tokens(part)
+        if words:
+            phrases.append("(" + " <-> ".join(f"'{w}'" for w in words) + ")")
+    return " & ".join(phrases)
+
+
+def filter_cases(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
+    """Narrow `qs` to matters whose title, content or number contain every word of `query`."""
+    query = (query or "").strip()
+    if not query:
+        return qs
+    if _is_pg():
+        expression = _tsquery(query)
+        if not expression:
+            return qs.none()
+        return qs.extra(
+            where=["cases_case.id IN (SELECT case_id FROM cases_search WHERE doc @@ %s::tsquery)"],
+            params=[expression],
+        )
+    expression = _fts5_query(query)
+    if not expression:
+        return qs.none()
+    return qs.extra(
+        where=["cases_case.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH %s)"],
+        params=[expression],
+    )
+
+
+def rebuild() -> int:
+    """Index every matter again (after a restore or an import that bypassed the register)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cases_search" if _is_pg() else "DELETE FROM cases_fts")
+    count = 0
+    batch: list[tuple[int, list[str]]] = []
+    for case in Case.objects.only("id", "title", "content", "number").iterator(chunk_size=2000):
+        batch.append((case.pk, _document(case)))
+        if len(batch) >= 2000:
+            index_many(batch)
+            count += len(batch)
+            batch = []
+    index_many(batch)
+    return count + len(batch)

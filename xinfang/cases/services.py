@@ -1,0 +1,659 @@
+"""Every change to a matter: one function per transition.
+
+Each function checks that the transition is allowed (state and role), writes the matter,
+and appends a `CaseEvent` to its timeline in the same transaction: both happen or neither.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from xinfang.cases import clocks
+from xinfang.cases.models import (
+    ANONYMOUS_KINDS,
+    CLOSED_STATES,
+    CONFIDENTIAL_KINDS,
+    HOTLINE_KINDS,
+    Attachment,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    Channel,
+    ClockPause,
+    CoHandler,
+    Kind,
+    Outcome,
+    Rating,
+    RepeatSubmission,
+    Representative,
+    RouteMode,
+    State,
+)
+from xinfang.cases.selectors import clock_rules, work_calendar
+from xinfang.cases.validators import clean_id_number, clean_phone, clean_upload
+from xinfang.cases.workflow import STATE_CLOCK, TransitionNotAllowed, check_transition
+from xinfang.orgs import access
+from xinfang.orgs.models import Category, Place, Unit, User
+
+MAX_REPRESENTATIVES = 5
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+class ConcurrentChange(Exception):
+    """Someone else changed the matter since this user loaded it."""
+
+    def __init__(self) -> None:
+        super().__init__("该事项已被他人修改，请刷新页面查看最新情况后再操作")
+
+
+# ---------------------------------------------------------------- the clocks on a matter
+
+
+def _clock_plan(case: Case, state: str, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
+    """Which clock runs in `state`, and from when. 12345 requests run one clock from dispatch."""
+    name = STATE_CLOCK[state]
+    if name is None:
+        return None, None
+    if case.kind in HOTLINE_KINDS and name in {"accept", "handle"}:
+        return case.kind, case.routed_at or at
+    starts = {"route": case.registered_at, "accept": case.routed_at, "handle": case.accepted_at}
+    return name, starts.get(name) or at
+
+
+def _set_due(case: Case) -> None:
+    """Recompute `due_at`/`warn_at` from the clock, its start, extension and recorded pauses."""
+    if not case.clock or case.clock_started_at is None or case.paused:
+        case.due_at = case.warn_at = None
+        return
+    rule = clock_rules()[case.clock]
+    length = rule.length + (case.extension_days if case.clock == "handle" else 0)
+    pauses = [
+        clocks.Pause(p.started_at, p.ended_at, p.reason)
+        for p in case.pauses.filter(clock=case.clock, started_at__gte=case.clock_started_at)
+    ] if case.pk else []
+    case.due_at = clocks.due_at(
+        case.clock_started_at, length, rule.kind, work_calendar(), clocks.paused_days(pauses)
+    )
+    case.warn_at = clocks.warn_at(case.due_at, settings.XINFANG_DUE_SOON_DAYS)
+
+
+def _enter_state(case: Case, state: str, at: dt.datetime) -> None:
+    case.state = state
+    name, start = _clock_plan(case, state, at)
+    case.clock, case.clock_started_at = name or "", start
+    _set_due(case)
+
+
+# ---------------------------------------------------------------- shared plumbing
+
+
+def _now(at: dt.datetime | None) -> dt.datetime:
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValueError("时间必须带时区")
+    return at
+
+
+def _lock(case: Case, expected_version: int | None) -> Case:
+    """Re-read the matter under a row lock and check nobody changed it meanwhile."""
+    fresh = Case.objects.select_for_update().select_related("accused_unit", "lead_unit").get(pk=case.pk)
+    if expected_version is not None and fresh.version != expected_version:
+        raise ConcurrentChange()
+    return fresh
+
+
+def _authorize(by: User | None, case: Case, action: str) -> None:
+    check_transition(action, case.state)
+    if by is not None and not access.may(by, case, action):
+        raise TransitionNotAllowed(f"您无权对该事项进行“{_label(action)}”操作")
+
+
+def _label(action: str) -> str:
+    from xinfang.cases.workflow import ACTIONS
+
+    return ACTIONS[action].label
+
+
+def _record(
+    case: Case, kind: str, at: dt.datetime, by: User | None, *, public: bool = True, **details
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        at=at,
+        actor=by,
+        unit=by.unit if by is not None and by.unit_id else None,
+        public=public,
+        details=details,
+    )
+
+
+def _save(case: Case) -> None:
+    case.version = F("version") + 1
+    case.save()
+    case.refresh_from_db(fields=["version"])
+
+
+def _transition(
+    action: str,
+    *,
+    case: Case,
+    by: User | None,
+    at: dt.datetime | None,
+    expected_version: int | None,
+    change,
+    public: bool = True,
+    **details,
+) -> Case:
+    """Lock, authorize, apply `change(case, at)`, move the clock, save and record one event."""
+    at = _now(at)
+    with transaction.atomic():
+        case = _lock(case, expected_version)
+        _authorize(by, case, action)
+        from xinfang.cases.workflow import ACTIONS
+
+        spec = ACTIONS[action]
+        on_time = case.due_at is None or at <= case.due_at
+        extra = change(case, at) or {}
+        if spec.target is not None:
+            _enter_state(case, spec.target, at)
+        _save(case)
+        _record(case, spec.event, at, by, public=public, on_time=on_time, **details, **extra)
+    return case
+
+
+def _require(value, field_name: str, message: str) -> None:
+    if value in (None, "", []):
+        raise ValidationError({field_name: message})
+
+
+# ---------------------------------------------------------------- registration
+
+
+@dataclass
+class Petitioner:
+    name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+    anonymous: bool = False
+
+
+@dataclass
+class RegisterResult:
+    case: Case
+    created: bool
+    notice: str = ""  # for a repeat submission: which notice answers it
+    errors: dict = field(default_factory=dict)
+
+
+def _validate_registration(
+    *, kind, channel, title, content, petitioner: Petitioner, group_size, representatives,
+    accused_unit, accused_person, at, attachments,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if kind not in Kind.values:
+        add("kind", "请选择事项类型")
+    if channel not in Channel.values:
+        add("channel", "请选择来源渠道")
+    if not (title or "").strip():
+        add("title", "请填写标题")
+    if not (content or "").strip():
+        add("content", "请填写诉求内容")
+    elif len(content) > 20000:
+        add("content", "诉求内容不能超过20000字")
+    if at > timezone.now() + CLOCK_SKEW:
+        add("registered_at", "登记时间不能晚于当前时间")
+    if petitioner.anonymous:
+        if kind not in ANONYMOUS_KINDS:
+            add("anonymous", "只有建议意见、检举控告类事项可以匿名")
+    else:
+        if not petitioner.name.strip():
+            add("petitioner_name", "请填写信访人姓名（或选择匿名）")
+        if not (petitioner.phone or petitioner.address):
+            add("petitioner_phone", "请至少填写联系电话或住址之一，以便答复")
+    for attr, cleaner in (("id_number", clean_id_number), ("phone", clean_phone)):
+        try:
+            setattr(petitioner, attr, cleaner(getattr(petitioner, attr)))
+        except ValidationError as exc:
+            add(f"petitioner_{attr}", exc.messages[0])
+    if group_size < 1:
+        add("group_size", "来访人数至少为1")
+    if len(representatives) > MAX_REPRESENTATIVES:
+        add("representatives", f"集体访代表不能超过{MAX_REPRESENTATIVES}人（现有{len(representatives)}人）")
+    for i, rep in enumerate(representatives, 1):
+        if not rep.get("name", "").strip():
+            add("representatives", f"第{i}位代表未填写姓名")
+        for attr, cleaner in (("id_number", clean_id_number), ("phone", clean_phone)):
+            try:
+                rep[attr] = cleaner(rep.get(attr, ""))
+            except ValidationError as exc:
+                add("representatives", f"第{i}位代表：{exc.messages[0]}")
+    if (accused_unit or accused_person) and kind not in CONFIDENTIAL_KINDS:
+        add("accused_unit", "只有检举控告、投诉、举报类事项可以填写被反映对象")
+    for name, size in attachments:
+        try:
+            clean_upload(name, size)
+        except ValidationError as exc:
+            add("attachments", exc.messages[0])
+    return errors
+
+
+def _next_number(office: Unit, year: int) -> tuple[int, str]:
+    counter, _ = CaseCounter.objects.select_for_update().get_or_create(office=office, year=year)
+    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    counter.refresh_from_db()
+    return counter.last, f"{office.code}-{year}-{counter.last:06d}"
+
+
+def case_register(
+    *,
+    office: Unit,
+    by: User | None,
+    channel: str,
+    kind: str,
+    title: str,
+    content: str,
+    place: Place,
+    petitioner: Petitioner,
+    at: dt.datetime | None = None,
+    category: Category | None = None,
+    group_size: int = 1,
+    representatives: list[dict] | None = None,
+    accused_unit: Unit | None = None,
+    accused_person: str = "",
+    attachments: list | None = None,
+    repeat_of: Case | None = None,
+) -> RegisterResult:
+    """登记: register a matter, or link a repeat submission to the matter it repeats.
+
+    `attachments` are uploaded files (objects with `.name` and `.size`). Raises ValidationError
+    with a dict of Chinese messages per field; nothing is saved then.
+    """
+    at = _now(at)
+    representatives = [dict(r) for r in (representatives or [])]
+    attachments = list(attachments or [])
+    errors = _validate_registration(
+        kind=kind, channel=channel, title=title, content=content, petitioner=petitioner,
+        group_size=group_size, representatives=representatives, accused_unit=accused_unit,
+        accused_person=accused_person, at=at, attachments=[(f.name, f.size) for f in attachments],
+    )
+    if errors:
+        raise ValidationError(errors)
+    if repeat_of is not None:
+        return _link_repeat(repeat_of, by=by, at=at, channel=channel, content=content)
+    with transaction.atomic():
+        seq, number = _next_number(office, timezone.localtime(at).year)
+        case = Case(
+            office=office, year=timezone.localtime(at).year, seq=seq, number=number,
+            channel=channel, kind=kind, title=title.strip()[:120], content=content.strip(),
+            place=place, category=category, anonymous=petitioner.anonymous,
+            petitioner_name="" if petitioner.anonymous else petitioner.name.strip(),
+            petitioner_id_number=petitioner.id_number, petitioner_phone=petitioner.phone,
+            petitioner_address=petitioner.address.strip(), group_size=group_size,
+            accused_unit=accused_unit, accused_person=accused_person.strip(),
+            registered_at=at, created_by=by,
+        )
+        _enter_state(case, State.REGISTERED, at)
+        case.save()
+        Representative.objects.bulk_create(
+            Representative(case=case, name=r["name"].strip(), id_number=r.get("id_number", ""),
+                           phone=r.get("phone", ""))
+            for r in representatives
+        )
+        for upload in attachments:
+            Attachment.objects.create(case=case, file=upload, name=upload.name[:200], size=upload.size)
+        _record(case, "case.registered", at, by, channel=channel, case_kind=kind)
+        from xinfang.cases import search
+
+        search.index_case(case)
+    return RegisterResult(case=case, created=True)
+
+
+def _link_repeat(original: Case, *, by, at, channel, content) -> RegisterResult:
+    """A new submission about a matter open or final: record it on that matter, answer with a notice."""
+    with transaction.atomic():
+        case = _lock(original, None)
+        notice = "not_accepted_again" if case.state in CLOSED_STATES else "in_progress"
+        RepeatSubmission.objects.create(case=case, channel=channel, content=content, received_at=at,
+                                        notice=notice)
+        case.repeat_count = F("repeat_count") + 1
+        _save(case)
+        case.refresh_from_db(fields=["repeat_count"])
+        _record(case, "case.repeat_received", at, by, channel=channel, notice=notice)
+    return RegisterResult(case=case, created=False, notice=notice)
+
+
+# ---------------------------------------------------------------- routing and acceptance
+
+
+def case_route(
+    *,
+    case: Case,
+    by: User | None,
+    unit: Unit,
+    mode: str = RouteMode.TRANSFER,
+    co_units: list[Unit] | None = None,
+    assign_days: int | None = None,
+    note: str = "",
+    at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """转送 / 交办: send the matter to the unit in charge, with optional co-handlers."""
+    co_units = [u for u in (co_units or []) if u.pk != unit.pk]
+    if mode not in RouteMode.values:
+        raise ValidationError({"mode": "请选择转送或交办"})
+    if mode == RouteMode.ASSIGN and not assign_days:
+        raise ValidationError({"assign_days": "交办须规定办理期限（天）"})
+    if assign_days is not None and not 1 <= assign_days <= 90:
+        raise ValidationError({"assign_days": "交办期限应在1至90天之间"})
+
+    def change(c: Case, at: dt.datetime):
+        if c.kind in CONFIDENTIAL_KINDS and c.accused_unit_id:
+            for target in [unit, *co_units]:
+                if target.path.startswith(c.accused_unit.path):
+                    raise ValidationError({"unit": f"不能将检举控告转给被反映单位“{target.name}”办理（回避）"})
+        c.lead_unit, c.route_mode, c.routed_at = unit, mode, at
+        c.report_required = mode == RouteMode.ASSIGN
+        c.review_unit = c.rereview_unit = None
+        cal = work_calendar()
+        c.assign_due_at = (
+            clocks.due_at(at, assign_days, clocks.DayKind.CALENDAR, cal) if assign_days else None
+        )
+        c.object_due_at = clocks.rule_due_at(clock_rules()["object"], at, cal)
+        CoHandler.objects.filter(case=c).delete()
+        CoHandler.objects.bulk_create(CoHandler(case=c, unit=u) for u in co_units)
+        return {
+            "unit": unit.name, "unit_id": unit.pk, "mode": mode,
+            "co_units": [u.name for u in co_units], "assign_days": assign_days, "note": note,
+        }
+
+    return _transition("route", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change)
+
+
+def case_object(
+    *, case: Case, by: User | None, reason: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """异议退回: the unit says the matter is not its own, within 5 working days, with reasons."""
+    _require(reason.strip(), "reason", "请说明异议理由")
+
+    def change(c: Case, at: dt.datetime):
+        if c.object_due_at and at > c.object_due_at:
+            raise TransitionNotAllowed("已超过5个工作日的异议期限，不能退回")
+        unit = c.lead_unit
+        c.lead_unit, c.routed_at, c.object_due_at, c.assign_due_at = None, None, None, None
+        CoHandler.objects.filter(case=c).delete()
+        return {"unit": unit.name if unit else "", "reason": reason}
+
+    return _transition("object", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change, public=False)
+
+
+def case_accept(
+    *, case: Case, by: User | None, at: dt.datetime | None = None, expected_version: int | None = None
+) -> Case:
+    """受理: the unit accepts the matter; the 60-day handling clock starts."""
+
+    def change(c: Case, at: dt.datetime):
+        c.accepted_at = at
+        return {"unit": c.lead_unit.name if c.lead_unit else ""}
+
+    return _transition("accept", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change)
+
+
+def case_decline(
+    *, case: Case, by: User | None, reason: str, proper_channel: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """不予受理: the matter belongs elsewhere (court, arbitration, review); the notice names where."""
+    _require(reason.strip(), "reason", "请说明不予受理的理由")
+    _require(proper_channel.strip(), "proper_channel", "请写明应当通过的法定途径（如向人民法院起诉）")
+
+    def change(c: Case, at: dt.datetime):
+        c.closed_at = at
+        return {"reason": reason, "proper_channel": proper_channel}
+
+    return _transition("decline", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change)
+
+
+def case_not_accept_again(
+    *, case: Case, by: User | None, prior: Case, reason: str = "", at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """不再受理: same facts and reasons as a matter that has already become final."""
+    if prior.state not in {State.FINAL, State.NOT_ACCEPTED_AGAIN}:
+        raise TransitionNotAllowed(f"原事项 {prior.number} 尚未终结，不能作出不再受理决定")
+
+    def change(c: Case, at: dt.datetime):
+        c.closed_at, c.linked_to = at, prior
+        return {"prior": prior.number, "reason": reason}
+
+    return _transition("not_accept_again", case=case, by=by, at=at,
+                       expected_version=expected_version, change=change)
+
+
+def case_extend(
+    *, case: Case, by: User | None, days: int, reason: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """延期: once, at most 30 days, approved by the unit head."""
+    limit = clock_rules()["extension_max"].length
+    if not 1 <= days <= limit:
+        raise ValidationError({"days": f"延期天数应在1至{limit}天之间"})
+    _require(reason.strip(), "reason", "请说明延期理由")
+
+    def change(c: Case, at: dt.datetime):
+        if c.extension_days:
+            raise TransitionNotAllowed("该事项已延期一次，不能再次延期")
+        old_due = c.due_at
+        c.extension_days = days
+        _set_due(c)
+        return {"days": days, "reason": reason, "old_due": old_due.isoformat() if old_due else None,
+                "new_due": c.due_at.isoformat() if c.due_at else None}
+
+    return _transition("extend", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change)
+
+
+def case_reply(
+    *, case: Case, by: User | None, outcome: str, text: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """答复: the written decision (处理意见书) with one of three outcomes."""
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "请选择处理结果：支持、解释或不予支持"})
+    _require(text.strip(), "text", "请填写处理意见")
+
+    def change(c: Case, at: dt.datetime):
+        c.outcome, c.replied_at = outcome, at
+        return {"outcome": outcome, "text": text}
+
+    return _transition("reply", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change)
+
+
+def case_rate(
+    *, case: Case, by: User | None, rating: str, comment: str = "", at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """评价: the petitioner rates the reply, once."""
+    if rating not in Rating.values:
+        raise ValidationError({"rating": "请选择满意、基本满意或不满意"})
+
+    def change(c: Case, at: dt.datetime):
+        if c.rating:
+            raise TransitionNotAllowed("该事项已评价，不能重复评价")
+        c.rating = rating
+        return {"rating": rating, "comment": comment}
+
+    return _transition("rate", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change)
+
+
+def _within_window(c: Case, at: dt.datetime, what: str) -> None:
+    if c.due_at and at > c.due_at:
+        last = timezone.localtime(c.due_at - dt.timedelta(seconds=1)).date()
+        raise TransitionNotAllowed(f"{what}期限已于{last:%Y年%m月%d日}届满，不能再申请")
+
+
+def case_request_review(
+    *, case: Case, by: User | None, reason: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """申请复查: within 30 days of the reply, to the organ one level above."""
+    _require(reason.strip(), "reason", "请填写复查请求和理由")
+
+    def change(c: Case, at: dt.datetime):
+        _within_window(c, at, "复查申请")
+        above = c.lead_unit.parent if c.lead_unit else None
+        if above is None:
+            raise TransitionNotAllowed("办理单位没有上一级机关，无法申请复查")
+        c.review_unit = above
+        return {"reason": reason, "review_unit": above.name}
+
+    return _transition("request_review", case=case, by=by, at=at,
+                       expected_version=expected_version, change=change)
+
+
+def case_decide_review(
+    *, case: Case, by: User | None, outcome: str, text: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """复查决定: the review organ decides within 30 days (复查意见书)."""
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "请选择复查结果"})
+    _require(text.strip(), "text", "请填写复查意见")
+
+    def change(c: Case, at: dt.datetime):
+        c.review_outcome = outcome
+        return {"outcome": outcome, "text": text}
+
+    return _transition("decide_review", case=case, by=by, at=at,
+                       expected_version=expected_version, change=change)
+
+
+def case_request_rereview(
+    *, case: Case, by: User | None, reason: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """申请复核: within 30 days of the review decision, to the organ above the reviewer."""
+    _require(reason.strip(), "reason", "请填写复核请求和理由")
+
+    def change(c: Case, at: dt.datetime):
+        _within_window(c, at, "复核申请")
+        above = c.review_unit.parent if c.review_unit else None
+        if above is None:
+            raise TransitionNotAllowed("复查机关没有上一级机关，无法申请复核")
+        c.rereview_unit = above
+        return {"reason": reason, "rereview_unit": above.name}
+
+    return _transition("request_rereview", case=case, by=by, at=at,
+                       expected_version=expected_version, change=change)
+
+
+def case_decide_rereview(
+    *, case: Case, by: User | None, outcome: str, text: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """复核决定: final (三级终结)."""
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "请选择复核结果"})
+    _require(text.strip(), "text", "请填写复核意见")
+
+    def change(c: Case, at: dt.datetime):
+        c.rereview_outcome, c.closed_at = outcome, at
+        return {"outcome": outcome, "text": text}
+
+    return _transition("decide_rereview", case=case, by=by, at=at,
+                       expected_version=expected_version, change=change)
+
+
+def case_pause(
+    *, case: Case, by: User | None, reason: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """中止计时: only with a recorded reason (听证、鉴定)."""
+    _require(reason.strip(), "reason", "中止计时必须写明事由（如听证、鉴定）")
+
+    def change(c: Case, at: dt.datetime):
+        if c.paused:
+            raise TransitionNotAllowed("计时已中止")
+        ClockPause.objects.create(case=c, clock=c.clock, reason=reason, started_at=at)
+        c.paused = True
+        _set_due(c)
+        return {"reason": reason, "clock": c.clock}
+
+    return _transition("pause", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change)
+
+
+def case_resume(
+    *, case: Case, by: User | None, at: dt.datetime | None = None, expected_version: int | None = None
+) -> Case:
+    """恢复计时: the pause ends; the deadline moves out by the paused days."""
+
+    def change(c: Case, at: dt.datetime):
+        pause = c.pauses.filter(ended_at__isnull=True).order_by("-started_at").first()
+        if not c.paused or pause is None:
+            raise TransitionNotAllowed("计时未中止")
+        pause.ended_at = at
+        pause.save(update_fields=["ended_at"])
+        c.paused = False
+        _set_due(c)
+        return {"clock": c.clock, "new_due": c.due_at.isoformat() if c.due_at else None}
+
+    return _transition("resume", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change)
+
+
+def case_finalize(*, case: Case, at: dt.datetime | None = None) -> Case:
+    """期满终结: the petitioner's window to ask for review closed unused."""
+
+    def change(c: Case, at: dt.datetime):
+        if c.due_at is None or at < c.due_at:
+            raise TransitionNotAllowed("申请期限尚未届满")
+        c.closed_at = at
+        return {"window": c.clock}
+
+    return _transition("finalize", case=case, by=None, at=at, expected_version=None, change=change)
+
+
+def case_urge(
+    *, case: Case, by: User | None, note: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """催办: a supervisor urges the unit holding the clock."""
+    _require(note.strip(), "note", "请填写催办意见")
+    return _transition("urge", case=case, by=by, at=at, expected_version=expected_version,
+                       change=lambda c, at: {"note": note}, public=False)
+
+
+def finalize_expired(*, now: dt.datetime | None = None) -> int:
+    """Make final every matter whose review window closed unused. Returns how many."""
+    now = _now(now)
+    count = 0
+    ids = Case.objects.filter(
+        state__in=[State.REPLIED, State.REVIEWED], due_at__lte=now, paused=False
+    ).values_list("id", flat=True)
+    for case_id in list(ids):
+        try:
+            case_finalize(case=Case(pk=case_id), at=now)
+            count += 1
+        except TransitionNotAllowed:
+            continue
+    return count

@@ -1,0 +1,63 @@
+"""Checks on what people type: resident ID numbers, phones, uploads. Errors speak Chinese."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
+
+
+def clean_id_number(value: str) -> str:
+    """A mainland resident ID (居民身份证号码), 18 characters with a valid check digit."""
+    value = (value or "").strip().upper()
+    if not value:
+        return ""
+    try:
+        return ric.validate(value)
+    except InvalidChecksum as exc:
+        raise ValidationError("身份证号码校验位错误，请核对最后一位", code="id_checksum") from exc
+    except StdnumError as exc:
+        raise ValidationError("身份证号码格式不正确（应为18位，含出生日期和校验位）", code="id_format") from exc
+
+
+def clean_phone(value: str) -> str:
+    """A mainland mobile or fixed-line number, returned in national digits (e.g. 13812345678)."""
+    value = (value or "").strip().replace(" ", "").replace("-", "")
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError("联系电话不是有效的电话号码", code="phone") from exc
+    if not phonenumbers.is_valid_number(number) or number.country_code != 86:
+        raise ValidationError("联系电话不是有效的中国大陆电话号码", code="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
+
+
+def clean_upload(name: str, size: int) -> None:
+    """Refuse an attachment of the wrong type or too large."""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in settings.XINFANG_ATTACHMENT_TYPES:
+        allowed = "、".join(settings.XINFANG_ATTACHMENT_TYPES)
+        raise ValidationError(f"附件“{name}”类型不允许，只能上传：{allowed}", code="file_type")
+    limit = settings.XINFANG_MAX_ATTACHMENT_BYTES
+    if size > limit:
+        raise ValidationError(
+            f"附件“{name}”太大（{size / 1048576:.1f} MB），单个附件不能超过 {limit // 1048576} MB",
+            code="file_size",
+        )
+
+
+def mask_id_number(value: str) -> str:
+    """Show the region and the last digit only: 110105********123X → 1101**********123X."""
+    if len(value) < 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    if len(value) < 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]

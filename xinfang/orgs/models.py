@@ -1,0 +1,153 @@
+"""Units (a tree), places (行政区划), staff users with roles, and the dispatch catalogue (派单目录)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Place(models.Model):
+    """A place in the administrative division tree (行政区划)."""
+
+    code = models.CharField("区划代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=60)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "行政区划"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """An organ or unit: the petition office, a department, a town, a school.
+
+    `path` is the chain of ids from the root ("/1/4/9/"), so a whole subtree is one
+    indexed prefix query.
+    """
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", "省级"
+        CITY = "city", "市级"
+        COUNTY = "county", "县级"
+        TOWN = "town", "乡镇（街道）"
+
+    class Kind(models.TextChoices):
+        GOVERNMENT = "government", "人民政府"
+        PETITION_OFFICE = "petition_office", "信访工作机构"
+        DEPARTMENT = "department", "职能部门"
+        TOWN = "town", "乡镇（街道）"
+        SCHOOL = "school", "学校"
+        POLITICAL_LEGAL = "political_legal", "政法机关"
+        OTHER = "other", "其他"
+
+    name = models.CharField("名称", max_length=80)
+    code = models.CharField("单位代码", max_length=20, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级单位", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    level = models.CharField("层级", max_length=12, choices=Level.choices)
+    kind = models.CharField("类别", max_length=20, choices=Kind.choices)
+    place = models.ForeignKey(Place, verbose_name="所在区划", null=True, blank=True, on_delete=models.PROTECT)
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位"
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        path = f"{self.parent.path if self.parent else '/'}{self.pk}/"
+        if path != self.path:
+            Unit.objects.filter(pk=self.pk).update(path=path)
+            self.path = path
+
+    @property
+    def is_petition_office(self) -> bool:
+        return self.kind == self.Kind.PETITION_OFFICE
+
+    def superior(self) -> Unit | None:
+        """The organ one level above, which reviews (复查) this unit's decisions."""
+        return self.parent
+
+
+class Role(models.TextChoices):
+    """Staff roles. Citizens never log in: they follow their matter with a query code."""
+
+    CLERK = "clerk", "登记员"
+    OFFICER = "officer", "经办人"
+    HEAD = "head", "单位负责人"
+    SUPERVISOR = "supervisor", "督查督办"
+    ADMIN = "admin", "系统管理员"
+
+
+class User(AbstractUser):
+    """A member of staff, working in one unit with one role."""
+
+    unit = models.ForeignKey(Unit, verbose_name="所在单位", null=True, blank=True, on_delete=models.PROTECT)
+    role = models.CharField("角色", max_length=12, choices=Role.choices, default=Role.OFFICER)
+    display_name = models.CharField("姓名", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作人员"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Category(models.Model):
+    """A subject category (事项分类) used for dispatch and statistics, two levels deep."""
+
+    code = models.CharField("分类代码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=60)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级分类", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事项分类"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name}/{self.name}" if self.parent_id else self.name
+
+
+class DispatchRule(models.Model):
+    """One line of the dispatch catalogue (派单目录): this category in this place goes to this unit.
+
+    A rule without a place applies everywhere the more specific rules do not.
+    """
+
+    category = models.ForeignKey(Category, verbose_name="事项分类", on_delete=models.CASCADE)
+    place = models.ForeignKey(Place, verbose_name="区划", null=True, blank=True, on_delete=models.CASCADE)
+    unit = models.ForeignKey(Unit, verbose_name="责任单位", on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "派单目录"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "place"], name="dispatch_rule_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} @ {self.place or '全域'} → {self.unit}"
+
+
+class PersonalDataView(models.Model):
+    """Audit log: who saw a petitioner's full personal data, when, and for which matter."""
+
+    user = models.ForeignKey(User, verbose_name="查看人", on_delete=models.PROTECT)
+    case = models.ForeignKey("cases.Case", verbose_name="事项", on_delete=models.CASCADE)
+    fields = models.CharField("查看字段", max_length=100)
+    purpose = models.CharField("途径", max_length=40, default="detail")
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "个人信息查看记录"
+        ordering = ["-at"]

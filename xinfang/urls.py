@@ -1,0 +1,17 @@
+"""URL routes."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "信访事项办理系统 · 管理"
+admin.site.site_title = "信访系统管理"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="cases:queue", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("cases/", include("xinfang.cases.urls")),
+    path("admin/", admin.site.urls),
+]
