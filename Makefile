@@ -17,11 +17,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/xinfang migrate --no-input
 	$(BIN)/xinfang demo --if-empty --cases $${DEMO_CASES:-300}
-	$(BIN)/xinfang runserver 127.0.0.1:8000
+	$(BIN)/xinfang runserver --insecure 127.0.0.1:8000
 
 test: $(STAMP)
 	$(BIN)/ruff check xinfang tests bench
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	bash scripts/test.sh $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

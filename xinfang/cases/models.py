@@ -190,6 +190,9 @@ class CaseEvent(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
 
 class CoHandler(models.Model):
     """A co-handling unit (协办单位) of a matter with one lead unit."""
@@ -201,6 +204,9 @@ class CoHandler(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "unit"], name="cohandler_unique")]
         indexes = [models.Index(fields=["unit", "case"], name="cohandler_unit")]
 
+    def __str__(self) -> str:
+        return f"协办：{self.unit_id}"
+
 
 class Representative(models.Model):
     """A representative of a group visit (集体访); at most five per matter."""
@@ -210,6 +216,9 @@ class Representative(models.Model):
     id_number = models.CharField("身份证号", max_length=18, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
@@ -217,6 +226,9 @@ class Attachment(models.Model):
     name = models.CharField("文件名", max_length=200)
     size = models.PositiveIntegerField("大小")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ClockPause(models.Model):
@@ -228,6 +240,9 @@ class ClockPause(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.clock} 中止：{self.reason}"
+
 
 class RepeatSubmission(models.Model):
     """A new submission about a matter already open or final: linked to it, not a new matter."""
@@ -237,6 +252,9 @@ class RepeatSubmission(models.Model):
     content = models.TextField()
     received_at = models.DateTimeField()
     notice = models.CharField("告知类型", max_length=40)
+
+    def __str__(self) -> str:
+        return f"重复信访 {self.received_at:%Y-%m-%d}"
 
 
 class CaseCounter(models.Model):
@@ -248,6 +266,9 @@ class CaseCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["office", "year"], name="counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.year}: {self.last}"
 
 
 class HolidayOverride(models.Model):
@@ -263,3 +284,34 @@ class HolidayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'上班' if self.is_workday else '休息'} {self.note}"
+
+
+class ImportJob(models.Model):
+    """One import of a ledger file (台帐导入), so a killed import resumes without duplicates.
+
+    `committed_rows` counts the data rows already written; it is updated in the same
+    transaction as each batch, so it never disagrees with the matters in the database.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "导入中"
+        DONE = "done", "已完成"
+
+    office = models.ForeignKey(Unit, verbose_name="登记机构", on_delete=models.PROTECT, related_name="+")
+    sha256 = models.CharField("文件摘要", max_length=64, db_index=True)
+    file_name = models.CharField("文件名", max_length=200, blank=True)
+    total_rows = models.PositiveIntegerField("总行数", default=0)
+    committed_rows = models.PositiveIntegerField("已写入行数", default=0)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField("开始时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "台帐导入记录"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} {self.get_status_display()} {self.committed_rows}/{self.total_rows}"

@@ -58,3 +58,102 @@ def same_petitioner_cases(*, id_number: str = "", phone: str = "", exclude_id: i
 
 def is_final(case: Case) -> bool:
     return case.state in {State.FINAL, State.NOT_ACCEPTED_AGAIN}
+
+
+# ---------------------------------------------------------------- the queue (台帐)
+
+PAGE_SIZE = 20
+
+
+def _apply_filters(qs, data: dict, now: dt.datetime):
+    from xinfang.cases import search
+    from xinfang.cases.workflow import CITIZEN_WINDOWS
+
+    if data.get("state"):
+        qs = qs.filter(state=data["state"])
+    if data.get("kind"):
+        qs = qs.filter(kind=data["kind"])
+    if data.get("channel"):
+        qs = qs.filter(channel=data["channel"])
+    if data.get("category"):
+        category = data["category"]
+        qs = qs.filter(category__in=[category, *category.children.all()])
+    if data.get("place"):
+        qs = qs.filter(place=data["place"])
+    if data.get("date_from"):
+        qs = qs.filter(registered_at__gte=clocks.end_of_day(data["date_from"]) - dt.timedelta(days=1))
+    if data.get("date_to"):
+        qs = qs.filter(registered_at__lt=clocks.end_of_day(data["date_to"]))
+    if data.get("due") == "overdue":
+        qs = overdue_cases(qs, now).exclude(clock__in=CITIZEN_WINDOWS)
+    elif data.get("due") == "due_soon":
+        qs = due_soon_cases(qs, now).exclude(clock__in=CITIZEN_WINDOWS)
+    if data.get("q"):
+        qs = search.filter_cases(qs, data["q"])
+    return qs
+
+
+def _encode_cursor(value: dt.datetime, pk: int) -> str:
+    return f"{int(value.timestamp() * 1_000_000)}_{pk}"
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
+    try:
+        micros, pk = cursor.split("_")
+        return dt.datetime.fromtimestamp(int(micros) / 1_000_000, tz=dt.UTC), int(pk)
+    except (ValueError, OverflowError):
+        return None
+
+
+def queue_page(qs, data: dict, *, now: dt.datetime | None = None, size: int = PAGE_SIZE):
+    """One page of a queue with keyset pagination, so page 5,000 costs what page 1 costs.
+
+    Sorted newest first; a deadline filter sorts by the deadline, most pressing first.
+    Returns (rows, cursor of the next page or None).
+    """
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    qs = _apply_filters(qs, data, now)
+    by_due = data.get("due") in {"overdue", "due_soon"}
+    field, ascending = ("due_at", True) if by_due else ("registered_at", False)
+    cursor = _decode_cursor(data.get("after") or "")
+    if cursor:
+        value, pk = cursor
+        if ascending:
+            qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}))
+        else:
+            qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": pk}))
+    order = [field, "id"] if ascending else [f"-{field}", "-id"]
+    rows = list(
+        qs.select_related("lead_unit", "place", "category", "accused_unit").order_by(*order)[: size + 1]
+    )
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = _encode_cursor(getattr(last, field), last.pk)
+    return rows, next_cursor
+
+
+def case_timeline(case: Case, *, public_only: bool = False):
+    from xinfang.cases.models import CaseEvent
+
+    events = CaseEvent.objects.filter(case=case).select_related("actor", "unit").order_by("at", "id")
+    return events.filter(public=True) if public_only else events
+
+
+def dispatch_suggestion(case: Case):
+    """The unit the dispatch catalogue names for this matter's category and place, if any."""
+    from xinfang.orgs.models import DispatchRule
+
+    if not case.category_id:
+        return None
+    rules = DispatchRule.objects.filter(category_id=case.category_id).select_related("unit")
+    best = None
+    for rule in rules:
+        if rule.place_id == case.place_id:
+            return rule.unit
+        if rule.place_id is None:
+            best = rule.unit
+    return best

@@ -109,8 +109,20 @@ def _lock(case: Case, expected_version: int | None) -> Case:
     return fresh
 
 
+# Refusals that hold whoever asks: said plainly, not as "no permission" to someone who has it.
+_ONCE_ONLY = {
+    "extend": (lambda c: bool(c.extension_days), "该事项已延期一次，不能再次延期"),
+    "rate": (lambda c: bool(c.rating), "该事项已评价，不能重复评价"),
+    "pause": (lambda c: c.paused, "计时已中止"),
+    "resume": (lambda c: not c.paused, "计时未中止"),
+}
+
+
 def _authorize(by: User | None, case: Case, action: str) -> None:
     check_transition(action, case.state)
+    refused, message = _ONCE_ONLY.get(action, (None, ""))
+    if refused is not None and refused(case):
+        raise TransitionNotAllowed(message)
     if by is not None and not access.may(by, case, action):
         raise TransitionNotAllowed(f"您无权对该事项进行“{_label(action)}”操作")
 

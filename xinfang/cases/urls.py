@@ -5,4 +5,11 @@ from xinfang.cases import views
 app_name = "cases"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("export.xlsx", views.queue_export, name="export"),
+    path("import/", views.import_ledger, name="import"),
+    path("new/", views.register, name="register"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/act/<str:action>/", views.act, name="act"),
+    path("<int:pk>/notices/<str:notice>.docx", views.notice, name="notice"),
+    path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from stdnum.cn import ric
-from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as StdnumError
 
 
 def clean_id_number(value: str) -> str:
@@ -14,6 +18,16 @@ def clean_id_number(value: str) -> str:
     value = (value or "").strip().upper()
     if not value:
         return ""
+    head = value[:17]
+    if len(value) == 18 and head.isascii() and head.isdigit() and value[-1] == ric.calc_check_digit(value):
+        # Fast path for imports: the same checks as ric.validate, with the (slow) birth-place
+        # lookup cached per region code and birth year.
+        try:
+            year = ric.get_birth_date(value).year
+        except StdnumError as exc:
+            raise ValidationError("身份证号码格式不正确（应为18位，含出生日期和校验位）", code="id_format") from exc
+        if _birth_place_known(value[:6], year):
+            return value
     try:
         return ric.validate(value)
     except InvalidChecksum as exc:
@@ -22,11 +36,26 @@ def clean_id_number(value: str) -> str:
         raise ValidationError("身份证号码格式不正确（应为18位，含出生日期和校验位）", code="id_format") from exc
 
 
+@lru_cache(maxsize=8192)
+def _birth_place_known(region: str, year: int) -> bool:
+    try:
+        ric.get_birth_place(f"{region}{year:04d}01010000")
+    except StdnumError:
+        return False
+    return True
+
+
+# phonenumbers' own pattern for mainland mobiles: a match is valid and already in national form.
+_CN_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+
+
 def clean_phone(value: str) -> str:
     """A mainland mobile or fixed-line number, returned in national digits (e.g. 13812345678)."""
     value = (value or "").strip().replace(" ", "").replace("-", "")
     if not value:
         return ""
+    if len(value) == 11 and _CN_MOBILE.fullmatch(value):
+        return value
     try:
         number = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException as exc:

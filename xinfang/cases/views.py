@@ -1,5 +1,285 @@
-from django.http import HttpResponse
+"""Staff pages: thin. Parse the request, call a selector or a service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from xinfang.cases import selectors, services
+from xinfang.cases.forms import ACTION_FORMS, QueueFilterForm, RegisterForm
+from xinfang.cases.models import Case
+from xinfang.cases.validators import mask_id_number, mask_phone
+from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
+from xinfang.orgs import access
+from xinfang.orgs.models import PersonalDataView, Role
 
 
-def queue(request):
-    return HttpResponse("")
+def _case_for_user(request: HttpRequest, pk: int) -> Case:
+    """The only way a view gets a matter: 404 unless the user may see it."""
+    case = (
+        Case.objects.select_related("office", "lead_unit", "place", "category", "accused_unit",
+                                    "review_unit", "rereview_unit", "linked_to")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None or not access.can_view(request.user, case):
+        raise Http404("没有找到该事项，或您无权查看")
+    return case
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    scope = data.get("scope") or access.default_queue_scope(request.user)
+    qs = access.queue_cases(request.user, scope)
+    now = timezone.now()
+    rows, next_cursor = selectors.queue_page(qs, data, now=now)
+    user = request.user
+    items = [
+        {
+            "case": case,
+            "due_state": selectors.case_due_state(case, now),
+            "petitioner": _petitioner_label(user, case),
+            "phone": (
+                mask_phone(case.petitioner_phone)
+                if access.can_see_petitioner(user, case, known_visible=True) else ""
+            ),
+        }
+        for case in rows
+    ]
+    params = request.GET.copy()
+    params.pop("after", None)
+    return render(request, "cases/queue.html", {
+        "form": form, "items": items, "scope": scope, "scopes": _scopes(user),
+        "next_query": _with(params, after=next_cursor) if next_cursor else "",
+        "export_query": params.urlencode(), "is_first_page": not data.get("after"),
+    })
+
+
+def _with(params, **extra) -> str:
+    params = params.copy()
+    for key, value in extra.items():
+        params[key] = value
+    return params.urlencode()
+
+
+def _scopes(user) -> list[tuple[str, str]]:
+    scopes = [(key, label) for key, (label, _lookup) in access.QUEUE_SCOPES.items()]
+    return [*scopes, ("co", "协办")]
+
+
+def _petitioner_label(user, case: Case) -> str:
+    if case.anonymous:
+        return "匿名"
+    if not access.can_see_petitioner(user, case, known_visible=True):
+        return "（保密）"
+    return case.petitioner_name
+
+
+@login_required
+def queue_export(request: HttpRequest) -> HttpResponse:
+    from xinfang.cases import ledger
+
+    form = QueueFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    data.pop("after", None)
+    scope = data.get("scope") or access.default_queue_scope(request.user)
+    qs = selectors._apply_filters(access.queue_cases(request.user, scope), data, timezone.now())
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''ledger-{stamp}.xlsx"
+    ledger.export_cases(qs.order_by("-registered_at", "-id"), response, user=request.user)
+    return response
+
+
+@login_required
+def import_ledger(request: HttpRequest) -> HttpResponse:
+    from xinfang.cases import ledger
+
+    if request.user.role not in {Role.CLERK, Role.ADMIN} or request.user.unit is None:
+        messages.error(request, "只有信访机构的登记员可以导入台帐")
+        return redirect("cases:queue")
+    if request.method == "GET" and request.GET.get("template"):
+        response = HttpResponse(ledger.ledger_template(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = "attachment; filename*=UTF-8''ledger-template.xlsx"
+        return response
+    result = None
+    if request.method == "POST" and request.FILES.get("file"):
+        result = ledger.import_upload(request.FILES["file"], office=request.user.unit, by=request.user)
+    return render(request, "cases/import.html", {"result": result})
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.role not in {Role.CLERK, Role.ADMIN} or user.unit is None:
+        messages.error(request, "只有信访机构的登记员可以登记事项")
+        return redirect("cases:queue")
+    form = RegisterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            result = services.case_register(
+                office=user.unit, by=user, channel=d["channel"], kind=d["kind"], title=d["title"],
+                content=d["content"], place=d["place"], category=d["category"],
+                petitioner=services.Petitioner(
+                    name=d["petitioner_name"], id_number=d["petitioner_id_number"],
+                    phone=d["petitioner_phone"], address=d["petitioner_address"],
+                    anonymous=d["anonymous"],
+                ),
+                at=d["registered_at"], group_size=d["group_size"], representatives=d["representatives"],
+                accused_unit=d["accused_unit"], accused_person=d["accused_person"],
+                attachments=request.FILES.getlist("attachments"), repeat_of=d["repeat_of"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            if result.created:
+                messages.success(request, f"已登记，事项编号 {result.case.number}")
+            else:
+                notice = {"in_progress": "原事项正在办理中，已关联并告知信访人",
+                          "not_accepted_again": "原事项已终结，已关联并出具不再受理告知"}[result.notice]
+                messages.warning(request, f"重复信访：{notice}（{result.case.number}）")
+            return redirect("cases:detail", pk=result.case.pk)
+    return render(request, "cases/register.html", {"form": form})
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    mapping = {"registered_at": "registered_at", "representatives": "representatives"}
+    for field, errors in exc.message_dict.items():
+        name = mapping.get(field, field)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    case = _case_for_user(request, pk)
+    show_person = access.can_see_petitioner(user, case)
+    if show_person and (case.petitioner_id_number or case.petitioner_phone):
+        PersonalDataView.objects.create(user=user, case=case, fields="id_number,phone", purpose="detail")
+    actions = [
+        (name, ACTIONS[name].label, ACTION_FORMS[name](prefix=name, initial=_initial(case, name)))
+        for name in access.allowed_actions(user, case)
+    ]
+    return render(request, "cases/detail.html", {
+        "case": case,
+        "show_person": show_person,
+        "masked_id": mask_id_number(case.petitioner_id_number),
+        "masked_phone": mask_phone(case.petitioner_phone),
+        "due_state": selectors.case_due_state(case),
+        "clock_label": selectors.clock_rules()[case.clock].label if case.clock else "",
+        "events": selectors.case_timeline(case),
+        "co_handlers": case.co_handlers.select_related("unit"),
+        "representatives": case.representatives.all() if show_person else [],
+        "attachments": case.attachments.all() if show_person else [],
+        "actions": actions,
+        "notices": _notices(case),
+        "same_petitioner": (
+            selectors.same_petitioner_cases(id_number=case.petitioner_id_number,
+                                            phone=case.petitioner_phone, exclude_id=case.pk)
+            if show_person else []
+        ),
+    })
+
+
+def _initial(case: Case, action: str) -> dict:
+    if action == "route":
+        unit = selectors.dispatch_suggestion(case)
+        return {"unit": unit.pk} if unit else {}
+    return {}
+
+
+def _notices(case: Case) -> list[tuple[str, str]]:
+    from xinfang.cases import notices
+
+    return [(slug, notices.NOTICE_KINDS[slug][0]) for slug in notices.available_notices(case)]
+
+
+SERVICE_CALLS = {
+    "route": lambda d: {"unit": d["unit"], "mode": d["mode"], "co_units": list(d["co_units"]),
+                        "assign_days": d["assign_days"], "note": d["note"]},
+    "object": lambda d: {"reason": d["reason"]},
+    "accept": lambda d: {},
+    "decline": lambda d: {"reason": d["reason"], "proper_channel": d["proper_channel"]},
+    "not_accept_again": lambda d: {"prior": d["prior"], "reason": d["reason"]},
+    "extend": lambda d: {"days": d["days"], "reason": d["reason"]},
+    "reply": lambda d: {"outcome": d["outcome"], "text": d["text"]},
+    "rate": lambda d: {"rating": d["rating"], "comment": d["comment"]},
+    "request_review": lambda d: {"reason": d["reason"]},
+    "decide_review": lambda d: {"outcome": d["outcome"], "text": d["text"]},
+    "request_rereview": lambda d: {"reason": d["reason"]},
+    "decide_rereview": lambda d: {"outcome": d["outcome"], "text": d["text"]},
+    "pause": lambda d: {"reason": d["reason"]},
+    "resume": lambda d: {},
+    "urge": lambda d: {"note": d["note"]},
+}
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    case = _case_for_user(request, pk)
+    if action not in SERVICE_CALLS:
+        raise Http404("未知操作")
+    form = ACTION_FORMS[action](request.POST, prefix=action)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{ACTIONS[action].label}：{label} {'；'.join(errors)}")
+        return redirect("cases:detail", pk=pk)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    service = getattr(services, f"case_{action}")
+    try:
+        service(case=case, by=request.user, expected_version=version, **SERVICE_CALLS[action](form.cleaned_data))
+    except (TransitionNotAllowed, services.ConcurrentChange) as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已完成：{ACTIONS[action].label}")
+    return redirect("cases:detail", pk=pk)
+
+
+@login_required
+def notice(request: HttpRequest, pk: int, notice: str) -> HttpResponse:
+    from xinfang.cases import notices
+
+    case = _case_for_user(request, pk)
+    if notice not in notices.available_notices(case):
+        raise Http404("该文书尚不能生成")
+    data = notices.render_notice(case, notice)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    from urllib.parse import quote
+
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(notices.notice_filename(case, notice))}"
+    )
+    return response
+
+
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    """Attachments are served only through the access check, never as public media."""
+    from django.http import FileResponse
+
+    case = _case_for_user(request, pk)
+    item = case.attachments.filter(pk=attachment_id).first()
+    if item is None or not access.can_see_petitioner(request.user, case):
+        raise Http404("附件不存在或无权查看")
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)

@@ -108,19 +108,22 @@ def in_accused_unit(user: User, case: Case) -> bool:
     return user.unit.path.startswith(case.accused_unit.path)
 
 
-def can_see_petitioner(user: User, case: Case) -> bool:
-    """May `user` see who the petitioner is? Never the accused unit of a report."""
+def can_see_petitioner(user: User, case: Case, *, known_visible: bool = False) -> bool:
+    """May `user` see who the petitioner is? Never the accused unit of a report.
+
+    `known_visible` skips the visibility check for rows that came from `visible_cases`.
+    """
     if case.kind in CONFIDENTIAL_KINDS and in_accused_unit(user, case):
         return False
-    return can_view(user, case)
+    return known_visible or can_view(user, case)
 
 
 def _sides(user: User, case: Case) -> set[str]:
     """The parts `user` plays in this matter."""
     sides: set[str] = set()
-    is_admin = user.role == Role.ADMIN or user.is_superuser
     unit = user.unit_id
-    if is_admin or (unit == case.office_id and user.role in {Role.CLERK, Role.HEAD}):
+    # Administrators keep the system; they do not handle matters (separation of duties).
+    if unit and unit == case.office_id and user.role in {Role.CLERK, Role.HEAD}:
         sides |= {"office", "citizen"}  # the office records what a petitioner says by letter or visit
     if unit and unit == case.lead_unit_id and user.role in {Role.OFFICER, Role.HEAD}:
         sides.add("handler")
@@ -131,12 +134,12 @@ def _sides(user: User, case: Case) -> set[str]:
         sides.add("reviewer")
     if user.role == Role.SUPERVISOR and can_view(user, case):
         sides.add("supervisor")
-    if "office" in sides and case.state == State.REGISTERED or "handler" in sides and case.state == State.ROUTED:
+    if ("office" in sides and case.state == State.REGISTERED) or ("handler" in sides and case.state == State.ROUTED):
         sides.add("office_or_handler")
-    if "handler" in sides and case.state == State.ACCEPTED or "reviewer" in sides and case.state in {
+    if ("handler" in sides and case.state == State.ACCEPTED) or ("reviewer" in sides and case.state in {
         State.REVIEWING,
         State.REREVIEWING,
-    }:
+    }):
         sides.add("clock_holder")
     return sides
 

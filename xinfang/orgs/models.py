@@ -151,3 +151,6 @@ class PersonalDataView(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "个人信息查看记录"
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} 查看 {self.case_id} {self.fields}"

@@ -1,0 +1,60 @@
+"""The staff pages render and drive the workflow through real requests."""
+
+from django.urls import reverse
+
+from tests.factories import PASSWORD, bj, register
+from xinfang.cases.models import Case, State
+from xinfang.orgs.models import PersonalDataView
+
+
+def login(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+
+
+def test_clerk_registers_through_the_form_and_sees_it_in_the_queue(client, county, people):
+    login(client, people.clerk)
+    response = client.post(reverse("cases:register"), {
+        "channel": "visit", "kind": "appeal", "title": "小区物业乱收费", "content": "物业公司多收停车费。",
+        "place": county.place.pk, "category": county.wages.pk, "petitioner_name": "李四",
+        "petitioner_id_number": "11010519491231002X", "petitioner_phone": "13812345678",
+        "group_size": 1,
+    })
+    case = Case.objects.get()
+    assert response.status_code == 302 and response.url == reverse("cases:detail", args=[case.pk])
+    page = client.get(reverse("cases:queue")).content.decode()
+    assert case.number in page and "138****5678" in page and "13812345678" not in page
+
+
+def test_a_wrong_check_digit_is_refused_with_a_chinese_message(client, county, people):
+    login(client, people.clerk)
+    response = client.post(reverse("cases:register"), {
+        "channel": "visit", "kind": "appeal", "title": "t", "content": "c", "place": county.place.pk,
+        "petitioner_name": "李四", "petitioner_id_number": "110105194912310021",
+        "petitioner_phone": "13812345678", "group_size": 1,
+    })
+    assert response.status_code == 200
+    assert "身份证号码校验位错误" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_officer_accepts_from_the_case_page(client, county, people):
+    from xinfang.cases import services
+
+    case = register(county, people.clerk, bj(2026, 11, 1, 9))
+    case = services.case_route(case=case, by=people.clerk, unit=county.hr)
+    login(client, people.officer)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'data-action="accept"' in page and 'data-action="route"' not in page
+    assert PersonalDataView.objects.filter(user=people.officer, case=case).count() == 1
+    client.post(reverse("cases:act", args=[case.pk, "accept"]), {"version": case.version})
+    case.refresh_from_db()
+    assert case.state == State.ACCEPTED
+    # A second accept with the old version is refused: the matter changed.
+    response = client.post(reverse("cases:act", args=[case.pk, "accept"]), {"version": 1}, follow=True)
+    assert "已被他人修改" in response.content.decode() or "不能进行" in response.content.decode()
+
+
+def test_outsider_gets_404(client, county, people):
+    case = register(county, people.clerk, bj(2026, 11, 1, 9))
+    login(client, people.outsider)
+    assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 404

@@ -1,0 +1,172 @@
+"""Forms: parse what a person typed into the arguments the services take."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from xinfang.cases.models import Case, Channel, Kind, Outcome, Rating, RouteMode, State
+from xinfang.orgs.models import Category, Place, Unit
+
+
+class RegisterForm(forms.Form):
+    channel = forms.ChoiceField(label="来源渠道", choices=Channel.choices)
+    kind = forms.ChoiceField(label="事项类型", choices=Kind.choices)
+    registered_at = forms.DateTimeField(
+        label="登记时间", required=False, help_text="留空为当前时间",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    title = forms.CharField(label="标题", max_length=120)
+    content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 6}))
+    place = forms.ModelChoiceField(label="问题属地", queryset=Place.objects.all())
+    category = forms.ModelChoiceField(
+        label="事项分类", queryset=Category.objects.filter(parent__isnull=False).select_related("parent"),
+        required=False,
+    )
+    anonymous = forms.BooleanField(label="匿名（仅限建议意见、检举控告）", required=False)
+    petitioner_name = forms.CharField(label="信访人姓名", max_length=40, required=False)
+    petitioner_id_number = forms.CharField(label="身份证号", max_length=30, required=False)
+    petitioner_phone = forms.CharField(label="联系电话", max_length=30, required=False)
+    petitioner_address = forms.CharField(label="住址", max_length=200, required=False)
+    group_size = forms.IntegerField(label="来访人数", min_value=1, initial=1)
+    representatives = forms.CharField(
+        label="集体访代表", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="每行一人：姓名 身份证号 电话（最多5人）",
+    )
+    accused_unit = forms.ModelChoiceField(label="被反映单位", queryset=Unit.objects.all(), required=False)
+    accused_person = forms.CharField(label="被反映人", max_length=60, required=False)
+    attachments = forms.FileField(
+        label="附件", required=False,
+        widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}),
+    )
+    repeat_of = forms.CharField(
+        label="重复信访：原事项编号", max_length=40, required=False,
+        help_text="同一信访人就同一事项再次反映时填写，系统将关联原事项而不新立事项",
+    )
+
+    def clean_repeat_of(self) -> Case | None:
+        number = self.cleaned_data["repeat_of"].strip()
+        if not number:
+            return None
+        case = Case.objects.filter(number=number).first()
+        if case is None:
+            raise forms.ValidationError(f"找不到编号为 {number} 的事项")
+        return case
+
+    def clean_representatives(self) -> list[dict]:
+        reps = []
+        for line in self.cleaned_data["representatives"].splitlines():
+            parts = line.split()
+            if not parts:
+                continue
+            reps.append({
+                "name": parts[0],
+                "id_number": parts[1] if len(parts) > 1 else "",
+                "phone": parts[2] if len(parts) > 2 else "",
+            })
+        return reps
+
+    def clean_registered_at(self) -> dt.datetime:
+        return self.cleaned_data["registered_at"] or timezone.now()
+
+
+def _outcome_field(label: str) -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, choices=Outcome.choices, widget=forms.RadioSelect)
+
+
+def _text(label: str, rows: int = 3) -> forms.CharField:
+    return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": rows}))
+
+
+class RouteForm(forms.Form):
+    unit = forms.ModelChoiceField(label="主办单位", queryset=Unit.objects.all())
+    mode = forms.ChoiceField(label="方式", choices=RouteMode.choices, initial=RouteMode.TRANSFER)
+    co_units = forms.ModelMultipleChoiceField(label="协办单位", queryset=Unit.objects.all(), required=False)
+    assign_days = forms.IntegerField(label="交办期限（天）", required=False, min_value=1, max_value=90)
+    note = forms.CharField(label="转交意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = _text("理由")
+
+
+class DeclineForm(forms.Form):
+    reason = _text("不予受理理由")
+    proper_channel = forms.CharField(label="应当通过的法定途径", max_length=200)
+
+
+class NotAcceptAgainForm(forms.Form):
+    prior = forms.CharField(label="已终结的原事项编号", max_length=40)
+    reason = _text("理由", 2)
+
+    def clean_prior(self) -> Case:
+        number = self.cleaned_data["prior"].strip()
+        case = Case.objects.filter(number=number).first()
+        if case is None:
+            raise forms.ValidationError(f"找不到编号为 {number} 的事项")
+        return case
+
+
+class ExtendForm(forms.Form):
+    days = forms.IntegerField(label="延期天数", min_value=1, max_value=30)
+    reason = _text("延期理由")
+
+
+class ReplyForm(forms.Form):
+    outcome = _outcome_field("处理结果")
+    text = _text("处理意见", 5)
+
+
+class RateForm(forms.Form):
+    rating = forms.ChoiceField(label="评价", choices=Rating.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(label="意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(forms.Form):
+    note = _text("催办意见", 2)
+
+
+class EmptyForm(forms.Form):
+    pass
+
+
+ACTION_FORMS: dict[str, type[forms.Form]] = {
+    "route": RouteForm,
+    "object": ReasonForm,
+    "accept": EmptyForm,
+    "decline": DeclineForm,
+    "not_accept_again": NotAcceptAgainForm,
+    "extend": ExtendForm,
+    "reply": ReplyForm,
+    "rate": RateForm,
+    "request_review": ReasonForm,
+    "decide_review": ReplyForm,
+    "request_rereview": ReasonForm,
+    "decide_rereview": ReplyForm,
+    "pause": ReasonForm,
+    "resume": EmptyForm,
+    "urge": NoteForm,
+}
+
+
+class QueueFilterForm(forms.Form):
+    scope = forms.CharField(required=False)
+    q = forms.CharField(label="关键词", required=False)
+    state = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *State.choices], required=False)
+    due = forms.ChoiceField(
+        label="时限", required=False,
+        choices=[("", "全部时限"), ("due_soon", "即将到期"), ("overdue", "已超期")],
+    )
+    kind = forms.ChoiceField(label="类型", choices=[("", "全部类型"), *Kind.choices], required=False)
+    channel = forms.ChoiceField(label="渠道", choices=[("", "全部渠道"), *Channel.choices], required=False)
+    category = forms.ModelChoiceField(
+        label="分类", queryset=Category.objects.all(), required=False, empty_label="全部分类"
+    )
+    place = forms.ModelChoiceField(
+        label="属地", queryset=Place.objects.all(), required=False, empty_label="全部属地"
+    )
+    date_from = forms.DateField(label="登记起", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="登记止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    after = forms.CharField(required=False)
