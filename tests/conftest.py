@@ -10,6 +10,12 @@ from xinfang.orgs import access
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """PBKDF2 costs most of a second a user; tests need logins, not key stretching."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     work_calendar.cache_clear()
     access.clear_cache()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 
@@ -40,3 +41,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw == "":
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_json(name: str, default: dict) -> dict:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingError(f"环境变量 {name} 不是有效的 JSON：{exc}") from exc
+    if not isinstance(value, dict):
+        raise SettingError(f"环境变量 {name} 应为 JSON 对象")
+    return value

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from xinfang.env import env_bool, env_int, env_list, env_str
+from xinfang.env import env_bool, env_int, env_json, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("XINFANG_VAR_DIR", str(BASE_DIR / "var")))
@@ -123,6 +123,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 XINFANG_DUE_SOON_DAYS = env_int("XINFANG_DUE_SOON_DAYS", 3)
 # 信访机构名称，用于文书落款 / the office name printed on notices
 XINFANG_OFFICE_NAME = env_str("XINFANG_OFFICE_NAME", "示范县信访局")
+XINFANG_CLOCKS = env_json("XINFANG_CLOCKS", {})
 XINFANG_ROUTING_MODEL = env_str("XINFANG_ROUTING_MODEL", str(VAR_DIR / "routing-model.joblib"))
 
 SESSION_COOKIE_HTTPONLY = True

@@ -103,7 +103,11 @@ def _now(at: dt.datetime | None) -> dt.datetime:
 
 def _lock(case: Case, expected_version: int | None) -> Case:
     """Re-read the matter under a row lock and check nobody changed it meanwhile."""
-    fresh = Case.objects.select_for_update().select_related("accused_unit", "lead_unit").get(pk=case.pk)
+    fresh = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("accused_unit", "lead_unit")
+        .get(pk=case.pk)
+    )
     if expected_version is not None and fresh.version != expected_version:
         raise ConcurrentChange()
     return fresh

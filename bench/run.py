@@ -1,0 +1,188 @@
+"""`make bench`: build BENCH_CASES matters (default 100,000) and time what a browser gets.
+
+Prints one JSON object per line: {"name", "value", "unit", "cases", "command"}.
+Pages are timed as full requests of a logged-in user through Django's test client (view,
+queries, template), not bare queries. The database is a separate SQLite file under var/
+(or BENCH_DATABASE_URL), built once per size and reused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = int(os.environ.get("BENCH_CASES", "100000"))
+DB_URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{ROOT / 'var' / f'bench-{CASES}.sqlite3'}")
+COMMAND = f"BENCH_CASES={CASES} make bench"
+REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
+
+os.environ["DATABASE_URL"] = DB_URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
+sys.path.insert(0, str(ROOT))
+
+
+def emit(name: str, value: float, unit: str, **extra) -> None:
+    line = {"name": name, "value": round(value, 2), "unit": unit, "cases": CASES, "command": COMMAND}
+    line.update(extra)
+    print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+def build_database() -> None:
+    """Create and fill the bench database unless it already holds CASES matters."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from xinfang.cases.models import Case
+
+    have = Case.objects.count()
+    if have >= CASES:
+        return
+    if have:
+        sys.exit(f"bench database {DB_URL} holds {have} matters, fewer than {CASES}: remove it first")
+    started = time.perf_counter()
+    call_command("demo", cases=CASES, bulk=True, seed=1)
+    elapsed = time.perf_counter() - started
+    emit("demo_build_per_s", CASES / elapsed, "1/s")
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18] if len(samples) >= 20 else max(samples)
+
+
+def time_get(client, url: str, params=None, repeat: int = REPEAT) -> float:
+    for _ in range(3):
+        assert client.get(url, params).status_code == 200, url
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url, params)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, url
+    return p95(samples)
+
+
+def busiest_officer():
+    from django.db.models import Count
+
+    from xinfang.cases.models import Case
+    from xinfang.orgs.models import Role, User
+
+    top = (
+        Case.objects.exclude(lead_unit=None).values("lead_unit").annotate(n=Count("id")).order_by("-n").first()
+    )
+    return User.objects.filter(role=Role.OFFICER, unit_id=top["lead_unit"]).first()
+
+
+def deep_cursor(officer, state: str, depth: int) -> str:
+    """The cursor a user reaches after paging `depth` rows into the unit's matters in `state`."""
+    from xinfang.cases.models import Case
+    from xinfang.cases.selectors import _encode_cursor
+
+    row = (
+        Case.objects.filter(lead_unit=officer.unit, state=state)
+        .order_by("-registered_at", "-id")
+        .values("registered_at", "id")[depth : depth + 1]
+    )
+    row = list(row)
+    return _encode_cursor(row[0]["registered_at"], row[0]["id"]) if row else ""
+
+
+def bench_pages() -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from xinfang.cases.models import Case, State
+    from xinfang.orgs.models import Role, User
+
+    officer = busiest_officer()
+    clerk = User.objects.filter(role=Role.CLERK).first()
+    officer_client, clerk_client = Client(), Client()
+    officer_client.force_login(officer)
+    clerk_client.force_login(clerk)
+    queue = reverse("cases:queue")
+    unit_cases = Case.objects.filter(lead_unit=officer.unit)
+    accepted = unit_cases.filter(state=State.ACCEPTED).count()
+
+    emit("queue_first_page_p95_ms", time_get(officer_client, queue), "ms")
+    cursor = deep_cursor(officer, State.ACCEPTED, max(accepted // 2, 0))
+    emit("queue_deep_page_p95_ms",
+         time_get(officer_client, queue, {"state": State.ACCEPTED, "after": cursor}), "ms",
+         depth_rows=accepted // 2)
+    emit("overdue_list_p95_ms", time_get(officer_client, queue, {"due": "overdue"}), "ms")
+    emit("search_2char_p95_ms", time_get(clerk_client, queue, {"q": "欠薪"}), "ms")
+    emit("search_4char_p95_ms", time_get(clerk_client, queue, {"q": "拖欠工资"}), "ms")
+
+    ids = list(unit_cases.values_list("id", flat=True)[:5000])
+    rng = random.Random(7)
+    for pk in ids[:3]:
+        officer_client.get(reverse("cases:detail", args=[pk]))
+    samples = []
+    for _ in range(REPEAT):
+        url = reverse("cases:detail", args=[rng.choice(ids)])
+        started = time.perf_counter()
+        response = officer_client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    emit("case_detail_p95_ms", p95(samples), "ms")
+
+
+def bench_register(count: int = 300) -> None:
+    from django.utils import timezone
+
+    from xinfang.cases import services
+    from xinfang.cases.models import Case
+    from xinfang.orgs.models import Place, Role, User
+
+    clerk = User.objects.filter(role=Role.CLERK).select_related("unit").first()
+    place = Place.objects.order_by("id").last()
+    template = Case.objects.exclude(category=None).order_by("-id").first()
+    started = time.perf_counter()
+    for i in range(count):
+        services.case_register(
+            office=clerk.unit, by=clerk, channel="visit", kind="appeal",
+            title=f"基准测试登记{i}：拖欠工资", content=template.content, place=place,
+            category=template.category,
+            petitioner=services.Petitioner(name="基准", phone="13800138000", address="测试路1号"),
+            at=timezone.now(),
+        )
+    emit("register_per_s", count / (time.perf_counter() - started), "1/s", registered=count)
+
+
+def forward(script: str) -> None:
+    """Run another bench script and pass its JSON lines through."""
+    path = ROOT / "bench" / script
+    if not path.exists():
+        return
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env,
+                            cwd=ROOT, check=False)
+    for line in result.stdout.splitlines():
+        if line.startswith("{"):
+            data = json.loads(line)
+            data.setdefault("command", COMMAND)
+            print(json.dumps(data, ensure_ascii=False), flush=True)
+    if result.returncode:
+        print(f"# {script} failed: {result.stderr.strip()[-500:]}", file=sys.stderr)
+
+
+def main() -> None:
+    print(f"# {COMMAND}  (database {DB_URL})", flush=True)
+    build_database()
+    bench_pages()
+    bench_register()
+    for script in ("import_bench.py", "routing_bench.py", "similar_bench.py", "backlog_bench.py"):
+        forward(script)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,836 @@
+"""Official notices (信访文书) as Word documents in the national layout (GB/T 9704-2012).
+
+Seven notices, each made available by one event on the matter's timeline:
+
+=================  ===========================================================
+受理告知书         case.accepted
+不予受理告知书     case.declined (reason and the proper channel)
+不再受理告知书     case.not_accepted_again, or a repeat submission about a
+                   matter already closed (case.repeat_received)
+延期告知书         case.extended (days, reason, old and new due dates)
+处理意见书         case.replied (支持 / 解释 / 不予支持 and the text)
+复查意见书         case.review_decided
+复核意见书         case.rereview_decided
+=================  ===========================================================
+
+Everything printed comes from the case row and its events; nothing is typed twice, and
+the petitioner's resident ID number and phone are never printed (any that an officer
+typed into a free text is masked).
+
+Layout (GB/T 9704-2012): A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm;
+22 lines of 28 characters (fixed line pitch, character grid); body 3号仿宋; title 2号小标宋,
+centred; page numbers "— 1 —" in 4号 half-width 宋体 at the outside edge, 7 mm below the
+type area.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from lxml import etree
+
+from xinfang.cases import clocks
+from xinfang.cases.models import HOTLINE_KINDS, Case, CaseEvent, Channel, Outcome, State
+from xinfang.cases.selectors import clock_rules, work_calendar
+from xinfang.cases.validators import mask_id_number, mask_phone
+from xinfang.orgs.models import Unit
+
+# slug -> (title, the event that makes the notice available)
+NOTICE_KINDS: dict[str, tuple[str, str]] = {
+    "accept": ("受理告知书", "case.accepted"),
+    "decline": ("不予受理告知书", "case.declined"),
+    "not_accept_again": ("不再受理告知书", "case.not_accepted_again"),
+    "extend": ("延期告知书", "case.extended"),
+    "reply": ("处理意见书", "case.replied"),
+    "review": ("复查意见书", "case.review_decided"),
+    "rereview": ("复核意见书", "case.rereview_decided"),
+}
+DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+# A repeat submission about a closed matter is answered with a 不再受理告知书 too.
+REPEAT_EVENT = "case.repeat_received"
+REPEAT_NOTICE = "not_accept_again"
+
+# 发文字号的类型代字: distinct per notice, so two notices on one matter never share a number.
+_NUMBER_CODES = {
+    "accept": "信受告",
+    "decline": "信不受告",
+    "not_accept_again": "信不再受告",
+    "extend": "信延告",
+    "reply": "信处",
+    "review": "信复查",
+    "rereview": "信复核",
+}
+# What has not happened yet, for the error when a notice is asked for too early.
+_MISSING = {
+    "accept": "尚未受理",
+    "decline": "未作出不予受理决定",
+    "not_accept_again": "未作出不再受理决定",
+    "extend": "未延期",
+    "reply": "尚未答复",
+    "review": "尚未作出复查意见",
+    "rereview": "尚未作出复核意见",
+}
+
+# ---------------------------------------------------------------- layout (GB/T 9704-2012)
+
+PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
+MARGIN_TOP, MARGIN_BOTTOM = Mm(37), Mm(35)
+MARGIN_LEFT, MARGIN_RIGHT = Mm(28), Mm(26)
+LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
+BODY_SIZE = Pt(16)  # 三号
+TITLE_SIZE = Pt(22)  # 二号
+PAGE_NUMBER_SIZE = Pt(14)  # 四号
+# 225 mm of type area / 22 lines = 28.95 pt (579 twips) per line.
+LINE_PITCH_TWIPS = 579
+LINE_PITCH = Pt(LINE_PITCH_TWIPS / 20)
+# The page number's dash sits 7 mm below the type area.
+FOOTER_DISTANCE = Mm(25)
+HEADER_DISTANCE = Mm(15)
+
+BODY_FONT = getattr(settings, "XINFANG_NOTICE_BODY_FONT", "仿宋_GB2312")
+TITLE_FONT = getattr(settings, "XINFANG_NOTICE_TITLE_FONT", "方正小标宋简体")
+NUMBER_FONT = "宋体"
+LATIN_FONT = "Times New Roman"
+# Word uses altName when the named font is missing: FangSong_GB2312 is not on every PC.
+_FONT_FALLBACKS = {"仿宋_GB2312": "仿宋", "方正小标宋简体": "宋体", "宋体": "SimSun"}
+
+
+# ---------------------------------------------------------------- what a notice says
+
+
+@dataclass
+class NoticeText:
+    """The content of one notice, before layout."""
+
+    title: str
+    number: str
+    addressee: str
+    paragraphs: list[str]
+    issuer: str
+    date: dt.date
+    closing: list[str] = field(default_factory=list)
+
+
+def _events(case: Case) -> list[CaseEvent]:
+    kinds = [kind for _, kind in NOTICE_KINDS.values()] + [
+        REPEAT_EVENT,
+        "case.review_requested",
+        "case.rereview_requested",
+    ]
+    return list(case.events.filter(kind__in=kinds).order_by("at", "id"))
+
+
+def _latest(events: Iterable[CaseEvent], kind: str) -> CaseEvent | None:
+    found = None
+    for event in events:
+        if event.kind == kind:
+            found = event
+    return found
+
+
+def _is_refusal_repeat(event: CaseEvent) -> bool:
+    return event.kind == REPEAT_EVENT and event.details.get("notice") == "not_accepted_again"
+
+
+def _source_event(events: list[CaseEvent], slug: str) -> CaseEvent | None:
+    """The event a notice is drawn from: the latest of its kind."""
+    kind = NOTICE_KINDS[slug][1]
+    matches = [e for e in events if e.kind == kind]
+    if slug == REPEAT_NOTICE:
+        matches += [e for e in events if _is_refusal_repeat(e)]
+        matches.sort(key=lambda e: (e.at, e.pk))
+    return matches[-1] if matches else None
+
+
+def available_notices(case: Case) -> list[str]:
+    """The notices this matter's timeline supports, in the order of `NOTICE_KINDS`."""
+    events = _events(case)
+    return [slug for slug in NOTICE_KINDS if _source_event(events, slug) is not None]
+
+
+def notice_filename(case: Case, slug: str) -> str:
+    """E.g. "XF430102-2026-000001-受理告知书.docx"."""
+    return f"{case.number}-{NOTICE_KINDS[slug][0]}.docx"
+
+
+def render_notice(case: Case, slug: str, *, issuer_name: str | None = None) -> bytes:
+    """The notice as a .docx file. ValueError (Chinese message) if the matter does not support it.
+
+    `issuer_name` replaces the issuing organ printed at the end (落款), e.g. when a unit's
+    full legal name differs from its short name in the system.
+    """
+    if slug not in NOTICE_KINDS:
+        raise ValueError(f"未知的文书类型：{slug}")
+    events = _events(case)
+    event = _source_event(events, slug)
+    title = NOTICE_KINDS[slug][0]
+    if event is None:
+        raise ValueError(f"事项 {case.number} {_MISSING[slug]}，不能出具{title}")
+    text = _BUILDERS[slug](case, event, events)
+    if issuer_name:
+        text.issuer = issuer_name.strip()
+    return _layout(text)
+
+
+# ---------------------------------------------------------------- wording helpers
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def _last_day(due: dt.datetime) -> dt.date:
+    """A deadline is stored as 24:00 of its last day, i.e. the next midnight."""
+    return timezone.localtime(due - dt.timedelta(microseconds=1)).date()
+
+
+def _cn_date(day: dt.date) -> str:
+    """2026年11月28日 (Arabic numerals, no leading zeros, as GB/T 9704-2012 prescribes)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+_CHANNEL_PHRASE = {
+    Channel.ONLINE: "通过网上信访",
+    Channel.LETTER: "以来信形式",
+    Channel.VISIT: "以走访形式",
+    Channel.PHONE: "以来电形式",
+    Channel.FAX: "以传真形式",
+}
+_END_PUNCT = "。！？；：…”’）)!?"
+_ID_PATTERN = re.compile(r"(?<![0-9])[1-9]\d{5}(?:19|20)\d{2}\d{7}[\dXx](?![0-9])")
+_PHONE_PATTERN = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+
+
+def _you(case: Case) -> str:
+    return "你们" if case.group_size > 1 else "你"
+
+
+def _addressee(case: Case) -> str:
+    if case.anonymous or not case.petitioner_name:
+        return "信访人："
+    if case.group_size > 1:
+        return f"{case.petitioner_name}等{case.group_size}人："
+    return f"{case.petitioner_name}："
+
+
+def _scrub(case: Case, text: str) -> str:
+    """Mask any resident ID number or phone in free text before it goes on paper."""
+    secrets = [(case.petitioner_id_number, mask_id_number), (case.petitioner_phone, mask_phone)]
+    for rep in case.representatives.all():
+        secrets += [(rep.id_number, mask_id_number), (rep.phone, mask_phone)]
+    for value, mask in secrets:
+        if value and len(value) >= 6:
+            text = text.replace(value, mask(value))
+    text = _ID_PATTERN.sub(lambda m: mask_id_number(m.group()), text)
+    return _PHONE_PATTERN.sub(lambda m: mask_phone(m.group()), text)
+
+
+def _clause(case: Case, text: str) -> str:
+    """Free text to be embedded in a sentence: scrubbed, without its final punctuation."""
+    return _scrub(case, " ".join(str(text or "").split())).rstrip("。；;，,.！!？? ")
+
+
+def _sentences(case: Case, text: str) -> list[str]:
+    """Free text as paragraphs, each ending with punctuation."""
+    out = []
+    for line in _scrub(case, str(text or "")).splitlines():
+        line = line.strip()
+        if line:
+            out.append(line if line[-1] in _END_PUNCT else line + "。")
+    return out
+
+
+def _matter(case: Case) -> str:
+    """你于2026年9月16日以走访形式提出的“……”信访事项（信访事项编号：……）"""
+    channel = _CHANNEL_PHRASE.get(case.channel, "")
+    return (
+        f"{_you(case)}于{_cn_date(_day(case.registered_at))}{channel}提出的“{_clause(case, case.title)}”"
+        f"信访事项（信访事项编号：{case.number}）"
+    )
+
+
+def _abbrev(unit: Unit | None, case: Case) -> str:
+    """The place part of a document number: "A1区" -> "A1", "西地省" -> "西地"."""
+    place = (unit.place if unit is not None and unit.place_id else None) or case.place
+    name = place.name if place is not None else ""
+    for suffix in ("自治州", "自治县", "街道", "省", "市", "县", "区", "镇", "乡"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _doc_number(case: Case, slug: str, unit: Unit | None) -> str:
+    """发文字号, e.g. "A1信受告〔2026〕12号": place, type code, year and the case's sequence."""
+    return f"{_abbrev(unit, case)}{_NUMBER_CODES[slug]}〔{case.year}〕{case.seq}号"
+
+
+def _issuer(case: Case, event: CaseEvent, *units: Unit | None) -> tuple[str, Unit | None]:
+    for unit in (*units, event.unit):
+        if unit is not None:
+            return unit.name, unit
+    return case.office.name, case.office
+
+
+def _period(rule: clocks.ClockRule) -> str:
+    unit = {clocks.DayKind.WORKING: "个工作日", clocks.DayKind.HOURS: "小时"}.get(rule.kind, "日")
+    return f"{rule.length}{unit}"
+
+
+def _outcome_sentence(outcome: str, subject: str) -> str:
+    return {
+        Outcome.SUPPORTED: f"对{subject}予以支持。",
+        Outcome.EXPLAINED: f"{subject}事由合理但缺乏法律、政策依据，特作上述解释说明，请予理解。",
+        Outcome.NOT_SUPPORTED: f"对{subject}不予支持。",
+    }.get(outcome, "")
+
+
+# ---------------------------------------------------------------- the seven notices
+
+Builder = Callable[[Case, CaseEvent, list[CaseEvent]], NoticeText]
+
+
+def _accept(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
+    issuer, unit = _issuer(case, event, case.lead_unit)
+    if case.kind in HOTLINE_KINDS:
+        rule = clock_rules()[case.kind]
+        start = case.routed_at or event.at
+    else:
+        rule, start = clock_rules()["handle"], event.at
+    due = clocks.due_at(start, rule.length, rule.kind, work_calendar())
+    you = _you(case)
+    return NoticeText(
+        title="信访事项" + NOTICE_KINDS["accept"][0],
+        number=_doc_number(case, "accept", unit),
+        addressee=_addressee(case),
+        paragraphs=[
+            f"{_matter(case)}，经审查，属于本机关职权范围。根据《信访工作条例》第二十三条的规定，"
+            f"本机关已于{_cn_date(_day(event.at))}予以受理，现将有关事项告知如下：",
+            f"一、本机关将依法调查核实，自受理之日起{_period(rule)}内办结"
+            f"（最迟不晚于{_cn_date(_last_day(due))}），并书面答复{you}。",
+            "二、情况复杂的，经本机关负责人批准，可以适当延长办理期限，但延长期限不超过30日，"
+            "届时将书面告知延期理由。",
+            f"三、请{you}如实反映情况、配合调查；查询办理进度时，请提供上述信访事项编号。",
+        ],
+        issuer=issuer,
+        date=_day(event.at),
+        closing=["特此告知。"],
+    )
+
+
+def _decline(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
+    issuer, unit = _issuer(case, event, case.lead_unit)
+    reason = _clause(case, event.details.get("reason", ""))
+    channel = _clause(case, event.details.get("proper_channel", ""))
+    you = _you(case)
+    return NoticeText(
+        title="信访事项" + NOTICE_KINDS["decline"][0],
+        number=_doc_number(case, "decline", unit),
+        addressee=_addressee(case),
+        paragraphs=[
+            f"{_matter(case)}，经审查，{reason}。",
+            "根据《信访工作条例》第三十一条的规定，应当通过诉讼、仲裁、行政复议等法定途径解决的事项，"
+            "应当导入相应程序处理。本机关决定对该信访事项不予受理。",
+            f"{you}可以通过以下法定途径依法主张权利：{channel}。请注意相关法定期限，以免影响{you}的合法权益。",
+        ],
+        issuer=issuer,
+        date=_day(event.at),
+        closing=["特此告知。"],
+    )
+
+
+_NOT_AGAIN_RULE = (
+    "根据《信访工作条例》第三十六条的规定，信访人对复核意见不服，仍然以同一事实和理由提出投诉请求的，"
+    "各级党委和政府信访部门和其他机关、单位不再受理。"
+)
+
+
+def _prior_outcome(prior: Case | None, you: str) -> tuple[str, str]:
+    """How the earlier matter ended, and the rule that closes it, in words."""
+    if prior is None or prior.state == State.NOT_ACCEPTED_AGAIN:
+        return "已经作出不再受理决定", _NOT_AGAIN_RULE
+    if prior.state == State.FINAL and prior.rereview_outcome:
+        return "已经复核终结", _NOT_AGAIN_RULE
+    if prior.state == State.FINAL:
+        decision, step = ("复查意见", "复核") if prior.review_outcome else ("处理意见", "复查")
+        return (
+            f"的{decision}已经送达，{you}未在规定的30日内请求{step}，该{decision}已经生效",
+            "根据《信访工作条例》第三十五条、第三十六条关于请求复查、复核期限的规定，原信访事项已经终结。",
+        )
+    if prior.state == State.DECLINED:
+        return (
+            "已经作出不予受理决定，并告知了依法解决的途径",
+            "根据《信访工作条例》第三十一条的规定，应当通过诉讼、仲裁、行政复议等法定途径解决的事项，"
+            "应当导入相应程序处理。",
+        )
+    return "已经依法处理", _NOT_AGAIN_RULE
+
+
+def _not_again(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
+    you = _you(case)
+    if event.kind == REPEAT_EVENT:
+        # A new submission about this very matter, which is already closed.
+        prior, prior_number = case, case.number
+        channel = _CHANNEL_PHRASE.get(event.details.get("channel", ""), "")
+        opening = f"{you}于{_cn_date(_day(event.at))}{channel}再次提出的信访事项，经审查，与本机关已登记的"
+    else:
+        prior_number = event.details.get("prior", "")
+        prior = Case.objects.filter(number=prior_number).first() if prior_number else case.linked_to
+        opening = f"{_matter(case)}，经审查，与"
+    prior_title = f"“{_clause(case, prior.title)}”" if prior is not None else ""
+    ended, rule = _prior_outcome(prior, you)
+    reason = _clause(case, event.details.get("reason", ""))
+    paragraphs = [
+        f"{opening}{prior_title}信访事项（信访事项编号：{prior_number}）系同一事实和理由。"
+        f"原信访事项{ended}。" + (f"{reason}。" if reason else ""),
+        f"{rule}本机关决定对{you}此次以同一事实和理由提出的信访事项不再受理。",
+        f"请{you}尊重依法作出的处理结论，依法理性表达诉求。如有新的事实和理由，可以依法另行提出。",
+    ]
+    return NoticeText(
+        title="信访事项" + NOTICE_KINDS["not_accept_again"][0],
+        number=_doc_number(case, "not_accept_again", case.office),
+        addressee=_addressee(case),
+        paragraphs=paragraphs,
+        issuer=case.office.name,
+        date=_day(event.at),
+        closing=["特此告知。"],
+    )
+
+
+def _parse_due(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _extend(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
+    issuer, unit = _issuer(case, event, case.lead_unit)
+    details = event.details
+    old_due, new_due = _parse_due(details.get("old_due")), _parse_due(details.get("new_due"))
+    days = int(details.get("days") or case.extension_days)
+    reason = _clause(case, details.get("reason", ""))
+    accepted = _latest(events, "case.accepted")
+    accepted_on = _cn_date(_day(accepted.at if accepted else case.accepted_at or event.at))
+    you = _you(case)
+    due_text = f"办理期限延长{days}日"
+    if old_due and new_due:
+        due_text += (
+            f"，办结期限由{_cn_date(_last_day(old_due))}延长至{_cn_date(_last_day(new_due))}"
+        )
+    elif new_due:
+        due_text += f"，办结期限延长至{_cn_date(_last_day(new_due))}"
+    return NoticeText(
+        title="信访事项" + NOTICE_KINDS["extend"][0],
+        number=_doc_number(case, "extend", unit),
+        addressee=_addressee(case),
+        paragraphs=[
+            f"{_matter(case)}，本机关已于{accepted_on}受理。",
+            f"因{reason}，该信访事项不能在规定期限内办结。根据《信访工作条例》关于办理期限的规定，"
+            f"经本机关负责人批准，{due_text}。",
+            f"本机关将在延长期限内办结，并书面答复{you}。",
+        ],
+        issuer=issuer,
+        date=_day(event.at),
+        closing=["特此告知。"],
+    )
+
+
+def _decision_text(case: Case, event: CaseEvent) -> list[str]:
+    return _sentences(case, event.details.get("text", ""))
+
+
+def _reply(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
+    issuer, unit = _issuer(case, event, case.lead_unit)
+    lead = case.lead_unit or unit
+    above = lead.parent if lead is not None else None
+    accepted = _latest(events, "case.accepted")
+    accepted_on = _cn_date(_day(accepted.at if accepted else case.accepted_at or event.at))
+    you = _you(case)
+    outcome = event.details.get("outcome", case.outcome)
+    organ = above.name if above is not None else "本机关的上一级机关"
+    return NoticeText(
+        title="信访事项" + NOTICE_KINDS["reply"][0],
+        number=_doc_number(case, "reply", unit),
+        addressee=_addressee(case),
+        paragraphs=[
+            f"{_matter(case)}，本机关已于{accepted_on}受理。经调查核实，现提出处理意见如下：",
+            *_decision_text(case, event),
+            f"综上，根据《信访工作条例》第三十一条等有关规定，{_outcome_sentence(outcome, you + '的信访请求')}",
+            f"根据《信访工作条例》第三十五条的规定，如对本处理意见不服，{you}可以自收到本意见书之日起30日内"
+            f"向{organ}请求复查。",
+        ],
+        issuer=issuer,
+        date=_day(event.at),
+    )
+
+
+def _review(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
+    issuer, unit = _issuer(case, event, case.review_unit)
+    reply = _latest(events, "case.replied")
+    request = _latest(events, "case.review_requested")
+    lead = case.lead_unit
+    above = case.review_unit.parent if case.review_unit is not None else None
+    you = _you(case)
+    reply_ref = (
+        f"{lead.name if lead else '原办理机关'}于{_cn_date(_day(reply.at))}作出的信访事项处理意见书"
+        f"（{_doc_number(case, 'reply', lead)}）"
+        if reply
+        else "原办理机关作出的处理意见"
+    )
+    asked = f"于{_cn_date(_day(request.at))}" if request else ""
+    reason = _clause(case, request.details.get("reason", "")) if request else ""
+    organ = above.name if above is not None else "本机关的上一级机关"
+    return NoticeText(
+        title="信访事项" + NOTICE_KINDS["review"][0],
+        number=_doc_number(case, "review", unit),
+        addressee=_addressee(case),
+        paragraphs=[
+            f"{you}不服{reply_ref}，{asked}向本机关请求复查"
+            + (f"，理由是：{reason}。" if reason else "。")
+            + f"本机关根据《信访工作条例》第三十五条的规定进行了复查（原信访事项编号：{case.number}），"
+            "现提出复查意见如下：",
+            *_decision_text(case, event),
+            f"综上，{_outcome_sentence(event.details.get('outcome', case.review_outcome), you + '的复查请求')}",
+            f"根据《信访工作条例》第三十六条的规定，如对本复查意见不服，{you}可以自收到本意见书之日起30日内"
+            f"向{organ}请求复核。",
+        ],
+        issuer=issuer,
+        date=_day(event.at),
+    )
+
+
+def _rereview(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
+    issuer, unit = _issuer(case, event, case.rereview_unit)
+    review = _latest(events, "case.review_decided")
+    request = _latest(events, "case.rereview_requested")
+    reviewer = case.review_unit
+    you = _you(case)
+    review_ref = (
+        f"{reviewer.name if reviewer else '复查机关'}于{_cn_date(_day(review.at))}作出的信访事项复查意见书"
+        f"（{_doc_number(case, 'review', reviewer)}）"
+        if review
+        else "复查机关作出的复查意见"
+    )
+    asked = f"于{_cn_date(_day(request.at))}" if request else ""
+    reason = _clause(case, request.details.get("reason", "")) if request else ""
+    return NoticeText(
+        title="信访事项" + NOTICE_KINDS["rereview"][0],
+        number=_doc_number(case, "rereview", unit),
+        addressee=_addressee(case),
+        paragraphs=[
+            f"{you}不服{review_ref}，{asked}向本机关请求复核"
+            + (f"，理由是：{reason}。" if reason else "。")
+            + f"本机关根据《信访工作条例》第三十六条的规定进行了复核（原信访事项编号：{case.number}），"
+            "现提出复核意见如下：",
+            *_decision_text(case, event),
+            f"综上，{_outcome_sentence(event.details.get('outcome', case.rereview_outcome), you + '的复核请求')}",
+            "本复核意见为该信访事项的终结意见。根据《信访工作条例》第三十六条的规定，"
+            f"{you}对本复核意见不服，仍然以同一事实和理由提出投诉请求的，"
+            "各级党委和政府信访部门和其他机关、单位不再受理。",
+        ],
+        issuer=issuer,
+        date=_day(event.at),
+    )
+
+
+_BUILDERS: dict[str, Builder] = {
+    "accept": _accept,
+    "decline": _decline,
+    "not_accept_again": _not_again,
+    "extend": _extend,
+    "reply": _reply,
+    "review": _review,
+    "rereview": _rereview,
+}
+
+
+# ---------------------------------------------------------------- layout
+
+
+def _width_in_chars(text: str) -> float:
+    """Full-width characters count 1, half-width (digits, Latin) count 1/2."""
+    return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
+
+
+# Schema order: what may follow <w:szCs> in <w:rPr>, and <w:snapToGrid> in <w:pPr>.
+_AFTER_SZCS = (
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
+)
+_AFTER_SNAP = (
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+)
+
+
+def _drop_theme_fonts(fonts) -> None:
+    """Theme font attributes override explicit ones: remove them."""
+    for attr in list(fonts.attrib):
+        if attr.lower().endswith("theme"):
+            del fonts.attrib[attr]
+
+
+def _set_fonts(rpr, east_asia: str, latin: str, size: Pt) -> None:
+    """Set the fonts (East-Asian via w:eastAsia) and size of a <w:rPr> explicitly."""
+    fonts = rpr.get_or_add_rFonts()
+    _drop_theme_fonts(fonts)
+    for attr, value in (
+        ("w:ascii", latin),
+        ("w:hAnsi", latin),
+        ("w:cs", latin),
+        ("w:eastAsia", east_asia),
+        ("w:hint", "eastAsia"),
+    ):
+        fonts.set(qn(attr), value)
+    rpr.sz_val = size
+    size_cs = rpr.find(qn("w:szCs"))
+    if size_cs is None:
+        size_cs = OxmlElement("w:szCs")
+        rpr.insert_element_before(size_cs, *_AFTER_SZCS)
+    size_cs.set(qn("w:val"), str(int(size.pt * 2)))
+
+
+def _char_indent(
+    paragraph, *, first_line: float = 0, left: float = 0, right: float = 0, size: Pt = BODY_SIZE
+) -> None:
+    """Indents in characters (Word's firstLineChars etc.), with the twips equivalent."""
+    fmt = paragraph.paragraph_format
+    fmt.first_line_indent = Pt(size.pt * first_line) if first_line else None
+    fmt.left_indent = Pt(size.pt * left) if left else None
+    fmt.right_indent = Pt(size.pt * right) if right else None
+    ind = paragraph._p.get_or_add_pPr().find(qn("w:ind"))
+    if ind is None:
+        return
+    for attr, value in (
+        ("w:firstLineChars", first_line),
+        ("w:leftChars", left),
+        ("w:rightChars", right),
+    ):
+        if value:
+            ind.set(qn(attr), str(round(value * 100)))
+
+
+def _exact_lines(paragraph, pitch: Pt = LINE_PITCH) -> None:
+    fmt = paragraph.paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = pitch
+    fmt.widow_control = False
+
+
+def _no_grid(paragraph) -> None:
+    """Keep a paragraph (title, page number) off the character grid so its glyphs are not spread."""
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    paragraph._p.get_or_add_pPr().insert_element_before(snap, *_AFTER_SNAP)
+    for run in paragraph.runs:
+        run._r.get_or_add_rPr().get_or_add_snapToGrid().set(qn("w:val"), "0")
+
+
+def _add(
+    doc_or_part,
+    text: str,
+    *,
+    font: str = BODY_FONT,
+    size: Pt = BODY_SIZE,
+    align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+    first_line: float = 0,
+    right: float = 0,
+):
+    paragraph = doc_or_part.add_paragraph()
+    _exact_lines(paragraph)
+    paragraph.alignment = align
+    _char_indent(paragraph, first_line=first_line, right=right)
+    if text:
+        _set_fonts(paragraph.add_run(text)._r.get_or_add_rPr(), font, LATIN_FONT, size)
+    return paragraph
+
+
+def _field_char(run, kind: str) -> None:
+    fld = OxmlElement("w:fldChar")
+    fld.set(qn("w:fldCharType"), kind)
+    run._r.append(fld)
+
+
+def _page_number(footer, *, odd: bool) -> None:
+    """Page number "— 1 —" in 4号 half-width 宋体: odd pages right, even pages left, one char in."""
+    paragraph = footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if odd else WD_ALIGN_PARAGRAPH.LEFT
+    _exact_lines(paragraph, Pt(18))
+    if odd:
+        _char_indent(paragraph, right=1, size=PAGE_NUMBER_SIZE)
+    else:
+        _char_indent(paragraph, left=1, size=PAGE_NUMBER_SIZE)
+
+    def run(text: str = ""):
+        r = paragraph.add_run(text)
+        _set_fonts(r._r.get_or_add_rPr(), NUMBER_FONT, NUMBER_FONT, PAGE_NUMBER_SIZE)
+        return r
+
+    run("— ")
+    _field_char(run(), "begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = " PAGE "
+    run()._r.append(instr)
+    _field_char(run(), "separate")
+    run("1")
+    _field_char(run(), "end")
+    run(" —")
+    _no_grid(paragraph)
+
+
+def _setup_page(doc) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
+    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
+    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
+    section.header_distance, section.footer_distance = HEADER_DISTANCE, FOOTER_DISTANCE
+    section.gutter = Mm(0)
+    # Character grid: 28 characters on the 156 mm line, 22 lines of 28.95 pt.
+    text_width_pt = (PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / 12700
+    char_space = round((text_width_pt / CHARS_PER_LINE - BODY_SIZE.pt) * 4096)
+    sect = section._sectPr
+    grid = sect.find(qn("w:docGrid"))
+    if grid is None:
+        grid = OxmlElement("w:docGrid")
+        sect.append(grid)
+    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
+    grid.set(qn("w:charSpace"), str(char_space))
+    doc.settings.odd_and_even_pages_header_footer = True
+    _page_number(section.footer, odd=True)
+    _page_number(section.even_page_footer, odd=False)
+
+
+def _setup_styles(doc) -> None:
+    """Body defaults: 3号仿宋, Chinese language, no theme fonts, no extra paragraph spacing."""
+    styles = doc.styles.element
+    for fonts in styles.iter(qn("w:rFonts")):
+        _drop_theme_fonts(fonts)
+    rpr_default = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _set_fonts(rpr_default, BODY_FONT, LATIN_FONT, BODY_SIZE)
+    lang = rpr_default.find(qn("w:lang"))
+    if lang is not None:
+        lang.set(qn("w:val"), "en-US")
+        lang.set(qn("w:eastAsia"), "zh-CN")
+    ppr_default = styles.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    for child in list(ppr_default):
+        ppr_default.remove(child)
+    for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), "0")
+        ppr_default.append(el)
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:line"), str(LINE_PITCH_TWIPS))
+    spacing.set(qn("w:lineRule"), "exact")
+    ppr_default.append(spacing)
+    normal = doc.styles["Normal"]
+    _set_fonts(normal.element.get_or_add_rPr(), BODY_FONT, LATIN_FONT, BODY_SIZE)
+
+
+def _setup_package(doc, text: NoticeText) -> None:
+    """Document properties, font fallbacks, and no stray thumbnail from the blank template."""
+    props = doc.core_properties
+    props.title = text.title
+    props.subject = text.number
+    props.author = props.last_modified_by = text.issuer
+    props.comments = props.keywords = props.category = ""
+    moment = dt.datetime.combine(text.date, dt.time(12), tzinfo=dt.UTC)
+    props.created = props.modified = moment
+    props.revision = 1
+    package = doc.part.package
+    for rid, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package.rels[rid]
+    for part in package.iter_parts():
+        if str(part.partname) == "/word/fontTable.xml":
+            part._blob = _font_table(part.blob)
+
+
+def _font_table(blob: bytes) -> bytes:
+    root = etree.fromstring(blob)
+    present = {f.get(qn("w:name")) for f in root.findall(qn("w:font"))}
+    for name, alt in _FONT_FALLBACKS.items():
+        if name in present:
+            continue
+        font = etree.SubElement(root, qn("w:font"))
+        font.set(qn("w:name"), name)
+        for tag, value in (
+            ("w:altName", alt),
+            ("w:charset", "86"),
+            ("w:family", "modern"),
+            ("w:pitch", "fixed"),
+        ):
+            etree.SubElement(font, qn(tag)).set(qn("w:val"), value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _signature(doc, issuer: str, date_text: str) -> None:
+    """发文机关署名 centred over the date; the date 4 characters in from the right (加盖印章时)."""
+    name_w, date_w = _width_in_chars(issuer), _width_in_chars(date_text)
+    date_right = 4.0
+    name_right = date_right + (date_w - name_w) / 2
+    if name_right < 2:
+        date_right += 2 - name_right
+        name_right = 2.0
+    _add(doc, issuer, align=WD_ALIGN_PARAGRAPH.RIGHT, right=name_right)
+    _add(doc, date_text, align=WD_ALIGN_PARAGRAPH.RIGHT, right=date_right)
+
+
+def _layout(text: NoticeText) -> bytes:
+    doc = Document()
+    _setup_styles(doc)
+    _setup_page(doc)
+    body = doc.paragraphs[0]._p if doc.paragraphs else None
+    if body is not None:  # the blank template's empty first paragraph
+        body.getparent().remove(body)
+    title = _add(doc, text.title, font=TITLE_FONT, size=TITLE_SIZE, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _no_grid(title)
+    _add(doc, text.number, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _add(doc, "")
+    _add(doc, text.addressee)
+    for paragraph in [*text.paragraphs, *text.closing]:
+        _add(doc, paragraph, first_line=2)
+    _add(doc, "")
+    _add(doc, "")
+    _signature(doc, text.issuer, _cn_date(text.date))
+    _setup_package(doc, text)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
