@@ -57,7 +57,11 @@ def _assert_layout(data: bytes, title: str) -> None:
     assert _near(section.left_margin, Mm(28))
     assert _near(section.right_margin, Mm(26))
     grid = section._sectPr.find(qn("w:docGrid"))
-    assert grid.get(qn("w:type")) == "linesAndChars"
+    assert grid.get(qn("w:type")) == "lines"
+    # 28 characters a line: 16 pt characters condensed so that 28 fit the 156 mm line.
+    condense = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    spacing_pt = int(condense.find(qn("w:spacing")).get(qn("w:val"))) / 20
+    assert 28 * (16 + spacing_pt) <= 442.3 < 29 * (16 + spacing_pt)
     # 22 lines in the 225 mm type area.
     assert int(grid.get(qn("w:linePitch"))) * 22 <= Mm(225).twips
 

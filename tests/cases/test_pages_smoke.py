@@ -58,3 +58,33 @@ def test_outsider_gets_404(client, county, people):
     case = register(county, people.clerk, bj(2026, 11, 1, 9))
     login(client, people.outsider)
     assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 404
+
+
+def test_clerk_imports_a_ledger_and_sees_row_errors(client, county, people):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xinfang.cases import ledger
+
+    login(client, people.clerk)
+    template = client.get(reverse("cases:import"), {"template": 1})
+    assert template.status_code == 200 and template.content[:2] == b"PK"
+    upload = SimpleUploadedFile("台帐.xlsx", ledger.ledger_template())
+    page = client.post(reverse("cases:import"), {"file": upload}).content.decode()
+    assert "已导入" in page and Case.objects.count() == 1
+    broken = SimpleUploadedFile("坏文件.xlsx", b"not a workbook")
+    page = client.post(reverse("cases:import"), {"file": broken}).content.decode()
+    assert "未导入" in page and Case.objects.count() == 1
+
+
+def test_queue_exports_what_the_user_sees_as_xlsx(client, county, people):
+    import io
+
+    import openpyxl
+
+    register(county, people.clerk, bj(2026, 11, 1, 9))
+    login(client, people.clerk)
+    response = client.get(reverse("cases:export"))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.values)
+    assert rows[0][0] == "事项编号" and len(rows) == 2
+    assert "138****5678" in rows[1]

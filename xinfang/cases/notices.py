@@ -715,6 +715,11 @@ def _page_number(footer, *, odd: bool) -> None:
     _no_grid(paragraph)
 
 
+# 28 characters of 16 pt on the 156 mm (442.2 pt) line: each character condensed by 0.25 pt
+# (28 × 15.75 pt = 441 pt), in twentieths of a point.
+CHAR_SPACING_TWENTIETHS = -5
+
+
 def _setup_page(doc) -> None:
     section = doc.sections[0]
     section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
@@ -722,17 +727,18 @@ def _setup_page(doc) -> None:
     section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
     section.header_distance, section.footer_distance = HEADER_DISTANCE, FOOTER_DISTANCE
     section.gutter = Mm(0)
-    # Character grid: 28 characters on the 156 mm line, 22 lines of 28.95 pt.
-    text_width_pt = (PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / 12700
-    char_space = round((text_width_pt / CHARS_PER_LINE - BODY_SIZE.pt) * 4096)
+    # A line grid of 22 lines of 28.95 pt. The 28 characters a line come from condensing each
+    # character (see CHAR_SPACING_TWENTIETHS), not from a character grid: LibreOffice lays a
+    # Word "linesAndChars" grid out at about half the characters, so the same file would print
+    # differently there.
     sect = section._sectPr
     grid = sect.find(qn("w:docGrid"))
     if grid is None:
         grid = OxmlElement("w:docGrid")
         sect.append(grid)
-    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
-    grid.set(qn("w:charSpace"), str(char_space))
+    grid.attrib.pop(qn("w:charSpace"), None)
     doc.settings.odd_and_even_pages_header_footer = True
     _page_number(section.footer, odd=True)
     _page_number(section.even_page_footer, odd=False)
@@ -745,6 +751,9 @@ def _setup_styles(doc) -> None:
         _drop_theme_fonts(fonts)
     rpr_default = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
     _set_fonts(rpr_default, BODY_FONT, LATIN_FONT, BODY_SIZE)
+    condense = OxmlElement("w:spacing")
+    condense.set(qn("w:val"), str(CHAR_SPACING_TWENTIETHS))
+    rpr_default.find(qn("w:sz")).addprevious(condense)
     lang = rpr_default.find(qn("w:lang"))
     if lang is not None:
         lang.set(qn("w:val"), "en-US")

@@ -113,7 +113,9 @@ def import_ledger(request: HttpRequest) -> HttpResponse:
         return response
     result = None
     if request.method == "POST" and request.FILES.get("file"):
-        result = ledger.import_upload(request.FILES["file"], office=request.user.unit, by=request.user)
+        upload = request.FILES["file"]
+        result = ledger.import_ledger(upload, office=request.user.unit, by=request.user,
+                                      file_name=upload.name)
     return render(request, "cases/import.html", {"result": result})
 
 

@@ -1,0 +1,100 @@
+"""Ledger import speed: rows per second of `ledger.import_ledger` (validation + write).
+
+    .venv/bin/python bench/import_bench.py            # BENCH_IMPORT_ROWS=50000 by default
+
+Builds an .xlsx of valid rows in a temporary folder, imports it into a fresh SQLite database
+(a temporary file, migrated here) and prints one JSON line. File generation is not timed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setup(folder: str) -> None:
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    os.environ["XINFANG_VAR_DIR"] = folder
+    os.environ["DJANGO_SETTINGS_MODULE"] = "xinfang.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _org():
+    from xinfang.orgs.models import Category, Place, Unit
+
+    county = Place.objects.create(code="430102", name="A1区")
+    Place.objects.create(code="430102001", name="东湖街道", parent=county)
+    office = Unit.objects.create(name="A1区信访局", code="XF430102", level=Unit.Level.COUNTY,
+                                 kind=Unit.Kind.PETITION_OFFICE, place=county)
+    labour = Category.objects.create(code="LD", name="劳动和社会保障")
+    Category.objects.create(code="LD01", name="拖欠工资", parent=labour)
+    return office
+
+
+def _ids(count: int) -> list[str]:
+    from stdnum.cn import ric
+
+    out = []
+    for i in range(count):
+        body = f"110105{1950 + i % 50}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
+        out.append(body + ric.calc_check_digit(body + "0"))
+    return out
+
+
+def _write_file(path: str, rows: int) -> None:
+    from openpyxl import Workbook
+
+    from xinfang.cases.ledger import COLUMNS
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("台帐")
+    ws.append(COLUMNS)
+    ids = _ids(997)
+    places = ["东湖街道", "430102"]
+    for i in range(rows):
+        ws.append([
+            dt.datetime(2025, 1 + i % 12, 1 + i % 28, 8 + i % 9, i % 60), ["来访", "来信", "网上", "来电"][i % 4],
+            "申诉求决" if i % 5 else "建议意见", f"某小区物业拖欠维修基金第{i}号",
+            f"本人反映某小区物业公司长期拖欠维修基金，电梯损坏{i % 30}天无人维修，请求督促处理。",
+            places[i % 2], "劳动和社会保障/拖欠工资" if i % 3 else "LD01", f"王{i % 500}",
+            ids[i % len(ids)], f"139{i:08d}", f"A1区东湖街道{i % 300}号", "否", 1 + i % 3, None, None,
+        ])
+    wb.save(path)
+
+
+def main() -> None:
+    rows = int(os.environ.get("BENCH_IMPORT_ROWS", "50000"))
+    with tempfile.TemporaryDirectory() as folder:
+        _setup(folder)
+        office = _org()
+        path = os.path.join(folder, "ledger.xlsx")
+        _write_file(path, rows)
+        from xinfang.cases.ledger import import_ledger
+        from xinfang.cases.models import Case
+
+        started = time.perf_counter()
+        result = import_ledger(path, office=office)
+        seconds = time.perf_counter() - started
+        if not result.ok or Case.objects.count() != rows:
+            raise SystemExit(f"import failed: {result.messages[:5]}")
+        print(json.dumps({
+            "name": "import_per_s", "value": round(rows / seconds), "unit": "1/s", "cases": rows,
+            "seconds": round(seconds, 2), "command": f"BENCH_IMPORT_ROWS={rows} .venv/bin/python bench/import_bench.py",
+        }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""Excel ledgers (台帐): an office imports a spreadsheet of matters, and exports its queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from openpyxl import Workbook, load_workbook
+
+from tests.factories import VALID_ID, VALID_PHONE, bj, register
+from xinfang.cases import bulk, ledger, search
+from xinfang.cases.ledger import COLUMNS, export_cases, import_ledger, ledger_template
+from xinfang.cases.models import Case, CaseEvent, ImportJob, Kind, State
+from xinfang.orgs import access
+
+NOW = bj(2026, 3, 20, 12)
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def good_row(i: int, **changes) -> dict:
+    row = {
+        "登记时间": dt.datetime(2026, 3, 1 + i % 10, 9, 30),
+        "来源渠道": ["来访", "来信", "网上", "来电"][i % 4],
+        "事项类型": "申诉求决",
+        "标题": f"某公司拖欠工资第{i}号",
+        "诉求内容": "本人在某建筑公司务工，公司拖欠工资三个月未发，欠薪共计两万元，请求帮助追讨。",
+        "问题属地": "东湖街道" if i % 2 else "430102",
+        "事项分类": "劳动和社会保障/拖欠工资" if i % 3 else "LD01",
+        "信访人姓名": f"张{i}",
+        "身份证号": VALID_ID,
+        "联系电话": VALID_PHONE,
+        "住址": "A1区东湖街道1号",
+        "是否匿名": "否",
+        "来访人数": 1,
+    }
+    row.update(changes)
+    return row
+
+
+def xlsx(rows: list[dict], columns: list[str] | None = None) -> bytes:
+    columns = columns or COLUMNS
+    wb = Workbook()
+    ws = wb.active
+    ws.append(columns)
+    for row in rows:
+        ws.append([row.get(c.strip()) for c in columns])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def run(data: bytes, county, **kw):
+    return import_ledger(io.BytesIO(data), office=county.office, **kw)
+
+
+# ------------------------------------------------------------------ a good file
+
+
+def test_a_good_ledger_registers_every_row_with_events_and_search(county, people):
+    rows = [good_row(i) for i in range(50)]
+    rows[5] = good_row(5, **{"登记时间": "2026/3/2", "是否匿名": "", "来访人数": None})
+    rows[6] = good_row(6, **{"登记时间": "2026年3月3日", "联系电话": " 138-1234-5678 "})
+    rows[7] = good_row(7, **{"事项类型": "检举控告", "是否匿名": "是", "信访人姓名": "",
+                             "被反映单位": "A1区住房和城乡建设局", "被反映人": "李某", "标题": "举报违建",
+                             "诉求内容": "住建局某干部违规审批违建。"})
+    result = run(xlsx(rows), county, by=people.clerk)
+    assert result.ok, result.messages
+    assert result.created == result.total_rows == 50
+    cases = Case.objects.order_by("seq")
+    assert cases.count() == 50
+    assert [c.seq for c in cases] == list(range(1, 51))
+    first = cases.get(title="某公司拖欠工资第0号")
+    assert first.place == county.place and first.category == county.wages
+    assert first.registered_at == bj(2026, 3, 1, 9, 30)
+    assert first.state == State.REGISTERED and first.due_at == bj(2026, 3, 17)
+    assert first.petitioner_id_number == VALID_ID and first.petitioner_phone == VALID_PHONE
+    assert first.number == "XF430102-2026-000001" and first.created_by == people.clerk
+    one = cases.get(title="某公司拖欠工资第1号")
+    assert one.place == county.town_place and one.channel == "letter"
+    assert cases.get(title="某公司拖欠工资第5号").registered_at == bj(2026, 3, 2)
+    assert cases.get(title="某公司拖欠工资第6号").petitioner_phone == VALID_PHONE
+    report = cases.get(title="举报违建")
+    assert report.anonymous and report.petitioner_name == "" and report.accused_unit == county.housing
+    assert report.kind == Kind.ACCUSATION and report.accused_person == "李某"
+    events = CaseEvent.objects.filter(kind="case.registered")
+    assert events.count() == 50
+    assert events.filter(actor=people.clerk, unit=county.office).count() == 50
+    assert search.filter_cases(Case.objects.all(), "欠薪").count() == 49
+    assert list(search.filter_cases(Case.objects.all(), "违建")) == [report]
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.DONE and job.committed_rows == 50
+
+
+def test_columns_in_any_order_with_spaces_and_unknown_columns(county):
+    columns = ["备注", " 标题 ", "诉求内容", "问题属地", "事项类型", "来源渠道", "登记时间",
+               "信访人姓名", "联系电话"]
+    data = xlsx([good_row(1, 备注="无关"), good_row(2)], columns)
+    result = run(data, county)
+    assert result.ok, result.messages
+    assert Case.objects.count() == 2
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_a_file_with_bad_rows_imports_nothing_and_names_each_cell(county):
+    rows = [good_row(i) for i in range(8)]
+    rows[1]["身份证号"] = VALID_ID[:-1] + "1"  # wrong check digit → Excel row 3
+    rows[2]["联系电话"] = "12345"  # row 4
+    rows[3]["问题属地"] = "火星"  # row 5
+    rows[4]["登记时间"] = "2027-01-01 09:00"  # future → row 6
+    rows[5]["事项类型"] = "表扬"  # row 7
+    rows[6]["登记时间"] = "昨天"  # row 8
+    result = run(xlsx(rows), county)
+    assert not result.ok
+    assert Case.objects.count() == 0 and ImportJob.objects.count() == 0
+    messages = result.messages
+    assert "第3行 身份证号：身份证号码校验位错误，请核对最后一位" in messages
+    assert any(m.startswith("第4行 联系电话：") for m in messages)
+    assert "第5行 问题属地：找不到问题属地“火星”，请填写系统中已有的名称或代码" in messages
+    assert "第6行 登记时间：登记时间不能晚于当前时间" in messages
+    assert any(m.startswith("第7行 事项类型：“表扬”不是有效的事项类型") for m in messages)
+    assert any(m.startswith("第8行 登记时间：“昨天”不是有效的时间") for m in messages)
+    assert result.error_count == 6
+
+
+def test_a_missing_required_column_is_one_clear_error(county):
+    columns = [c for c in COLUMNS if c != "诉求内容"]
+    result = run(xlsx([good_row(1)], columns), county)
+    assert not result.ok
+    assert result.messages == ["表头缺少必填列：“诉求内容”。第1行应为表头，请使用导入模板"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [os.urandom(3000), "登记时间,标题\n2026-03-01,欠薪\n".encode(), b"PK\x03\x04broken zip"],
+    ids=["random-bytes", "csv-renamed", "truncated-zip"],
+)
+def test_a_file_that_is_not_an_xlsx_gets_a_chinese_error(county, data, tmp_path):
+    path = tmp_path / "台帐.xlsx"
+    path.write_bytes(data)
+    result = import_ledger(path, office=county.office)
+    assert not result.ok and result.messages == [ledger.NOT_XLSX]
+
+
+def test_a_truncated_xlsx_gets_a_chinese_error(county):
+    data = xlsx([good_row(i) for i in range(20)])
+    result = run(data[: len(data) // 2], county)
+    assert not result.ok and result.messages == [ledger.NOT_XLSX]
+
+
+def test_an_empty_workbook_and_a_header_only_workbook(county):
+    out = io.BytesIO()
+    Workbook().save(out)
+    assert run(out.getvalue(), county).messages == [ledger.EMPTY]
+    assert run(xlsx([]), county).messages == [ledger.NO_ROWS]
+    assert run(b"", county).messages == ["文件为空（0字节），请选择填好的台帐文件"]
+
+
+def test_an_old_xls_file_is_named(county):
+    result = run(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500, county)
+    assert result.messages == [ledger.OLD_XLS]
+
+
+# ------------------------------------------------------------------ kill and resume
+
+
+def test_a_killed_import_resumes_without_duplicates(county, people, monkeypatch):
+    monkeypatch.setattr(ledger, "BATCH_SIZE", 10)
+    data = xlsx([good_row(i) for i in range(35)])
+    real = bulk.bulk_register
+    calls = {"n": 0}
+
+    def dies_on_second_batch(**kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed")
+        return real(**kw)
+
+    monkeypatch.setattr(bulk, "bulk_register", dies_on_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        run(data, county, by=people.clerk)
+    assert Case.objects.count() == 10
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.RUNNING and job.committed_rows == 10
+
+    monkeypatch.setattr(bulk, "bulk_register", real)
+    result = run(data, county, by=people.clerk)
+    assert result.ok and result.resumed_from == 10 and result.created == 25
+    titles = list(Case.objects.order_by("seq").values_list("title", flat=True))
+    assert titles == [f"某公司拖欠工资第{i}号" for i in range(35)]
+    assert list(Case.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 36))
+    assert CaseEvent.objects.count() == 35
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.committed_rows == 35
+
+
+def test_a_completed_file_is_refused_unless_forced(county):
+    data = xlsx([good_row(i) for i in range(3)])
+    assert run(data, county).ok
+    again = run(data, county)
+    assert not again.ok
+    assert again.messages[0].startswith("该文件已于2026年03月20日 12:00导入，共3件")
+    assert Case.objects.count() == 3
+    forced = run(data, county, force=True)
+    assert forced.ok and Case.objects.count() == 6
+
+
+# ------------------------------------------------------------------ template and command
+
+
+def test_the_template_has_the_header_a_sample_and_drop_downs(county):
+    data = ledger_template()
+    ws = load_workbook(io.BytesIO(data)).active
+    assert [c.value for c in ws[1]] == COLUMNS
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in ws.data_validations.dataValidation}
+    assert "来访" in lists["B2"] and "检举控告" in lists["C2"] and lists["L2"] == '"是,否"'
+    result = run(data, county)  # the sample row itself imports
+    assert result.ok, result.messages
+    assert Case.objects.get().category == county.wages
+
+
+def test_the_import_command(county, people, tmp_path, capsys):
+    path = tmp_path / "ledger.xlsx"
+    path.write_bytes(xlsx([good_row(i) for i in range(4)]))
+    call_command("import_ledger", str(path), office="XF430102", user="clerk")
+    assert "新登记4件" in capsys.readouterr().out
+    assert Case.objects.filter(created_by=people.clerk).count() == 4
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("import_ledger", str(path), office="XF430102")
+    assert "该文件已于" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ export
+
+
+def test_export_round_trip(county, people, tmp_path):
+    case = register(county, people.clerk, bj(2026, 3, 2, 10))
+    report = register(county, people.clerk, bj(2026, 3, 3, 10), kind=Kind.ACCUSATION,
+                      title="举报住建局违规审批", accused_unit=county.housing)
+    path = tmp_path / "out.xlsx"
+    count = export_cases(Case.objects.order_by("id"), path, user=people.supervisor)
+    assert count == 2
+    ws = load_workbook(path).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[0] == [name for name, _ in ledger.EXPORT_COLUMNS]
+    assert ws["A1"].font.b and ws.freeze_panes == "A2"
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["事项编号"] == case.number and first["登记时间"] == "2026-03-02 10:00"
+    assert first["来源渠道"] == "来访" and first["事项类型"] == "申诉求决"
+    assert first["问题属地"] == "A1区" and first["事项分类"] == "劳动和社会保障/拖欠工资"
+    assert first["信访人"] == "张三" and first["联系电话"] == "138****5678"
+    assert first["状态"] == "已登记" and first["到期时间"] == "2026-03-18 00:00"
+    assert first["时限状态"] == "已超期"  # due 18 March, now 20 March
+    second = dict(zip(rows[0], rows[2], strict=True))
+    assert second["信访人"] == "张三"  # the supervisor may see who reported
+    # The accused unit's officer must never learn who reported it.
+    assert not access.can_see_petitioner(people.accused_officer, report)
+    out = io.BytesIO()
+    export_cases(Case.objects.filter(pk=report.pk), out, user=people.accused_officer)
+    row = [c.value for c in next(load_workbook(out).active.iter_rows(min_row=2))]
+    assert row[7] == ledger.CONFIDENTIAL and row[8] == ledger.CONFIDENTIAL
+
+
+def test_export_streams_into_an_http_response_without_a_query_per_matter(
+    county, people, django_assert_max_num_queries
+):
+    for day in range(1, 6):
+        register(county, people.clerk, bj(2026, 3, day, 10))
+    from django.http import HttpResponse
+
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    qs = access.visible_cases(people.supervisor).order_by("id")
+    with django_assert_max_num_queries(12):
+        assert export_cases(qs, response, user=people.supervisor) == 5
+    ws = load_workbook(io.BytesIO(response.content)).active
+    assert ws.max_row == 6
+
+
+def test_the_export_command(county, people, tmp_path, capsys):
+    register(county, people.clerk, bj(2026, 3, 2, 10))
+    path = tmp_path / "out.xlsx"
+    call_command("export_ledger", str(path), user="supervisor", since="2026-03-01")
+    assert "已导出1件" in capsys.readouterr().out
+    assert load_workbook(path).active.max_row == 2

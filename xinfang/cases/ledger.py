@@ -1,0 +1,726 @@
+"""Excel ledgers (台帐) in and out.
+
+Import (台帐导入): the first row is the header (Chinese column names, any order, unknown
+columns ignored). The import is all-or-nothing for validation: a first streaming pass checks
+every row with the registration form's rules and the look-ups, and reports every problem as
+"第12行 身份证号：…" without writing anything. Only a clean file is written, in batches through
+`bulk.bulk_register`, each batch one transaction together with its `ImportJob` progress, so a
+killed import resumes after the last committed row when the same file is imported again.
+
+Rows are read as a stream: openpyxl opens and checks the package (content types, workbook,
+shared strings, styles), and the worksheet XML is parsed incrementally with lxml, one row at a
+time, because openpyxl's own read-only cell parser is several times slower. Checked rows wait in
+a temporary spool file between the passes, so memory stays flat for any size.
+
+Export (台帐导出): `export_cases` streams a queryset into an .xlsx with openpyxl's write-only
+mode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import pickle
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import IO, Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from lxml import etree
+from openpyxl import Workbook
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles import Font
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from xinfang.cases import bulk, clocks
+from xinfang.cases.models import Case, Channel, ImportJob, Kind, Rating, State
+from xinfang.cases.selectors import case_due_state
+from xinfang.cases.services import Petitioner
+from xinfang.cases.validators import mask_phone
+from xinfang.orgs import access
+from xinfang.orgs.models import Category, Place, Unit, User
+
+BATCH_SIZE = 5000
+MAX_REPORTED_ERRORS = 500
+
+# ------------------------------------------------------------------ the columns
+
+COL_TIME, COL_CHANNEL, COL_KIND = "登记时间", "来源渠道", "事项类型"
+COL_TITLE, COL_CONTENT, COL_PLACE, COL_CATEGORY = "标题", "诉求内容", "问题属地", "事项分类"
+COL_NAME, COL_ID, COL_PHONE, COL_ADDRESS = "信访人姓名", "身份证号", "联系电话", "住址"
+COL_ANON, COL_GROUP, COL_UNIT, COL_PERSON = "是否匿名", "来访人数", "被反映单位", "被反映人"
+
+COLUMNS = [
+    COL_TIME, COL_CHANNEL, COL_KIND, COL_TITLE, COL_CONTENT, COL_PLACE, COL_CATEGORY,
+    COL_NAME, COL_ID, COL_PHONE, COL_ADDRESS, COL_ANON, COL_GROUP, COL_UNIT, COL_PERSON,
+]
+REQUIRED_COLUMNS = [COL_TIME, COL_CHANNEL, COL_KIND, COL_TITLE, COL_CONTENT, COL_PLACE]
+
+# bulk.validate's field names → the column that holds them
+FIELD_COLUMNS = {
+    "kind": COL_KIND, "channel": COL_CHANNEL, "title": COL_TITLE, "content": COL_CONTENT,
+    "registered_at": COL_TIME, "anonymous": COL_ANON, "petitioner_name": COL_NAME,
+    "petitioner_id_number": COL_ID, "petitioner_phone": COL_PHONE, "group_size": COL_GROUP,
+    "accused_unit": COL_UNIT,
+}
+MAX_LENGTHS = {COL_NAME: 40, COL_ADDRESS: 200, COL_PERSON: 60}
+YES = frozenset({"是", "y", "yes", "true", "1", "匿名"})
+NO = frozenset({"否", "n", "no", "false", "0", ""})
+
+CHANNELS = {label: value for value, label in Channel.choices} | {v: v for v in Channel.values}
+KINDS = {label: value for value, label in Kind.choices} | {v: v for v in Kind.values}
+
+NOT_XLSX = "文件无法读取：不是有效的Excel（.xlsx）文件，或文件已损坏。请在Excel中“另存为”.xlsx格式后重新导入"
+OLD_XLS = "不支持旧版Excel（.xls）文件，请在Excel中“另存为”.xlsx格式后重新导入"
+EMPTY = "文件中没有数据：第1行应为表头（登记时间、来源渠道、事项类型……），从第2行起每行一件事项"
+NO_ROWS = "文件中只有表头，没有可导入的事项"
+
+
+class LedgerError(Exception):
+    """The file as a whole cannot be imported (not an xlsx, corrupt, empty, missing columns)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LedgerIssue:
+    """One problem: a cell (row as Excel numbers it, column header) or the whole file."""
+
+    message: str
+    row: int | None = None
+    column: str = ""
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return self.message
+        return f"第{self.row}行 {self.column}：{self.message}" if self.column else f"第{self.row}行：{self.message}"
+
+
+@dataclass
+class ImportResult:
+    """What an import did. `ok` is False when nothing (more) was written because of `errors`."""
+
+    ok: bool
+    errors: list[LedgerIssue] = field(default_factory=list)
+    error_count: int = 0
+    total_rows: int = 0
+    created: int = 0
+    resumed_from: int = 0
+    job: ImportJob | None = None
+
+    @property
+    def messages(self) -> list[str]:
+        return [str(e) for e in self.errors]
+
+
+# ------------------------------------------------------------------ reading the workbook
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _C, _V, _IS, _T = f"{_NS}row", f"{_NS}c", f"{_NS}v", f"{_NS}is", f"{_NS}t"
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, TypeError,
+                OSError, EOFError, IndexError, AttributeError, etree.LxmlError, SyntaxError)
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters.upper():
+        if not "A" <= ch <= "Z":
+            raise ValueError(letters)
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+_COLUMN_INDEX = {(a + b): _column_index(a + b) for a in ("", *"ABC") for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
+class _Sheet:
+    """The first worksheet of an .xlsx, opened with openpyxl and streamed row by row."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        head = stream.read(8)
+        stream.seek(0)
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise LedgerError(OLD_XLS)
+        if not head:
+            raise LedgerError("文件为空（0字节），请选择填好的台帐文件")
+        try:
+            reader = ExcelReader(stream, read_only=True, data_only=True, keep_links=False)
+            reader.read_manifest()
+            reader.read_strings()
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            paths = [rel.target for _sheet, rel in reader.parser.find_sheets()
+                     if "chartsheet" not in rel.Type and rel.target in reader.valid_files]
+        except LedgerError:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds for a broken package
+            raise LedgerError(NOT_XLSX) from exc
+        if not paths:
+            raise LedgerError(EMPTY)
+        self.archive = reader.archive
+        self.path = paths[0]
+        self.strings = reader.shared_strings
+        self.date_styles = reader.wb._date_formats
+        self.epoch = reader.wb.epoch
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(Excel row number, cell values from column A) for every row that has a cell."""
+        try:
+            with self.archive.open(self.path) as source:
+                parser = etree.iterparse(source, tag=_ROW, resolve_entities=False, no_network=True,
+                                         huge_tree=True)
+                number = 0
+                for _event, row in parser:
+                    r = row.get("r")
+                    number = int(r) if r else number + 1
+                    yield number, self._values(row)
+                    row.clear(keep_tail=True)
+                    parent = row.getparent()
+                    if parent is not None and len(parent) > 1:
+                        del parent[:-1]
+        except LedgerError:
+            raise
+        except _READ_ERRORS as exc:
+            raise LedgerError(NOT_XLSX) from exc
+
+    def _values(self, row) -> list[Any]:
+        values: list[Any] = []
+        columns = _COLUMN_INDEX
+        for c in row:
+            ref = c.get("r")
+            index = columns.get(ref.rstrip("0123456789")) if ref else None
+            if index is None:
+                index = _column_index(ref.rstrip("0123456789")) if ref else len(values)
+            value = self._value(c)
+            if value is None:
+                continue
+            if index == len(values):
+                values.append(value)
+                continue
+            if index > len(values):
+                values.extend([None] * (index + 1 - len(values)))
+            values[index] = value
+        return values
+
+    def _value(self, c) -> Any:
+        kind = c.get("t")
+        if kind == "inlineStr":
+            node = c.find(_IS)
+            if node is None:
+                return None
+            if len(node) == 1 and node[0].tag == _T:
+                return node[0].text or ""
+            return "".join(node.itertext(_T))
+        if not len(c):
+            return None
+        node = c[0] if c[0].tag == _V else c.find(_V)
+        if node is None or node.text is None:
+            return None
+        text = node.text
+        if kind == "s":
+            return str(self.strings[int(text)])
+        if kind in ("str", "e"):
+            return text
+        if kind == "b":
+            return text.strip() in ("1", "true")
+        if kind == "d":
+            return from_ISO8601(text)
+        number = float(text) if any(ch in text for ch in ".eE") else int(text)
+        style = c.get("s")
+        if style and int(style) in self.date_styles:
+            return from_excel(number, self.epoch)
+        return number
+
+
+def _open(source: str | os.PathLike | IO[bytes]) -> tuple[IO[bytes], bool]:
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            return open(source, "rb"), True
+        except OSError as exc:
+            raise LedgerError(f"无法打开文件：{exc.strerror or exc}") from exc
+    if not source.seekable():
+        return io.BytesIO(source.read()), True
+    source.seek(0)
+    return source, False
+
+
+def _sha256(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------ cells → values
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip().replace("\u3000", " ").strip()
+
+
+_DATE_TEXT = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:\s*[T\s]\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*(?:分)?(?:\s*[:：]?\s*(\d{1,2})\s*秒?)?)?"
+)
+
+
+@lru_cache(maxsize=65536)
+def _parse_date_text(text: str) -> dt.datetime | None:
+    match = _DATE_TEXT.fullmatch(text.strip())
+    if not match:
+        return None
+    parts = [int(p) if p else 0 for p in match.groups()]
+    try:
+        return dt.datetime(*parts, tzinfo=clocks.LOCAL)
+    except ValueError:
+        return None
+
+
+def _registered_at(value: Any) -> dt.datetime:
+    """Excel dates, or text such as 2026-03-01 09:30, 2026/3/1, 2026年3月1日; Beijing time."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=clocks.LOCAL) if value.tzinfo is None else value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=clocks.LOCAL)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 2958466:
+        return from_excel(value).replace(tzinfo=clocks.LOCAL)
+    text = _text(value)
+    if not text:
+        raise ValueError("请填写登记时间")
+    parsed = _parse_date_text(text)
+    if parsed is None:
+        raise ValueError(f"“{text}”不是有效的时间，请写成 2026-03-01 09:30 或 2026年3月1日")
+    return parsed
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("身份证号被Excel存成了数字，请把该列设为“文本”格式后重新填写")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 10**15:
+        raise ValueError("身份证号被Excel存成了数字（末几位可能已丢失），请把该列设为“文本”格式后重新填写")
+    return _text(value)
+
+
+class _Lookup:
+    """Finds a place, category or unit by code or name, one query per distinct value."""
+
+    def __init__(self, model, what: str) -> None:
+        self.model, self.what, self.cache = model, what, {}
+
+    def __call__(self, text: str) -> int:
+        if text not in self.cache:
+            self.cache[text] = self._find(text)
+        found = self.cache[text]
+        if isinstance(found, str):
+            raise ValueError(found)
+        return found
+
+    def _find(self, text: str) -> int | str:
+        if self.model is Category and "/" in text:
+            parent, _sep, name = (part.strip() for part in text.partition("/"))
+            matches = list(Category.objects.filter(name=name, parent__name=parent).values_list("id", flat=True)[:2])
+        else:
+            by_code = list(self.model.objects.filter(code=text).values_list("id", flat=True)[:1])
+            if by_code:
+                return by_code[0]
+            matches = list(self.model.objects.filter(name=text).values_list("id", flat=True)[:2])
+        if not matches:
+            return f"找不到{self.what}“{text}”，请填写系统中已有的名称或代码"
+        if len(matches) > 1:
+            return f"{self.what}“{text}”有重名，请改填代码"
+        return matches[0]
+
+
+class _RowReader:
+    """Turns one spreadsheet row into a `bulk.Row`, or a list of (column, message)."""
+
+    def __init__(self, header: dict[str, int]) -> None:
+        self.header = header
+        self.places = _Lookup(Place, "问题属地")
+        self.categories = _Lookup(Category, "事项分类")
+        self.units = _Lookup(Unit, "被反映单位")
+
+    def read(self, values: list[Any]) -> tuple[bulk.Row | None, list[tuple[str, str]]]:
+        problems: list[tuple[str, str]] = []
+        header = self.header
+        width = len(values)
+
+        def raw(column: str) -> Any:
+            index = header.get(column)
+            return values[index] if index is not None and index < width else None
+
+        def text(column: str) -> str:
+            return _text(raw(column))
+
+        def convert(column: str, function, default=None):
+            try:
+                return function(raw(column))
+            except ValueError as exc:
+                problems.append((column, str(exc)))
+                return default
+
+        at = convert(COL_TIME, _registered_at)
+        channel = CHANNELS.get(text(COL_CHANNEL))
+        if channel is None:
+            problems.append((COL_CHANNEL, _choice_message("来源渠道", text(COL_CHANNEL), Channel)))
+        kind = KINDS.get(text(COL_KIND))
+        if kind is None:
+            problems.append((COL_KIND, _choice_message("事项类型", text(COL_KIND), Kind)))
+        place = text(COL_PLACE)
+        place_id = convert(COL_PLACE, lambda _v: self.places(place)) if place else None
+        if not place:
+            problems.append((COL_PLACE, "请填写问题属地（区划名称或代码）"))
+        category = text(COL_CATEGORY)
+        category_id = convert(COL_CATEGORY, lambda _v: self.categories(category)) if category else None
+        unit = text(COL_UNIT)
+        unit_id = convert(COL_UNIT, lambda _v: self.units(unit)) if unit else None
+        anonymous = convert(COL_ANON, _yes_no, False)
+        group_size = convert(COL_GROUP, _group_size, 1)
+        id_number = convert(COL_ID, _id_text, "")
+        for column, limit in MAX_LENGTHS.items():
+            if len(text(column)) > limit:
+                problems.append((column, f"不能超过{limit}个字"))
+        if problems and (at is None or channel is None or kind is None):
+            return None, problems
+        row = bulk.Row(
+            channel=channel or "", kind=kind or "", title=text(COL_TITLE), content=text(COL_CONTENT),
+            place_id=place_id or 0, registered_at=at or timezone.now(), category_id=category_id,
+            group_size=group_size, accused_unit_id=unit_id, accused_person=text(COL_PERSON),
+            petitioner=Petitioner(name=text(COL_NAME), id_number=id_number, phone=text(COL_PHONE),
+                                  address=text(COL_ADDRESS), anonymous=anonymous),
+        )
+        for name, messages in bulk.validate(row).items():
+            column = FIELD_COLUMNS.get(name, name)
+            if name == "registered_at" and at is None:
+                continue
+            problems.extend((column, message) for message in messages)
+        return (None if problems else row), problems
+
+
+def _choice_message(what: str, text: str, choices) -> str:
+    allowed = "、".join(choices.labels)
+    if not text:
+        return f"请填写{what}（{allowed}）"
+    return f"“{text}”不是有效的{what}，应为：{allowed}"
+
+
+def _yes_no(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ValueError(f"“{text}”无效，请填写“是”或“否”")
+
+
+def _group_size(value: Any) -> int:
+    text = _text(value)
+    if not text:
+        return 1
+    if not text.isdigit():
+        raise ValueError(f"“{text}”不是有效的人数，请填写整数")
+    return int(text)
+
+
+# ------------------------------------------------------------------ import
+
+
+def _header(values: list[Any]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, value in enumerate(values):
+        name = re.sub(r"[\s*＊]", "", _text(value))
+        if name in COLUMNS:
+            if name in found:
+                raise LedgerError(f"表头中“{name}”列重复（第{_letter(found[name])}列和第{_letter(index)}列），请删除其中一列")
+            found[name] = index
+    missing = [c for c in REQUIRED_COLUMNS if c not in found]
+    if missing:
+        names = "、".join(f"“{c}”" for c in missing)
+        raise LedgerError(f"表头缺少必填列：{names}。第1行应为表头，请使用导入模板")
+    return found
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+class _Spool:
+    """Checked rows kept on disk between the two passes, in chunks."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self.chunk: list[bulk.Row] = []
+        self.count = 0
+
+    def add(self, row: bulk.Row) -> None:
+        self.chunk.append(row)
+        self.count += 1
+        if len(self.chunk) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.chunk:
+            pickle.dump(self.chunk, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.chunk = []
+
+    def chunks(self) -> Iterator[list[bulk.Row]]:
+        self.flush()
+        self.file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.file)  # noqa: S301 (our own temporary file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _check(sheet: _Sheet, spool: _Spool) -> tuple[list[LedgerIssue], int]:
+    """First pass: every row checked, checked rows spooled. Returns (issues kept, issue count)."""
+    rows = sheet.rows()
+    header_row = next(rows, None)
+    while header_row is not None and not any(_text(v) for v in header_row[1]):
+        header_row = next(rows, None)
+    if header_row is None:
+        raise LedgerError(EMPTY)
+    reader = _RowReader(_header(header_row[1]))
+    issues: list[LedgerIssue] = []
+    count = 0
+    for number, values in rows:
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        row, problems = reader.read(values)
+        if problems:
+            count += len(problems)
+            room = MAX_REPORTED_ERRORS - len(issues)
+            issues.extend(LedgerIssue(m, number, c) for c, m in problems[: max(room, 0)])
+        elif not count:
+            spool.add(row)
+        else:
+            spool.count += 1
+    if spool.count == 0 and not count:
+        raise LedgerError(NO_ROWS)
+    return issues, count
+
+
+def _already_imported(job: ImportJob) -> str:
+    when = timezone.localtime(job.finished_at or job.started_at)
+    return f"该文件已于{when:%Y年%m月%d日 %H:%M}导入，共{job.committed_rows}件；如确需再次导入，请选择强制导入（--force）"
+
+
+def import_ledger(
+    source: str | os.PathLike | IO[bytes],
+    *,
+    office: Unit,
+    by: User | None = None,
+    force: bool = False,
+    file_name: str = "",
+) -> ImportResult:
+    """台帐导入: check every row, then register them all in batches, or register nothing.
+
+    The same file again continues an interrupted import after its last committed row, and is
+    refused once completed unless `force`.
+    """
+    stream, owned = _open(source)
+    spool = _Spool()
+    try:
+        digest = _sha256(stream)
+        job = ImportJob.objects.filter(office=office, sha256=digest).order_by("-id").first()
+        if job is not None and job.status == ImportJob.Status.DONE and not force:
+            return ImportResult(ok=False, errors=[LedgerIssue(_already_imported(job))], error_count=1, job=job)
+        if job is not None and job.status == ImportJob.Status.DONE:
+            job = None
+        issues, count = _check(_Sheet(stream), spool)
+        if count:
+            return ImportResult(ok=False, errors=issues, error_count=count, total_rows=spool.count)
+        if job is None:
+            name = file_name or (os.path.basename(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else "")
+            job = ImportJob.objects.create(office=office, sha256=digest, file_name=name[:200],
+                                           total_rows=spool.count, created_by=by)
+        resumed_from = job.committed_rows
+        created = _write(spool, job, office=office, by=by)
+        return ImportResult(ok=True, total_rows=spool.count, created=created,
+                            resumed_from=resumed_from, job=job)
+    except LedgerError as exc:
+        return ImportResult(ok=False, errors=[LedgerIssue(exc.message)], error_count=1)
+    finally:
+        spool.close()
+        if owned:
+            stream.close()
+
+
+def _write(spool: _Spool, job: ImportJob, *, office: Unit, by: User | None) -> int:
+    """Second pass: each batch and the job's progress in one transaction."""
+    skip, done, created = job.committed_rows, 0, 0
+    for chunk in spool.chunks():
+        if done + len(chunk) <= skip:
+            done += len(chunk)
+            continue
+        rows = chunk[max(skip - done, 0):]
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if locked.committed_rows != done + len(chunk) - len(rows):
+                raise LedgerError("该文件正由另一个导入任务处理，请稍后查看结果")
+            bulk.bulk_register(office=office, by=by, rows=rows)
+            ImportJob.objects.filter(pk=job.pk).update(committed_rows=F("committed_rows") + len(rows))
+        done += len(chunk)
+        created += len(rows)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, finished_at=timezone.now())
+    job.refresh_from_db()
+    return created
+
+
+# ------------------------------------------------------------------ the template
+
+SAMPLE_ROW = [
+    "2026-03-01 09:30", "来访", "申诉求决", "某公司拖欠工资三个月",
+    "本人在某建筑公司务工，公司拖欠工资三个月未发，请求帮助追讨。", "东湖街道", "劳动和社会保障/拖欠工资",
+    "张三", "11010519491231002X", "13812345678", "A1区东湖街道1号", "否", 1, "", "",
+]
+WIDTHS = {COL_TIME: 18, COL_TITLE: 28, COL_CONTENT: 50, COL_PLACE: 14, COL_CATEGORY: 22,
+          COL_ID: 21, COL_PHONE: 15, COL_ADDRESS: 28, COL_UNIT: 20}
+
+
+def ledger_template() -> bytes:
+    """导入模板: the header, one sample row, and drop-down lists for the choice columns."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "台帐"
+    ws.append(COLUMNS)
+    ws.append(SAMPLE_ROW)
+    bold = Font(bold=True)
+    for index, name in enumerate(COLUMNS):
+        letter = _letter(index)
+        ws[f"{letter}1"].font = bold
+        ws.column_dimensions[letter].width = WIDTHS.get(name, 12)
+    ws.freeze_panes = "A2"
+    for name, labels in ((COL_CHANNEL, Channel.labels), (COL_KIND, Kind.labels), (COL_ANON, ["是", "否"])):
+        letter = _letter(COLUMNS.index(name))
+        rule = DataValidation(type="list", formula1='"' + ",".join(labels) + '"', allow_blank=True,
+                              showErrorMessage=True, errorTitle="输入有误", error=f"请从下拉列表中选择{name}")
+        rule.add(f"{letter}2:{letter}10000")
+        ws.add_data_validation(rule)
+    for name in (COL_ID, COL_PHONE):  # keep long digit strings as text
+        letter = _letter(COLUMNS.index(name))
+        for row in range(2, 3):
+            ws[f"{letter}{row}"].number_format = "@"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------ export
+
+EXPORT_COLUMNS = [
+    ("事项编号", 22), ("登记时间", 18), ("来源渠道", 10), ("事项类型", 10), ("标题", 30),
+    ("问题属地", 14), ("事项分类", 20), ("信访人", 12), ("联系电话", 15), ("主办单位", 24),
+    ("状态", 10), ("到期时间", 18), ("时限状态", 10), ("办理结果", 10), ("评价", 10),
+]
+CONFIDENTIAL = "（保密）"
+_CHANNEL_LABELS = dict(Channel.choices)
+_KIND_LABELS = dict(Kind.choices)
+_STATE_LABELS = dict(State.choices)
+_RATING_LABELS = dict(Rating.choices)
+_OUTCOME_LABELS = {"supported": "支持", "explained": "解释", "not_supported": "不予支持"}
+
+
+def _local(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment, clocks.LOCAL).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
+    if case.anonymous:
+        name, phone = "", ""
+    elif not access.can_see_petitioner(user, case):
+        name, phone = CONFIDENTIAL, CONFIDENTIAL
+    else:
+        name, phone = case.petitioner_name, mask_phone(case.petitioner_phone)
+    category = ""
+    if case.category_id:
+        parent = case.category.parent
+        category = f"{parent.name}/{case.category.name}" if parent else case.category.name
+    return [
+        case.number, _local(case.registered_at), _CHANNEL_LABELS.get(case.channel, case.channel),
+        _KIND_LABELS.get(case.kind, case.kind), case.title, case.place.name if case.place_id else "",
+        category, name, phone, case.lead_unit.name if case.lead_unit_id else "",
+        _STATE_LABELS.get(case.state, case.state), _local(case.due_at),
+        clocks.DUE_STATE_LABELS[case_due_state(case, now)],
+        _OUTCOME_LABELS.get(case.outcome, ""), _RATING_LABELS.get(case.rating, ""),
+    ]
+
+
+def export_rows(qs: QuerySet[Case], *, user: User, now: dt.datetime | None = None) -> Iterable[list[Any]]:
+    """The ledger's rows, streamed with the related names joined in (no query per matter)."""
+    now = now or timezone.now()
+    qs = qs.select_related("place", "category__parent", "lead_unit", "accused_unit")
+    for case in qs.iterator(chunk_size=2000):
+        yield _export_row(case, user, now)
+
+
+def export_cases(qs: QuerySet[Case], path_or_stream: str | os.PathLike | IO[bytes], *, user: User) -> int:
+    """台帐导出: write the matters in `qs` to an .xlsx (a path, an HttpResponse or any stream).
+
+    Returns how many matters were written. The caller decides which matters `user` may export
+    (e.g. `access.visible_cases(user)`); here the petitioner is hidden from the accused unit.
+    """
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("台帐")
+    ws.freeze_panes = "A2"
+    for index, (_name, width) in enumerate(EXPORT_COLUMNS):
+        ws.column_dimensions[_letter(index)].width = width
+    from openpyxl.cell import WriteOnlyCell
+
+    bold = Font(bold=True)
+    header = []
+    for name, _width in EXPORT_COLUMNS:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    count = 0
+    for row in export_rows(qs, user=user):
+        ws.append(row)
+        count += 1
+    if isinstance(path_or_stream, (str, os.PathLike)):
+        wb.save(path_or_stream)
+    else:
+        # openpyxl needs a seekable target for the zip; HttpResponse is not, so go via memory
+        # for streams that cannot seek.
+        seekable = getattr(path_or_stream, "seekable", lambda: False)()
+        if seekable:
+            wb.save(path_or_stream)
+        else:
+            with tempfile.TemporaryFile() as tmp:
+                wb.save(tmp)
+                tmp.seek(0)
+                for chunk in iter(lambda: tmp.read(1 << 20), b""):
+                    path_or_stream.write(chunk)
+    return count
+
+
+__all__ = [
+    "COLUMNS", "REQUIRED_COLUMNS", "ImportResult", "LedgerError", "LedgerIssue", "export_cases",
+    "export_rows", "import_ledger", "ledger_template",
+]
