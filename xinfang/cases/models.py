@@ -74,7 +74,11 @@ class RouteMode(models.TextChoices):
 class Case(models.Model):
     """One petition matter. Holds the current state and due times; the timeline holds the story."""
 
-    office = models.ForeignKey(Unit, verbose_name="登记机构", on_delete=models.PROTECT, related_name="+")
+    # Foreign keys that a composite index below already leads with, or that are never
+    # filtered on, get no index of their own: every index costs each registration a write.
+    office = models.ForeignKey(
+        Unit, verbose_name="登记机构", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     year = models.PositiveSmallIntegerField("年度")
     seq = models.PositiveIntegerField("序号")
     number = models.CharField("事项编号", max_length=40, unique=True)
@@ -96,13 +100,15 @@ class Case(models.Model):
     group_size = models.PositiveIntegerField("来访人数", default=1)
 
     accused_unit = models.ForeignKey(
-        Unit, verbose_name="被反映单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Unit, verbose_name="被反映单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     accused_person = models.CharField("被反映人", max_length=60, blank=True)
 
     state = models.CharField("状态", max_length=20, choices=State.choices, default=State.REGISTERED)
     lead_unit = models.ForeignKey(
-        Unit, verbose_name="主办单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Unit, verbose_name="主办单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     route_mode = models.CharField("转交方式", max_length=10, choices=RouteMode.choices, blank=True)
     report_required = models.BooleanField("需报送办结报告", default=False)
@@ -135,12 +141,14 @@ class Case(models.Model):
     object_due_at = models.DateTimeField("异议期限", null=True, blank=True)
 
     linked_to = models.ForeignKey(
-        "self", verbose_name="关联事项", null=True, blank=True, on_delete=models.PROTECT, related_name="repeats"
+        "self", verbose_name="关联事项", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="repeats", db_index=False,
     )
     repeat_count = models.PositiveIntegerField("重复信访次数", default=0)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -175,13 +183,16 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     """One entry of a matter's timeline. Append-only: never updated, never deleted."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField("事件", max_length=40)
     at = models.DateTimeField("时间")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     public = models.BooleanField("对信访人公开", default=True)
     details = models.JSONField(default=dict, blank=True)
 
@@ -297,7 +308,11 @@ class ImportJob(models.Model):
         RUNNING = "running", "导入中"
         DONE = "done", "已完成"
 
-    office = models.ForeignKey(Unit, verbose_name="登记机构", on_delete=models.PROTECT, related_name="+")
+    # Foreign keys that a composite index below already leads with, or that are never
+    # filtered on, get no index of their own: every index costs each registration a write.
+    office = models.ForeignKey(
+        Unit, verbose_name="登记机构", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     sha256 = models.CharField("文件摘要", max_length=64, db_index=True)
     file_name = models.CharField("文件名", max_length=200, blank=True)
     total_rows = models.PositiveIntegerField("总行数", default=0)
