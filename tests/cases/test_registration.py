@@ -207,3 +207,55 @@ def test_numbers_restart_each_year(county):
     assert (late.year, late.seq, early.year, early.seq) == (2025, 1, 2026, 1)
     # 2026-01-01 00:01 in Beijing is still 2025 in UTC: the Beijing year counts.
     assert early.number.endswith("-2026-000001")
+
+
+def test_an_impossible_birth_date_is_named_as_such_not_as_a_check_digit():
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from xinfang.cases.validators import clean_id_number
+
+    with pytest.raises(ValidationError) as caught:
+        clean_id_number("11010519491331002X")
+    assert "出生日期" in caught.value.messages[0]
+
+
+def test_a_12345_emergency_runs_two_hours_from_dispatch_and_cannot_be_extended(county, people):
+    import pytest
+
+    from tests.factories import bj, register
+    from xinfang.cases import services
+    from xinfang.cases.models import Kind
+    from xinfang.cases.workflow import TransitionNotAllowed
+
+    case = register(county, people.clerk, bj(2026, 11, 5, 22), kind=Kind.HOTLINE_HELP, urgency="emergency")
+    case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 11, 5, 23))
+    assert case.clock == "hotline_emergency" and case.due_at == bj(2026, 11, 6, 1)
+    case = services.case_accept(case=case, by=people.officer, at=bj(2026, 11, 5, 23, 30))
+    with pytest.raises(TransitionNotAllowed, match="不能延期"):
+        services.case_extend(case=case, by=people.head, days=3, reason="需现场核查")
+
+
+def test_a_12345_complaint_extension_adds_working_days(county, people):
+    from tests.factories import bj, register
+    from xinfang.cases import services
+    from xinfang.cases.models import Kind
+
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), kind=Kind.HOTLINE_COMPLAINT)
+    case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 11, 2, 10))
+    case = services.case_accept(case=case, by=people.officer, at=bj(2026, 11, 2, 11))
+    # 15 working days from Mon 2 Nov end on Mon 23 Nov; 5 more working days end on Mon 30 Nov.
+    assert case.due_at == bj(2026, 11, 24)
+    case = services.case_extend(case=case, by=people.head, days=5, reason="涉及多个部门")
+    assert case.due_at == bj(2026, 12, 1)
+
+
+def test_urgency_is_only_for_12345(county, people):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import bj, register
+
+    with pytest.raises(ValidationError) as caught:
+        register(county, people.clerk, bj(2026, 11, 5, 9), urgency="emergency")
+    assert "urgency" in caught.value.message_dict

@@ -7,13 +7,16 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from xinfang.cases.models import Case, Channel, Kind, Outcome, Rating, RouteMode, State
+from xinfang.cases.models import Case, Channel, Kind, Outcome, Rating, RouteMode, State, Urgency
 from xinfang.orgs.models import Category, Place, Unit
 
 
 class RegisterForm(forms.Form):
     channel = forms.ChoiceField(label="来源渠道", choices=Channel.choices)
     kind = forms.ChoiceField(label="事项类型", choices=Kind.choices)
+    urgency = forms.ChoiceField(
+        label="紧急程度（12345）", choices=[("", "一般"), *Urgency.choices], required=False
+    )
     registered_at = forms.DateTimeField(
         label="登记时间", required=False, help_text="留空为当前时间",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

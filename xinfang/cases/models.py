@@ -38,6 +38,13 @@ ANONYMOUS_KINDS = frozenset(
 CONFIDENTIAL_KINDS = frozenset({Kind.ACCUSATION, Kind.HOTLINE_REPORT, Kind.HOTLINE_COMPLAINT})
 
 
+class Urgency(models.TextChoices):
+    """12345 requests that run on hours instead of working days."""
+
+    EMERGENCY = "emergency", "紧急（2小时）"
+    OUTAGE = "outage", "水电气停供（24小时）"
+
+
 class State(models.TextChoices):
     REGISTERED = "registered", "已登记"
     ROUTED = "routed", "待受理"
@@ -98,6 +105,7 @@ class Case(models.Model):
     petitioner_phone = models.CharField("联系电话", max_length=20, blank=True)
     petitioner_address = models.CharField("住址", max_length=200, blank=True)
     group_size = models.PositiveIntegerField("来访人数", default=1)
+    urgency = models.CharField("紧急程度", max_length=12, choices=Urgency.choices, blank=True)
 
     accused_unit = models.ForeignKey(
         Unit, verbose_name="被反映单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+",

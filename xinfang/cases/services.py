@@ -35,6 +35,7 @@ from xinfang.cases.models import (
     Representative,
     RouteMode,
     State,
+    Urgency,
 )
 from xinfang.cases.selectors import clock_rules, work_calendar
 from xinfang.cases.validators import clean_id_number, clean_phone, clean_upload
@@ -62,7 +63,8 @@ def _clock_plan(case: Case, state: str, at: dt.datetime) -> tuple[str | None, dt
     if name is None:
         return None, None
     if case.kind in HOTLINE_KINDS and name in {"accept", "handle"}:
-        return case.kind, case.routed_at or at
+        clock = f"hotline_{case.urgency}" if case.urgency else case.kind
+        return clock, case.routed_at or at
     starts = {"route": case.registered_at, "accept": case.routed_at, "handle": case.accepted_at}
     return name, starts.get(name) or at
 
@@ -73,7 +75,8 @@ def _set_due(case: Case) -> None:
         case.due_at = case.warn_at = None
         return
     rule = clock_rules()[case.clock]
-    length = rule.length + (case.extension_days if case.clock == "handle" else 0)
+    extendable = case.clock == "handle" or case.clock in HOTLINE_KINDS
+    length = rule.length + (case.extension_days if extendable else 0)
     pauses = [
         clocks.Pause(p.started_at, p.ended_at, p.reason)
         for p in case.pauses.filter(clock=case.clock, started_at__gte=case.clock_started_at)
@@ -92,6 +95,11 @@ def _enter_state(case: Case, state: str, at: dt.datetime) -> None:
 
 
 # ---------------------------------------------------------------- shared plumbing
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    """A time for an event's details, always in Beijing time."""
+    return timezone.localtime(moment, clocks.LOCAL).isoformat() if moment else None
 
 
 def _now(at: dt.datetime | None) -> dt.datetime:
@@ -212,7 +220,7 @@ class RegisterResult:
 
 def _validate_registration(
     *, kind, channel, title, content, petitioner: Petitioner, group_size, representatives,
-    accused_unit, accused_person, at, attachments,
+    accused_unit, accused_person, at, attachments, urgency="",
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
@@ -244,6 +252,8 @@ def _validate_registration(
             setattr(petitioner, attr, cleaner(getattr(petitioner, attr)))
         except ValidationError as exc:
             add(f"petitioner_{attr}", exc.messages[0])
+    if urgency and (urgency not in Urgency.values or kind not in HOTLINE_KINDS):
+        add("urgency", "只有12345热线诉求可以标记为紧急或水电气停供")
     if group_size < 1:
         add("group_size", "来访人数至少为1")
     if len(representatives) > MAX_REPRESENTATIVES:
@@ -286,6 +296,7 @@ def case_register(
     at: dt.datetime | None = None,
     category: Category | None = None,
     group_size: int = 1,
+    urgency: str = "",
     representatives: list[dict] | None = None,
     accused_unit: Unit | None = None,
     accused_person: str = "",
@@ -302,7 +313,7 @@ def case_register(
     attachments = list(attachments or [])
     errors = _validate_registration(
         kind=kind, channel=channel, title=title, content=content, petitioner=petitioner,
-        group_size=group_size, representatives=representatives, accused_unit=accused_unit,
+        group_size=group_size, urgency=urgency, representatives=representatives, accused_unit=accused_unit,
         accused_person=accused_person, at=at, attachments=[(f.name, f.size) for f in attachments],
     )
     if errors:
@@ -317,7 +328,7 @@ def case_register(
             place=place, category=category, anonymous=petitioner.anonymous,
             petitioner_name="" if petitioner.anonymous else petitioner.name.strip(),
             petitioner_id_number=petitioner.id_number, petitioner_phone=petitioner.phone,
-            petitioner_address=petitioner.address.strip(), group_size=group_size,
+            petitioner_address=petitioner.address.strip(), group_size=group_size, urgency=urgency,
             accused_unit=accused_unit, accused_person=accused_person.strip(),
             registered_at=at, created_by=by,
         )
@@ -467,7 +478,11 @@ def case_extend(
     *, case: Case, by: User | None, days: int, reason: str, at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
-    """延期: once, at most 30 days, approved by the unit head."""
+    """延期: once, at most 30 days, approved by the unit head.
+
+    For a 12345 request the days are added to its own clock, in working days; a request on an
+    hours clock (emergency, outage) cannot be extended.
+    """
     limit = clock_rules()["extension_max"].length
     if not 1 <= days <= limit:
         raise ValidationError({"days": f"延期天数应在1至{limit}天之间"})
@@ -476,11 +491,12 @@ def case_extend(
     def change(c: Case, at: dt.datetime):
         if c.extension_days:
             raise TransitionNotAllowed("该事项已延期一次，不能再次延期")
+        if clock_rules()[c.clock].kind == clocks.DayKind.HOURS:
+            raise TransitionNotAllowed("紧急诉求按小时计时，不能延期")
         old_due = c.due_at
         c.extension_days = days
         _set_due(c)
-        return {"days": days, "reason": reason, "old_due": old_due.isoformat() if old_due else None,
-                "new_due": c.due_at.isoformat() if c.due_at else None}
+        return {"days": days, "reason": reason, "old_due": _iso(old_due), "new_due": _iso(c.due_at)}
 
     return _transition("extend", case=case, by=by, at=at, expected_version=expected_version,
                        change=change)
@@ -631,7 +647,7 @@ def case_resume(
         pause.save(update_fields=["ended_at"])
         c.paused = False
         _set_due(c)
-        return {"clock": c.clock, "new_due": c.due_at.isoformat() if c.due_at else None}
+        return {"clock": c.clock, "new_due": _iso(c.due_at)}
 
     return _transition("resume", case=case, by=by, at=at, expected_version=expected_version,
                        change=change)

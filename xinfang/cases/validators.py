@@ -28,6 +28,12 @@ def clean_id_number(value: str) -> str:
             raise ValidationError("身份证号码格式不正确（应为18位，含出生日期和校验位）", code="id_format") from exc
         if _birth_place_known(value[:6], year):
             return value
+    if len(value) == 18 and head.isdigit():
+        # A wrong birth date is a format error, whatever the check digit says.
+        try:
+            ric.get_birth_date(value)
+        except StdnumError as exc:
+            raise ValidationError("身份证号码中的出生日期不正确", code="id_birth_date") from exc
     try:
         return ric.validate(value)
     except InvalidChecksum as exc:

@@ -137,7 +137,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     phone=d["petitioner_phone"], address=d["petitioner_address"],
                     anonymous=d["anonymous"],
                 ),
-                at=d["registered_at"], group_size=d["group_size"], representatives=d["representatives"],
+                at=d["registered_at"], group_size=d["group_size"], urgency=d["urgency"], representatives=d["representatives"],
                 accused_unit=d["accused_unit"], accused_person=d["accused_person"],
                 attachments=request.FILES.getlist("attachments"), repeat_of=d["repeat_of"],
             )
