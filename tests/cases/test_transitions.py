@@ -79,7 +79,8 @@ def _drive(county, state: str, t: dt.datetime = T0, **register_kw) -> tuple[Case
         case = register(county, None, t, **register_kw)
         return services.case_not_accept_again(case=case, by=None, prior=prior, at=t), t
     t += dt.timedelta(days=1)
-    case = services.case_route(case=case, by=None, unit=county.hr, at=t)
+    # Assigned (交办), so that the completion report is owed and can be tried in every state.
+    case = services.case_route(case=case, by=None, unit=county.hr, mode="assign", assign_days=20, at=t)
     if state == S.ROUTED:
         return case, t
     if state == S.DECLINED:
@@ -147,6 +148,7 @@ def _try(action: str, case: Case, county, t: dt.datetime, prior: Case) -> Case:
         "reply": lambda: services.case_reply(
             case=case, by=None, outcome=Outcome.EXPLAINED, text="解释", at=at
         ),
+        "report": lambda: services.case_report(case=case, by=None, text="已办结", at=at),
         "rate": lambda: services.case_rate(case=case, by=None, rating=Rating.SATISFIED, at=at),
         "request_review": lambda: services.case_request_review(
             case=case, by=None, reason="不服", at=at
@@ -811,3 +813,34 @@ def _petitioner():
     from tests.factories import petitioner
 
     return petitioner()
+
+
+def test_an_assigned_matter_owes_one_completion_report_and_records_whether_it_was_on_time(county, people):
+    from tests.factories import bj, register
+    from xinfang.cases import services
+    from xinfang.cases.workflow import TransitionNotAllowed
+    from xinfang.orgs import access
+
+    case = register(county, people.clerk, bj(2026, 11, 2, 9))
+    case = services.case_route(case=case, by=people.clerk, unit=county.hr, mode="assign", assign_days=10,
+                               at=bj(2026, 11, 2, 10))
+    assert case.assign_due_at == bj(2026, 11, 13)
+    case = services.case_accept(case=case, by=people.officer, at=bj(2026, 11, 3, 9))
+    assert "report" in access.allowed_actions(people.officer, case)
+    case = services.case_report(case=case, by=people.officer, text="已办结。", at=bj(2026, 11, 14, 9))
+    assert case.report_submitted_at == bj(2026, 11, 14, 9)
+    assert case.events.get(kind="case.report_submitted").details["report_on_time"] is False
+    assert "report" not in access.allowed_actions(people.officer, case)
+    with pytest.raises(TransitionNotAllowed):
+        services.case_report(case=case, by=people.officer, text="再报一次")
+
+
+def test_a_transferred_matter_needs_no_completion_report(county, people):
+    from tests.factories import bj, register
+    from xinfang.cases import services
+    from xinfang.orgs import access
+
+    case = register(county, people.clerk, bj(2026, 11, 2, 9))
+    case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 11, 2, 10))
+    case = services.case_accept(case=case, by=people.officer, at=bj(2026, 11, 3, 9))
+    assert "report" not in access.allowed_actions(people.officer, case)

@@ -122,6 +122,10 @@ class ReplyForm(forms.Form):
     text = _text("处理意见", 5)
 
 
+class ReportForm(forms.Form):
+    text = _text("办结报告", 5)
+
+
 class RateForm(forms.Form):
     rating = forms.ChoiceField(label="评价", choices=Rating.choices, widget=forms.RadioSelect)
     comment = forms.CharField(label="意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -143,6 +147,7 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "not_accept_again": NotAcceptAgainForm,
     "extend": ExtendForm,
     "reply": ReplyForm,
+    "report": ReportForm,
     "rate": RateForm,
     "request_review": ReasonForm,
     "decide_review": ReplyForm,

@@ -120,6 +120,7 @@ class Case(models.Model):
     )
     route_mode = models.CharField("转交方式", max_length=10, choices=RouteMode.choices, blank=True)
     report_required = models.BooleanField("需报送办结报告", default=False)
+    report_submitted_at = models.DateTimeField("办结报告报送时间", null=True, blank=True)
     review_unit = models.ForeignKey(
         Unit, verbose_name="复查机关", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -519,6 +519,26 @@ def case_reply(
                        change=change)
 
 
+def case_report(
+    *, case: Case, by: User | None, text: str, at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """报送办结报告: the unit reports back on an assigned (交办) matter, once."""
+    _require(text.strip(), "text", "请填写办结报告内容")
+
+    def change(c: Case, at: dt.datetime):
+        if not c.report_required:
+            raise TransitionNotAllowed("该事项为转送事项，无需报送办结报告")
+        if c.report_submitted_at:
+            raise TransitionNotAllowed("办结报告已报送")
+        c.report_submitted_at = at
+        on_time = c.assign_due_at is None or at <= c.assign_due_at
+        return {"text": text, "report_on_time": on_time}
+
+    return _transition("report", case=case, by=by, at=at, expected_version=expected_version,
+                       change=change, public=False)
+
+
 def case_rate(
     *, case: Case, by: User | None, rating: str, comment: str = "", at: dt.datetime | None = None,
     expected_version: int | None = None,

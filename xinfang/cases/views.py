@@ -215,6 +215,7 @@ SERVICE_CALLS = {
     "not_accept_again": lambda d: {"prior": d["prior"], "reason": d["reason"]},
     "extend": lambda d: {"days": d["days"], "reason": d["reason"]},
     "reply": lambda d: {"outcome": d["outcome"], "text": d["text"]},
+    "report": lambda d: {"text": d["text"]},
     "rate": lambda d: {"rating": d["rating"], "comment": d["comment"]},
     "request_review": lambda d: {"reason": d["reason"]},
     "decide_review": lambda d: {"outcome": d["outcome"], "text": d["text"]},

@@ -44,6 +44,8 @@ ACTIONS: dict[str, Action] = {
         ),
         _a("extend", "延期", {S.ACCEPTED}, None, "head", "case.extended"),
         _a("reply", "答复", {S.ACCEPTED}, S.REPLIED, "handler", "case.replied"),
+        _a("report", "报送办结报告", {S.ACCEPTED, S.REPLIED, S.REVIEWING, S.REVIEWED, S.FINAL}, None,
+           "handler", "case.report_submitted"),
         _a("rate", "评价", OPEN_AFTER_REPLY, None, "citizen", "case.rated"),
         _a("request_review", "申请复查", {S.REPLIED}, S.REVIEWING, "citizen", "case.review_requested"),
         _a("decide_review", "复查决定", {S.REVIEWING}, S.REVIEWED, "reviewer", "case.review_decided"),

@@ -161,6 +161,8 @@ def allowed_actions(user: User, case: Case) -> list[str]:
         names = [n for n in names if n != "rate"]
     if case.extension_days:
         names = [n for n in names if n != "extend"]
+    if not case.report_required or case.report_submitted_at:
+        names = [n for n in names if n != "report"]
     return names
 
 

@@ -19,6 +19,7 @@ EVENT_LABELS = {
     "case.extended": "延期",
     "case.replied": "答复",
     "case.rated": "评价",
+    "case.report_submitted": "报送办结报告",
     "case.review_requested": "申请复查",
     "case.review_decided": "复查决定",
     "case.rereview_requested": "申请复核",
