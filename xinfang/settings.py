@@ -43,6 +43,11 @@ INSTALLED_APPS = [
     "xinfang.orgs",
     "xinfang.cases",
     "xinfang.routing",
+    "xinfang.notify",
+    "xinfang.portal",
+    "xinfang.api",
+    "xinfang.backlog",
+    "xinfang.reception",
 ]
 
 MIDDLEWARE = [

@@ -13,5 +13,10 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("cases/", include("xinfang.cases.urls")),
+    path("portal/", include("xinfang.portal.urls")),
+    path("notify/", include("xinfang.notify.urls")),
+    path("backlog/", include("xinfang.backlog.urls")),
+    path("reception/", include("xinfang.reception.urls")),
+    path("", include("xinfang.api.urls")),  # /api/... and /open311/v2/...
     path("admin/", admin.site.urls),
 ]

@@ -154,6 +154,8 @@ class Case(models.Model):
         related_name="repeats", db_index=False,
     )
     repeat_count = models.PositiveIntegerField("重复信访次数", default=0)
+    # The citizen's query code (查询码) is shown once; only a salted hash is kept.
+    query_code_hash = models.CharField(max_length=128, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",

@@ -38,6 +38,7 @@ from xinfang.cases.models import (
     Urgency,
 )
 from xinfang.cases.selectors import clock_rules, work_calendar
+from xinfang.cases.signals import event_recorded
 from xinfang.cases.validators import clean_id_number, clean_phone, clean_upload
 from xinfang.cases.workflow import STATE_CLOCK, TransitionNotAllowed, check_transition
 from xinfang.orgs import access
@@ -148,7 +149,7 @@ def _label(action: str) -> str:
 def _record(
     case: Case, kind: str, at: dt.datetime, by: User | None, *, public: bool = True, **details
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         kind=kind,
         at=at,
@@ -157,6 +158,8 @@ def _record(
         public=public,
         details=details,
     )
+    event_recorded.send(sender=CaseEvent, event=event, case=case)
+    return event
 
 
 def _save(case: Case) -> None:
@@ -693,6 +696,25 @@ def case_urge(
     _require(note.strip(), "note", "请填写催办意见")
     return _transition("urge", case=case, by=by, at=at, expected_version=expected_version,
                        change=lambda c, at: {"note": note}, public=False)
+
+
+def case_issue_query_code(*, case: Case) -> str:
+    """查询码: a new unguessable code for the citizen; only its hash is stored. Shown once."""
+    import secrets
+
+    from django.contrib.auth.hashers import make_password
+
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+    code = "".join(secrets.choice(alphabet) for _ in range(10))
+    Case.objects.filter(pk=case.pk).update(query_code_hash=make_password(code))
+    case.query_code_hash = Case.objects.values_list("query_code_hash", flat=True).get(pk=case.pk)
+    return code
+
+
+def case_check_query_code(*, case: Case, code: str) -> bool:
+    from django.contrib.auth.hashers import check_password
+
+    return bool(case.query_code_hash) and check_password(code.strip().upper(), case.query_code_hash)
 
 
 def finalize_expired(*, now: dt.datetime | None = None) -> int:

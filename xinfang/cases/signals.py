@@ -1,9 +1,17 @@
-"""Drop the cached work calendar when an admin edits the holiday overrides."""
+"""Signals of the cases app.
+
+`event_recorded` is sent for every timeline entry, inside the transaction that writes it, so a
+receiver that writes (the notification outbox, the backlog rules) commits or rolls back with it.
+Receivers get `event` (a CaseEvent) and `case`.
+"""
 
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from xinfang.cases.models import HolidayOverride
+
+
+event_recorded = Signal()
 
 
 @receiver([post_save, post_delete], sender=HolidayOverride)

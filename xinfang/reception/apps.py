@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReceptionConfig(AppConfig):
+    name = "xinfang.reception"
+    label = "reception"
+    verbose_name = "领导接访"
