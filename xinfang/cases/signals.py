@@ -10,7 +10,6 @@ from django.dispatch import Signal, receiver
 
 from xinfang.cases.models import HolidayOverride
 
-
 event_recorded = Signal()
 
 
