@@ -170,7 +170,8 @@ class QueueFilterForm(forms.Form):
     kind = forms.ChoiceField(label="类型", choices=[("", "全部类型"), *Kind.choices], required=False)
     channel = forms.ChoiceField(label="渠道", choices=[("", "全部渠道"), *Channel.choices], required=False)
     category = forms.ModelChoiceField(
-        label="分类", queryset=Category.objects.all(), required=False, empty_label="全部分类"
+        label="分类", queryset=Category.objects.select_related("parent"), required=False,
+        empty_label="全部分类",
     )
     place = forms.ModelChoiceField(
         label="属地", queryset=Place.objects.all(), required=False, empty_label="全部属地"

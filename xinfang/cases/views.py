@@ -22,7 +22,7 @@ from xinfang.orgs.models import PersonalDataView, Role
 def _case_for_user(request: HttpRequest, pk: int) -> Case:
     """The only way a view gets a matter: 404 unless the user may see it."""
     case = (
-        Case.objects.select_related("office", "lead_unit", "place", "category", "accused_unit",
+        Case.objects.select_related("office", "lead_unit", "place", "category__parent", "accused_unit",
                                     "review_unit", "rereview_unit", "linked_to")
         .filter(pk=pk)
         .first()
@@ -57,9 +57,46 @@ def queue(request: HttpRequest) -> HttpResponse:
     params.pop("after", None)
     return render(request, "cases/queue.html", {
         "form": form, "items": items, "scope": scope, "scopes": _scopes(user),
+        "selects": _filter_selects(request.GET), "current": request.GET,
         "next_query": _with(params, after=next_cursor) if next_cursor else "",
         "export_query": params.urlencode(), "is_first_page": not data.get("after"),
     })
+
+
+def _select_html(name: str, label: str, options: list[tuple[str, str]], current: str) -> str:
+    """One drop-down as HTML. Built in Python: widget templates cost ~1 ms an option here."""
+    from django.utils.html import escape
+
+    parts = [f'<label>{escape(label)}<select name="{name}">']
+    for value, text in options:
+        selected = " selected" if str(value) == current else ""
+        parts.append(f'<option value="{escape(value)}"{selected}>{escape(text)}</option>')
+    parts.append("</select></label>")
+    return "".join(parts)
+
+
+def _filter_selects(params) -> str:
+    """The queue's drop-downs with the current choices selected."""
+    from django.utils.safestring import mark_safe
+    from xinfang.cases.models import Channel, Kind, State
+    from xinfang.orgs.models import Category, Place
+
+    categories = [
+        (str(c.pk), f"{c.parent.name}/{c.name}" if c.parent_id else c.name)
+        for c in Category.objects.select_related("parent")
+    ]
+    places = [(str(pk), name) for pk, name in Place.objects.values_list("pk", "name")]
+    selects = [
+        ("state", "状态", [("", "全部状态"), *State.choices]),
+        ("due", "时限", [("", "全部时限"), ("due_soon", "即将到期"), ("overdue", "已超期")]),
+        ("kind", "类型", [("", "全部类型"), *Kind.choices]),
+        ("channel", "渠道", [("", "全部渠道"), *Channel.choices]),
+        ("category", "分类", [("", "全部分类"), *categories]),
+        ("place", "属地", [("", "全部属地"), *places]),
+    ]
+    return mark_safe(  # noqa: S308 - every value is escaped in _select_html
+        "".join(_select_html(n, label, opts, params.get(n, "")) for n, label, opts in selects)
+    )
 
 
 def _with(params, **extra) -> str:

@@ -46,3 +46,9 @@ def deadline(value: dt.datetime | None) -> str:
 @register.filter
 def event_label(kind: str) -> str:
     return EVENT_LABELS.get(kind, kind)
+
+
+@register.filter
+def get(mapping, key):
+    """`mapping|get:key`: a dictionary look-up with a variable key."""
+    return mapping.get(key, "") if hasattr(mapping, "get") else ""
