@@ -78,6 +78,7 @@ def _select_html(name: str, label: str, options: list[tuple[str, str]], current:
 def _filter_selects(params) -> str:
     """The queue's drop-downs with the current choices selected."""
     from django.utils.safestring import mark_safe
+
     from xinfang.cases.models import Channel, Kind, State
     from xinfang.orgs.models import Category, Place
 

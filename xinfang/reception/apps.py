@@ -5,3 +5,6 @@ class ReceptionConfig(AppConfig):
     name = "xinfang.reception"
     label = "reception"
     verbose_name = "领导接访"
+
+    def ready(self) -> None:
+        from xinfang.reception import receivers  # noqa: F401
