@@ -1,0 +1,59 @@
+"""Chinese full-text search on character bigrams: two-character words, phrases, both plans."""
+
+import pytest
+
+from tests.factories import bj, register
+from xinfang.cases import search
+from xinfang.cases.models import Case
+
+
+def test_tokens_are_overlapping_bigrams_with_latin_words_whole():
+    assert search.tokens("拖欠工资ABC公司 3个月") == ["拖欠", "欠工", "工资", "abc", "公司", "3", "个月"]
+    assert search.tokens("薪") == ["薪"]
+
+
+@pytest.fixture
+def matters(county, people):
+    texts = {
+        "wages": ("公司欠薪三个月", "老板拖欠工资，欠薪两万元。"),
+        "noise": ("夜间施工噪音扰民", "工地夜间施工，噪音很大。"),
+        "split": ("欠款问题", "邻居欠了钱，薪水也没发。"),  # 欠 and 薪 never adjacent
+        "company": ("反映ABC物流公司", "ABC物流拖欠运费。"),
+    }
+    return {
+        key: register(county, people.clerk, bj(2026, 11, 1 + i, 9), title=title, content=content)
+        for i, (key, (title, content)) in enumerate(texts.items())
+    }
+
+
+def _found(query):
+    return set(search.filter_cases(Case.objects.all(), query).values_list("pk", flat=True))
+
+
+def test_a_two_character_word_is_found_and_not_across_a_gap(matters):
+    assert _found("欠薪") == {matters["wages"].pk}
+
+
+def test_a_longer_phrase_matches_consecutive_characters_only(matters):
+    assert _found("拖欠工资") == {matters["wages"].pk}
+    assert _found("拖欠运费") == {matters["company"].pk}
+    assert _found("工资拖欠") == set()
+
+
+def test_every_word_must_match_and_latin_is_case_insensitive(matters):
+    assert _found("abc 运费") == {matters["company"].pk}
+    assert _found("噪音 欠薪") == set()
+
+
+def test_the_case_number_is_searchable(matters):
+    assert _found(matters["noise"].number) == {matters["noise"].pk}
+
+
+def test_punctuation_only_finds_nothing(matters):
+    assert _found("，。！") == set()
+
+
+def test_many_hits_take_the_other_plan_with_the_same_result(matters, monkeypatch):
+    few = _found("拖欠")
+    monkeypatch.setattr(search, "FEW_HITS", 1)
+    assert _found("拖欠") == few == {matters["wages"].pk, matters["company"].pk}

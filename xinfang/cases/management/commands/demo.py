@@ -1,0 +1,57 @@
+"""`xinfang demo`: the demo organisation, its people, and realistic matters in every state."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from xinfang.cases.demo import SERVICE_PATH_MAX, generate
+from xinfang.cases.models import Case, State
+from xinfang.orgs.demo import ensure_demo_org, login_table
+
+
+class Command(BaseCommand):
+    help = "生成演示数据：示范县的单位、人员和各种状态的信访事项（含超期、即将到期）"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--cases", type=int, default=300, help="生成的事项数（默认300）")
+        parser.add_argument("--seed", type=int, default=2026, help="随机种子：相同种子生成相同数据")
+        parser.add_argument("--if-empty", action="store_true",
+                            help="已有事项时不再生成（单位和人员仍会补齐）")
+        path = parser.add_mutually_exclusive_group()
+        path.add_argument("--bulk", dest="bulk", action="store_true", default=None,
+                          help="批量写入（大量数据时默认）")
+        path.add_argument("--no-bulk", dest="bulk", action="store_false",
+                          help=f"逐条调用业务函数（{SERVICE_PATH_MAX}件以内默认）")
+
+    def handle(self, *args, cases: int, seed: int, if_empty: bool, bulk: bool | None, **options) -> None:
+        org = ensure_demo_org()
+        if cases < 0:
+            self.stderr.write("事项数不能为负数")
+            return
+        if if_empty and Case.objects.exists():
+            self.stdout.write("已有信访事项，跳过演示数据生成。")
+        elif cases:
+            self.stdout.write(f"正在生成 {cases} 件演示事项……")
+            result = generate(cases=cases, seed=seed, use_bulk=bulk, org=org, progress=self._progress)
+            rate = result.created / result.seconds if result.seconds else 0
+            way = "批量写入" if result.path == "bulk" else "业务函数"
+            self.stdout.write(self.style.SUCCESS(
+                f"已生成 {result.created} 件（{way}），用时 {result.seconds:.1f} 秒，约 {rate:.0f} 件/秒"))
+            self._print_states(result)
+        self._print_logins(org)
+
+    def _progress(self, done: int, total: int, seconds: float) -> None:
+        rate = done / seconds if seconds else 0
+        self.stdout.write(f"  {done}/{total}  {seconds:.0f} 秒  {rate:.0f} 件/秒")
+
+    def _print_states(self, result) -> None:
+        self.stdout.write("各状态事项数（全库）：")
+        for state in State:
+            self.stdout.write(f"  {state.label:<6} {result.states.get(state.value, 0)}")
+        self.stdout.write(f"  已超期 {result.overdue}，即将到期 {result.due_soon}")
+
+    def _print_logins(self, org) -> None:
+        self.stdout.write("演示账号（角色 / 用户名 / 密码 / 单位）：")
+        for role, username, password, unit in login_table(org):
+            self.stdout.write(f"  {role:<8} {username:<11} {password:<12} {unit}")
+        self.stdout.write("  各责任单位另有经办人 <单位>_officer 与负责人 <单位>_head，密码相同。")
