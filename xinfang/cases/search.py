@@ -15,6 +15,7 @@ import re
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from xinfang.cases.models import Case
 
@@ -123,7 +124,7 @@ def filter_cases(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
         ids = [row[0] for row in cursor.fetchall()]
     if len(ids) <= FEW_HITS:
         return qs.filter(id__in=ids)
-    return qs.extra(where=[f"cases_case.id IN ({sql})"], params=[param])
+    return qs.filter(id__in=RawSQL(sql, [param]))  # noqa: S611 - constant SQL, the query is a parameter
 
 
 def rebuild() -> int:
