@@ -101,3 +101,15 @@ def test_queue_page_query_count_does_not_grow_with_rows(client, county, people, 
     with django_assert_max_num_queries(8):
         response = client.get(reverse("cases:queue"))
     assert response.content.decode().count("XF430102-2026-") >= 20
+
+
+def test_case_page_query_count_does_not_grow_with_the_timeline(client, county, people, django_assert_max_num_queries):
+    case = register(county, people.clerk, bj(2026, 10, 1, 9))
+    case = services.case_route(case=case, by=people.clerk, unit=county.hr, co_units=[county.edu])
+    case = services.case_accept(case=case, by=people.officer)
+    for i in range(15):
+        case = services.case_urge(case=case, by=people.supervisor, note=f"第{i + 1}次催办")
+    assert client.login(username="officer", password=PASSWORD)
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("cases:detail", args=[case.pk]))
+    assert response.content.decode().count("催办") >= 15
