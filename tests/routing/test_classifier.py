@@ -1,0 +1,137 @@
+"""Tests of the routing classifier on synthetic Chinese messages (no shared data, no Django)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from xinfang.routing import classifier
+
+TOPICS = {
+    "城乡建设": ["小区", "物业", "施工", "房屋", "拆迁", "道路维修", "违章建筑"],
+    "劳动和社会保障": ["工资", "社保", "养老保险", "拖欠", "劳动合同", "退休", "失业"],
+    "教育文体": ["学校", "学生", "老师", "招生", "教材", "体育馆", "补课"],
+    "商贸旅游": ["商家", "景区", "价格", "消费者", "超市", "门票", "促销"],
+    "环境保护": ["污染", "噪音", "排放", "垃圾焚烧", "污水", "废气", "粉尘"],
+    "卫生计生": ["医院", "医生", "药品", "疫苗", "计划生育", "诊所", "病人"],
+    "交通运输": ["公交", "出租车", "地铁", "高速", "驾驶", "车站", "线路"],
+}
+FILLER = [
+    "我们",
+    "希望",
+    "有关部门",
+    "尽快",
+    "处理",
+    "反映",
+    "问题",
+    "严重",
+    "请求",
+    "解决",
+    "附近",
+    "居民",
+]
+PLACES = ["A市", "A1区", "B县", "C2镇", "D市"]
+
+
+def make_rows(n_per_label: int, seed: int) -> list[classifier.Row]:
+    """Messages mixing topic words with shared filler; ~15% of topic words come from another label."""
+    rng = random.Random(seed)
+    labels = list(TOPICS)
+    rows = []
+    for label in labels:
+        for _ in range(n_per_label):
+            words = []
+            for _ in range(12):
+                source = label if rng.random() > 0.15 else rng.choice(labels)
+                words.append(
+                    rng.choice(TOPICS[source]) if rng.random() < 0.5 else rng.choice(FILLER)
+                )
+            title = rng.choice(PLACES) + "".join(rng.sample(TOPICS[label], 2)) + "问题"
+            rows.append(classifier.Row(title, "，".join(words) + "。", label))
+    rng.shuffle(rows)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def model() -> classifier.Model:
+    return classifier.train(make_rows(30, seed=1))
+
+
+def test_learns_well_above_chance(model):
+    held_out = make_rows(15, seed=2)
+    result = classifier.evaluate(model, held_out)
+    assert result["n"] == len(held_out)
+    assert result["accuracy"] > 0.8  # chance is 1/7
+    assert result["macro_f1"] > 0.8
+    assert set(result["per_class"]) == set(TOPICS)
+    assert all(stats["support"] == 15 for stats in result["per_class"].values())
+
+
+def test_top_k_sorted_confidences(model):
+    top = model.predict_top("A市小区物业违规施工", "物业在小区里施工，噪音很大，请尽快处理。", k=3)
+    assert len(top) == 3
+    assert top[0][0] == "城乡建设"
+    confidences = [c for _, c in top]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(0.0 <= c <= 1.0 for c in confidences)
+    full = model.predict_top("A市小区物业违规施工", "物业在小区里施工。", k=len(TOPICS))
+    assert sum(c for _, c in full) == pytest.approx(1.0)
+
+
+def test_single_and_batch_predictions_agree(model):
+    rows = make_rows(2, seed=3)
+    batch = model.predict_many(rows, k=2)
+    single = [model.predict_top(r.title, r.content, k=2) for r in rows]
+    for b, s in zip(batch, single, strict=True):
+        assert [label for label, _ in b] == [label for label, _ in s]
+        assert [c for _, c in b] == pytest.approx([c for _, c in s])
+    assert (
+        model.predict_many([("B县医院药品太贵", "医院的药品价格很高")], k=1)[0][0][0] == "卫生计生"
+    )
+    assert model.predict_many([]) == []
+
+
+def test_save_load_round_trip(model, tmp_path):
+    path = tmp_path / "router.joblib"
+    classifier.save(model, path, {"scores": {"dev_macro_f1": 0.5}})
+    loaded = classifier.load(path)
+    rows = make_rows(3, seed=4)
+    assert loaded.predict_many(rows) == model.predict_many(rows)
+    assert loaded.labels == model.labels
+    meta = loaded.metadata
+    assert meta["n_train"] == 30 * len(TOPICS)
+    assert meta["labels"] == sorted(TOPICS)
+    assert meta["scores"] == {"dev_macro_f1": 0.5}
+    assert meta["trained_at"]
+    assert {"python", "numpy", "scikit-learn", "jieba"} <= set(meta["libraries"])
+
+
+def test_load_rejects_foreign_file(tmp_path):
+    import joblib
+
+    path = tmp_path / "other.joblib"
+    joblib.dump({"format": classifier.FORMAT_NAME, "format_version": 999}, path)
+    with pytest.raises(ValueError, match="版本"):
+        classifier.load(path)
+
+
+def test_read_csv_with_bom_and_extra_columns(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "id,title,content,label,time\n1,标题一,内容一,城乡建设,2020/1/1\n", encoding="utf-8-sig"
+    )
+    assert classifier.read_csv(path) == [classifier.Row("标题一", "内容一", "城乡建设")]
+
+
+def test_read_csv_missing_column_is_named_in_chinese(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("title,label\n标题,城乡建设\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="缺少必需的列：content"):
+        classifier.read_csv(path)
+
+
+def test_train_accepts_dicts_and_needs_two_labels():
+    rows = [{"title": "小区物业", "content": "物业问题", "label": "城乡建设"}] * 4
+    with pytest.raises(ValueError):
+        classifier.train(rows)

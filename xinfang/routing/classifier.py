@@ -1,0 +1,593 @@
+"""Petition routing classifier: predicts the first-level category of a message.
+
+Pure Python (numpy, scipy, scikit-learn, jieba); no Django. The model is an ensemble of
+three linear scorers over TF-IDF features of the title and the content, kept separate:
+
+* a linear SVM on character 1-2-grams,
+* an NB-SVM (naive-Bayes log-count-ratio scaled SVM, one-vs-rest) on the same features,
+* a complement naive Bayes on jieba word unigrams.
+
+Each scorer's class scores are standardised per text and summed; a softmax with a
+temperature fitted on out-of-fold scores of the training data turns the sum into
+confidences that sum to 1.
+
+The saved file holds only builtins and numpy arrays (vocabularies, idf, weights), so it
+does not depend on pickled scikit-learn objects.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import platform
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+
+FORMAT_NAME = "xinfang-routing-classifier"
+FORMAT_VERSION = 1
+REQUIRED_COLUMNS = ("title", "content", "label")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One labelled message."""
+
+    title: str
+    content: str
+    label: str = ""
+
+
+@dataclass
+class Config:
+    """Hyper-parameters of the ensemble (chosen on dev.csv, see bench/routing_bench.py)."""
+
+    char_ngrams: tuple[int, int] = (1, 2)
+    word_ngrams: tuple[int, int] = (1, 1)
+    min_df: int = 2
+    svm_c: float = 1.0
+    nbsvm_c: float = 0.3
+    nb_alpha: float = 0.3
+    calibration_folds: int = 3
+    seed: int = 0
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def read_csv(path: str | Path) -> list[Row]:
+    """Read a UTF-8 CSV (BOM allowed) with columns title, content, label; others are ignored."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = [name.strip() for name in (reader.fieldnames or [])]
+        for required in REQUIRED_COLUMNS:
+            if required not in columns:
+                raise ValueError(f"CSV 文件 {path} 缺少必需的列：{required}")
+        reader.fieldnames = columns
+        return [_row_from_mapping(record) for record in reader]
+
+
+def _row_from_mapping(record: Mapping[str, Any]) -> Row:
+    """Build a Row from a dict-like record with title, content and (optional) label."""
+    return Row(
+        title=str(record.get("title") or ""),
+        content=str(record.get("content") or ""),
+        label=str(record.get("label") or ""),
+    )
+
+
+def as_row(item: Row | Mapping[str, Any] | Sequence[str]) -> Row:
+    """Accept a Row, a mapping or a (title, content[, label]) tuple."""
+    if isinstance(item, Row):
+        return item
+    if isinstance(item, Mapping):
+        return _row_from_mapping(item)
+    return Row(*[str(part) for part in item[:3]])
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def normalize(text: str) -> str:
+    """Drop all whitespace (also joins the pre-segmented 'tokens' rows back together)."""
+    return _WHITESPACE.sub("", text or "")
+
+
+def char_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Character n-grams of a normalised text, as scikit-learn's char analyzer makes them."""
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        if n == 1:
+            grams.extend(text)
+        elif n == 2:
+            grams.extend(map(str.__add__, text, text[1:]))
+        else:
+            grams.extend(text[i : i + n] for i in range(len(text) - n + 1))
+    return grams
+
+
+def jieba_words(text: str) -> list[str]:
+    """Segment a normalised text into words with jieba (used only to build the lexicon)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return [w for w in jieba.lcut(text) if w.strip()]
+
+
+@dataclass
+class Segmenter:
+    """Greedy longest-match word segmentation over a lexicon learned with jieba at training.
+
+    jieba costs about 2.5 ms per message; longest match over the same vocabulary costs a
+    fraction of that and gives train and prediction the same segmentation.
+    """
+
+    lexicon: frozenset[str]
+    prefixes: frozenset[str]
+
+    @classmethod
+    def from_words(cls, words: Iterable[str]) -> Segmenter:
+        """Build from lexicon words (length >= 2)."""
+        lexicon = frozenset(w for w in words if len(w) >= 2)
+        return cls(lexicon, frozenset(w[:i] for w in lexicon for i in range(1, len(w) + 1)))
+
+    @classmethod
+    def learn(cls, texts: Iterable[str], min_count: int) -> Segmenter:
+        """Lexicon = jieba words of the texts seen at least min_count times."""
+        counts = Counter(w for text in texts for w in jieba_words(text))
+        return cls.from_words(w for w, n in counts.items() if n >= min_count)
+
+    def segment(self, text: str) -> list[str]:
+        """Split a normalised text into lexicon words and single characters."""
+        out, i, n = [], 0, len(text)
+        while i < n:
+            best, j = i + 1, i + 1
+            while j <= n and text[i:j] in self.prefixes:
+                if text[i:j] in self.lexicon:
+                    best = j
+                j += 1
+            out.append(text[i:best])
+            i = best
+        return out
+
+
+def word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
+    """Word n-grams joined by a space."""
+    return [
+        " ".join(tokens[i : i + n])
+        for n in range(low, high + 1)
+        for i in range(len(tokens) - n + 1)
+    ]
+
+
+# ----------------------------------------------------------------------------- features
+
+
+@dataclass
+class TfidfBlock:
+    """Sublinear TF-IDF with l2 norm over a fixed vocabulary (matches scikit-learn's)."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+
+    @classmethod
+    def fit(cls, docs: list[list[str]], min_df: int) -> TfidfBlock:
+        """Learn vocabulary and idf from documents given as lists of terms."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vec = TfidfVectorizer(analyzer=lambda terms: terms, min_df=min_df, sublinear_tf=True)
+        vec.fit(docs)
+        vocabulary = {term: int(index) for term, index in vec.vocabulary_.items()}
+        return cls(vocabulary, vec.idf_.astype(np.float64))
+
+    def vector(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Indices and l2-normalised TF-IDF values of one document."""
+        counts = Counter(terms)
+        ids = np.fromiter(map(self.vocabulary.get, counts, repeat(-1)), np.int64, len(counts))
+        tf = np.fromiter(counts.values(), np.float64, len(counts))
+        known = ids >= 0
+        idx, tf = ids[known], tf[known]
+        if not len(idx):
+            return idx, np.zeros(0)
+        values = (1.0 + np.log(tf)) * self.idf[idx]
+        return idx, values / np.linalg.norm(values)
+
+    def matrix(self, docs: Iterable[list[str]]) -> sp.csr_matrix:
+        """TF-IDF matrix of many documents."""
+        indptr, indices, data = [0], [], []
+        for terms in docs:
+            idx, values = self.vector(terms)
+            indices.append(idx)
+            data.append(values)
+            indptr.append(indptr[-1] + len(idx))
+        return sp.csr_matrix(
+            (
+                np.concatenate(data or [np.zeros(0)]),
+                np.concatenate(indices or [np.zeros(0, np.int64)]),
+                indptr,
+            ),
+            shape=(len(indptr) - 1, len(self.idf)),
+        )
+
+
+@dataclass
+class Analyzed:
+    """Terms of one text for the four feature blocks."""
+
+    title_chars: list[str]
+    content_chars: list[str]
+    title_words: list[str]
+    content_words: list[str]
+
+
+def analyze(row: Row, config: Config, segmenter: Segmenter) -> Analyzed:
+    """Turn a row into character and word n-grams for title and content."""
+    title, content = normalize(row.title), normalize(row.content)
+    return Analyzed(
+        char_ngrams(title, *config.char_ngrams),
+        char_ngrams(content, *config.char_ngrams),
+        word_ngrams(segmenter.segment(title), *config.word_ngrams),
+        word_ngrams(segmenter.segment(content), *config.word_ngrams),
+    )
+
+
+@dataclass
+class Featurizer:
+    """Four TF-IDF blocks; 'char' = title+content characters, 'word' = title+content words."""
+
+    title_chars: TfidfBlock
+    content_chars: TfidfBlock
+    title_words: TfidfBlock
+    content_words: TfidfBlock
+
+    @classmethod
+    def fit(cls, docs: list[Analyzed], min_df: int) -> Featurizer:
+        """Fit each block on its own terms."""
+        return cls(*[TfidfBlock.fit([getattr(d, name) for d in docs], min_df) for name in _BLOCKS])
+
+    def matrices(self, docs: list[Analyzed]) -> dict[str, sp.csr_matrix]:
+        """Sparse 'char' and 'word' design matrices for many documents."""
+        blocks = {
+            name: getattr(self, name).matrix(getattr(d, name) for d in docs) for name in _BLOCKS
+        }
+        return {
+            group: sp.hstack([blocks[name] for name in names]).tocsr()
+            for group, names in _GROUPS.items()
+        }
+
+    def vectors(self, doc: Analyzed) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Sparse 'char' and 'word' vectors of one document as (indices, values)."""
+        result = {}
+        for group, names in _GROUPS.items():
+            offset, parts = 0, []
+            for name in names:
+                idx, values = getattr(self, name).vector(getattr(doc, name))
+                parts.append((idx + offset, values))
+                offset += len(getattr(self, name).idf)
+            result[group] = (
+                np.concatenate([p[0] for p in parts]),
+                np.concatenate([p[1] for p in parts]),
+            )
+        return result
+
+
+_BLOCKS = ("title_chars", "content_chars", "title_words", "content_words")
+_GROUPS = {"char": ("title_chars", "content_chars"), "word": ("title_words", "content_words")}
+
+
+# ----------------------------------------------------------------------------- scorers
+
+
+@dataclass
+class LinearScorer:
+    """Class scores = X @ weights.T + bias over one feature group."""
+
+    group: str
+    weights: np.ndarray  # (n_features, n_labels) float32, one contiguous row per feature
+    bias: np.ndarray  # (n_labels,)
+
+    def scores(self, x: sp.csr_matrix) -> np.ndarray:
+        """Scores of many rows."""
+        return np.asarray(x @ self.weights, dtype=np.float64) + self.bias
+
+    def score_one(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Scores of one sparse row."""
+        return values @ self.weights[idx].astype(np.float64) + self.bias
+
+
+def fit_svm(x: sp.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-vs-rest linear SVM weights and biases."""
+    from sklearn.svm import LinearSVC
+
+    model = LinearSVC(C=c, random_state=seed).fit(x, y)
+    return model.coef_, model.intercept_
+
+
+def fit_nbsvm(
+    x: sp.csr_matrix, y: np.ndarray, n_labels: int, c: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """NB-SVM: per class, scale features by the log-count ratio and fit a binary SVM."""
+    from sklearn.svm import LinearSVC
+
+    present = (x > 0).astype(np.float64).tocsr()
+    weights, biases = np.zeros((n_labels, x.shape[1])), np.zeros(n_labels)
+    for k in range(n_labels):
+        pos = np.asarray(present[y == k].sum(axis=0)).ravel() + 1.0
+        neg = np.asarray(present[y != k].sum(axis=0)).ravel() + 1.0
+        ratio = np.log((pos / pos.sum()) / (neg / neg.sum()))
+        svm = LinearSVC(C=c, random_state=seed).fit(x.multiply(ratio).tocsr(), (y == k).astype(int))
+        weights[k], biases[k] = svm.coef_[0] * ratio, svm.intercept_[0]
+    return weights, biases
+
+
+def fit_complement_nb(
+    x: sp.csr_matrix, y: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Complement naive Bayes log-weights (its joint log-likelihood is linear in x)."""
+    from sklearn.naive_bayes import ComplementNB
+
+    model = ComplementNB(alpha=alpha).fit(x, y)
+    return model.feature_log_prob_, np.zeros(model.feature_log_prob_.shape[0])
+
+
+def fit_scorers(
+    matrices: dict[str, sp.csr_matrix], y: np.ndarray, n_labels: int, config: Config
+) -> list[LinearScorer]:
+    """Fit the three members of the ensemble."""
+    members = [
+        ("char", fit_svm(matrices["char"], y, config.svm_c, config.seed)),
+        ("char", fit_nbsvm(matrices["char"], y, n_labels, config.nbsvm_c, config.seed)),
+        ("word", fit_complement_nb(matrices["word"], y, config.nb_alpha)),
+    ]
+    return [
+        LinearScorer(
+            group,
+            np.ascontiguousarray(np.asarray(w).T, dtype=np.float32),
+            np.asarray(b, dtype=np.float64),
+        )
+        for group, (w, b) in members
+    ]
+
+
+def standardize(scores: np.ndarray) -> np.ndarray:
+    """Per-row z-score over classes so that members of different scales can be summed."""
+    scores = np.atleast_2d(scores)
+    std = scores.std(axis=1, keepdims=True)
+    return (scores - scores.mean(axis=1, keepdims=True)) / np.where(std > 0, std, 1.0)
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """Row-wise softmax of scores / temperature."""
+    z = np.atleast_2d(scores) / temperature
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    """Temperature minimising the log-loss of softmax(scores / T) on held-out scores."""
+    from scipy.optimize import minimize_scalar
+
+    def loss(log_t: float) -> float:
+        probs = softmax(scores, float(np.exp(log_t)))
+        return float(-np.mean(np.log(probs[np.arange(len(y)), y] + 1e-12)))
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-5.0, 5.0), method="bounded").x))
+
+
+# ----------------------------------------------------------------------------- model
+
+
+@dataclass
+class Model:
+    """A trained routing classifier."""
+
+    labels: list[str]
+    config: Config
+    segmenter: Segmenter
+    featurizer: Featurizer
+    scorers: list[LinearScorer]
+    temperature: float = 1.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def _combined(self, matrices: dict[str, sp.csr_matrix]) -> np.ndarray:
+        return sum(standardize(s.scores(matrices[s.group])) for s in self.scorers)
+
+    def probabilities(self, items: Iterable[Row | Mapping[str, Any] | Sequence[str]]) -> np.ndarray:
+        """Confidence matrix (n_items, n_labels); columns follow self.labels; rows sum to 1."""
+        docs = [analyze(as_row(item), self.config, self.segmenter) for item in items]
+        if not docs:
+            return np.zeros((0, len(self.labels)))
+        return softmax(self._combined(self.featurizer.matrices(docs)), self.temperature)
+
+    def predict_top(self, title: str, content: str, k: int = 3) -> list[tuple[str, float]]:
+        """Top-k (label, confidence) for one message, best first."""
+        doc = analyze(Row(title, content), self.config, self.segmenter)
+        vectors = self.featurizer.vectors(doc)
+        combined = sum(standardize(s.score_one(*vectors[s.group])) for s in self.scorers)
+        return self._top(softmax(combined, self.temperature)[0], k)
+
+    def predict_many(
+        self, items: Iterable[Row | Mapping[str, Any] | Sequence[str]], k: int = 3
+    ) -> list[list[tuple[str, float]]]:
+        """Top-k (label, confidence) lists for many messages (rows, dicts or (title, content) tuples)."""
+        return [self._top(p, k) for p in self.probabilities(items)]
+
+    def predict(self, items: Iterable[Row | Mapping[str, Any] | Sequence[str]]) -> list[str]:
+        """Best label for each message."""
+        return [self.labels[i] for i in self.probabilities(items).argmax(axis=1)]
+
+    def _top(self, probs: np.ndarray, k: int) -> list[tuple[str, float]]:
+        order = np.argsort(-probs, kind="stable")[: max(k, 0)]
+        return [(self.labels[i], float(probs[i])) for i in order]
+
+
+def _encode(rows: list[Row]) -> tuple[list[str], np.ndarray]:
+    labels = sorted({r.label for r in rows})
+    if len(labels) < 2:
+        raise ValueError("训练数据至少需要两个不同的类别")
+    index = {label: i for i, label in enumerate(labels)}
+    return labels, np.array([index[r.label] for r in rows])
+
+
+def _out_of_fold_scores(
+    docs: list[Analyzed], y: np.ndarray, n_labels: int, config: Config
+) -> np.ndarray:
+    """Ensemble scores of each training row from models that did not see it."""
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = min(config.calibration_folds, int(np.bincount(y).min()))
+    scores = np.zeros((len(docs), n_labels))
+    if folds < 2:
+        return scores
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
+    for fit_idx, held_idx in splitter.split(np.zeros(len(y)), y):
+        featurizer = Featurizer.fit([docs[i] for i in fit_idx], config.min_df)
+        scorers = fit_scorers(
+            featurizer.matrices([docs[i] for i in fit_idx]), y[fit_idx], n_labels, config
+        )
+        part = Model([""] * n_labels, config, Segmenter.from_words([]), featurizer, scorers)
+        scores[held_idx] = part._combined(featurizer.matrices([docs[i] for i in held_idx]))
+    return scores
+
+
+def train(
+    rows: Iterable[Row | Mapping[str, Any] | Sequence[str]], config: Config | None = None
+) -> Model:
+    """Train the routing classifier on labelled rows (title, content, label)."""
+    config = config or Config()
+    rows = [as_row(r) for r in rows]
+    labels, y = _encode(rows)
+    segmenter = Segmenter.learn((normalize(r.title + r.content) for r in rows), config.min_df)
+    docs = [analyze(r, config, segmenter) for r in rows]
+    oof = _out_of_fold_scores(docs, y, len(labels), config)
+    temperature = fit_temperature(oof, y) if oof.any() else 1.0
+    featurizer = Featurizer.fit(docs, config.min_df)
+    scorers = fit_scorers(featurizer.matrices(docs), y, len(labels), config)
+    return Model(
+        labels, config, segmenter, featurizer, scorers, temperature, {"n_train": len(rows)}
+    )
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def evaluate(
+    model: Model, rows: Iterable[Row | Mapping[str, Any] | Sequence[str]]
+) -> dict[str, Any]:
+    """Macro-F1, accuracy, n and per-class precision/recall/f1/support on labelled rows."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    rows = [as_row(r) for r in rows]
+    truth, predicted = [r.label for r in rows], model.predict(rows)
+    labels = sorted(set(model.labels) | set(truth))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=labels, zero_division=0
+    )
+    per_class = {
+        label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+    }
+    return {
+        "macro_f1": float(
+            f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)
+        ),
+        "accuracy": float(accuracy_score(truth, predicted)),
+        "n": len(rows),
+        "per_class": per_class,
+    }
+
+
+# ----------------------------------------------------------------------------- persistence
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries the model depends on."""
+    import jieba
+    import scipy
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "jieba": getattr(jieba, "__version__", "unknown"),
+        "joblib": joblib.__version__,
+    }
+
+
+def _state(model: Model) -> dict[str, Any]:
+    """Model as builtins and numpy arrays only."""
+    f = model.featurizer
+    return {
+        "labels": list(model.labels),
+        "config": vars(model.config).copy(),
+        "lexicon": sorted(model.segmenter.lexicon),
+        "blocks": {
+            name: {"vocabulary": getattr(f, name).vocabulary, "idf": getattr(f, name).idf}
+            for name in _BLOCKS
+        },
+        "scorers": [
+            {"group": s.group, "weights": s.weights, "bias": s.bias} for s in model.scorers
+        ],
+        "temperature": model.temperature,
+    }
+
+
+def _from_state(state: dict[str, Any], metadata: dict[str, Any]) -> Model:
+    config = Config(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
+    )
+    featurizer = Featurizer(*[TfidfBlock(**state["blocks"][name]) for name in _BLOCKS])
+    scorers = [LinearScorer(**s) for s in state["scorers"]]
+    segmenter = Segmenter.from_words(state["lexicon"])
+    return Model(
+        state["labels"], config, segmenter, featurizer, scorers, state["temperature"], metadata
+    )
+
+
+def save(
+    model: Model, path: str | Path, metadata: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Write a versioned model file; returns the metadata stored with it."""
+    stored = {
+        **model.metadata,
+        "trained_at": model.metadata.get("trained_at")
+        or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "labels": list(model.labels),
+        "temperature": model.temperature,
+        "libraries": library_versions(),
+        **dict(metadata or {}),
+    }
+    payload = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "metadata": stored,
+        "state": _state(model),
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(payload, path, compress=3)
+    model.metadata = stored
+    return stored
+
+
+def load(path: str | Path) -> Model:
+    """Read a model file written by save(); rejects other formats and versions."""
+    payload = joblib.load(path)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
+        raise ValueError(f"{path} 不是分类模型文件")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} 的模型格式版本 {payload.get('format_version')} 不受支持（需要 {FORMAT_VERSION}）"
+        )
+    return _from_state(payload["state"], payload["metadata"])
