@@ -57,3 +57,27 @@ def test_many_hits_take_the_other_plan_with_the_same_result(matters, monkeypatch
     few = _found("拖欠")
     monkeypatch.setattr(search, "FEW_HITS", 1)
     assert _found("拖欠") == few == {matters["wages"].pk, matters["company"].pk}
+
+
+@pytest.mark.parametrize(("first", "last"), [(256, 16384), (2, 8), (1, 1)])
+def test_search_pages_walk_every_hit_once_in_the_users_scope(county, people, monkeypatch, first, last):
+    from xinfang.cases import selectors, services
+    from xinfang.orgs import access
+
+    monkeypatch.setattr(selectors, "SEARCH_FIRST_BATCH", first)
+    monkeypatch.setattr(selectors, "SEARCH_LAST_BATCH", last)
+    mine, others = [], []
+    for i in range(14):
+        case = register(county, people.clerk, bj(2026, 10, 1 + i, 9), title=f"欠薪问题{i}")
+        unit = county.hr if i % 2 else county.edu
+        services.case_route(case=case, by=people.clerk, unit=unit)
+        (mine if unit == county.hr else others).append(case.pk)
+    register(county, people.clerk, bj(2026, 10, 20, 9), title="噪音", content="夜间噪音")
+    qs = access.queue_cases(people.officer, "lead")
+    seen, cursor = [], None
+    while True:
+        rows, cursor = selectors.queue_page(qs, {"q": "欠薪", "after": cursor}, size=3)
+        seen += [c.pk for c in rows]
+        if not cursor:
+            break
+    assert seen == sorted(mine, reverse=True)

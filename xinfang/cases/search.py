@@ -127,6 +127,28 @@ def filter_cases(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
     return qs.filter(id__in=RawSQL(sql, [param]))  # noqa: S611 - constant SQL, the query is a parameter
 
 
+def hit_ids(query: str, *, before_id: int | None = None, limit: int = 256) -> list[int]:
+    """Ids of the newest `limit` matters matching `query` (below `before_id`), newest first.
+
+    Both indexes walk their id order backwards and stop at `limit`, so this costs the same for
+    a word in every tenth matter as for a word in three.
+    """
+    match = _match_sql((query or "").strip())
+    if match is None:
+        return []
+    sql, param = match
+    column = "case_id" if _is_pg() else "rowid"
+    params: list = [param]
+    if before_id is not None:
+        sql += f" AND {column} < %s"
+        params.append(before_id)
+    sql += f" ORDER BY {column} DESC LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def rebuild() -> int:
     """Index every matter again (after a restore or an import that bypassed the register)."""
     with connection.cursor() as cursor:

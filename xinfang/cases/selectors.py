@@ -65,7 +65,7 @@ def is_final(case: Case) -> bool:
 PAGE_SIZE = 20
 
 
-def _apply_filters(qs, data: dict, now: dt.datetime):
+def _apply_filters(qs, data: dict, now: dt.datetime, *, text: bool = True):
     from xinfang.cases import search
     from xinfang.cases.workflow import CITIZEN_WINDOWS
 
@@ -88,7 +88,7 @@ def _apply_filters(qs, data: dict, now: dt.datetime):
         qs = overdue_cases(qs, now).exclude(clock__in=CITIZEN_WINDOWS)
     elif data.get("due") == "due_soon":
         qs = due_soon_cases(qs, now).exclude(clock__in=CITIZEN_WINDOWS)
-    if data.get("q"):
+    if text and data.get("q"):
         qs = search.filter_cases(qs, data["q"])
     return qs
 
@@ -114,8 +114,10 @@ def queue_page(qs, data: dict, *, now: dt.datetime | None = None, size: int = PA
     from django.db.models import Q
 
     now = now or timezone.now()
-    qs = _apply_filters(qs, data, now)
     by_due = data.get("due") in {"overdue", "due_soon"}
+    if data.get("q") and not by_due:
+        return _search_page(_apply_filters(qs, data, now, text=False), data, size)
+    qs = _apply_filters(qs, data, now)
     field, ascending = ("due_at", True) if by_due else ("registered_at", False)
     cursor = _decode_cursor(data.get("after") or "")
     if cursor:
@@ -133,6 +135,42 @@ def queue_page(qs, data: dict, *, now: dt.datetime | None = None, size: int = PA
         rows = rows[:size]
         last = rows[-1]
         next_cursor = _encode_cursor(getattr(last, field), last.pk)
+    return rows, next_cursor
+
+
+_RELATED = ("lead_unit", "place", "category", "accused_unit")
+SEARCH_FIRST_BATCH = 256
+SEARCH_LAST_BATCH = 16384
+
+
+def _search_page(qs, data: dict, size: int):
+    """A page of search results, newest registered first (by id), fast for rare and common words.
+
+    The newest hits are fetched from the text index in growing batches and checked against the
+    queue's other filters; a page is usually found in the first batch of 256. Only when the
+    queue's scope is narrow and the word common does it fall back to the full match.
+    """
+    from xinfang.cases import search
+
+    cursor = _decode_cursor(data.get("after") or "")
+    before_id = cursor[1] if cursor else None
+    query = data["q"]
+    batch = SEARCH_FIRST_BATCH
+    while batch <= SEARCH_LAST_BATCH:
+        ids = search.hit_ids(query, before_id=before_id, limit=batch)
+        rows = list(qs.filter(id__in=ids).select_related(*_RELATED).order_by("-id")[: size + 1])
+        if len(rows) > size or len(ids) < batch:
+            break
+        batch *= 4
+    else:
+        narrowed = qs.filter(id__lt=before_id) if before_id else qs
+        rows = list(
+            search.filter_cases(narrowed, query).select_related(*_RELATED).order_by("-id")[: size + 1]
+        )
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_cursor = _encode_cursor(rows[-1].registered_at, rows[-1].pk)
     return rows, next_cursor
 
 
