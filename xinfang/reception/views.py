@@ -1,0 +1,467 @@
+"""Pages of leader reception: thin. Parse, check access, call a service or a selector, render.
+
+Staff pages need a login; only the booking pages (/reception/book/...) are public.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xinfang.cases.selectors import work_calendar
+from xinfang.cases.validators import mask_phone
+from xinfang.orgs import access
+from xinfang.orgs.models import Unit
+from xinfang.reception import conf, ics, selectors, services
+from xinfang.reception.forms import (
+    BookingForm,
+    CancelBookingForm,
+    CompleteForm,
+    InstructionForm,
+    LinkCaseForm,
+    RecordForm,
+    RegisterCaseForm,
+    RotaDayForm,
+    RotaFillForm,
+    SlotForm,
+    apply_errors,
+    split_names,
+)
+from xinfang.reception.models import AppointmentSlot, Booking, ReceptionRecord
+
+WEEKDAYS = "一二三四五六日"
+
+
+def _office(request: HttpRequest) -> Unit:
+    """The office a page is about: ?office=<code>, else the user's own, else the first visible."""
+    offices = selectors.offices_for_user(request.user)
+    code = request.GET.get("office") or request.POST.get("office")
+    if code:
+        office = offices.filter(code=code).first()
+    else:
+        office = offices.filter(pk=request.user.unit_id).first() or offices.order_by("path").first()
+    if office is None:
+        raise Http404("没有找到该信访机构，或您无权查看其接访安排")
+    return office
+
+
+def _month(request: HttpRequest) -> tuple[int, int]:
+    try:
+        year, month = (int(x) for x in request.GET.get("month", "").split("-"))
+        dt.date(year, month, 1)
+        return year, month
+    except ValueError:
+        today = selectors.today()
+        return today.year, today.month
+
+
+def _shift(year: int, month: int, by: int) -> str:
+    index = year * 12 + month - 1 + by
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+# ---------------------------------------------------------------- the rota
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rota(request: HttpRequest) -> HttpResponse:
+    office = _office(request)
+    year, month = _month(request)
+    manage = selectors.can_manage_rota(request.user, office)
+    fill_form = RotaFillForm(request.POST or None, office=office)
+    if request.method == "POST":
+        if not manage:
+            raise PermissionDenied("只有本机构的登记员和负责人可以安排接访")
+        if fill_form.is_valid():
+            data = fill_form.cleaned_data
+            leaders = [services.Leader(user=u) for u in data["leaders"]]
+            leaders += [services.Leader(name=n) for n in split_names(data["names"])]
+            try:
+                days = services.rota_fill(office=office, by=request.user, start=data["start"],
+                                          end=data["end"], leaders=leaders)
+            except ValidationError as exc:
+                apply_errors(fill_form, exc)
+            else:
+                messages.success(request, f"已排班 {len(days)} 个工作日（休息日已跳过）")
+                return redirect(f"{reverse('reception:rota')}?office={office.code}"
+                                f"&month={data['start']:%Y-%m}")
+    return render(request, "reception/rota.html", {
+        "office": office, "offices": selectors.offices_for_user(request.user),
+        "weeks": selectors.rota_month(office, year, month), "weekdays": WEEKDAYS,
+        "year": year, "month": month, "prev": _shift(year, month, -1), "next": _shift(year, month, 1),
+        "warnings": selectors.rota_warnings(office), "warn_days": conf.rota_warn_days(),
+        "manage": manage, "fill_form": fill_form, "today": selectors.today(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rota_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
+    office = get_object_or_404(selectors.offices_for_user(request.user), code=code)
+    try:
+        day_date = dt.date.fromisoformat(date)
+    except ValueError as exc:
+        raise Http404("日期不正确") from exc
+    if not selectors.can_manage_rota(request.user, office):
+        raise PermissionDenied("只有本机构的登记员和负责人可以安排接访")
+    day = selectors.rota_days(office, day_date, day_date).first()
+    initial = {}
+    if day is not None:
+        initial = {f: getattr(day, f) for f in ("leader", "leader_name", "leader_absent", "substitute",
+                                                "substitute_name", "note")}
+    form = RotaDayForm(request.POST or None, office=office, initial=initial)
+    back = f"{reverse('reception:rota')}?office={office.code}&month={day_date:%Y-%m}"
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["clear"]:
+                services.rota_day_clear(office=office, by=request.user, date=day_date)
+            else:
+                services.rota_day_set(
+                    office=office, by=request.user, date=day_date, leader=data["leader"],
+                    leader_name=data["leader_name"], leader_absent=data["leader_absent"],
+                    substitute=data["substitute"], substitute_name=data["substitute_name"],
+                    note=data["note"],
+                )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"已保存 {day_date:%Y年%m月%d日} 的接访安排")
+            return redirect(back)
+    return render(request, "reception/rota_day.html", {
+        "office": office, "date": day_date, "form": form, "back": back,
+        "workday": work_calendar().is_workday(day_date),
+    })
+
+
+@login_required
+@require_GET
+def warnings_json(request: HttpRequest) -> JsonResponse:
+    """The rota warnings of every office the user sees (JSON twin of the rota page's warnings)."""
+    offices = selectors.offices_for_user(request.user)
+    code = request.GET.get("office")
+    if code:
+        offices = offices.filter(code=code)
+    rows = [w.as_dict() for office in offices for w in selectors.rota_warnings(office)]
+    return JsonResponse({"days_ahead": conf.rota_warn_days(), "count": len(rows), "warnings": rows},
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+@require_GET
+def rota_ics(request: HttpRequest, code: str) -> HttpResponse:
+    office = get_object_or_404(selectors.offices_for_user(request.user), code=code)
+    start = selectors.today() - dt.timedelta(days=90)
+    days = selectors.rota_days(office, start, start + dt.timedelta(days=455))
+    body = ics.rota_calendar(office, days, stamp=timezone.now())
+    response = HttpResponse(body.encode("utf-8"), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="rota-{office.code}.ics"'
+    return response
+
+
+# ---------------------------------------------------------------- reception records
+
+
+@login_required
+@require_GET
+def records(request: HttpRequest) -> HttpResponse:
+    rows = list(selectors.records_for(request.user).prefetch_related("matters__case")[:100])
+    offices = [o for o in selectors.offices_for_user(request.user) if selectors.can_record(request.user, o)]
+    return render(request, "reception/records.html", {"records": rows, "can_add": bool(offices)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_new(request: HttpRequest) -> HttpResponse:
+    office = _office(request)
+    if not selectors.can_record(request.user, office):
+        raise PermissionDenied("只有本机构的登记员和负责人可以登记接访情况")
+    form = RecordForm(request.POST or None, office=office,
+                      initial={"held_at": timezone.localtime().replace(second=0, microsecond=0)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record = services.record_create(
+                office=office, by=request.user, held_at=data["held_at"], kind=data["kind"],
+                leader=data["leader"], leader_name=data["leader_name"], place=data["place"],
+                visitors=data["visitors"], summary=data["summary"],
+                case_numbers=[n for n in data["case_numbers"].split() if n],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "接访记录已保存")
+            return redirect("reception:record", pk=record.pk)
+    return render(request, "reception/record_new.html", {"office": office, "form": form})
+
+
+def _record_for(request: HttpRequest, pk: int) -> ReceptionRecord:
+    record = selectors.records_for(request.user).filter(pk=pk).first()
+    if record is None:
+        raise Http404("没有找到该接访记录，或您无权查看")
+    return record
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _record_for(request, pk)
+    user = request.user
+    forms = {
+        "link": LinkCaseForm(prefix="link"),
+        "register": RegisterCaseForm(prefix="register", initial={"place": record.office.place_id}),
+        "instruct": InstructionForm(prefix="instruct", record=record),
+    }
+    action = next((name for name in forms if f"submit-{name}" in request.POST), None)
+    if request.method == "POST":
+        if action is None or not selectors.can_record(user, record.office):
+            raise PermissionDenied("只有本机构的登记员和负责人可以登记接访情况")
+        form = _bound(action, request, record)
+        forms[action] = form
+        if form.is_valid() and _apply(request, action, form, record):
+            return redirect("reception:record", pk=record.pk)
+    matters = [
+        {"matter": m, "visible": access.can_view(user, m.case)}
+        for m in record.matters.select_related("case", "case__lead_unit")
+    ]
+    return render(request, "reception/record_detail.html", {
+        "record": record, "matters": matters, "forms": forms,
+        "instructions": record.instructions.select_related("owner_user", "owner_unit", "case"),
+        "can_record": selectors.can_record(user, record.office), "now": timezone.now(),
+    })
+
+
+def _bound(action: str, request: HttpRequest, record: ReceptionRecord):
+    if action == "link":
+        return LinkCaseForm(request.POST, prefix="link")
+    if action == "register":
+        return RegisterCaseForm(request.POST, prefix="register")
+    return InstructionForm(request.POST, prefix="instruct", record=record)
+
+
+def _apply(request: HttpRequest, action: str, form, record: ReceptionRecord) -> bool:
+    """Run one action of the record page; on refusal put the reasons on its form."""
+    from xinfang.cases.models import Case
+    from xinfang.cases.services import Petitioner
+
+    data, user = form.cleaned_data, request.user
+    try:
+        if action == "link":
+            services.record_link_case(record=record, by=user, number=data["case_number"])
+            messages.success(request, f"已关联事项 {data['case_number']}")
+        elif action == "register":
+            case = services.record_register_case(
+                record=record, by=user, kind=data["kind"], title=data["title"], content=data["content"],
+                place=data["place"], category=data["category"], group_size=data["group_size"],
+                petitioner=Petitioner(name=data["petitioner_name"], phone=data["petitioner_phone"],
+                                      id_number=data["petitioner_id_number"],
+                                      address=data["petitioner_address"]),
+            )
+            messages.success(request, f"已登记新事项，事项编号 {case.number}")
+        else:
+            case = Case.objects.filter(pk=data["case"]).first() if data["case"] else None
+            services.instruction_add(
+                record=record, by=user, text=data["text"], owner_user=data["owner_user"],
+                owner_unit=data["owner_unit"], days=data["days"], deadline_date=data["deadline_date"],
+                case=case,
+            )
+            messages.success(request, "批示已登记")
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- instructions
+
+
+@login_required
+@require_GET
+def instructions(request: HttpRequest, show: str = "open") -> HttpResponse:
+    qs = selectors.instructions_for(request.user)
+    now = timezone.now()
+    if show == "overdue":
+        rows = selectors.overdue_instructions(qs, now)
+    elif show == "done":
+        rows = qs.filter(done_at__isnull=False).order_by("-done_at")
+    else:
+        rows = qs.filter(done_at__isnull=True).order_by("deadline", "id")
+    return render(request, "reception/instructions.html", {
+        "rows": [{"i": i, "can_complete": services.can_complete(request.user, i)} for i in rows[:200]],
+        "show": show, "now": now, "form": CompleteForm(),
+    })
+
+
+@login_required
+@require_POST
+def instruction_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    instruction = selectors.instructions_for(request.user).filter(pk=pk).first()
+    if instruction is None:
+        raise Http404("没有找到该批示")
+    form = CompleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.instruction_complete(instruction=instruction, by=request.user,
+                                          result=form.cleaned_data["result"])
+            messages.success(request, "已填报落实情况")
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+    else:
+        messages.error(request, "请填写落实结果")
+    return redirect("reception:instructions")
+
+
+# ---------------------------------------------------------------- appointment slots (staff)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def slots(request: HttpRequest) -> HttpResponse:
+    office = _office(request)
+    can = selectors.can_record(request.user, office)
+    form = SlotForm(request.POST or None, office=office)
+    if request.method == "POST":
+        if not can:
+            raise PermissionDenied("只有本机构的登记员和负责人可以开放约访时段")
+        if form.is_valid():
+            try:
+                services.slot_create(office=office, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, "约访时段已开放")
+                return redirect(f"{reverse('reception:slots')}?office={office.code}")
+    rows = AppointmentSlot.objects.filter(office=office, date__gte=selectors.today()).select_related("leader")
+    return render(request, "reception/slots.html", {
+        "office": office, "slots": rows, "form": form, "can_record": can,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = get_object_or_404(
+        AppointmentSlot.objects.filter(office__in=selectors.offices_for_user(request.user)), pk=pk
+    )
+    can = selectors.can_record(request.user, slot.office)
+    revealed: dict[int, str] = {}
+    if request.method == "POST":
+        booking = get_object_or_404(Booking, pk=request.POST.get("booking"), slot=slot)
+        try:
+            if "reveal" in request.POST:
+                revealed[booking.pk] = services.booking_phone_reveal(booking=booking, by=request.user)
+            elif "cancel" in request.POST:
+                services.booking_cancel(booking=booking, by=request.user)
+                messages.success(request, f"预约 {booking.reference} 已取消，名额已释放")
+                return redirect("reception:slot", pk=slot.pk)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        slot.refresh_from_db()
+    rows = [
+        {"b": b, "phone": revealed.get(b.pk) or mask_phone(b.phone), "revealed": b.pk in revealed,
+         "case": _visible_case(request.user, b.case_number)}
+        for b in selectors.slot_bookings(slot)
+    ]
+    return render(request, "reception/slot_detail.html", {"slot": slot, "rows": rows, "can_record": can})
+
+
+def _visible_case(user, number: str):
+    from xinfang.cases.models import Case
+
+    if not number:
+        return None
+    case = Case.objects.filter(number=number).first()
+    return case if case is not None and access.can_view(user, case) else None
+
+
+# ---------------------------------------------------------------- public booking (预约接访)
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    """Count this POST against the IP's hourly allowance; True once it is used up."""
+    key = f"reception:book:{_client_ip(request)}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > conf.booking_rate_limit()
+
+
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest) -> HttpResponse:
+    """Public: choose an offered slot and book it. GET only shows; POST books."""
+    slots = list(selectors.open_slots())
+    form = BookingForm(request.POST or None, slots=slots)
+    status = 200
+    if request.method == "POST":
+        if _rate_limited(request):
+            form.add_error(None, "提交过于频繁，请一小时后再试")
+            status = 429
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                booking = services.slot_book(
+                    slot_id=data["slot"], name=data["name"], phone=data["phone"],
+                    description=data["description"], case_number=data["case_number"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                return redirect("reception:book_done", reference=booking.reference)
+    return render(request, "reception/book.html", {"form": form, "slots": slots}, status=status)
+
+
+@require_GET
+def book_done(request: HttpRequest, reference: str) -> HttpResponse:
+    """Public: the booking number and the slot; no name or phone is shown here."""
+    booking = get_object_or_404(Booking.objects.select_related("slot", "slot__office"), reference=reference)
+    return render(request, "reception/book_done.html", {"booking": booking})
+
+
+@require_http_methods(["GET", "POST"])
+def book_cancel(request: HttpRequest) -> HttpResponse:
+    form = CancelBookingForm(request.POST or None)
+    done = None
+    status = 200
+    if request.method == "POST":
+        if _rate_limited(request):
+            form.add_error(None, "提交过于频繁，请一小时后再试")
+            status = 429
+        elif form.is_valid():
+            try:
+                done = services.booking_cancel_by_citizen(**form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+    return render(request, "reception/book_cancel.html", {"form": form, "done": done}, status=status)
+
+
+# ---------------------------------------------------------------- group visits
+
+
+@login_required
+@require_GET
+def group_visits(request: HttpRequest) -> HttpResponse:
+    show = request.GET.get("show", "open")
+    now = timezone.now()
+    rows = selectors.group_visits(request.user, show=show, now=now)[:200]
+    return render(request, "reception/group_visits.html", {
+        "rows": rows, "show": show, "now": now, "hours": conf.group_visit_receive_hours(),
+        "size": conf.group_visit_size(),
+    })
+
