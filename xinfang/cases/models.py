@@ -151,7 +151,7 @@ class Case(models.Model):
 
     linked_to = models.ForeignKey(
         "self", verbose_name="关联事项", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="repeats", db_index=False,
+        related_name="repeats",
     )
     repeat_count = models.PositiveIntegerField("重复信访次数", default=0)
     # The citizen's query code (查询码) is shown once; only a salted hash is kept.
