@@ -45,6 +45,8 @@ from xinfang.orgs import access
 from xinfang.orgs.models import Category, Place, Unit, User
 
 MAX_REPRESENTATIVES = 5
+# Enum .values builds a new list on every call; imports check every row.
+_KINDS, _CHANNELS, _URGENCIES = frozenset(Kind.values), frozenset(Channel.values), frozenset(Urgency.values)
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
@@ -230,9 +232,9 @@ def _validate_registration(
     def add(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
 
-    if kind not in Kind.values:
+    if kind not in _KINDS:
         add("kind", "请选择事项类型")
-    if channel not in Channel.values:
+    if channel not in _CHANNELS:
         add("channel", "请选择来源渠道")
     if not (title or "").strip():
         add("title", "请填写标题")
@@ -255,7 +257,7 @@ def _validate_registration(
             setattr(petitioner, attr, cleaner(getattr(petitioner, attr)))
         except ValidationError as exc:
             add(f"petitioner_{attr}", exc.messages[0])
-    if urgency and (urgency not in Urgency.values or kind not in HOTLINE_KINDS):
+    if urgency and (urgency not in _URGENCIES or kind not in HOTLINE_KINDS):
         add("urgency", "只有12345热线诉求可以标记为紧急或水电气停供")
     if group_size < 1:
         add("group_size", "来访人数至少为1")
@@ -731,3 +733,47 @@ def finalize_expired(*, now: dt.datetime | None = None) -> int:
         except TransitionNotAllowed:
             continue
     return count
+
+
+# ---------------------------------------------------------------- 并单 (merging duplicates)
+# Added for the routing app's similar-matters panel.
+
+MERGE_ROLES = frozenset({"clerk", "head"})
+
+
+def case_merge(
+    *, case: Case, into: Case, by: User | None, note: str = "", at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """并单: close a duplicate as merged into the main matter, which carries on.
+
+    The duplicate becomes final with `linked_to = into` and a `case.merged` event; the main
+    matter gets a `case.merge_received` event naming the duplicate. Everyone who raised a
+    merged matter stays informed through the main one (xinfang.routing.selectors.
+    petitioners_to_inform). Only the registering office (clerk or head) may merge, and only
+    into an open matter it may see.
+    """
+    at = _now(at)
+    if into.pk == case.pk:
+        raise ValidationError({"into": "不能将事项并入其本身"})
+    with transaction.atomic():
+        case = _lock(case, expected_version)
+        check_transition("merge", case.state)
+        main = _lock(into, None)
+        if by is not None and not (
+            by.unit_id == case.office_id and by.role in MERGE_ROLES and access.can_view(by, main)
+        ):
+            raise TransitionNotAllowed("您无权对该事项进行“并单”操作")
+        if main.state in CLOSED_STATES:
+            raise TransitionNotAllowed(f"主事项 {main.number} 已办结，不能并入")
+        if main.linked_to_id == case.pk:
+            raise TransitionNotAllowed(f"事项 {main.number} 已并入本事项，不能反向并单")
+        on_time = case.due_at is None or at <= case.due_at
+        case.closed_at, case.linked_to = at, main
+        _enter_state(case, State.FINAL, at)
+        _save(case)
+        _record(main, "case.merge_received", at, by, public=False, merged=case.number,
+                merged_id=case.pk, note=note)
+        _record(case, "case.merged", at, by, on_time=on_time, into=main.number, into_id=main.pk,
+                note=note)
+    return case
