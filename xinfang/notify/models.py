@@ -1,0 +1,103 @@
+"""The outbox (消息发件箱): every SMS and e-mail is a row here before it leaves.
+
+A message is written in the same transaction as the event that causes it, so it exists exactly
+when the event does; a worker (`xinfang notify_worker`) claims due rows with a conditional update
+and a lease, so a killed worker loses nothing and two workers never send one row twice at once.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Outbox(models.Model):
+    class Channel(models.TextChoices):
+        SMS = "sms", "短信"
+        EMAIL = "email", "电子邮件"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SENDING = "sending", "发送中"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
+    recipient = models.CharField("收件人", max_length=254)
+    subject = models.CharField("主题", max_length=200, blank=True)
+    body = models.TextField("内容")
+    case = models.ForeignKey(
+        "cases.Case", verbose_name="事项", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField("类型", max_length=40)
+    # The submission receipt carries the query code: its body is cleared once it is settled.
+    sensitive = models.BooleanField(default=False)
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次发送时间", default=timezone.now)
+    last_error = models.TextField("最近错误", blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    claimed_by = models.CharField(max_length=80, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "消息发件箱"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            models.Index(fields=["status", "claimed_until"], name="outbox_lease"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.kind} {self.get_status_display()}"
+
+
+class CitizenContact(models.Model):
+    """An e-mail address a citizen gave on the portal (the case row has no column for one)."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField("电子邮箱")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 邮箱"
+
+
+class Reminder(models.Model):
+    """A reminder already queued: one per matter, clock run and kind (due soon / overdue)."""
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "即将到期"
+        OVERDUE = "overdue", "已超期"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    clock = models.CharField(max_length=24)
+    clock_started_at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "时限提醒记录"
+        constraints = [
+            models.UniqueConstraint(fields=["case", "clock", "clock_started_at", "kind"],
+                                    name="reminder_once_per_clock"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.clock} {self.kind}"
+
+
+class Digest(models.Model):
+    """A daily digest already queued for a unit on a (Beijing) date."""
+
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "每日汇总记录"
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="digest_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.day}"

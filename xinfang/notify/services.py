@@ -1,0 +1,341 @@
+"""Writing to the outbox, delivering it, and the staff reminders and digests.
+
+- `outbox_queue` writes one message; call it inside the transaction of whatever causes it.
+- `on_event_recorded` (connected in NotifyConfig.ready) tells the citizen about public events.
+- `outbox_claim` / `outbox_deliver` / `deliver_due` are the worker's side.
+- `queue_reminders` and `queue_digests` tell staff what is due soon, overdue and new.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from xinfang.cases.clocks import LOCAL
+from xinfang.cases.models import Case, CaseEvent, State
+from xinfang.cases.selectors import clock_rules
+from xinfang.cases.workflow import CITIZEN_WINDOWS
+from xinfang.notify import conf, messages
+from xinfang.notify.backends import DeliveryError, get_sender
+from xinfang.notify.models import CitizenContact, Digest, Outbox, Reminder
+from xinfang.orgs.models import Role, Unit, User
+
+log = logging.getLogger(__name__)
+
+REDACTED = "（本条为含查询码的提交回执，处理完毕后内容已清除）"
+
+# ---------------------------------------------------------------- writing
+
+
+def outbox_queue(
+    *, channel: str, recipient: str, body: str, kind: str, subject: str = "",
+    case: Case | None = None, sensitive: bool = False, at: dt.datetime | None = None,
+) -> Outbox:
+    """Write one message to the outbox. Runs in the caller's transaction."""
+    at = at or timezone.now()
+    return Outbox.objects.create(
+        channel=channel, recipient=recipient.strip(), subject=subject[:200], body=body, kind=kind,
+        case=case, sensitive=sensitive, next_attempt_at=at, created_at=at,
+    )
+
+
+def is_mobile(phone: str) -> bool:
+    return len(phone) == 11 and phone.isdigit() and phone.startswith("1")
+
+
+def citizen_contacts(case: Case) -> list[tuple[str, str]]:
+    """(channel, recipient) pairs the petitioner can be reached at: a mobile and/or an e-mail."""
+    found: list[tuple[str, str]] = []
+    if is_mobile(case.petitioner_phone):
+        found.append((Outbox.Channel.SMS, case.petitioner_phone))
+    email = CitizenContact.objects.filter(case_id=case.pk).values_list("email", flat=True).first()
+    if email:
+        found.append((Outbox.Channel.EMAIL, email))
+    return found
+
+
+def contact_save(*, case: Case, email: str) -> None:
+    """Keep the e-mail address a citizen gave on the portal."""
+    if email.strip():
+        CitizenContact.objects.update_or_create(case=case, defaults={"email": email.strip()})
+
+
+def queue_to_citizen(*, case: Case, body: str, kind: str, sensitive: bool = False) -> int:
+    """Queue `body` to every contact of the petitioner; returns how many messages were written."""
+    count = 0
+    for channel, recipient in citizen_contacts(case):
+        outbox_queue(channel=channel, recipient=recipient, body=body, kind=kind, case=case,
+                     subject=messages.citizen_subject(case), sensitive=sensitive)
+        count += 1
+    return count
+
+
+def queue_submission_receipt(*, case: Case, code: str) -> int:
+    """The receipt of an online submission: number and query code. The only message with a code."""
+    return queue_to_citizen(case=case, body=messages.submission_text(case, code), kind="submission",
+                            sensitive=True)
+
+
+_caller_sends_receipt: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "caller_sends_receipt", default=False
+)
+
+
+@contextlib.contextmanager
+def receipt_sent_by_caller() -> Iterator[None]:
+    """Within this block the registration message is left to the caller (the portal's receipt)."""
+    token = _caller_sends_receipt.set(True)
+    try:
+        yield
+    finally:
+        _caller_sends_receipt.reset(token)
+
+
+def on_event_recorded(sender, *, event: CaseEvent, case: Case, **kwargs) -> None:
+    """Tell the petitioner about a public step, in the transaction that records it."""
+    if not event.public:
+        return
+    if event.kind == "case.registered" and _caller_sends_receipt.get():
+        return
+    body = messages.citizen_text(event, case)
+    if body:
+        queue_to_citizen(case=case, body=body, kind=event.kind)
+
+
+# ---------------------------------------------------------------- delivering
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(status=Outbox.Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=Outbox.Status.SENDING, claimed_until__lt=now
+    )
+
+
+def outbox_claim(*, worker: str, now: dt.datetime | None = None, limit: int | None = None) -> list[Outbox]:
+    """Claim due messages for `worker` with one conditional UPDATE each.
+
+    A row is due when it is pending and its time has come, or when the worker that claimed it
+    let its lease run out (it died). Only one worker's UPDATE can match a row, so two workers
+    never hold the same message.
+    """
+    now = now or timezone.now()
+    limit = limit or conf.batch_size()
+    until = now + dt.timedelta(seconds=conf.lease_seconds())
+    ids = list(
+        Outbox.objects.filter(_due(now)).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
+    )
+    claimed = [
+        pk for pk in ids
+        if Outbox.objects.filter(_due(now), pk=pk).update(
+            status=Outbox.Status.SENDING, claimed_by=worker, claimed_until=until,
+            attempts=F("attempts") + 1,
+        )
+    ]
+    return list(Outbox.objects.filter(pk__in=claimed, claimed_by=worker).order_by("next_attempt_at", "id"))
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Exponential: the base delay, then twice it, four times... (capped at one day)."""
+    return dt.timedelta(seconds=min(conf.backoff_seconds() * 2 ** max(attempts - 1, 0), 86400))
+
+
+def _held(row: Outbox, worker: str) -> Q:
+    return Q(pk=row.pk, claimed_by=worker, status=Outbox.Status.SENDING)
+
+
+def outbox_deliver(row: Outbox, *, worker: str) -> str:
+    """Send one claimed message and record the outcome. Returns the new status."""
+    now = timezone.now()
+    renewed = Outbox.objects.filter(_held(row, worker)).update(
+        claimed_until=now + dt.timedelta(seconds=conf.lease_seconds())
+    )
+    if not renewed:  # the lease ran out and someone else took it
+        return "lost"
+    try:
+        get_sender(row.channel).send(recipient=row.recipient, subject=row.subject, body=row.body)
+    except DeliveryError as exc:
+        return _failed(row, worker, str(exc))
+    done = {"status": Outbox.Status.SENT, "sent_at": timezone.now(), "claimed_by": "",
+            "claimed_until": None, "last_error": ""}
+    if row.sensitive:
+        done["body"] = REDACTED
+    Outbox.objects.filter(_held(row, worker)).update(**done)
+    return Outbox.Status.SENT
+
+
+def _failed(row: Outbox, worker: str, error: str) -> str:
+    attempts = Outbox.objects.values_list("attempts", flat=True).get(pk=row.pk)
+    change = {"last_error": error[:2000], "claimed_by": "", "claimed_until": None}
+    if attempts >= conf.max_attempts():
+        change["status"] = Outbox.Status.FAILED
+        if row.sensitive:
+            change["body"] = REDACTED
+    else:
+        change["status"] = Outbox.Status.PENDING
+        change["next_attempt_at"] = timezone.now() + backoff(attempts)
+    Outbox.objects.filter(_held(row, worker)).update(**change)
+    log.warning("消息 %s 发送失败（第%s次）：%s", row.pk, attempts, error)
+    return change["status"]
+
+
+def deliver_due(*, worker: str | None = None, now: dt.datetime | None = None) -> dict[str, int]:
+    """One pass: claim what is due and send it. Returns counts per outcome."""
+    worker = worker or worker_name()
+    counts: dict[str, int] = {}
+    for row in outbox_claim(worker=worker, now=now):
+        status = outbox_deliver(row, worker=worker)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+# ---------------------------------------------------------------- staff reminders and digests
+
+# Which unit holds the clock in each state (the one reminded).
+HOLDER_FIELD = {
+    State.REGISTERED: "office",
+    State.ROUTED: "lead_unit",
+    State.ACCEPTED: "lead_unit",
+    State.REVIEWING: "review_unit",
+    State.REREVIEWING: "rereview_unit",
+}
+STAFF_ROLES = (Role.CLERK, Role.OFFICER, Role.HEAD, Role.SUPERVISOR)
+
+
+def _staff_emails(unit_id: int | None) -> list[str]:
+    if unit_id is None:
+        return []
+    return list(
+        User.objects.filter(unit_id=unit_id, is_active=True, role__in=STAFF_ROLES)
+        .exclude(email="").order_by("id").values_list("email", flat=True)
+    )
+
+
+def _office_clocks():
+    """Matters whose running clock the office side owes (not a citizen's window), not paused."""
+    return (
+        Case.objects.filter(due_at__isnull=False, paused=False, state__in=list(HOLDER_FIELD))
+        .exclude(clock__in=CITIZEN_WINDOWS).exclude(clock="")
+    )
+
+
+def _reminder_text(case: Case, kind: str) -> tuple[str, str]:
+    rule = clock_rules().get(case.clock)
+    clock = rule.label if rule else case.clock
+    when = messages.due_text(case.due_at)
+    if kind == Reminder.Kind.OVERDUE:
+        subject = f"【已超期】信访事项{case.number}"
+        body = f"信访事项{case.number}（{messages.kind_label(case)}）的“{clock}”时限已于{when}届满，请尽快办理。"
+    else:
+        subject = f"【即将到期】信访事项{case.number}"
+        body = f"信访事项{case.number}（{messages.kind_label(case)}）的“{clock}”时限将于{when}届满，请抓紧办理。"
+    return subject, body + "请登录信访事项办理系统查看。"
+
+
+def queue_reminders(*, now: dt.datetime | None = None) -> int:
+    """Queue due-soon and overdue reminders to the unit holding each clock, once per clock.
+
+    Staff messages name the matter by number and type only: never the petitioner.
+    """
+    now = now or timezone.now()
+    queued = 0
+    for kind, rows in (
+        (Reminder.Kind.OVERDUE, _office_clocks().filter(due_at__lte=now)),
+        (Reminder.Kind.DUE_SOON, _office_clocks().filter(due_at__gt=now, warn_at__lte=now)),
+    ):
+        done = Reminder.objects.filter(
+            case=OuterRef("pk"), clock=OuterRef("clock"), clock_started_at=OuterRef("clock_started_at"),
+            kind=kind,
+        )
+        for case in rows.exclude(Exists(done)).order_by("due_at", "id")[:1000]:
+            queued += _remind(case, kind, now)
+    return queued
+
+
+def _remind(case: Case, kind: str, now: dt.datetime) -> int:
+    unit_id = getattr(case, f"{HOLDER_FIELD[case.state]}_id")
+    subject, body = _reminder_text(case, kind)
+    try:
+        with transaction.atomic():
+            Reminder.objects.create(case=case, clock=case.clock, clock_started_at=case.clock_started_at,
+                                    kind=kind, created_at=now)
+            emails = _staff_emails(unit_id)
+            for email in emails:
+                outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, subject=subject, body=body,
+                             kind=f"reminder.{kind}", case=case, at=now)
+    except IntegrityError:  # another worker reminded this clock a moment ago
+        return 0
+    return len(emails)
+
+
+def _unit_load(unit: Unit, now: dt.datetime) -> dict:
+    """The digest's figures for one unit: new yesterday and today so far, due soon, overdue."""
+    start = dt.datetime.combine(timezone.localtime(now, LOCAL).date() - dt.timedelta(days=1), dt.time(0),
+                                tzinfo=LOCAL)
+    new = Case.objects.filter(
+        Q(office=unit, registered_at__gte=start, registered_at__lte=now)
+        | Q(lead_unit=unit, routed_at__gte=start, routed_at__lte=now)
+    ).count()
+    held = Q()
+    for state, field in HOLDER_FIELD.items():
+        held |= Q(state=state, **{field: unit})
+    mine = _office_clocks().filter(held)
+    overdue = mine.filter(due_at__lte=now)
+    due_soon = mine.filter(due_at__gt=now, warn_at__lte=now)
+    top = list(overdue.order_by("due_at", "id")[:5]) + list(due_soon.order_by("due_at", "id")[:5])
+    return {"new": new, "due_soon": due_soon.count(), "overdue": overdue.count(), "top": top[:5]}
+
+
+def _digest_text(unit: Unit, day: dt.date, load: dict, now: dt.datetime) -> str:
+    lines = [
+        f"{unit.name}{messages.cn_date(day)}信访事项汇总：",
+        f"新增{load['new']}件，即将到期{load['due_soon']}件，已超期{load['overdue']}件。",
+    ]
+    if load["top"]:
+        lines.append("需优先办理：")
+        for case in load["top"]:
+            state = "已超期" if case.due_at <= now else "即将到期"
+            lines.append(f"· {case.number}（{messages.kind_label(case)}）{state}，期限{messages.due_text(case.due_at)}")
+    lines.append("请登录信访事项办理系统查看。")
+    return "\n".join(lines)
+
+
+def queue_digests(*, now: dt.datetime | None = None) -> int:
+    """Queue each unit's daily digest once per Beijing day, from XINFANG_DIGEST_HOUR on."""
+    now = now or timezone.now()
+    local = timezone.localtime(now, LOCAL)
+    if local.hour < conf.digest_hour():
+        return 0
+    day = local.date()
+    units = Unit.objects.filter(
+        Exists(User.objects.filter(unit=OuterRef("pk"), is_active=True, role__in=STAFF_ROLES).exclude(email=""))
+    ).exclude(Exists(Digest.objects.filter(unit=OuterRef("pk"), day=day)))
+    queued = 0
+    for unit in units.order_by("path"):
+        load = _unit_load(unit, now)
+        try:
+            with transaction.atomic():
+                Digest.objects.create(unit=unit, day=day, created_at=now)
+                if not (load["new"] or load["due_soon"] or load["overdue"]):
+                    continue
+                body = _digest_text(unit, day, load, now)
+                for email in _staff_emails(unit.pk):
+                    outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, body=body, kind="digest",
+                                 subject=f"{unit.name}每日信访事项汇总（{messages.cn_date(day)}）", at=now)
+                    queued += 1
+        except IntegrityError:
+            continue
+    return queued
