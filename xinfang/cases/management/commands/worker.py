@@ -1,8 +1,10 @@
-"""`xinfang worker`: the background loop. Makes final the matters whose review window closed,
-and keeps the database's planner statistics fresh.
+"""`xinfang worker`: the one background process a deployment needs.
 
-Each pass claims work with conditional updates inside the service functions, so two workers
-never finalize the same matter twice.
+Each pass: makes final the matters whose review window closed unused, queues staff reminders
+and daily digests, delivers the notification outbox, and (hourly) refreshes the database's
+planner statistics. Work is claimed with conditional updates, so two workers never do the
+same thing twice, and a killed worker loses nothing (claimed messages return after a lease).
+`xinfang notify_worker` runs only the delivery part, for offices that scale it separately.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import time
 from django.core.management.base import BaseCommand
 
 from xinfang.cases.services import finalize_expired
+from xinfang.notify import services as notify
+
+STATISTICS_EVERY = 720  # passes: hourly at the default 5-second interval
 
 
 def refresh_statistics() -> None:
@@ -28,21 +33,30 @@ def refresh_statistics() -> None:
 
 
 class Command(BaseCommand):
-    help = "后台任务：期满终结等（--once 只执行一轮）"
+    help = "后台任务：期满终结、时限提醒与每日汇总、发送短信邮件（--once 只执行一轮）"
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="只执行一轮后退出")
-        parser.add_argument("--interval", type=int, default=60, help="两轮之间的秒数")
+        parser.add_argument("--interval", type=float, default=5, help="两轮之间的秒数")
 
-    def handle(self, *args, once: bool = False, interval: int = 60, **options) -> None:
+    def handle(self, *args, once: bool = False, interval: float = 5, **options) -> None:
+        worker = notify.worker_name()
         passes = 0
         while True:
-            if passes % 60 == 0:
+            if passes % STATISTICS_EVERY == 0:
                 refresh_statistics()
             passes += 1
             finalized = finalize_expired()
-            if finalized or once:
-                self.stdout.write(f"期满终结 {finalized} 件")
+            reminders = notify.queue_reminders()
+            digests = notify.queue_digests()
+            counts = notify.deliver_due(worker=worker)
+            if once or finalized or reminders or digests or counts:
+                self.stdout.write(
+                    f"期满终结 {finalized} 件；提醒 {reminders} 条，汇总 {digests} 条；"
+                    f"已发送 {counts.get('sent', 0)} 条，待重试 {counts.get('pending', 0)} 条，"
+                    f"失败 {counts.get('failed', 0)} 条"
+                )
+                self.stdout.flush()
             if once:
                 return
             time.sleep(interval)
