@@ -21,6 +21,13 @@ def test_clerk_registers_through_the_form_and_sees_it_in_the_queue(client, count
     })
     case = Case.objects.get()
     assert response.status_code == 302 and response.url == reverse("cases:detail", args=[case.pk])
+    # The query code is shown once, to hand to the petitioner, and only its hash is kept.
+    shown = client.get(response.url).content.decode()
+    code = shown.split("查询码 ", 1)[1][:10]
+    from xinfang.cases import services
+
+    assert services.case_check_query_code(case=case, code=code)
+    assert code not in client.get(response.url).content.decode()
     page = client.get(reverse("cases:queue")).content.decode()
     assert case.number in page and "138****5678" in page and "13812345678" not in page
 

@@ -17,6 +17,7 @@ from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
 from xinfang.orgs import access
 from xinfang.orgs.models import PersonalDataView, Role
+from xinfang.routing import views as routing_views
 
 
 def _case_for_user(request: HttpRequest, pk: int) -> Case:
@@ -183,7 +184,12 @@ def register(request: HttpRequest) -> HttpResponse:
             _form_errors(form, exc)
         else:
             if result.created:
-                messages.success(request, f"已登记，事项编号 {result.case.number}")
+                code = services.case_issue_query_code(case=result.case)
+                messages.success(
+                    request,
+                    f"已登记，事项编号 {result.case.number}，查询码 {code}"
+                    "（查询码只显示这一次，请当场告知信访人，凭编号和查询码可在群众门户查询进度）",
+                )
             else:
                 notice = {"in_progress": "原事项正在办理中，已关联并告知信访人",
                           "not_accepted_again": "原事项已终结，已关联并出具不再受理告知"}[result.notice]
@@ -228,6 +234,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                                             phone=case.petitioner_phone, exclude_id=case.pk)
             if show_person else []
         ),
+        # routing app: suggestions, similar and merged matters (xinfang/routing/views.case_panel)
+        "routing": routing_views.case_panel(user, case),
     })
 
 
