@@ -1,0 +1,232 @@
+"""Open311 GeoReport v2: what the responses say, and how they are written as JSON or XML.
+
+Only matters that came in through Open311 are listed, and never anyone's name, phone or
+e-mail: the specification lets a server leave personal fields out, and petitions are
+confidential. Digit runs and e-mail addresses in free text are blanked as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse
+from django.utils import timezone
+
+from xinfang.api import conf
+from xinfang.api.models import Open311Request
+from xinfang.api.services import original_description
+from xinfang.cases.models import CLOSED_STATES, CaseEvent, Outcome, Rating, State
+from xinfang.cases.templatetags.xinfang import event_label
+from xinfang.cases.workflow import CITIZEN_WINDOWS
+from xinfang.orgs.models import Category
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-01-01T00:00:00+08:00"
+FORMATS = {"json": "application/json", "xml": "text/xml"}
+# A reply (答复) or review decision (复查意见) answers the request: closed until the citizen asks again.
+CLOSED = frozenset({*CLOSED_STATES, State.REPLIED, State.REVIEWED})
+# Wrapper element → element of each list item in the XML form.
+XML_ITEMS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute",
+             "values": "value"}
+
+_PERSONAL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\dA-Za-z-])(?:\d[ -]?){6,}\d[Xx]?(?![\dA-Za-z])")
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+
+
+def _blank(match: re.Match) -> str:
+    return match.group(0) if _DATE.fullmatch(match.group(0)) else "***"
+
+
+def redact(text: str) -> str:
+    """Blank what could identify a person in free text: e-mails, phone and ID numbers."""
+    return _PERSONAL.sub(_blank, text or "")
+
+
+def w3c(moment: dt.datetime | None) -> str | None:
+    """ISO 8601 with the offset, in Beijing time: 2026-11-02T09:00:00+08:00."""
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
+
+
+# ---------------------------------------------------------------- writing
+
+
+def render(fmt: str, data, *, root: str, item: str, status: int = 200) -> HttpResponse:
+    """JSON as the list/object itself; XML under `root`, each list entry as `item`."""
+    body = _xml(root, item, data) if fmt == "xml" else json.dumps(data, ensure_ascii=False)
+    return HttpResponse(body, status=status, content_type=f"{FORMATS[fmt]}; charset=utf-8")
+
+
+def errors(fmt: str, status: int, description: str) -> HttpResponse:
+    """The specification's error list: [{"code": 404, "description": "…"}] / <errors><error>…"""
+    return render(fmt, [{"code": status, "description": description}], root="errors", item="error",
+                  status=status)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fill(element: ET.Element, data: dict) -> None:
+    for key, value in data.items():
+        child = ET.SubElement(element, key)
+        if isinstance(value, dict):
+            _fill(child, value)
+        elif isinstance(value, list):
+            for entry in value:
+                sub = ET.SubElement(child, XML_ITEMS.get(key, "item"))
+                if isinstance(entry, dict):
+                    _fill(sub, entry)
+                else:
+                    sub.text = _text(entry)
+        else:
+            child.text = _text(value)
+
+
+def _xml(root: str, item: str, data) -> bytes:
+    top = ET.Element(root)
+    if isinstance(data, list):
+        for entry in data:
+            _fill(ET.SubElement(top, item), entry)
+    else:
+        _fill(top, data)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode").encode()
+
+
+# ---------------------------------------------------------------- discovery and services
+
+
+def discovery(base_url: str) -> dict:
+    return {
+        "changeset": CHANGESET,
+        "contact": conf.contact(),
+        "key_service": "提交诉求所需的 api_key 由信访机构签发（命令：xinfang open311_key 系统名称）",
+        "endpoints": [{
+            "specification": SPECIFICATION,
+            "url": base_url,
+            "changeset": CHANGESET,
+            "type": "production",
+            "formats": list(FORMATS.values()),
+        }],
+    }
+
+
+def service_categories() -> Iterable[Category]:
+    """The services: every category without sub-categories (the dispatch catalogue's leaves)."""
+    return Category.objects.filter(children__isnull=True).select_related("parent").order_by("code")
+
+
+def service(category: Category) -> dict:
+    group = category.parent.name if category.parent_id else ""
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": f"{group}：{category.name}" if group else category.name,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ",".join(x for x in [category.name, group] if x),
+        "group": group,
+    }
+
+
+def service_definition(category: Category) -> dict:
+    return {"service_code": category.code, "attributes": []}
+
+
+# ---------------------------------------------------------------- requests
+
+
+def status_of(state: str) -> str:
+    return "closed" if state in CLOSED else "open"
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+def status_notes(event: CaseEvent | None) -> str:
+    """A plain line about the latest public step. Reasons and texts stay out: they may name people."""
+    if event is None:
+        return ""
+    d = event.details or {}
+    notes = {
+        "case.registered": "已登记，等待转交责任单位办理",
+        "case.routed": f"已转交{d.get('unit', '责任单位')}办理",
+        "case.accepted": f"{d.get('unit') or '责任单位'}已受理，正在办理",
+        "case.declined": "不予受理" + (f"，请通过{redact(d['proper_channel'])}反映" if d.get("proper_channel") else ""),
+        "case.not_accepted_again": "同一事项已终结，不再受理",
+        "case.extended": f"办理期限延长{d.get('days', '')}天",
+        "case.replied": f"已答复（处理结果：{_label(Outcome, d.get('outcome', ''))}）",
+        "case.rated": f"已评价：{_label(Rating, d.get('rating', ''))}",
+        "case.review_requested": f"已申请复查（{d.get('review_unit', '')}）",
+        "case.review_decided": f"复查决定：{_label(Outcome, d.get('outcome', ''))}",
+        "case.rereview_requested": f"已申请复核（{d.get('rereview_unit', '')}）",
+        "case.rereview_decided": f"复核决定：{_label(Outcome, d.get('outcome', ''))}，事项终结",
+        "case.paused": "办理计时中止（听证、鉴定等）",
+        "case.resumed": "办理计时恢复",
+        "case.finalized": "答复已生效，事项终结",
+        "case.repeat_received": "收到同一事项的再次反映，已并入办理",
+    }
+    return notes.get(event.kind, event_label(event.kind))
+
+
+def requests_queryset():
+    latest = CaseEvent.objects.filter(case=OuterRef("case"), public=True).order_by("-at", "-id")
+    return Open311Request.objects.select_related(
+        "case", "case__lead_unit", "case__office", "case__category"
+    ).annotate(latest_event_id=Subquery(latest.values("id")[:1]))
+
+
+def request_rows(rows: list[Open311Request]) -> list[dict]:
+    """GET requests: one dict per request, in the specification's field order."""
+    events = CaseEvent.objects.in_bulk([r.latest_event_id for r in rows if r.latest_event_id])
+    return [request_row(r, events.get(r.latest_event_id)) for r in rows]
+
+
+def request_row(req: Open311Request, event: CaseEvent | None) -> dict:
+    case = req.case
+    open_ = status_of(case.state) == "open"
+    expected = case.due_at if open_ and case.clock not in CITIZEN_WINDOWS else None
+    return {
+        "service_request_id": case.number,
+        "status": status_of(case.state),
+        "status_notes": status_notes(event),
+        "service_name": case.category.name if case.category_id else "",
+        "service_code": req.service_code,
+        "description": redact(original_description(case.content)),
+        "agency_responsible": (case.lead_unit or case.office).name,
+        "service_notice": service_notice(case) if open_ else "",
+        "requested_datetime": w3c(case.registered_at),
+        "updated_datetime": w3c(event.at if event else case.registered_at),
+        "expected_datetime": w3c(expected),
+        "address": req.address_string,
+        "address_id": "",
+        "zipcode": "",
+        "lat": float(req.lat) if req.lat is not None else None,
+        "long": float(req.long) if req.long is not None else None,
+        "media_url": req.media_url,
+    }
+
+
+def service_notice(case) -> str:
+    """What the office owes next, with its deadline."""
+    from xinfang.cases.selectors import clock_rules
+
+    rules = clock_rules()
+    if case.paused:
+        return "办理计时中止中"
+    if not case.due_at or case.clock not in rules or case.clock in CITIZEN_WINDOWS:
+        return ""
+    last_day = timezone.localtime(case.due_at - dt.timedelta(seconds=1)).date()
+    return f"{rules[case.clock].label}期限：{last_day:%Y年%m月%d日}"

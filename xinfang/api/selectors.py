@@ -1,0 +1,125 @@
+"""Reads for the JSON API: the same queue, the same access rule and masks as the staff pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from xinfang.cases import selectors
+from xinfang.cases.models import Case
+from xinfang.cases.templatetags.xinfang import event_label
+from xinfang.cases.validators import mask_id_number, mask_phone
+from xinfang.orgs import access
+from xinfang.orgs.models import PersonalDataView, User
+
+
+def case_for_user(user: User, pk: int) -> Case | None:
+    """The matter `pk` if `user` may see it, else None (the caller answers 404 either way)."""
+    case = (
+        Case.objects.select_related("office", "lead_unit", "place", "category", "category__parent",
+                                    "accused_unit", "review_unit", "rereview_unit", "linked_to")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None or not access.can_view(user, case):
+        return None
+    return case
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    """Times leave in Beijing time with their offset (stored in UTC)."""
+    return timezone.localtime(moment) if moment else None
+
+
+def _ref(obj) -> dict | None:
+    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
+
+
+def petitioner_label(user: User, case: Case) -> str:
+    """What the queue page shows in the petitioner column."""
+    if case.anonymous:
+        return "匿名"
+    if not access.can_see_petitioner(user, case, known_visible=True):
+        return "（保密）"
+    return case.petitioner_name
+
+
+def case_row(user: User, case: Case, now: dt.datetime) -> dict:
+    sees = access.can_see_petitioner(user, case, known_visible=True)
+    return {
+        "id": case.pk, "number": case.number, "title": case.title,
+        "state": case.state, "state_label": case.get_state_display(),
+        "kind": case.kind, "kind_label": case.get_kind_display(),
+        "channel": case.channel, "channel_label": case.get_channel_display(),
+        "registered_at": _local(case.registered_at), "due_at": _local(case.due_at),
+        "due_state": str(selectors.case_due_state(case, now)), "paused": case.paused,
+        "lead_unit": _ref(case.lead_unit), "place": _ref(case.place), "category": _ref(case.category),
+        "petitioner": petitioner_label(user, case),
+        "phone": mask_phone(case.petitioner_phone) if sees else "",
+        "version": case.version,
+    }
+
+
+def queue(user: User, data: dict, *, size: int = selectors.PAGE_SIZE) -> dict:
+    """One page of a queue: exactly what `cases.views.queue` lists for the same filters."""
+    scope = data.get("scope") or access.default_queue_scope(user)
+    now = timezone.now()
+    rows, next_cursor = selectors.queue_page(access.queue_cases(user, scope), data, now=now, size=size)
+    return {"scope": scope, "items": [case_row(user, c, now) for c in rows], "next": next_cursor}
+
+
+def _person(user: User, case: Case, *, reveal: bool) -> dict:
+    revealed = reveal and bool(case.petitioner_id_number or case.petitioner_phone)
+    if revealed:
+        PersonalDataView.objects.create(user=user, case=case, fields="id_number,phone", purpose="api")
+    return {
+        "anonymous": case.anonymous,
+        "name": "" if case.anonymous else case.petitioner_name,
+        "id_number": case.petitioner_id_number if revealed else mask_id_number(case.petitioner_id_number),
+        "phone": case.petitioner_phone if revealed else mask_phone(case.petitioner_phone),
+        "address": case.petitioner_address,
+        "revealed": revealed,
+        "representatives": [r.name for r in case.representatives.all()],
+    }
+
+
+def _event(event) -> dict:
+    return {
+        "id": event.pk, "kind": event.kind, "label": event_label(event.kind), "at": _local(event.at),
+        "public": event.public, "actor": str(event.actor) if event.actor_id else "",
+        "unit": event.unit.name if event.unit_id else "", "details": event.details or {},
+    }
+
+
+def case_detail(user: User, case: Case, *, reveal: bool = False) -> dict:
+    """The case page as data. The petitioner is null exactly when the page says （保密）.
+
+    Full resident ID and phone only with `reveal`, and then the view is logged like the page's.
+    """
+    show_person = access.can_see_petitioner(user, case)
+    rules = selectors.clock_rules()
+    return {
+        "id": case.pk, "number": case.number, "title": case.title, "content": case.content,
+        "state": case.state, "state_label": case.get_state_display(),
+        "kind": case.kind, "kind_label": case.get_kind_display(),
+        "channel": case.channel, "channel_label": case.get_channel_display(),
+        "urgency": case.urgency, "registered_at": _local(case.registered_at),
+        "office": _ref(case.office), "lead_unit": _ref(case.lead_unit), "route_mode": case.route_mode,
+        "co_units": [_ref(co.unit) for co in case.co_handlers.select_related("unit")],
+        "review_unit": _ref(case.review_unit), "rereview_unit": _ref(case.rereview_unit),
+        "place": _ref(case.place), "category": _ref(case.category),
+        "clock": case.clock, "clock_label": rules[case.clock].label if case.clock in rules else "",
+        "due_at": _local(case.due_at), "due_state": str(selectors.case_due_state(case)),
+        "paused": case.paused, "assign_due_at": _local(case.assign_due_at), "extension_days": case.extension_days,
+        "outcome": case.outcome, "rating": case.rating, "repeat_count": case.repeat_count,
+        "linked_to": case.linked_to.number if case.linked_to_id else None,
+        "accused": " ".join(x for x in [case.accused_unit.name if case.accused_unit_id else "",
+                                        case.accused_person] if x),
+        "petitioner_visible": show_person,
+        "petitioner": _person(user, case, reveal=reveal) if show_person else None,
+        "attachments": [a.name for a in case.attachments.all()] if show_person else [],
+        "timeline": [_event(e) for e in selectors.case_timeline(case)],
+        "allowed_actions": access.allowed_actions(user, case),
+        "version": case.version,
+    }
