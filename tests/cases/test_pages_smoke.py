@@ -95,3 +95,12 @@ def test_queue_exports_what_the_user_sees_as_xlsx(client, county, people):
     rows = list(sheet.values)
     assert rows[0][0] == "事项编号" and len(rows) == 2
     assert "138****5678" in rows[1]
+
+
+def test_an_impossible_date_filter_is_reported_and_the_other_filters_still_apply(client, county, people):
+    register(county, people.clerk, bj(2026, 11, 1, 9))
+    login(client, people.clerk)
+    response = client.get(reverse("cases:queue"), {"date_to": "9999-12-31", "q": "欠薪"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "日期超出范围" in page
+    assert "XF430102-2026-000001" in page

@@ -179,3 +179,15 @@ class QueueFilterForm(forms.Form):
     date_from = forms.DateField(label="登记起", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="登记止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     after = forms.CharField(required=False)
+
+    def _clean_year(self, name: str):
+        value = self.cleaned_data.get(name)
+        if value and not 1900 <= value.year <= 2999:
+            raise forms.ValidationError("日期超出范围（1900—2999年）")
+        return value
+
+    def clean_date_from(self):
+        return self._clean_year("date_from")
+
+    def clean_date_to(self):
+        return self._clean_year("date_to")
