@@ -61,3 +61,23 @@ def test_register_route_accept_reply(page, live_server, county, people):
     assert list(case.events.values_list("kind", flat=True)) == [
         "case.registered", "case.routed", "case.accepted", "case.replied",
     ]
+
+
+def test_supervisor_opens_the_overdue_list_and_urges(page, live_server, county, people):
+    from tests.factories import bj, register
+    from xinfang.cases import services
+
+    late = register(county, people.clerk, bj(2026, 9, 1, 9), title="拖欠工资迟迟未受理")
+    services.case_route(case=late, by=people.clerk, unit=county.hr, at=bj(2026, 9, 2, 9))
+    fresh = register(county, people.clerk, bj(2026, 11, 27, 9), title="新登记事项")
+    login(page, live_server, "supervisor")
+    page.click("text=超期事项")
+    page.wait_for_selector("table.queue")
+    body = page.inner_text("table.queue")
+    assert late.number in body and fresh.number not in body and "已超期" in body
+    page.click(f"text={late.number}")
+    page.click("details[data-action=urge] summary")
+    page.fill("#id_urge-note", "请于三日内受理并反馈")
+    page.click("button[name=submit-urge]")
+    page.wait_for_selector("text=已完成：催办")
+    assert late.events.filter(kind="case.urged").count() == 1
