@@ -40,12 +40,17 @@ def timed(func, *args):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+COMMAND = ".venv/bin/python bench/routing_bench.py"
+
+
 def line(name: str, value: float, unit: str, **extra) -> None:
-    """Print one metric as a JSON line."""
+    """Print one metric as a JSON line (with the command that reproduces it)."""
     print(
         json.dumps(
-            {"name": name, "value": round(value, 4), "unit": unit, **extra}, ensure_ascii=False
-        )
+            {"name": name, "value": round(value, 4), "unit": unit, **extra, "command": COMMAND},
+            ensure_ascii=False,
+        ),
+        flush=True,
     )
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("notify/", include("xinfang.notify.urls")),
     path("backlog/", include("xinfang.backlog.urls")),
     path("reception/", include("xinfang.reception.urls")),
+    path("routing/", include("xinfang.routing.urls")),
     path("", include("xinfang.api.urls")),  # /api/... and /open311/v2/...
     path("admin/", admin.site.urls),
 ]

@@ -58,7 +58,22 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 
 
 @pytest.fixture
-def clerk_token(db) -> str:
+def _keep_the_test_connection():
+    """Raw WSGI calls fire request_finished, which closes the database connection; inside a test
+    transaction on PostgreSQL that ends the test's connection. Django's test client unhooks the
+    same receivers for the same reason."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def clerk_token(db, _keep_the_test_connection) -> str:
     """A county with matters in several states, and a clerk's token to explore it with."""
     county = make_county()
     people = make_personas(county)

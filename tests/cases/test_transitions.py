@@ -166,6 +166,9 @@ def _try(action: str, case: Case, county, t: dt.datetime, prior: Case) -> Case:
         "resume": lambda: services.case_resume(case=case, by=None, at=at + dt.timedelta(hours=1)),
         "finalize": lambda: services.case_finalize(case=case, at=case.due_at or at),
         "urge": lambda: services.case_urge(case=case, by=None, note="请加快办理", at=at),
+        "merge": lambda: services.case_merge(
+            case=case, into=register(county, None, at), by=None, at=at
+        ),
     }
     return calls[action]()
 

@@ -44,16 +44,25 @@ def due_soon_cases(qs, now: dt.datetime | None = None):
     return qs.filter(due_at__gt=now, warn_at__lte=now)
 
 
-def same_petitioner_cases(*, id_number: str = "", phone: str = "", exclude_id: int | None = None):
-    """The same petitioner's other matters, found by resident ID or phone."""
+def same_petitioner_cases(
+    *, id_number: str = "", phone: str = "", exclude_id: int | None = None, within=None
+):
+    """The same petitioner's other matters, found by resident ID or phone, newest first.
+
+    `within` (e.g. `access.visible_cases(user)`) keeps only matters the reader may see.
+    """
     if not id_number and not phone:
-        return Case.objects.none()
+        return []
     qs = Case.objects.filter(petitioner_id_number=id_number) if id_number else Case.objects.none()
     if phone:
         qs = qs | Case.objects.filter(petitioner_phone=phone)
     if exclude_id:
         qs = qs.exclude(id=exclude_id)
-    return qs.order_by("-registered_at")[:20]
+    found = list(qs.order_by("-registered_at")[:20])
+    if within is not None and found:
+        allowed = set(within.filter(id__in=[c.pk for c in found]).values_list("id", flat=True))
+        found = [c for c in found if c.pk in allowed]
+    return found
 
 
 def is_final(case: Case) -> bool:

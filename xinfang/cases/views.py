@@ -36,7 +36,7 @@ def _case_for_user(request: HttpRequest, pk: int) -> Case:
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = _valid_filters(form)
     scope = data.get("scope") or access.default_queue_scope(request.user)
     qs = access.queue_cases(request.user, scope)
     now = timezone.now()
@@ -101,6 +101,12 @@ def _filter_selects(params) -> str:
     )
 
 
+def _valid_filters(form) -> dict:
+    """The filters that parsed; a bad one is reported on the page and the rest still apply."""
+    form.is_valid()
+    return dict(getattr(form, "cleaned_data", {}))
+
+
 def _with(params, **extra) -> str:
     params = params.copy()
     for key, value in extra.items():
@@ -126,7 +132,7 @@ def queue_export(request: HttpRequest) -> HttpResponse:
     from xinfang.cases import ledger
 
     form = QueueFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = _valid_filters(form)
     data.pop("after", None)
     scope = data.get("scope") or access.default_queue_scope(request.user)
     qs = selectors._apply_filters(access.queue_cases(request.user, scope), data, timezone.now())
@@ -230,8 +236,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "actions": actions,
         "notices": _notices(case),
         "same_petitioner": (
-            selectors.same_petitioner_cases(id_number=case.petitioner_id_number,
-                                            phone=case.petitioner_phone, exclude_id=case.pk)
+            selectors.same_petitioner_cases(
+                id_number=case.petitioner_id_number, phone=case.petitioner_phone,
+                exclude_id=case.pk, within=access.visible_cases(user),
+            )
             if show_person else []
         ),
         # routing app: suggestions, similar and merged matters (xinfang/routing/views.case_panel)

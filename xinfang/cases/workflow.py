@@ -56,6 +56,10 @@ ACTIONS: dict[str, Action] = {
         _a("finalize", "期满终结", {S.REPLIED, S.REVIEWED}, S.FINAL, "system", "case.finalized"),
         _a("urge", "催办", {S.REGISTERED, S.ROUTED, S.ACCEPTED, S.REVIEWING, S.REREVIEWING}, None,
            "supervisor", "case.urged"),
+        # 并单: a duplicate closes as merged into the main matter (linked_to), which carries on.
+        # Taken from the similar-matters panel (xinfang.routing), not from the generic action
+        # forms: no side grants "office_merge", and case_merge checks the registering office.
+        _a("merge", "并单", {S.REGISTERED, S.ROUTED}, S.FINAL, "office_merge", "case.merged"),
     ]
 }
 

@@ -29,6 +29,8 @@ EVENT_LABELS = {
     "case.finalized": "期满终结",
     "case.urged": "催办",
     "case.repeat_received": "重复信访",
+    "case.merged": "并单（并入主事项）",
+    "case.merge_received": "并入事项",
 }
 
 

@@ -1,0 +1,113 @@
+"""Suggestions on the case page: shown to the routing clerk, taken with a click, recorded, reported."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PASSWORD, bj, register
+from xinfang.cases import services
+from xinfang.routing import selectors
+from xinfang.routing.models import RoutingSuggestion
+
+WAGES = {"title": "反映拖欠工资问题", "content": "工地老板拖欠工资三个月，工人讨薪无门。"}
+
+
+@pytest.fixture
+def clerk_client(client, people):
+    assert client.login(username=people.clerk.username, password=PASSWORD)
+    return client
+
+
+def test_the_clerk_sees_three_suggestions_with_the_unit_of_the_catalogue(
+    with_model, county, people, clerk_client, building
+):
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, **WAGES)
+    page = clerk_client.get(reverse("cases:detail", args=[case.pk]))
+    panel = page.context["routing"]["suggestions"]
+    assert panel.items[0].label == "劳动和社会保障"
+    assert len(panel.items) == 3
+    top = panel.items[0]
+    assert top.subcategory == county.wages and top.unit == county.hr  # via the dispatch catalogue
+    html = page.content.decode()
+    assert "智能分派建议" in html and "A1区人力资源和社会保障局" in html
+    row = RoutingSuggestion.objects.get(case=case)
+    assert row.model_version == "test-model-1" and row.decided_at is None
+    assert [s["label"] for s in row.suggestions] == [s.label for s in panel.items]
+    # shown again: still one record
+    clerk_client.get(reverse("cases:detail", args=[case.pk]))
+    assert RoutingSuggestion.objects.filter(case=case).count() == 1
+
+
+def test_taking_a_suggestion_records_the_choice_and_routing_settles_it(
+    with_model, county, people, clerk_client
+):
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, **WAGES)
+    clerk_client.get(reverse("cases:detail", args=[case.pk]))
+    response = clerk_client.post(reverse("routing:take", args=[case.pk]), {"label": "劳动和社会保障"})
+    assert response.status_code == 200
+    assert response.json()["unit_id"] == county.hr.pk
+    row = RoutingSuggestion.objects.get(case=case)
+    assert row.clicked_label == "劳动和社会保障" and row.taken_top1 and row.taken_top3
+    assert row.decided_by == people.clerk and row.chosen_unit == county.hr
+
+    services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 11, 2, 10))
+    row.refresh_from_db()
+    assert row.chosen_label == "劳动和社会保障" and row.taken_top1
+    assert row.decided_at == bj(2026, 11, 2, 10)
+
+
+def test_routing_elsewhere_records_the_clerks_own_choice(with_model, county, people, clerk_client):
+    case = register(county, people.clerk, bj(2026, 11, 3, 9), category=county.schooling, **WAGES)
+    clerk_client.get(reverse("cases:detail", args=[case.pk]))
+    services.case_route(case=case, by=people.clerk, unit=county.edu, at=bj(2026, 11, 3, 10))
+    row = RoutingSuggestion.objects.get(case=case)
+    assert row.chosen_unit == county.edu
+    assert row.chosen_label == "教育文体"  # the category's top level, as no suggestion named 教育局
+    assert row.taken_top3 and not row.taken_top1  # 教育文体 was among the three, not first
+    assert row.decided_by == people.clerk
+
+
+def test_the_monthly_report_counts_how_often_the_suggestion_was_taken(
+    with_model, county, people, clerk_client
+):
+    for day, unit in ((2, county.hr), (3, county.hr), (4, county.edu)):
+        case = register(county, people.clerk, bj(2026, 11, day, 9), category=None, **WAGES)
+        clerk_client.get(reverse("cases:detail", args=[case.pk]))
+        services.case_route(case=case, by=people.clerk, unit=unit, at=bj(2026, 11, day, 10))
+    report = selectors.suggestion_report("2026-11")
+    assert report["decided"] == 3 and report["taken_top1"] == 2
+    assert report["taken_top1_rate"] == pytest.approx(2 / 3, abs=1e-3)
+    assert selectors.suggestion_report("2026-10")["decided"] == 0
+    page = clerk_client.get(reverse("routing:report") + "?month=2026-11")
+    assert "采纳首选建议" in page.content.decode() and page.context["report"]["taken_top1"] == 2
+    assert clerk_client.get(reverse("routing:report") + "?month=2026-11&format=json").json()["decided"] == 3
+
+
+def test_without_a_model_the_page_shows_no_suggestions_and_says_how_to_train(
+    no_model, county, people, clerk_client
+):
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), **WAGES)
+    page = clerk_client.get(reverse("cases:detail", args=[case.pk]))
+    assert page.status_code == 200
+    assert page.context["routing"]["suggestions"] is None
+    assert "xinfang routing train" in page.content.decode()
+    assert not RoutingSuggestion.objects.exists()
+
+
+def test_only_the_routing_clerk_gets_suggestions(with_model, county, people, client):
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), **WAGES)
+    case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 11, 2, 10))
+    assert client.login(username=people.officer.username, password=PASSWORD)
+    page = client.get(reverse("cases:detail", args=[case.pk]))
+    assert page.context["routing"]["suggestions"] is None and "智能分派建议" not in page.content.decode()
+    assert client.post(reverse("routing:take", args=[case.pk]), {"label": "劳动和社会保障"}).status_code == 403
+
+
+def test_the_registration_form_endpoint_suggests_categories(with_model, county, people, clerk_client):
+    response = clerk_client.post(reverse("routing:suggest"), {**WAGES, "place": county.place.pk})
+    body = response.json()
+    assert body["suggestions"][0]["label"] == "劳动和社会保障"
+    assert body["suggestions"][0]["subcategory_id"] == county.wages.pk
+    assert body["suggestions"][0]["unit"] == "A1区人力资源和社会保障局"
+    assert "建议分类" in clerk_client.get(reverse("cases:register")).content.decode()

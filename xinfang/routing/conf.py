@@ -1,0 +1,34 @@
+"""Routing settings, read from the environment (see README).
+
+- XINFANG_ROUTING_MODEL (in settings.py): the model file, default var/routing-model.joblib.
+- XINFANG_SIMILAR_DAYS: how far back similar closed matters are shown (default 365 days;
+  open matters are shown whatever their age).
+- XINFANG_SIMILAR_MIN_SCORE: the lowest similarity (0-100) shown as a similar matter (default 45).
+- XINFANG_HOT_THRESHOLD: cosine similarity that puts two matters in one hot-issue cluster
+  (default 0.25, given as a percentage: 25).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+from xinfang.env import env_int
+
+
+def model_path() -> Path:
+    """Where the routing model lives."""
+    return Path(settings.XINFANG_ROUTING_MODEL)
+
+
+def similar_days() -> int:
+    return env_int("XINFANG_SIMILAR_DAYS", 365)
+
+
+def similar_min_score() -> int:
+    return env_int("XINFANG_SIMILAR_MIN_SCORE", 45)
+
+
+def hot_threshold() -> float:
+    return env_int("XINFANG_HOT_THRESHOLD", 25) / 100

@@ -1,0 +1,138 @@
+"""The routing model as the pages see it: loaded once per file version, mapped onto the office.
+
+The classifier (`classifier.py`) knows only first-level category names. Here a label becomes the
+office's top-level `Category` of that name, and through the dispatch catalogue (派单目录) a
+subcategory and the unit in charge in the matter's place.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db.models import Q
+
+from xinfang.orgs.models import Category, DispatchRule, Place, Unit
+from xinfang.routing import classifier, conf
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_cache: dict[str, tuple[int, classifier.Model]] = {}
+
+
+def load_model(path: str | Path | None = None) -> classifier.Model | None:
+    """The model at `path` (default: the configured one), cached until the file changes.
+
+    None when there is no model file or it cannot be read: the pages then show no suggestions.
+    """
+    path = Path(path or conf.model_path())
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    with _lock:
+        cached = _cache.get(str(path))
+        if cached and cached[0] == stamp:
+            return cached[1]
+        try:
+            model = classifier.load(path)
+        except Exception:  # a broken or foreign file must not break a case page
+            log.exception("无法读取分派模型 %s", path)
+            return None
+        _cache[str(path)] = (stamp, model)
+        return model
+
+
+def model_version(model: classifier.Model) -> str:
+    """A short name of the model file's version (stored with every suggestion)."""
+    meta = model.metadata
+    return str(meta.get("version") or meta.get("trained_at") or "unknown")[:60]
+
+
+@dataclass
+class Suggestion:
+    """One suggested first-level category, mapped onto the office's catalogue."""
+
+    label: str
+    confidence: float
+    category: Category | None = None  # the office's top-level category of that name
+    subcategory: Category | None = None  # the catalogue line chosen under it
+    unit: Unit | None = None
+
+    def as_dict(self) -> dict:
+        pick = self.subcategory or self.category
+        return {
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "category_id": self.category.pk if self.category else None,
+            "subcategory_id": pick.pk if pick else None,
+            "subcategory": str(pick) if pick else "",
+            "unit_id": self.unit.pk if self.unit else None,
+            "unit": self.unit.name if self.unit else "",
+        }
+
+
+@dataclass
+class SuggestionSet:
+    model_version: str
+    items: list[Suggestion] = field(default_factory=list)
+
+    def as_dicts(self) -> list[dict]:
+        return [s.as_dict() for s in self.items]
+
+
+def _place_chain(place_id: int | None) -> list[int]:
+    """The place and its ancestors, nearest first."""
+    chain: list[int] = []
+    parents = dict(Place.objects.values_list("id", "parent_id")) if place_id else {}
+    while place_id and place_id not in chain:
+        chain.append(place_id)
+        place_id = parents.get(place_id)
+    return chain
+
+
+def catalogue_pick(top: Category, place_id: int | None) -> tuple[Category | None, Unit | None]:
+    """The catalogue line for a top-level category in a place: the most specific place wins
+    (the place itself, then its ancestors, then a rule for everywhere); among lines equally
+    specific, the lowest category code."""
+    rules = list(
+        DispatchRule.objects.filter(Q(category=top) | Q(category__parent=top))
+        .select_related("category__parent", "unit")
+    )
+    chain = _place_chain(place_id)
+
+    def rank(rule: DispatchRule) -> tuple[int, str]:
+        if rule.place_id is None:
+            return (len(chain) + 1, rule.category.code)
+        return (chain.index(rule.place_id), rule.category.code) if rule.place_id in chain else (
+            10**6, rule.category.code)
+
+    usable = sorted((r for r in rules if rule_applies(r, chain)), key=rank)
+    if not usable:
+        return None, None
+    return usable[0].category, usable[0].unit
+
+
+def rule_applies(rule: DispatchRule, chain: list[int]) -> bool:
+    return rule.place_id is None or rule.place_id in chain
+
+
+def suggest(
+    *, title: str, content: str, place_id: int | None, k: int = 3, model: classifier.Model | None = None
+) -> SuggestionSet | None:
+    """Top-k categories with confidence and the unit each maps to; None without a model."""
+    model = model or load_model()
+    if model is None or not (title or content).strip():
+        return None
+    top = model.predict_top(title or "", content or "", k)
+    by_name = {
+        c.name: c for c in Category.objects.filter(parent__isnull=True, name__in=[t[0] for t in top])
+    }
+    items = []
+    for label, confidence in top:
+        category = by_name.get(label)
+        sub, unit = catalogue_pick(category, place_id) if category else (None, None)
+        items.append(Suggestion(label, confidence, category, sub, unit))
+    return SuggestionSet(model_version(model), items)

@@ -1,0 +1,216 @@
+"""Reads of the routing app: suggestions, similar matters, merged matters, reports, hot issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from xinfang.cases.clocks import LOCAL
+from xinfang.cases.models import Case, CaseEvent, State
+from xinfang.cases.selectors import same_petitioner_cases
+from xinfang.orgs import access
+from xinfang.orgs.models import User
+from xinfang.routing import conf, engine, hot, similar
+from xinfang.routing.models import RoutingSuggestion
+
+TRAIN_LIMIT = 200_000
+HOT_MAX_DOCS = 20_000
+HOT_CACHE_SECONDS = 600
+
+
+# ---------------------------------------------------------------- suggestions
+
+
+def may_route(user: User, case: Case) -> bool:
+    """Suggestions are for the clerk who routes the matter (state registered)."""
+    return case.state == State.REGISTERED and access.may(user, case, "route")
+
+
+def suggestions_for_case(case: Case) -> engine.SuggestionSet | None:
+    return engine.suggest(title=case.title, content=case.content, place_id=case.place_id)
+
+
+def model_info() -> dict | None:
+    """Version, training size and scores of the configured model, or None without one."""
+    model = engine.load_model()
+    if model is None:
+        return None
+    meta = model.metadata
+    return {"version": engine.model_version(model), "n_train": meta.get("n_train"),
+            "source": meta.get("source", ""), "trained_at": meta.get("trained_at"),
+            "labels": list(model.labels)}
+
+
+# ---------------------------------------------------------------- similar matters
+
+
+def similar_cases(
+    user: User, *, title: str, content: str, place_id: int | None, exclude_ids: tuple[int, ...] = (),
+    now: dt.datetime | None = None, limit: int = 8,
+) -> list[similar.SimilarCase]:
+    """Open and recent matters the user may see, in the same place, about the same problem."""
+    since = (now or timezone.now()) - dt.timedelta(days=conf.similar_days())
+    return similar.find_similar(
+        access.visible_cases(user), title=title, content=content, place_id=place_id, since=since,
+        exclude_ids=exclude_ids, min_score=conf.similar_min_score(), limit=limit,
+    )
+
+
+def same_petitioner_visible(
+    user: User, *, id_number: str = "", phone: str = "", exclude_id: int | None = None
+) -> list[Case]:
+    """The same petitioner's other matters, only those the user may see."""
+    found = list(same_petitioner_cases(id_number=id_number, phone=phone, exclude_id=exclude_id))
+    if not found:
+        return []
+    visible = set(access.visible_cases(user).filter(id__in=[c.pk for c in found])
+                  .values_list("id", flat=True))
+    return [c for c in found if c.pk in visible]
+
+
+def may_merge(user: User, case: Case) -> bool:
+    """并单 is for the registering office's clerk or head, on a registered or routed matter."""
+    return (
+        case.state in {State.REGISTERED, State.ROUTED}
+        and user.unit_id == case.office_id
+        and user.role in {"clerk", "head"}
+    )
+
+
+def petitioners_to_inform(case: Case) -> list[Case]:
+    """The main matter and every matter merged into it (also through merged matters), so that
+    everyone who raised the problem hears when the main matter moves."""
+    found, frontier, seen = [case], [case.pk], {case.pk}
+    while frontier:
+        merged = list(
+            Case.objects.filter(linked_to_id__in=frontier, state=State.FINAL)
+            .filter(Exists(CaseEvent.objects.filter(case=OuterRef("pk"), kind="case.merged")))
+            .exclude(id__in=seen).order_by("registered_at", "id")
+        )
+        found.extend(merged)
+        seen.update(c.pk for c in merged)
+        frontier = [c.pk for c in merged]
+    return found
+
+
+def merged_into(case: Case) -> list[Case]:
+    """Matters merged into this one (not counting itself)."""
+    return petitioners_to_inform(case)[1:]
+
+
+# ---------------------------------------------------------------- the take-rate report
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """Aware start and end (Beijing time) of 'YYYY-MM'."""
+    start, end = hot.month_period(month)
+    return (dt.datetime.combine(start, dt.time(), LOCAL), dt.datetime.combine(end, dt.time(), LOCAL))
+
+
+def current_month(now: dt.datetime | None = None) -> str:
+    return f"{timezone.localtime(now or timezone.now(), LOCAL):%Y-%m}"
+
+
+def suggestion_report(month: str) -> dict:
+    """How often the suggestion was taken in a month (by the time the clerk decided)."""
+    start, end = month_bounds(month)
+    rows = list(RoutingSuggestion.objects.filter(decided_at__gte=start, decided_at__lt=end)
+                .values("model_version", "chosen_label", "taken_top1", "taken_top3", "clicked_label"))
+    shown = RoutingSuggestion.objects.filter(shown_at__gte=start, shown_at__lt=end).count()
+    decided = len(rows)
+
+    def rate(n: int) -> float | None:
+        return round(n / decided, 4) if decided else None
+
+    top1 = sum(r["taken_top1"] for r in rows)
+    top3 = sum(r["taken_top3"] for r in rows)
+    by_label: dict[str, dict] = {}
+    for r in rows:
+        item = by_label.setdefault(r["chosen_label"] or "（其他）", {"decided": 0, "top1": 0})
+        item["decided"] += 1
+        item["top1"] += r["taken_top1"]
+    return {
+        "month": month, "shown": shown, "decided": decided,
+        "clicked": sum(bool(r["clicked_label"]) for r in rows),
+        "taken_top1": top1, "taken_top3": top3,
+        "taken_top1_rate": rate(top1), "taken_top3_rate": rate(top3),
+        "by_label": dict(sorted(by_label.items())),
+        "models": dict(Counter(r["model_version"] for r in rows)),
+    }
+
+
+# ---------------------------------------------------------------- training data
+
+
+def training_rows(limit: int = TRAIN_LIMIT) -> list[tuple[str, str, str]]:
+    """(title, content, top-level category name) of the office's decided matters, newest first.
+
+    Decided: the matter has a category and has been routed or closed, i.e. a person settled it.
+    """
+    qs = (
+        Case.objects.filter(category__isnull=False)
+        .filter(Q(routed_at__isnull=False) | Q(closed_at__isnull=False))
+        .order_by("-registered_at", "-id")
+        .values_list("title", "content", "category__name", "category__parent__name")[:limit]
+    )
+    return [(t, c, parent or name) for t, c, name, parent in qs.iterator(chunk_size=2000)]
+
+
+# ---------------------------------------------------------------- hot issues
+
+
+@dataclass
+class HotPage:
+    month: str
+    start: dt.datetime
+    end: dt.datetime
+    clusters: list[hot.Cluster] = field(default_factory=list)
+    total: int = 0
+    truncated: bool = False
+
+
+def _hot_docs(user: User, start: dt.datetime, end: dt.datetime) -> tuple[list[hot.HotDoc], bool]:
+    """The newest HOT_MAX_DOCS matters the user may see registered in [start, end)."""
+    qs = (access.visible_cases(user).filter(registered_at__gte=start, registered_at__lt=end)
+          .order_by("-registered_at", "-id")
+          .values_list("id", "title", "content", "registered_at", "place__name",
+                       "petitioner_id_number", "petitioner_phone"))
+    rows = list(qs[: HOT_MAX_DOCS + 1])
+    docs = [
+        hot.HotDoc(key=pk, title=title, content=content[:400], at=at, place=place or "",
+                   user=idn or phone or "")
+        for pk, title, content, at, place, idn, phone in rows[:HOT_MAX_DOCS]
+    ]
+    return docs, len(rows) > HOT_MAX_DOCS
+
+
+def hot_for_month(user: User, month: str, *, top: int = 20) -> HotPage:
+    """This month's clusters of the matters the user may see, with last month for growth.
+
+    Cached for HOT_CACHE_SECONDS per month and access scope (clustering a big month takes
+    seconds). At most HOT_MAX_DOCS matters of each month are clustered (the newest).
+    """
+    from django.core.cache import cache
+
+    scope = access.scope_unit_ids(user)
+    key = f"routing:hot:{month}:{top}:{conf.hot_threshold()}:" + (
+        "all" if scope is None else ",".join(map(str, sorted(scope))))
+    page = cache.get(key)
+    if page is None:
+        page = _hot_page(user, month, top)
+        cache.set(key, page, HOT_CACHE_SECONDS)
+    return page
+
+
+def _hot_page(user: User, month: str, top: int) -> HotPage:
+    start, end = month_bounds(month)
+    prev_start = dt.datetime.combine(hot.previous_month_start(start.date()), dt.time(), LOCAL)
+    current, cut = _hot_docs(user, start, end)
+    previous, prev_cut = _hot_docs(user, prev_start, start)
+    clusters = hot.hot_clusters(current + previous, period=(start, end),
+                                threshold=conf.hot_threshold(), top=top)
+    return HotPage(month, start, end, clusters, len(current), cut or prev_cut)

@@ -1,0 +1,142 @@
+"""Similar matters (相似事项): candidates from the bigram index, re-ranked with rapidfuzz.
+
+Candidate search stays cheap at a million matters because it never ranks the whole index:
+
+1. The title's bigrams are ranked by how many matters contain them (document frequency, each
+   count capped at `DF_CAP` so a common bigram costs no more than a rare one), and the rarest
+   `RARE_TERMS` that occur at all are kept: they say what this matter is about.
+2. One OR query over those bigrams walks the index newest-first and stops after `CANDIDATES`
+   ids (FTS5 `ORDER BY rowid DESC LIMIT`; ids grow with registration time).
+3. Those ids are narrowed in the case table to the same place, to what the user may see, and
+   to open matters or matters registered within the recent window.
+4. The survivors are re-ranked on title and content with rapidfuzz; those above a minimum
+   score are returned, best first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from rapidfuzz import fuzz
+
+from xinfang.cases import search
+from xinfang.cases.models import CLOSED_STATES, Case
+
+DF_CAP = 500
+RARE_TERMS = 4
+MAX_TERMS = 12
+CANDIDATES = 300
+RERANK = 60
+CONTENT_CHARS = 200
+
+
+@dataclass
+class SimilarCase:
+    case: Case
+    score: float  # 0-100
+
+
+def _is_pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _match_sql() -> str:
+    if _is_pg():
+        return "SELECT case_id FROM cases_search WHERE doc @@ %s::tsquery"
+    return "SELECT rowid FROM cases_fts WHERE cases_fts MATCH %s"
+
+
+def _count_sql(n: int) -> str:
+    """One statement counting the matches of n terms (each count capped at DF_CAP)."""
+    one = f"(SELECT count(*) FROM ({_match_sql()} LIMIT {DF_CAP}) AS t{{i}})"  # noqa: S608 - constants
+    return "SELECT " + ", ".join(one.format(i=i) for i in range(n))
+
+
+def _candidates_sql() -> str:
+    order = "case_id" if _is_pg() else "rowid"
+    return f"{_match_sql()} ORDER BY {order} DESC LIMIT {CANDIDATES}"
+
+
+def _quote(term: str) -> str:
+    return f"'{term}'" if _is_pg() else f'"{term}"'
+
+
+def document_frequencies(terms: list[str]) -> dict[str, int]:
+    """How many matters contain each term (capped at DF_CAP), in one query."""
+    if not terms:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_count_sql(len(terms)), [_quote(t) for t in terms])
+        counts = cursor.fetchone()
+    return {term: int(n) for term, n in zip(terms, counts, strict=True)}
+
+
+def distinctive_terms(title: str, content: str = "", k: int = RARE_TERMS) -> list[str]:
+    """The rarest bigrams of the title (or, for a short title, of the content's start) that occur."""
+    terms = list(dict.fromkeys(t for t in search.tokens(title) if len(t) >= 2 and not t.isdigit()))
+    if len(terms) < k:
+        extra = [t for t in search.tokens(content[:60]) if len(t) >= 2 and not t.isdigit()]
+        terms = list(dict.fromkeys([*terms, *extra]))
+    terms = terms[:MAX_TERMS]
+    df = document_frequencies(terms)
+    present = sorted((n, i, t) for i, (t, n) in enumerate(df.items()) if n > 0)
+    return [t for _n, _i, t in present[:k]]
+
+
+def candidate_ids(terms: list[str]) -> list[int]:
+    """Ids of the newest matters containing any of `terms` (at most CANDIDATES)."""
+    if not terms:
+        return []
+    joiner = " | " if _is_pg() else " OR "
+    with connection.cursor() as cursor:
+        cursor.execute(_candidates_sql(), [joiner.join(_quote(t) for t in terms)])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _content_key(content: str) -> str:
+    return " ".join(search.tokens(content[:CONTENT_CHARS]))
+
+
+def score(title: str, content: str, other_title: str, other_content: str) -> float:
+    """Similarity 0-100 of two matters: half title, half the start of the content (as bigrams)."""
+    return _score(title, _content_key(content), other_title, other_content)
+
+
+def _score(title: str, key: str, other_title: str, other_content: str) -> float:
+    title_score = fuzz.ratio(title, other_title)
+    other_key = _content_key(other_content)
+    content_score = fuzz.token_set_ratio(key, other_key) if key and other_key else title_score
+    return 0.5 * title_score + 0.5 * content_score
+
+
+def find_similar(
+    qs: QuerySet[Case],
+    *,
+    title: str,
+    content: str,
+    place_id: int | None,
+    since: dt.datetime,
+    exclude_ids: tuple[int, ...] = (),
+    min_score: float = 45,
+    limit: int = 8,
+) -> list[SimilarCase]:
+    """Matters in `qs` (already limited to what the user may see) about the same problem."""
+    ids = candidate_ids(distinctive_terms(title, content))
+    if not ids:
+        return []
+    rows = qs.filter(id__in=ids).exclude(id__in=exclude_ids)
+    if place_id:
+        rows = rows.filter(place_id=place_id)
+    rows = rows.filter(Q(registered_at__gte=since) | ~Q(state__in=CLOSED_STATES))
+    rows = list(
+        rows.order_by("-id").only("id", "number", "title", "content", "state", "registered_at",
+                                  "place_id", "linked_to_id")[:RERANK]
+    )
+    key = _content_key(content)
+    scored = [SimilarCase(c, _score(title, key, c.title, c.content)) for c in rows]
+    scored = [s for s in scored if s.score >= min_score]
+    scored.sort(key=lambda s: (-s.score, -s.case.pk))
+    return scored[:limit]
