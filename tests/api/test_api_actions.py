@@ -7,8 +7,8 @@ import pytest
 from tests.factories import VALID_ID, bj, register
 from xinfang.api.schemas import ACTION_INPUTS
 from xinfang.cases import services
+from xinfang.cases.forms import SERVICE_CALLS
 from xinfang.cases.models import Case, CaseEvent, Kind, State
-from xinfang.cases.views import SERVICE_CALLS
 
 
 def _register_body(county, **extra) -> dict:

@@ -191,3 +191,26 @@ class QueueFilterForm(forms.Form):
 
     def clean_date_to(self):
         return self._clean_year("date_to")
+
+
+# How each action form's cleaned data becomes the keyword arguments of its service function
+# (`services.case_<action>`). The pages and the JSON API both use it.
+SERVICE_CALLS = {
+    "route": lambda d: {"unit": d["unit"], "mode": d["mode"], "co_units": list(d["co_units"]),
+                        "assign_days": d["assign_days"], "note": d["note"]},
+    "object": lambda d: {"reason": d["reason"]},
+    "accept": lambda d: {},
+    "decline": lambda d: {"reason": d["reason"], "proper_channel": d["proper_channel"]},
+    "not_accept_again": lambda d: {"prior": d["prior"], "reason": d["reason"]},
+    "extend": lambda d: {"days": d["days"], "reason": d["reason"]},
+    "reply": lambda d: {"outcome": d["outcome"], "text": d["text"]},
+    "report": lambda d: {"text": d["text"]},
+    "rate": lambda d: {"rating": d["rating"], "comment": d["comment"]},
+    "request_review": lambda d: {"reason": d["reason"]},
+    "decide_review": lambda d: {"outcome": d["outcome"], "text": d["text"]},
+    "request_rereview": lambda d: {"reason": d["reason"]},
+    "decide_rereview": lambda d: {"outcome": d["outcome"], "text": d["text"]},
+    "pause": lambda d: {"reason": d["reason"]},
+    "resume": lambda d: {},
+    "urge": lambda d: {"note": d["note"]},
+}

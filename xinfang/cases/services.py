@@ -133,6 +133,12 @@ _ONCE_ONLY = {
 }
 
 
+def check_action_state(case: Case, action: str) -> None:
+    """Raise TransitionNotAllowed if the matter's state (or a once-only rule) forbids `action`,
+    whoever asks. The API uses it to tell a state refusal (400) from a permission one (403)."""
+    _authorize(None, case, action)
+
+
 def _authorize(by: User | None, case: Case, action: str) -> None:
     check_transition(action, case.state)
     refused, message = _ONCE_ONLY.get(action, (None, ""))

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from xinfang.cases import selectors, services
-from xinfang.cases.forms import ACTION_FORMS, QueueFilterForm, RegisterForm
+from xinfang.cases.forms import ACTION_FORMS, SERVICE_CALLS, QueueFilterForm, RegisterForm
 from xinfang.cases.models import Case
 from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
@@ -260,25 +260,6 @@ def _notices(case: Case) -> list[tuple[str, str]]:
     return [(slug, notices.NOTICE_KINDS[slug][0]) for slug in notices.available_notices(case)]
 
 
-SERVICE_CALLS = {
-    "route": lambda d: {"unit": d["unit"], "mode": d["mode"], "co_units": list(d["co_units"]),
-                        "assign_days": d["assign_days"], "note": d["note"]},
-    "object": lambda d: {"reason": d["reason"]},
-    "accept": lambda d: {},
-    "decline": lambda d: {"reason": d["reason"], "proper_channel": d["proper_channel"]},
-    "not_accept_again": lambda d: {"prior": d["prior"], "reason": d["reason"]},
-    "extend": lambda d: {"days": d["days"], "reason": d["reason"]},
-    "reply": lambda d: {"outcome": d["outcome"], "text": d["text"]},
-    "report": lambda d: {"text": d["text"]},
-    "rate": lambda d: {"rating": d["rating"], "comment": d["comment"]},
-    "request_review": lambda d: {"reason": d["reason"]},
-    "decide_review": lambda d: {"outcome": d["outcome"], "text": d["text"]},
-    "request_rereview": lambda d: {"reason": d["reason"]},
-    "decide_rereview": lambda d: {"outcome": d["outcome"], "text": d["text"]},
-    "pause": lambda d: {"reason": d["reason"]},
-    "resume": lambda d: {},
-    "urge": lambda d: {"note": d["note"]},
-}
 
 
 @login_required
