@@ -120,3 +120,17 @@ def test_merge_from_the_case_page(county, people, client):
     assert dup.state == State.FINAL and dup.linked_to_id == main.pk
     page = client.get(reverse("cases:detail", args=[main.pk]))
     assert [c.pk for c in page.context["routing"]["merged"]] == [dup.pk]
+
+
+def test_everyone_who_raised_a_merged_matter_hears_when_the_main_matter_moves(county, people):
+    from xinfang.notify.models import Outbox
+
+    main = _noise(county, people, 2, petitioner=petitioner(name="李四", phone="13900000001", id_number=""))
+    dup = _noise(county, people, 3, petitioner=petitioner(name="王五", phone="13900000002", id_number=""))
+    services.case_merge(case=dup, into=main, by=people.clerk, at=bj(2026, 11, 4, 10))
+    before = Outbox.objects.filter(recipient="13900000002").count()
+    services.case_route(case=main, by=people.clerk, unit=county.hr, at=bj(2026, 11, 5, 9))
+    to_dup = Outbox.objects.filter(recipient="13900000002").order_by("id")
+    assert to_dup.count() == before + 1
+    assert f"已并入事项{main.number}" in to_dup.last().body
+    assert Outbox.objects.filter(recipient="13900000001", case=main).exists()

@@ -110,6 +110,18 @@ def on_event_recorded(sender, *, event: CaseEvent, case: Case, **kwargs) -> None
     body = messages.citizen_text(event, case)
     if body:
         queue_to_citizen(case=case, body=body, kind=event.kind)
+        _tell_merged(case, body, event.kind)
+
+
+def _tell_merged(case: Case, body: str, kind: str) -> None:
+    """并单: everyone whose matter was merged into this one hears when it moves, too."""
+    if not case.pk or not case.repeats.exists():
+        return
+    from xinfang.routing.selectors import merged_into
+
+    for merged in merged_into(case):
+        note = f"您反映的事项{merged.number}已并入事项{case.number}一并办理。"
+        queue_to_citizen(case=merged, body=note + body, kind=kind)
 
 
 # ---------------------------------------------------------------- delivering
