@@ -104,3 +104,11 @@ def test_an_impossible_date_filter_is_reported_and_the_other_filters_still_apply
     page = response.content.decode()
     assert response.status_code == 200 and "日期超出范围" in page
     assert "XF430102-2026-000001" in page
+
+
+def test_a_hidden_matter_answers_with_a_chinese_not_found_page(client, county, people):
+    case = register(county, people.clerk, bj(2026, 11, 1, 9))
+    login(client, people.outsider)
+    response = client.get(reverse("cases:detail", args=[case.pk]))
+    assert response.status_code == 404
+    assert "没有找到该事项，或您无权查看" in response.content.decode()
