@@ -294,3 +294,23 @@ def test_the_export_command(county, people, tmp_path, capsys):
     call_command("export_ledger", str(path), user="supervisor", since="2026-03-01")
     assert "已导出1件" in capsys.readouterr().out
     assert load_workbook(path).active.max_row == 2
+
+
+def test_the_fast_reader_and_the_streaming_fallback_read_the_same_rows(county, monkeypatch):
+    rows = [good_row(i) for i in range(12)]
+    rows[3] = good_row(3, **{"登记时间": "2026年3月3日", "身份证号": 110105194912310021, "来访人数": 2.0})
+    rows[4] = good_row(4, **{"是否匿名": True, "登记时间": dt.date(2026, 3, 4)})
+    data = xlsx(rows)
+    fast = list(ledger._FastSheet(io.BytesIO(data)).rows())
+    assert ledger._FastSheet(io.BytesIO(data)).range is not None  # calamine did read it
+    monkeypatch.setattr(ledger, "CALAMINE_MAX_XML", 0)  # too big for calamine: streamed with lxml
+    slow_sheet = ledger._FastSheet(io.BytesIO(data))
+    assert slow_sheet.range is None
+    slow = list(slow_sheet.rows())
+    header = ledger._header(fast[0][1])
+    assert header == ledger._header(slow[0][1])
+    assert [n for n, _ in fast] == [n for n, _ in slow]
+    for (_, a), (_, b) in zip(fast[1:], slow[1:], strict=True):
+        ra, pa = ledger._RowReader(header).read(a)
+        rb, pb = ledger._RowReader(header).read(b)
+        assert (ra, pa) == (rb, pb)
