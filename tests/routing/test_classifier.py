@@ -135,3 +135,48 @@ def test_train_accepts_dicts_and_needs_two_labels():
     rows = [{"title": "小区物业", "content": "物业问题", "label": "城乡建设"}] * 4
     with pytest.raises(ValueError):
         classifier.train(rows)
+
+
+def _reference_top(model: classifier.Model, title: str, content: str, k: int):
+    """predict_top as first written: analyze + Featurizer.vectors + LinearScorer.score_one."""
+    doc = classifier.analyze(classifier.Row(title, content), model.config, model.segmenter)
+    vectors = model.featurizer.vectors(doc)
+    combined = sum(classifier.standardize(s.score_one(*vectors[s.group])) for s in model.scorers)
+    return model._top(classifier.softmax(combined, model.temperature)[0], k)
+
+
+def _reference_segment(segmenter: classifier.Segmenter, text: str) -> list[str]:
+    """Greedy longest match by walking the prefixes one character at a time."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        best, j = i + 1, i + 1
+        while j <= n and text[i:j] in segmenter.prefixes:
+            if text[i:j] in segmenter.lexicon:
+                best = j
+            j += 1
+        out.append(text[i:best])
+        i = best
+    return out
+
+
+def test_fast_single_prediction_matches_reference_path(model):
+    rows = make_rows(3, seed=5)
+    cases = [(r.title, r.content) for r in rows] + [
+        ("", ""),
+        ("问题", ""),
+        ("", "物业"),
+        ("未知字符𠀀😀", "xyz 123\n物业\t施工"),
+        ("A市", "\ud800孤立代理"),
+    ]
+    for title, content in cases:
+        fast = model.predict_top(title, content, k=len(TOPICS))
+        slow = _reference_top(model, title, content, len(TOPICS))
+        assert [label for label, _ in fast] == [label for label, _ in slow]
+        assert [c for _, c in fast] == pytest.approx([c for _, c in slow], abs=1e-12, rel=0)
+
+
+def test_segmenter_is_greedy_longest_match():
+    segmenter = classifier.Segmenter.from_words(["物业", "物业费", "物业管理处", "管理", "a", "ab"])
+    for text in ["物业管理处收物业费", "物业管理", "物业管", "物", "", "abab物业费用", "费物业"]:
+        assert segmenter.segment(text) == _reference_segment(segmenter, text)
+    assert segmenter.segment("物业管理处收物业费") == ["物业管理处", "收", "物业费"]
