@@ -11,11 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import F
 
-from xinfang.cases import search
+from xinfang.cases import search, services
 from xinfang.cases.clocks import LOCAL, DayKind
-from xinfang.cases.models import Case, CaseCounter, CaseEvent, State
+from xinfang.cases.models import Case, CaseEvent, State
 from xinfang.cases.selectors import clock_rules
 from xinfang.cases.services import Petitioner, _enter_state, _validate_registration
 from xinfang.orgs.models import Unit, User
@@ -48,13 +47,6 @@ def validate(row: Row) -> dict[str, list[str]]:
     )
 
 
-def _reserve(office: Unit, year: int, count: int) -> int:
-    """Reserve `count` consecutive numbers; returns the first."""
-    counter, _ = CaseCounter.objects.select_for_update().get_or_create(office=office, year=year)
-    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + count)
-    return counter.last + 1
-
-
 # Columns that differ from row to row; every other column takes the template matter's value.
 _ROW_COLUMNS = (
     "year", "seq", "number", "channel", "kind", "title", "content", "place_id", "category_id",
@@ -79,7 +71,7 @@ def bulk_register(*, office: Unit, by: User | None, rows: list[Row]) -> list[int
             by_year.setdefault(row.registered_at.astimezone(LOCAL).year, []).append(i)
         seqs: list[tuple[int, int]] = [(0, 0)] * len(rows)
         for year, indexes in by_year.items():
-            first = _reserve(office, year, len(indexes))
+            first = services.reserve_numbers(office, year, len(indexes))
             for offset, i in enumerate(indexes):
                 seqs[i] = (year, first + offset)
         numbers = _insert_cases(office, by, rows, seqs)
@@ -134,7 +126,7 @@ def _insert_cases(office: Unit, by: User | None, rows: list[Row], seqs) -> list[
     params = []
     for row, (year, seq) in zip(rows, seqs, strict=True):
         p = row.petitioner
-        number = f"{office.code}-{year}-{seq:06d}"
+        number = services.case_number(office, year, seq)
         numbers.append(number)
         registered_at = adapt_dt(row.registered_at)
         clock, started, due, warn = _registration_clock(row.kind, row.registered_at, clock_cache)

@@ -33,7 +33,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from stdnum.cn import ric
 
@@ -41,7 +40,6 @@ from xinfang.cases import clocks, search, services
 from xinfang.cases.models import (
     HOTLINE_KINDS,
     Case,
-    CaseCounter,
     CaseEvent,
     Channel,
     CoHandler,
@@ -485,29 +483,12 @@ class Plan:
         return self.steps[-1].at if self.state in {S.FINAL, S.DECLINED, S.NOT_ACCEPTED_AGAIN} else None
 
 
-class _MemoCalendar:
-    """The work calendar with each day's answer remembered (the library lookup is slow)."""
-
-    def __init__(self, base) -> None:
-        self._base = base
-        self._days: dict[dt.date, bool] = {}
-
-    def is_workday(self, day: dt.date) -> bool:
-        known = self._days.get(day)
-        if known is None:
-            known = self._days[day] = self._base.is_workday(day)
-        return known
-
-    next_workday_on_or_after = clocks.WorkCalendar.next_workday_on_or_after
-    add_workdays = clocks.WorkCalendar.add_workdays
-
-
 class Clocks:
     """The clock functions of `services` with the calendar and due dates memoised."""
 
     def __init__(self) -> None:
         self.rules = clock_rules()
-        self.calendar = _MemoCalendar(work_calendar())
+        self.calendar = work_calendar()  # its library look-ups are cached per date
         self.warn = dt.timedelta(days=settings.XINFANG_DUE_SOON_DAYS)
         self._due: dict[tuple, dt.datetime] = {}
 
@@ -951,7 +932,7 @@ class Builder:
         register = plan.steps[0]
         by = self.actor(plan, register, None, None)
         case = _row(
-            office_id=office.pk, year=year, seq=seq, number=f"{office.code}-{year}-{seq:06d}",
+            office_id=office.pk, year=year, seq=seq, number=services.case_number(office, year, seq),
             channel=plan.channel, kind=plan.kind, title=plan.title.strip()[:120],
             content=plan.content.strip(), place_id=org.places[plan.place].pk,
             category_id=org.categories[plan.category].pk, anonymous=p.anonymous,
@@ -1282,7 +1263,7 @@ def _run_bulk(planner: Planner, order: list[int], registered: array, batch_size:
     _fast_sqlite()
     years = Counter(dt.datetime.fromtimestamp(registered[i], LOCAL).year for i in order)
     with transaction.atomic():
-        next_seq = {year: _reserve_numbers(office, year, count) for year, count in sorted(years.items())}
+        next_seq = {year: services.reserve_numbers(office, year, count) for year, count in sorted(years.items())}
     numbered = []
     for index in order:
         year = dt.datetime.fromtimestamp(registered[index], LOCAL).year
@@ -1293,7 +1274,7 @@ def _run_bulk(planner: Planner, order: list[int], registered: array, batch_size:
     prior_ids = {index for index, _ in priors}
     for index, year, seq in numbered:
         if index in prior_ids:
-            builder.numbers[index] = (f"{office.code}-{year}-{seq:06d}", None)
+            builder.numbers[index] = (services.case_number(office, year, seq), None)
     writer = _Writer()
     done = 0
     chunks = [numbered[start : start + batch_size] for start in range(0, len(numbered), batch_size)]
@@ -1339,13 +1320,6 @@ def _prepare(chunk: list[tuple[int, int, int]]) -> list[Prepared]:
             tokens=search.document_tokens(case),
         ))
     return out
-
-
-def _reserve_numbers(office, year: int, count: int) -> int:
-    """Reserve `count` consecutive numbers of `office` in `year` (as the importer does); the first."""
-    counter, _ = CaseCounter.objects.select_for_update().get_or_create(office=office, year=year)
-    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + count)
-    return counter.last + 1
 
 
 def _fast_sqlite() -> None:

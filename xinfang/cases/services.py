@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from xinfang.cases import clocks
+from xinfang.cases import clocks, search
 from xinfang.cases.models import (
     ANONYMOUS_KINDS,
     CLOSED_STATES,
@@ -40,7 +40,13 @@ from xinfang.cases.models import (
 from xinfang.cases.selectors import clock_rules, work_calendar
 from xinfang.cases.signals import event_recorded
 from xinfang.cases.validators import clean_id_number, clean_phone, clean_upload
-from xinfang.cases.workflow import STATE_CLOCK, TransitionNotAllowed, check_transition
+from xinfang.cases.workflow import (
+    ACTIONS,
+    STATE_CLOCK,
+    TransitionNotAllowed,
+    check_transition,
+    refusal,
+)
 from xinfang.orgs import access
 from xinfang.orgs.models import Category, Place, Unit, User
 
@@ -124,15 +130,6 @@ def _lock(case: Case, expected_version: int | None) -> Case:
     return fresh
 
 
-# Refusals that hold whoever asks: said plainly, not as "no permission" to someone who has it.
-_ONCE_ONLY = {
-    "extend": (lambda c: bool(c.extension_days), "该事项已延期一次，不能再次延期"),
-    "rate": (lambda c: bool(c.rating), "该事项已评价，不能重复评价"),
-    "pause": (lambda c: c.paused, "计时已中止"),
-    "resume": (lambda c: not c.paused, "计时未中止"),
-}
-
-
 def check_action_state(case: Case, action: str) -> None:
     """Raise TransitionNotAllowed if the matter's state (or a once-only rule) forbids `action`,
     whoever asks. The API uses it to tell a state refusal (400) from a permission one (403)."""
@@ -141,17 +138,11 @@ def check_action_state(case: Case, action: str) -> None:
 
 def _authorize(by: User | None, case: Case, action: str) -> None:
     check_transition(action, case.state)
-    refused, message = _ONCE_ONLY.get(action, (None, ""))
-    if refused is not None and refused(case):
+    message = refusal(case, action)
+    if message:
         raise TransitionNotAllowed(message)
     if by is not None and not access.may(by, case, action):
-        raise TransitionNotAllowed(f"您无权对该事项进行“{_label(action)}”操作")
-
-
-def _label(action: str) -> str:
-    from xinfang.cases.workflow import ACTIONS
-
-    return ACTIONS[action].label
+        raise TransitionNotAllowed(f"您无权对该事项进行“{ACTIONS[action].label}”操作")
 
 
 def _record(
@@ -192,8 +183,6 @@ def _transition(
     with transaction.atomic():
         case = _lock(case, expected_version)
         _authorize(by, case, action)
-        from xinfang.cases.workflow import ACTIONS
-
         spec = ACTIONS[action]
         on_time = case.due_at is None or at <= case.due_at
         extra = change(case, at) or {}
@@ -287,11 +276,19 @@ def _validate_registration(
     return errors
 
 
-def _next_number(office: Unit, year: int) -> tuple[int, str]:
+def case_number(office: Unit, year: int, seq: int) -> str:
+    """The readable number of a matter, unique per office and year: XF430102-2026-000123."""
+    return f"{office.code}-{year}-{seq:06d}"
+
+
+def reserve_numbers(office: Unit, year: int, count: int = 1) -> int:
+    """Reserve `count` consecutive sequence numbers of `office` in `year`; returns the first.
+
+    Must run inside the registering transaction, so a failed registration gives its number back.
+    """
     counter, _ = CaseCounter.objects.select_for_update().get_or_create(office=office, year=year)
-    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-    counter.refresh_from_db()
-    return counter.last, f"{office.code}-{year}-{counter.last:06d}"
+    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + count)
+    return counter.last + 1
 
 
 def case_register(
@@ -332,9 +329,11 @@ def case_register(
     if repeat_of is not None:
         return _link_repeat(repeat_of, by=by, at=at, channel=channel, content=content)
     with transaction.atomic():
-        seq, number = _next_number(office, timezone.localtime(at).year)
+        year = timezone.localtime(at).year
+        seq = reserve_numbers(office, year)
+        number = case_number(office, year, seq)
         case = Case(
-            office=office, year=timezone.localtime(at).year, seq=seq, number=number,
+            office=office, year=year, seq=seq, number=number,
             channel=channel, kind=kind, title=title.strip()[:120], content=content.strip(),
             place=place, category=category, anonymous=petitioner.anonymous,
             petitioner_name="" if petitioner.anonymous else petitioner.name.strip(),
@@ -353,7 +352,6 @@ def case_register(
         for upload in attachments:
             Attachment.objects.create(case=case, file=upload, name=upload.name[:200], size=upload.size)
         _record(case, "case.registered", at, by, channel=channel, case_kind=kind)
-        from xinfang.cases import search
 
         search.index_case(case)
     return RegisterResult(case=case, created=True)
@@ -500,8 +498,6 @@ def case_extend(
     _require(reason.strip(), "reason", "请说明延期理由")
 
     def change(c: Case, at: dt.datetime):
-        if c.extension_days:
-            raise TransitionNotAllowed("该事项已延期一次，不能再次延期")
         if clock_rules()[c.clock].kind == clocks.DayKind.HOURS:
             raise TransitionNotAllowed("紧急诉求按小时计时，不能延期")
         old_due = c.due_at
@@ -538,10 +534,6 @@ def case_report(
     _require(text.strip(), "text", "请填写办结报告内容")
 
     def change(c: Case, at: dt.datetime):
-        if not c.report_required:
-            raise TransitionNotAllowed("该事项为转送事项，无需报送办结报告")
-        if c.report_submitted_at:
-            raise TransitionNotAllowed("办结报告已报送")
         c.report_submitted_at = at
         on_time = c.assign_due_at is None or at <= c.assign_due_at
         return {"text": text, "report_on_time": on_time}
@@ -559,8 +551,6 @@ def case_rate(
         raise ValidationError({"rating": "请选择满意、基本满意或不满意"})
 
     def change(c: Case, at: dt.datetime):
-        if c.rating:
-            raise TransitionNotAllowed("该事项已评价，不能重复评价")
         c.rating = rating
         return {"rating": rating, "comment": comment}
 
@@ -654,8 +644,6 @@ def case_pause(
     _require(reason.strip(), "reason", "中止计时必须写明事由（如听证、鉴定）")
 
     def change(c: Case, at: dt.datetime):
-        if c.paused:
-            raise TransitionNotAllowed("计时已中止")
         ClockPause.objects.create(case=c, clock=c.clock, reason=reason, started_at=at)
         c.paused = True
         _set_due(c)
@@ -671,11 +659,7 @@ def case_resume(
     """恢复计时: the pause ends; the deadline moves out by the paused days."""
 
     def change(c: Case, at: dt.datetime):
-        pause = c.pauses.filter(ended_at__isnull=True).order_by("-started_at").first()
-        if not c.paused or pause is None:
-            raise TransitionNotAllowed("计时未中止")
-        pause.ended_at = at
-        pause.save(update_fields=["ended_at"])
+        c.pauses.filter(ended_at__isnull=True).update(ended_at=at)
         c.paused = False
         _set_due(c)
         return {"clock": c.clock, "new_due": _iso(c.due_at)}

@@ -82,6 +82,31 @@ STATE_CLOCK: dict[str, str | None] = {
 CITIZEN_WINDOWS = frozenset({"review_request", "rereview_request"})
 
 
+def _report_refusal(case) -> str | None:
+    if not case.report_required:
+        return "该事项为转送事项，无需报送办结报告"
+    if case.report_submitted_at:
+        return "办结报告已报送"
+    return None
+
+
+# Refusals that hold whoever asks, beyond the state: the page hides these actions, the services
+# refuse them with these words. One table, so the two can never disagree.
+ONCE_ONLY = {
+    "extend": lambda c: "该事项已延期一次，不能再次延期" if c.extension_days else None,
+    "rate": lambda c: "该事项已评价，不能重复评价" if c.rating else None,
+    "pause": lambda c: "计时已中止" if c.paused else None,
+    "resume": lambda c: None if c.paused else "计时未中止",
+    "report": _report_refusal,
+}
+
+
+def refusal(case, action_name: str) -> str | None:
+    """Why `action_name` is refused on `case` whatever the user's role, or None."""
+    rule = ONCE_ONLY.get(action_name)
+    return rule(case) if rule else None
+
+
 class TransitionNotAllowed(Exception):
     """An action that the matter's state or the user's role does not permit. Message in Chinese."""
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from django.db.models import Q, QuerySet
 
 from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, CoHandler, State
-from xinfang.cases.workflow import ACTIONS
+from xinfang.cases.workflow import ACTIONS, refusal
 from xinfang.orgs.models import Role, Unit, User
 
 SUBTREE_ROLES = frozenset({Role.SUPERVISOR, Role.HEAD})
@@ -149,21 +149,11 @@ def allowed_actions(user: User, case: Case) -> list[str]:
     if not can_view(user, case):
         return []
     sides = _sides(user, case)
-    names = []
-    for action in ACTIONS.values():
-        if case.state in action.sources and action.actor in sides:
-            names.append(action.name)
-    if case.paused:
-        names = [n for n in names if n not in {"pause"}]
-    else:
-        names = [n for n in names if n != "resume"]
-    if case.rating:
-        names = [n for n in names if n != "rate"]
-    if case.extension_days:
-        names = [n for n in names if n != "extend"]
-    if not case.report_required or case.report_submitted_at:
-        names = [n for n in names if n != "report"]
-    return names
+    return [
+        action.name
+        for action in ACTIONS.values()
+        if case.state in action.sources and action.actor in sides and not refusal(case, action.name)
+    ]
 
 
 def may(user: User, case: Case, action: str) -> bool:
