@@ -6,10 +6,12 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.api.conftest import PERSONAS, Api
-from tests.factories import PASSWORD, VALID_ID, VALID_PHONE
+from tests.factories import PASSWORD, VALID_ID, VALID_PHONE, bj, register
 from xinfang.api.models import ApiToken, digest
 from xinfang.orgs import access
 from xinfang.orgs.models import PersonalDataView
@@ -222,3 +224,21 @@ def test_times_are_given_in_beijing_time_with_the_offset(matters, as_):
     assert body["registered_at"] == "2026-11-02T09:00:00+08:00"
     assert body["timeline"][0]["at"] == "2026-11-02T09:00:00+08:00"
     assert body["due_at"].endswith("+08:00")
+
+
+def test_a_longer_list_costs_no_more_queries(county, people, as_):
+    """No query per row: a page of many matters with sub-categories costs what a page of one does."""
+    api = as_("clerk")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = api.get("/api/cases", {"scope": "office"})
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    register(county, people.clerk, bj(2026, 11, 2, 9), category=county.wages)
+    queries()  # the token's first use is noted once
+    one = queries()
+    for day in range(3, 9):
+        register(county, people.clerk, bj(2026, 11, day, 9), category=county.schooling)
+    assert queries() == one

@@ -59,7 +59,9 @@ def _assert_layout(data: bytes, title: str) -> None:
     grid = section._sectPr.find(qn("w:docGrid"))
     assert grid.get(qn("w:type")) == "lines"
     # 28 characters a line: 16 pt characters condensed so that 28 fit the 156 mm line.
-    condense = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    condense = (
+        doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    )
     spacing_pt = int(condense.find(qn("w:spacing")).get(qn("w:val"))) / 20
     assert 28 * (16 + spacing_pt) <= 442.3 < 29 * (16 + spacing_pt)
     # 22 lines in the 225 mm type area.
@@ -105,16 +107,48 @@ def _page_footer_ok(data: bytes) -> None:
     assert "evenAndOddHeaders" in xml
 
 
-def _walk_to_reply(
-    county, people, *, text: str = "经查，某建筑公司确实拖欠你工资2万元，已责成其足额支付。"
-):
+def _rendered(case, slug: str, title: str):
+    """The notice in the GB/T 9704 layout: (the file, the document, its text)."""
+    data = notices.render_notice(case, slug)
+    _assert_layout(data, title)
+    doc = _open(data)
+    return data, doc, _text(doc)
+
+
+def _assert_signed(doc, issuer: str, date: str) -> None:
+    assert doc.paragraphs[-2].text == issuer
+    assert doc.paragraphs[-1].text == date
+
+
+def _accepted(county, people):
+    """Registered 16 September 2026, routed to the labour bureau, accepted on 9 October."""
     case = register(county, people.clerk, bj(2026, 9, 16, 10))
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 9, 30, 9))
-    case = services.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
-    case = services.case_reply(
-        case=case, by=people.officer, outcome=Outcome.SUPPORTED, text=text, at=bj(2026, 11, 1, 9)
+    return services.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
+
+
+def _walk_to_reply(
+    county,
+    people,
+    *,
+    text: str = "经查，某建筑公司确实拖欠你工资2万元，已责成其足额支付。",
+    outcome: str = Outcome.SUPPORTED,
+):
+    return services.case_reply(
+        case=_accepted(county, people),
+        by=people.officer,
+        outcome=outcome,
+        text=text,
+        at=bj(2026, 11, 1, 9),
     )
-    return case
+
+
+def _appeal_refused(case, people, step: str, *, reason: str, text: str, asked, decided):
+    """Ask for a 复查 (`step` "review") or 复核 ("rereview"), and have it decided: not supported."""
+    by = people.reviewer if step == "review" else people.rereviewer
+    request, decide = (getattr(services, f"case_{verb}_{step}") for verb in ("request", "decide"))
+    case = request(case=case, by=people.clerk, reason=reason, at=asked)
+    return decide(case=case, by=by, outcome=Outcome.NOT_SUPPORTED, text=text, at=decided)
 
 
 def _final_matter(county, people):
@@ -176,15 +210,14 @@ def test_each_stage_makes_exactly_its_notices_available(county, people):
         at=bj(2026, 12, 10, 9),
     )
     assert notices.available_notices(case) == ["accept", "extend", "reply", "review"]
-    case = services.case_request_rereview(
-        case=case, by=people.clerk, reason="仍不服", at=bj(2026, 12, 12, 9)
-    )
-    case = services.case_decide_rereview(
-        case=case,
-        by=people.rereviewer,
-        outcome=Outcome.NOT_SUPPORTED,
+    case = _appeal_refused(
+        case,
+        people,
+        "rereview",
+        reason="仍不服",
         text="复查意见正确，予以维持。",
-        at=bj(2026, 12, 20, 9),
+        asked=bj(2026, 12, 12, 9),
+        decided=bj(2026, 12, 20, 9),
     )
     assert notices.available_notices(case) == ["accept", "extend", "reply", "review", "rereview"]
     for slug in ("decline", "not_accept_again"):
@@ -193,14 +226,9 @@ def test_each_stage_makes_exactly_its_notices_available(county, people):
 
 
 def test_acceptance_notice(county, people):
-    case = register(county, people.clerk, bj(2026, 9, 16, 10))
-    case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 9, 30, 9))
-    case = services.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
-    data = notices.render_notice(case, "accept")
-    _assert_layout(data, "受理告知书")
+    case = _accepted(county, people)
+    data, doc, text = _rendered(case, "accept", "受理告知书")
     _page_footer_ok(data)
-    doc = _open(data)
-    text = _text(doc)
     assert doc.paragraphs[1].text == f"A1信受告〔2026〕{case.seq}号"
     assert "张三：" in text
     assert case.number in text
@@ -209,8 +237,7 @@ def test_acceptance_notice(county, people):
     assert "60日内办结" in text and "2026年12月8日" in text
     assert "《信访工作条例》第二十三条" in text
     # Issued by the lead unit, dated the day of acceptance, right-aligned at the end.
-    assert doc.paragraphs[-2].text == "A1区人力资源和社会保障局"
-    assert doc.paragraphs[-1].text == "2026年10月9日"
+    _assert_signed(doc, "A1区人力资源和社会保障局", "2026年10月9日")
     assert doc.paragraphs[-1].alignment == 2 and doc.paragraphs[-2].alignment == 2
     xml = _all_xml(data)
     assert VALID_ID not in xml and VALID_PHONE not in xml
@@ -220,19 +247,14 @@ def test_acceptance_notice(county, people):
 
 
 def test_extension_notice_states_days_reason_and_both_due_dates(county, people):
-    case = register(county, people.clerk, bj(2026, 9, 16, 10))
-    case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 9, 30, 9))
-    case = services.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
     case = services.case_extend(
-        case=case,
+        case=_accepted(county, people),
         by=people.head,
         days=30,
         reason="需委托审计机构核算欠薪金额",
         at=bj(2026, 11, 20, 9),
     )
-    data = notices.render_notice(case, "extend")
-    _assert_layout(data, "延期告知书")
-    text = _text(_open(data))
+    _data, _doc, text = _rendered(case, "extend", "延期告知书")
     assert "延长30日" in text
     assert "因需委托审计机构核算欠薪金额" in text
     assert "由2026年12月8日延长至2027年1月7日" in text
@@ -246,9 +268,7 @@ def test_reply_notice_names_outcome_and_review_organ_and_masks_personal_data(cou
         people,
         text=f"经查，公司拖欠你工资2万元。\n如有疑问请联系（信访人身份证{VALID_ID}，电话{VALID_PHONE}）",
     )
-    data = notices.render_notice(case, "reply")
-    _assert_layout(data, "处理意见书")
-    text = _text(_open(data))
+    data, _doc, text = _rendered(case, "reply", "处理意见书")
     assert "经查，公司拖欠你工资2万元。" in text
     assert "对你的信访请求予以支持" in text
     assert "自收到本意见书之日起30日内向A1区人民政府请求复查" in text
@@ -267,60 +287,44 @@ def test_reply_notice_names_outcome_and_review_organ_and_masks_personal_data(cou
     ],
 )
 def test_reply_outcome_wording(county, people, outcome, phrase):
-    case = register(county, people.clerk, bj(2026, 9, 16, 10))
-    case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 9, 30, 9))
-    case = services.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
-    case = services.case_reply(
-        case=case, by=people.officer, outcome=outcome, text="经调查核实。", at=bj(2026, 11, 1, 9)
-    )
+    case = _walk_to_reply(county, people, text="经调查核实。", outcome=outcome)
     assert phrase in _text(_open(notices.render_notice(case, "reply")))
 
 
 def test_review_and_rereview_notices(county, people):
-    case = _walk_to_reply(county, people)
-    case = services.case_request_review(
-        case=case, by=people.clerk, reason="金额不对", at=bj(2026, 11, 3, 9)
-    )
-    case = services.case_decide_review(
-        case=case,
-        by=people.reviewer,
-        outcome=Outcome.NOT_SUPPORTED,
+    case = _appeal_refused(
+        _walk_to_reply(county, people),
+        people,
+        "review",
+        reason="金额不对",
         text="原处理意见认定事实清楚，处理适当。",
-        at=bj(2026, 11, 10, 9),
+        asked=bj(2026, 11, 3, 9),
+        decided=bj(2026, 11, 10, 9),
     )
-    data = notices.render_notice(case, "review")
-    _assert_layout(data, "复查意见书")
-    doc = _open(data)
-    text = _text(doc)
+    _data, doc, text = _rendered(case, "review", "复查意见书")
     assert f"A1信复查〔2026〕{case.seq}号" in text
     assert f"A1信处〔2026〕{case.seq}号" in text  # the decision under review
     assert "2026年11月3日向本机关请求复查" in text
     assert "对你的复查请求不予支持" in text
     assert "自收到本意见书之日起30日内向A市人民政府请求复核" in text
     assert "《信访工作条例》第三十五条" in text
-    assert doc.paragraphs[-2].text == "A1区人民政府"
-    assert doc.paragraphs[-1].text == "2026年11月10日"
+    _assert_signed(doc, "A1区人民政府", "2026年11月10日")
 
-    case = services.case_request_rereview(
-        case=case, by=people.clerk, reason="仍不服", at=bj(2026, 11, 12, 9)
-    )
-    case = services.case_decide_rereview(
-        case=case,
-        by=people.rereviewer,
-        outcome=Outcome.NOT_SUPPORTED,
+    case = _appeal_refused(
+        case,
+        people,
+        "rereview",
+        reason="仍不服",
         text="复查意见正确，予以维持。",
-        at=bj(2026, 11, 20, 9),
+        asked=bj(2026, 11, 12, 9),
+        decided=bj(2026, 11, 20, 9),
     )
-    data = notices.render_notice(case, "rereview")
-    _assert_layout(data, "复核意见书")
-    doc = _open(data)
-    text = _text(doc)
+    data, doc, text = _rendered(case, "rereview", "复核意见书")
     assert f"A信复核〔2026〕{case.seq}号" in text
     assert "对你的复核请求不予支持" in text
     assert "终结意见" in text
     assert "仍然以同一事实和理由提出投诉请求的" in text and "不再受理" in text
-    assert doc.paragraphs[-2].text == "A市人民政府"
-    assert doc.paragraphs[-1].text == "2026年11月20日"
+    _assert_signed(doc, "A市人民政府", "2026年11月20日")
     assert VALID_ID not in _all_xml(data)
 
 
@@ -338,15 +342,11 @@ def test_decline_notice_names_the_proper_channel(county, people):
         at=bj(2026, 9, 25, 9),
     )
     assert notices.available_notices(case) == ["decline"]
-    data = notices.render_notice(case, "decline")
-    _assert_layout(data, "不予受理告知书")
-    doc = _open(data)
-    text = _text(doc)
+    _data, doc, text = _rendered(case, "decline", "不予受理告知书")
     assert "向A1区劳动人事争议仲裁委员会申请劳动仲裁" in text
     assert "该事项属于劳动争议，应当通过劳动仲裁程序解决" in text
     assert "不予受理" in text and case.number in text and "张三：" in text
-    assert doc.paragraphs[-2].text == "A1区人力资源和社会保障局"
-    assert doc.paragraphs[-1].text == "2026年9月25日"
+    _assert_signed(doc, "A1区人力资源和社会保障局", "2026年9月25日")
     with pytest.raises(ValueError, match="尚未受理"):
         notices.render_notice(case, "accept")
 
@@ -373,15 +373,11 @@ def test_not_accepted_again_notice_for_a_new_matter_on_a_final_one(county, peopl
         case=case, by=people.clerk, prior=prior, reason="未提出新的事实和理由", at=bj(2026, 5, 7, 9)
     )
     assert notices.available_notices(case) == ["not_accept_again"]
-    data = notices.render_notice(case, "not_accept_again")
-    _assert_layout(data, "不再受理告知书")
-    doc = _open(data)
-    text = _text(doc)
+    _data, doc, text = _rendered(case, "not_accept_again", "不再受理告知书")
     assert case.number in text and prior.number in text
     assert "以来信形式" in text and "同一事实和理由" in text and "不再受理" in text
     assert "未提出新的事实和理由" in text
-    assert doc.paragraphs[-2].text == "A1区信访局"
-    assert doc.paragraphs[-1].text == "2026年5月7日"
+    _assert_signed(doc, "A1区信访局", "2026年5月7日")
     assert doc.paragraphs[1].text == f"A1信不再受告〔2026〕{case.seq}号"
 
 
@@ -471,11 +467,8 @@ def test_notice_kinds_table():
     reason="LibreOffice (soffice) 未安装：跳过 .docx → PDF 分页检查",
 )
 def test_acceptance_notice_is_one_page_as_pdf(county, people, tmp_path):
-    case = register(county, people.clerk, bj(2026, 9, 16, 10))
-    case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 9, 30, 9))
-    case = services.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
     source = tmp_path / "notice.docx"
-    source.write_bytes(notices.render_notice(case, "accept"))
+    source.write_bytes(notices.render_notice(_accepted(county, people), "accept"))
     subprocess.run(  # noqa: S603
         [
             shutil.which("soffice"),

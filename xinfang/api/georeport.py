@@ -221,12 +221,11 @@ def request_row(req: Open311Request, event: CaseEvent | None) -> dict:
 
 def service_notice(case) -> str:
     """What the office owes next, with its deadline."""
-    from xinfang.cases.selectors import clock_rules
+    from xinfang.cases.selectors import clock_rules, last_day
 
     rules = clock_rules()
     if case.paused:
         return "办理计时中止中"
     if not case.due_at or case.clock not in rules or case.clock in CITIZEN_WINDOWS:
         return ""
-    last_day = timezone.localtime(case.due_at - dt.timedelta(seconds=1)).date()
-    return f"{rules[case.clock].label}期限：{last_day:%Y年%m月%d日}"
+    return f"{rules[case.clock].label}期限：{last_day(case.due_at):%Y年%m月%d日}"

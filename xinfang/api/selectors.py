@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from xinfang.cases import selectors
@@ -36,37 +37,28 @@ def _ref(obj) -> dict | None:
     return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
 
-def petitioner_label(user: User, case: Case) -> str:
-    """What the queue page shows in the petitioner column."""
-    if case.anonymous:
-        return "匿名"
-    if not access.can_see_petitioner(user, case, known_visible=True):
-        return "（保密）"
-    return case.petitioner_name
-
-
-def case_row(user: User, case: Case, now: dt.datetime) -> dict:
-    sees = access.can_see_petitioner(user, case, known_visible=True)
+def case_row(row: dict) -> dict:
+    """One queue line as data, from `cases.selectors.queue_row`: what the page's row shows."""
+    case = row["case"]
     return {
         "id": case.pk, "number": case.number, "title": case.title,
         "state": case.state, "state_label": case.get_state_display(),
         "kind": case.kind, "kind_label": case.get_kind_display(),
         "channel": case.channel, "channel_label": case.get_channel_display(),
         "registered_at": _local(case.registered_at), "due_at": _local(case.due_at),
-        "due_state": str(selectors.case_due_state(case, now)), "paused": case.paused,
+        "due_state": str(row["due_state"]), "paused": case.paused,
         "lead_unit": _ref(case.lead_unit), "place": _ref(case.place), "category": _ref(case.category),
-        "petitioner": petitioner_label(user, case),
-        "phone": mask_phone(case.petitioner_phone) if sees else "",
+        "petitioner": row["petitioner"], "phone": row["phone"],
         "version": case.version,
     }
 
 
 def queue(user: User, data: dict, *, size: int = selectors.PAGE_SIZE) -> dict:
     """One page of a queue: exactly what `cases.views.queue` lists for the same filters."""
-    scope = data.get("scope") or access.default_queue_scope(user)
-    now = timezone.now()
-    rows, next_cursor = selectors.queue_page(access.queue_cases(user, scope), data, now=now, size=size)
-    return {"scope": scope, "items": [case_row(user, c, now) for c in rows], "next": next_cursor}
+    scope, rows, next_cursor = selectors.user_queue(user, data, size=size)
+    # a category names its parent ("劳动社保/拖欠工资"): fetch the parents once for the page
+    prefetch_related_objects([row["case"] for row in rows], "category__parent")
+    return {"scope": scope, "items": [case_row(row) for row in rows], "next": next_cursor}
 
 
 def _person(user: User, case: Case, *, reveal: bool) -> dict:
@@ -97,7 +89,7 @@ def case_detail(user: User, case: Case, *, reveal: bool = False) -> dict:
 
     Full resident ID and phone only with `reveal`, and then the view is logged like the page's.
     """
-    show_person = access.can_see_petitioner(user, case)
+    show_person = access.can_see_petitioner(user, case, known_visible=True)  # from case_for_user
     rules = selectors.clock_rules()
     return {
         "id": case.pk, "number": case.number, "title": case.title, "content": case.content,

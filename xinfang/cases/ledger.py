@@ -45,7 +45,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from xinfang.cases import bulk, clocks
-from xinfang.cases.models import Case, Channel, ImportJob, Kind, Rating, State
+from xinfang.cases.models import Case, Channel, ImportJob, Kind, Outcome, Rating, State
 from xinfang.cases.selectors import case_due_state
 from xinfang.cases.services import Petitioner
 from xinfang.cases.validators import mask_phone
@@ -699,9 +699,7 @@ def ledger_template() -> bytes:
         rule.add(f"{letter}2:{letter}10000")
         ws.add_data_validation(rule)
     for name in (COL_ID, COL_PHONE):  # keep long digit strings as text
-        letter = _letter(COLUMNS.index(name))
-        for row in range(2, 3):
-            ws[f"{letter}{row}"].number_format = "@"
+        ws[f"{_letter(COLUMNS.index(name))}2"].number_format = "@"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -719,7 +717,7 @@ _CHANNEL_LABELS = dict(Channel.choices)
 _KIND_LABELS = dict(Kind.choices)
 _STATE_LABELS = dict(State.choices)
 _RATING_LABELS = dict(Rating.choices)
-_OUTCOME_LABELS = {"supported": "支持", "explained": "解释", "not_supported": "不予支持"}
+_OUTCOME_LABELS = dict(Outcome.choices)
 
 
 def _local(moment: dt.datetime | None) -> str:

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.utils import timezone
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -42,8 +41,9 @@ from docx.shared import Mm, Pt
 from lxml import etree
 
 from xinfang.cases import clocks
-from xinfang.cases.models import HOTLINE_KINDS, Case, CaseEvent, Channel, Outcome, State
-from xinfang.cases.selectors import clock_rules, work_calendar
+from xinfang.cases.models import Case, CaseEvent, Channel, Outcome, State
+from xinfang.cases.selectors import clock_rules, cn_date, last_day, work_calendar
+from xinfang.cases.services import _clock_plan
 from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.orgs.models import Unit
 
@@ -155,9 +155,12 @@ def _source_event(events: list[CaseEvent], slug: str) -> CaseEvent | None:
     return matches[-1] if matches else None
 
 
-def available_notices(case: Case) -> list[str]:
-    """The notices this matter's timeline supports, in the order of `NOTICE_KINDS`."""
-    events = _events(case)
+def available_notices(case: Case, *, events: list[CaseEvent] | None = None) -> list[str]:
+    """The notices this matter's timeline supports, in the order of `NOTICE_KINDS`.
+
+    `events`: the whole timeline in order, when the caller has it already (the case page).
+    """
+    events = _events(case) if events is None else events
     return [slug for slug in NOTICE_KINDS if _source_event(events, slug) is not None]
 
 
@@ -188,18 +191,7 @@ def render_notice(case: Case, slug: str, *, issuer_name: str | None = None) -> b
 # ---------------------------------------------------------------- wording helpers
 
 
-def _day(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date()
-
-
-def _last_day(due: dt.datetime) -> dt.date:
-    """A deadline is stored as 24:00 of its last day, i.e. the next midnight."""
-    return timezone.localtime(due - dt.timedelta(microseconds=1)).date()
-
-
-def _cn_date(day: dt.date) -> str:
-    """2026年11月28日 (Arabic numerals, no leading zeros, as GB/T 9704-2012 prescribes)."""
-    return f"{day.year}年{day.month}月{day.day}日"
+_day = clocks.local_date
 
 
 _CHANNEL_PHRASE = {
@@ -257,7 +249,7 @@ def _matter(case: Case) -> str:
     """你于2026年9月16日以走访形式提出的“……”信访事项（信访事项编号：……）"""
     channel = _CHANNEL_PHRASE.get(case.channel, "")
     return (
-        f"{_you(case)}于{_cn_date(_day(case.registered_at))}{channel}提出的“{_clause(case, case.title)}”"
+        f"{_you(case)}于{cn_date(_day(case.registered_at))}{channel}提出的“{_clause(case, case.title)}”"
         f"信访事项（信访事项编号：{case.number}）"
     )
 
@@ -277,11 +269,23 @@ def _doc_number(case: Case, slug: str, unit: Unit | None) -> str:
     return f"{_abbrev(unit, case)}{_NUMBER_CODES[slug]}〔{case.year}〕{case.seq}号"
 
 
-def _issuer(case: Case, event: CaseEvent, *units: Unit | None) -> tuple[str, Unit | None]:
+def _issuing_unit(case: Case, event: CaseEvent, *units: Unit | None) -> Unit:
+    """The organ that issues a notice: the first of `units` set, else the acting unit, else the office."""
     for unit in (*units, event.unit):
         if unit is not None:
-            return unit.name, unit
-    return case.office.name, case.office
+            return unit
+    return case.office
+
+
+def _above(unit: Unit | None) -> str:
+    """The organ a decision of `unit` is appealed to."""
+    above = unit.parent if unit is not None else None
+    return above.name if above is not None else "本机关的上一级机关"
+
+
+def _accepted_on(case: Case, event: CaseEvent, events: list[CaseEvent]) -> str:
+    accepted = _latest(events, "case.accepted")
+    return cn_date(_day(accepted.at if accepted else case.accepted_at or event.at))
 
 
 def _period(rule: clocks.ClockRule) -> str:
@@ -297,57 +301,72 @@ def _outcome_sentence(outcome: str, subject: str) -> str:
     }.get(outcome, "")
 
 
+def _notice(
+    case: Case,
+    event: CaseEvent,
+    slug: str,
+    unit: Unit,
+    paragraphs: list[str],
+    *,
+    inform: bool = False,
+) -> NoticeText:
+    """Notice `slug` issued by `unit` on the day of `event`; `inform` closes it with 特此告知。"""
+    return NoticeText(
+        title="信访事项" + NOTICE_KINDS[slug][0],
+        number=_doc_number(case, slug, unit),
+        addressee=_addressee(case),
+        paragraphs=paragraphs,
+        issuer=unit.name,
+        date=_day(event.at),
+        closing=["特此告知。"] if inform else [],
+    )
+
+
 # ---------------------------------------------------------------- the seven notices
 
 Builder = Callable[[Case, CaseEvent, list[CaseEvent]], NoticeText]
 
 
 def _accept(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
-    issuer, unit = _issuer(case, event, case.lead_unit)
-    if case.kind in HOTLINE_KINDS:
-        rule = clock_rules()[case.kind]
-        start = case.routed_at or event.at
-    else:
-        rule, start = clock_rules()["handle"], event.at
-    due = clocks.due_at(start, rule.length, rule.kind, work_calendar())
+    # The clock the matter runs on once accepted (12345 requests: from dispatch, by urgency).
+    clock, start = _clock_plan(case, State.ACCEPTED, event.at)
+    rule = clock_rules()[clock]
+    due = clocks.rule_due_at(rule, start, work_calendar())
     you = _you(case)
-    return NoticeText(
-        title="信访事项" + NOTICE_KINDS["accept"][0],
-        number=_doc_number(case, "accept", unit),
-        addressee=_addressee(case),
-        paragraphs=[
+    return _notice(
+        case,
+        event,
+        "accept",
+        _issuing_unit(case, event, case.lead_unit),
+        [
             f"{_matter(case)}，经审查，属于本机关职权范围。根据《信访工作条例》第二十三条的规定，"
-            f"本机关已于{_cn_date(_day(event.at))}予以受理，现将有关事项告知如下：",
+            f"本机关已于{cn_date(_day(event.at))}予以受理，现将有关事项告知如下：",
             f"一、本机关将依法调查核实，自受理之日起{_period(rule)}内办结"
-            f"（最迟不晚于{_cn_date(_last_day(due))}），并书面答复{you}。",
+            f"（最迟不晚于{cn_date(last_day(due))}），并书面答复{you}。",
             "二、情况复杂的，经本机关负责人批准，可以适当延长办理期限，但延长期限不超过30日，"
             "届时将书面告知延期理由。",
             f"三、请{you}如实反映情况、配合调查；查询办理进度时，请提供上述信访事项编号。",
         ],
-        issuer=issuer,
-        date=_day(event.at),
-        closing=["特此告知。"],
+        inform=True,
     )
 
 
 def _decline(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
-    issuer, unit = _issuer(case, event, case.lead_unit)
     reason = _clause(case, event.details.get("reason", ""))
     channel = _clause(case, event.details.get("proper_channel", ""))
     you = _you(case)
-    return NoticeText(
-        title="信访事项" + NOTICE_KINDS["decline"][0],
-        number=_doc_number(case, "decline", unit),
-        addressee=_addressee(case),
-        paragraphs=[
+    return _notice(
+        case,
+        event,
+        "decline",
+        _issuing_unit(case, event, case.lead_unit),
+        [
             f"{_matter(case)}，经审查，{reason}。",
             "根据《信访工作条例》第三十一条的规定，应当通过诉讼、仲裁、行政复议等法定途径解决的事项，"
             "应当导入相应程序处理。本机关决定对该信访事项不予受理。",
             f"{you}可以通过以下法定途径依法主张权利：{channel}。请注意相关法定期限，以免影响{you}的合法权益。",
         ],
-        issuer=issuer,
-        date=_day(event.at),
-        closing=["特此告知。"],
+        inform=True,
     )
 
 
@@ -384,7 +403,9 @@ def _not_again(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeT
         # A new submission about this very matter, which is already closed.
         prior, prior_number = case, case.number
         channel = _CHANNEL_PHRASE.get(event.details.get("channel", ""), "")
-        opening = f"{you}于{_cn_date(_day(event.at))}{channel}再次提出的信访事项，经审查，与本机关已登记的"
+        opening = (
+            f"{you}于{cn_date(_day(event.at))}{channel}再次提出的信访事项，经审查，与本机关已登记的"
+        )
     else:
         prior_number = event.details.get("prior", "")
         prior = Case.objects.filter(number=prior_number).first() if prior_number else case.linked_to
@@ -392,20 +413,18 @@ def _not_again(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeT
     prior_title = f"“{_clause(case, prior.title)}”" if prior is not None else ""
     ended, rule = _prior_outcome(prior, you)
     reason = _clause(case, event.details.get("reason", ""))
-    paragraphs = [
-        f"{opening}{prior_title}信访事项（信访事项编号：{prior_number}）系同一事实和理由。"
-        f"原信访事项{ended}。" + (f"{reason}。" if reason else ""),
-        f"{rule}本机关决定对{you}此次以同一事实和理由提出的信访事项不再受理。",
-        f"请{you}尊重依法作出的处理结论，依法理性表达诉求。如有新的事实和理由，可以依法另行提出。",
-    ]
-    return NoticeText(
-        title="信访事项" + NOTICE_KINDS["not_accept_again"][0],
-        number=_doc_number(case, "not_accept_again", case.office),
-        addressee=_addressee(case),
-        paragraphs=paragraphs,
-        issuer=case.office.name,
-        date=_day(event.at),
-        closing=["特此告知。"],
+    return _notice(
+        case,
+        event,
+        "not_accept_again",
+        case.office,
+        [
+            f"{opening}{prior_title}信访事项（信访事项编号：{prior_number}）系同一事实和理由。"
+            f"原信访事项{ended}。" + (f"{reason}。" if reason else ""),
+            f"{rule}本机关决定对{you}此次以同一事实和理由提出的信访事项不再受理。",
+            f"请{you}尊重依法作出的处理结论，依法理性表达诉求。如有新的事实和理由，可以依法另行提出。",
+        ],
+        inform=True,
     )
 
 
@@ -414,34 +433,27 @@ def _parse_due(value: str | None) -> dt.datetime | None:
 
 
 def _extend(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
-    issuer, unit = _issuer(case, event, case.lead_unit)
     details = event.details
     old_due, new_due = _parse_due(details.get("old_due")), _parse_due(details.get("new_due"))
     days = int(details.get("days") or case.extension_days)
     reason = _clause(case, details.get("reason", ""))
-    accepted = _latest(events, "case.accepted")
-    accepted_on = _cn_date(_day(accepted.at if accepted else case.accepted_at or event.at))
-    you = _you(case)
     due_text = f"办理期限延长{days}日"
     if old_due and new_due:
-        due_text += (
-            f"，办结期限由{_cn_date(_last_day(old_due))}延长至{_cn_date(_last_day(new_due))}"
-        )
+        due_text += f"，办结期限由{cn_date(last_day(old_due))}延长至{cn_date(last_day(new_due))}"
     elif new_due:
-        due_text += f"，办结期限延长至{_cn_date(_last_day(new_due))}"
-    return NoticeText(
-        title="信访事项" + NOTICE_KINDS["extend"][0],
-        number=_doc_number(case, "extend", unit),
-        addressee=_addressee(case),
-        paragraphs=[
-            f"{_matter(case)}，本机关已于{accepted_on}受理。",
+        due_text += f"，办结期限延长至{cn_date(last_day(new_due))}"
+    return _notice(
+        case,
+        event,
+        "extend",
+        _issuing_unit(case, event, case.lead_unit),
+        [
+            f"{_matter(case)}，本机关已于{_accepted_on(case, event, events)}受理。",
             f"因{reason}，该信访事项不能在规定期限内办结。根据《信访工作条例》关于办理期限的规定，"
             f"经本机关负责人批准，{due_text}。",
-            f"本机关将在延长期限内办结，并书面答复{you}。",
+            f"本机关将在延长期限内办结，并书面答复{_you(case)}。",
         ],
-        issuer=issuer,
-        date=_day(event.at),
-        closing=["特此告知。"],
+        inform=True,
     )
 
 
@@ -450,96 +462,91 @@ def _decision_text(case: Case, event: CaseEvent) -> list[str]:
 
 
 def _reply(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
-    issuer, unit = _issuer(case, event, case.lead_unit)
-    lead = case.lead_unit or unit
-    above = lead.parent if lead is not None else None
-    accepted = _latest(events, "case.accepted")
-    accepted_on = _cn_date(_day(accepted.at if accepted else case.accepted_at or event.at))
+    unit = _issuing_unit(case, event, case.lead_unit)
     you = _you(case)
     outcome = event.details.get("outcome", case.outcome)
-    organ = above.name if above is not None else "本机关的上一级机关"
-    return NoticeText(
-        title="信访事项" + NOTICE_KINDS["reply"][0],
-        number=_doc_number(case, "reply", unit),
-        addressee=_addressee(case),
-        paragraphs=[
-            f"{_matter(case)}，本机关已于{accepted_on}受理。经调查核实，现提出处理意见如下：",
+    return _notice(
+        case,
+        event,
+        "reply",
+        unit,
+        [
+            f"{_matter(case)}，本机关已于{_accepted_on(case, event, events)}受理。经调查核实，现提出处理意见如下：",
             *_decision_text(case, event),
             f"综上，根据《信访工作条例》第三十一条等有关规定，{_outcome_sentence(outcome, you + '的信访请求')}",
             f"根据《信访工作条例》第三十五条的规定，如对本处理意见不服，{you}可以自收到本意见书之日起30日内"
-            f"向{organ}请求复查。",
+            f"向{_above(case.lead_unit or unit)}请求复查。",
         ],
-        issuer=issuer,
-        date=_day(event.at),
     )
+
+
+# 复查 and 复核: slug -> (the step, its article, the notice appealed against, the request event)
+_APPEALS = {
+    "review": ("复查", "第三十五条", "reply", "case.review_requested"),
+    "rereview": ("复核", "第三十六条", "review", "case.rereview_requested"),
+}
+
+
+def _appeal_decision(
+    case: Case,
+    event: CaseEvent,
+    events: list[CaseEvent],
+    slug: str,
+    appealed_unit: Unit | None,
+    appealed_organ: str,
+) -> list[str]:
+    """复查/复核意见: what was appealed and why, the decision, and its outcome."""
+    step, article, appealed_slug, request_kind = _APPEALS[slug]
+    appealed = _latest(events, NOTICE_KINDS[appealed_slug][1])
+    request = _latest(events, request_kind)
+    appealed_title = NOTICE_KINDS[appealed_slug][0]
+    you = _you(case)
+    ref = (
+        f"{appealed_unit.name if appealed_unit else appealed_organ}于{cn_date(_day(appealed.at))}"
+        f"作出的信访事项{appealed_title}（{_doc_number(case, appealed_slug, appealed_unit)}）"
+        if appealed
+        else f"{appealed_organ}作出的{appealed_title.removesuffix('书')}"
+    )
+    asked = f"于{cn_date(_day(request.at))}" if request else ""
+    reason = _clause(case, request.details.get("reason", "")) if request else ""
+    outcome = event.details.get("outcome", getattr(case, f"{slug}_outcome"))
+    return [
+        f"{you}不服{ref}，{asked}向本机关请求{step}"
+        + (f"，理由是：{reason}。" if reason else "。")
+        + f"本机关根据《信访工作条例》{article}的规定进行了{step}（原信访事项编号：{case.number}），"
+        f"现提出{step}意见如下：",
+        *_decision_text(case, event),
+        f"综上，{_outcome_sentence(outcome, f'{you}的{step}请求')}",
+    ]
 
 
 def _review(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
-    issuer, unit = _issuer(case, event, case.review_unit)
-    reply = _latest(events, "case.replied")
-    request = _latest(events, "case.review_requested")
-    lead = case.lead_unit
-    above = case.review_unit.parent if case.review_unit is not None else None
     you = _you(case)
-    reply_ref = (
-        f"{lead.name if lead else '原办理机关'}于{_cn_date(_day(reply.at))}作出的信访事项处理意见书"
-        f"（{_doc_number(case, 'reply', lead)}）"
-        if reply
-        else "原办理机关作出的处理意见"
-    )
-    asked = f"于{_cn_date(_day(request.at))}" if request else ""
-    reason = _clause(case, request.details.get("reason", "")) if request else ""
-    organ = above.name if above is not None else "本机关的上一级机关"
-    return NoticeText(
-        title="信访事项" + NOTICE_KINDS["review"][0],
-        number=_doc_number(case, "review", unit),
-        addressee=_addressee(case),
-        paragraphs=[
-            f"{you}不服{reply_ref}，{asked}向本机关请求复查"
-            + (f"，理由是：{reason}。" if reason else "。")
-            + f"本机关根据《信访工作条例》第三十五条的规定进行了复查（原信访事项编号：{case.number}），"
-            "现提出复查意见如下：",
-            *_decision_text(case, event),
-            f"综上，{_outcome_sentence(event.details.get('outcome', case.review_outcome), you + '的复查请求')}",
+    return _notice(
+        case,
+        event,
+        "review",
+        _issuing_unit(case, event, case.review_unit),
+        [
+            *_appeal_decision(case, event, events, "review", case.lead_unit, "原办理机关"),
             f"根据《信访工作条例》第三十六条的规定，如对本复查意见不服，{you}可以自收到本意见书之日起30日内"
-            f"向{organ}请求复核。",
+            f"向{_above(case.review_unit)}请求复核。",
         ],
-        issuer=issuer,
-        date=_day(event.at),
     )
 
 
 def _rereview(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
-    issuer, unit = _issuer(case, event, case.rereview_unit)
-    review = _latest(events, "case.review_decided")
-    request = _latest(events, "case.rereview_requested")
-    reviewer = case.review_unit
-    you = _you(case)
-    review_ref = (
-        f"{reviewer.name if reviewer else '复查机关'}于{_cn_date(_day(review.at))}作出的信访事项复查意见书"
-        f"（{_doc_number(case, 'review', reviewer)}）"
-        if review
-        else "复查机关作出的复查意见"
-    )
-    asked = f"于{_cn_date(_day(request.at))}" if request else ""
-    reason = _clause(case, request.details.get("reason", "")) if request else ""
-    return NoticeText(
-        title="信访事项" + NOTICE_KINDS["rereview"][0],
-        number=_doc_number(case, "rereview", unit),
-        addressee=_addressee(case),
-        paragraphs=[
-            f"{you}不服{review_ref}，{asked}向本机关请求复核"
-            + (f"，理由是：{reason}。" if reason else "。")
-            + f"本机关根据《信访工作条例》第三十六条的规定进行了复核（原信访事项编号：{case.number}），"
-            "现提出复核意见如下：",
-            *_decision_text(case, event),
-            f"综上，{_outcome_sentence(event.details.get('outcome', case.rereview_outcome), you + '的复核请求')}",
+    return _notice(
+        case,
+        event,
+        "rereview",
+        _issuing_unit(case, event, case.rereview_unit),
+        [
+            *_appeal_decision(case, event, events, "rereview", case.review_unit, "复查机关"),
             "本复核意见为该信访事项的终结意见。根据《信访工作条例》第三十六条的规定，"
-            f"{you}对本复核意见不服，仍然以同一事实和理由提出投诉请求的，"
+            f"{_you(case)}对本复核意见不服，仍然以同一事实和理由提出投诉请求的，"
             "各级党委和政府信访部门和其他机关、单位不再受理。",
         ],
-        issuer=issuer,
-        date=_day(event.at),
     )
 
 
@@ -838,7 +845,7 @@ def _layout(text: NoticeText) -> bytes:
         _add(doc, paragraph, first_line=2)
     _add(doc, "")
     _add(doc, "")
-    _signature(doc, text.issuer, _cn_date(text.date))
+    _signature(doc, text.issuer, cn_date(text.date))
     _setup_package(doc, text)
     out = io.BytesIO()
     doc.save(out)

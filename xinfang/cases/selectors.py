@@ -6,11 +6,16 @@ import datetime as dt
 from functools import lru_cache
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
-from xinfang.cases import clocks
+from xinfang.cases import clocks, search
 from xinfang.cases.calendar import WorkCalendar
-from xinfang.cases.models import HOTLINE_KINDS, Case, HolidayOverride, State
+from xinfang.cases.models import HOTLINE_KINDS, Case, CaseEvent, HolidayOverride, State
+from xinfang.cases.validators import mask_phone
+from xinfang.cases.workflow import CITIZEN_WINDOWS
+from xinfang.orgs import access
+from xinfang.orgs.models import DispatchRule
 
 
 @lru_cache(maxsize=1)
@@ -75,9 +80,6 @@ PAGE_SIZE = 20
 
 
 def _apply_filters(qs, data: dict, now: dt.datetime, *, text: bool = True):
-    from xinfang.cases import search
-    from xinfang.cases.workflow import CITIZEN_WINDOWS
-
     if data.get("state"):
         qs = qs.filter(state=data["state"])
     if data.get("kind"):
@@ -120,8 +122,6 @@ def queue_page(qs, data: dict, *, now: dt.datetime | None = None, size: int = PA
     Sorted newest first; a deadline filter sorts by the deadline, most pressing first.
     Returns (rows, cursor of the next page or None).
     """
-    from django.db.models import Q
-
     now = now or timezone.now()
     by_due = data.get("due") in {"overdue", "due_soon"}
     if data.get("q") and not by_due:
@@ -159,7 +159,6 @@ def _search_page(qs, data: dict, size: int):
     queue's other filters; a page is usually found in the first batch of 256. Only when the
     queue's scope is narrow and the word common does it fall back to the full match.
     """
-    from xinfang.cases import search
 
     cursor = _decode_cursor(data.get("after") or "")
     before_id = cursor[1] if cursor else None
@@ -184,16 +183,12 @@ def _search_page(qs, data: dict, size: int):
 
 
 def case_timeline(case: Case, *, public_only: bool = False):
-    from xinfang.cases.models import CaseEvent
-
     events = CaseEvent.objects.filter(case=case).select_related("actor", "unit").order_by("at", "id")
     return events.filter(public=True) if public_only else events
 
 
 def dispatch_suggestion(case: Case):
     """The unit the dispatch catalogue names for this matter's category and place, if any."""
-    from xinfang.orgs.models import DispatchRule
-
     if not case.category_id:
         return None
     rules = DispatchRule.objects.filter(category_id=case.category_id).select_related("unit")
@@ -204,3 +199,41 @@ def dispatch_suggestion(case: Case):
         if rule.place_id is None:
             best = rule.unit
     return best
+
+
+# ---------------------------------------------------------------- shared by the pages, the API and messages
+
+
+def last_day(due: dt.datetime) -> dt.date:
+    """The Beijing date a deadline falls on: it is stored as 24:00 of that day (the next midnight)."""
+    return clocks.local_date(due - dt.timedelta(seconds=1))
+
+
+def cn_date(day: dt.date) -> str:
+    """2026年11月28日 (no leading zeros), as notices and messages write a date."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def queue_row(user, case: Case, now: dt.datetime) -> dict:
+    """One line of a queue: the petitioner shown only as far as `user` may see them.
+
+    For rows from `access.queue_cases`, which only holds matters the user may see.
+    """
+    sees = access.can_see_petitioner(user, case, known_visible=True)
+    return {
+        "case": case,
+        "due_state": case_due_state(case, now),
+        "petitioner": "匿名" if case.anonymous else (case.petitioner_name if sees else "（保密）"),
+        "phone": mask_phone(case.petitioner_phone) if sees else "",
+    }
+
+
+def user_queue(user, data: dict, *, now: dt.datetime | None = None, size: int = PAGE_SIZE):
+    """One page of `user`'s queue (台帐) for the page and the API alike.
+
+    Returns (scope, rows as `queue_row` dicts, cursor of the next page or None).
+    """
+    now = now or timezone.now()
+    scope = data.get("scope") or access.default_queue_scope(user)
+    cases, next_cursor = queue_page(access.queue_cases(user, scope), data, now=now, size=size)
+    return scope, [queue_row(user, case, now) for case in cases], next_cursor

@@ -5,18 +5,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from xinfang.cases import selectors, services
+from xinfang.cases import ledger, notices, selectors, services
 from xinfang.cases.forms import ACTION_FORMS, SERVICE_CALLS, QueueFilterForm, RegisterForm
-from xinfang.cases.models import Case
-from xinfang.cases.validators import mask_id_number, mask_phone
+from xinfang.cases.models import Case, Channel, Kind, State
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
 from xinfang.orgs import access
-from xinfang.orgs.models import PersonalDataView, Role
+from xinfang.orgs.models import Category, PersonalDataView, Place, Role
 from xinfang.routing import views as routing_views
 
 
@@ -35,27 +36,11 @@ def _case_for_user(request: HttpRequest, pk: int) -> Case:
 def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     data = _valid_filters(form)
-    scope = data.get("scope") or access.default_queue_scope(request.user)
-    qs = access.queue_cases(request.user, scope)
-    now = timezone.now()
-    rows, next_cursor = selectors.queue_page(qs, data, now=now)
-    user = request.user
-    items = [
-        {
-            "case": case,
-            "due_state": selectors.case_due_state(case, now),
-            "petitioner": _petitioner_label(user, case),
-            "phone": (
-                mask_phone(case.petitioner_phone)
-                if access.can_see_petitioner(user, case, known_visible=True) else ""
-            ),
-        }
-        for case in rows
-    ]
+    scope, items, next_cursor = selectors.user_queue(request.user, data)
     params = request.GET.copy()
     params.pop("after", None)
     return render(request, "cases/queue.html", {
-        "form": form, "items": items, "scope": scope, "scopes": _scopes(user),
+        "form": form, "items": items, "scope": scope, "scopes": QUEUE_TABS,
         "selects": _filter_selects(request.GET), "current": request.GET,
         "next_query": _with(params, after=next_cursor) if next_cursor else "",
         "export_query": params.urlencode(), "is_first_page": not data.get("after"),
@@ -64,8 +49,6 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _select_html(name: str, label: str, options: list[tuple[str, str]], current: str) -> str:
     """One drop-down as HTML. Built in Python: widget templates cost ~1 ms an option here."""
-    from django.utils.html import escape
-
     parts = [f'<label>{escape(label)}<select name="{name}">']
     for value, text in options:
         selected = " selected" if str(value) == current else ""
@@ -76,11 +59,6 @@ def _select_html(name: str, label: str, options: list[tuple[str, str]], current:
 
 def _filter_selects(params) -> str:
     """The queue's drop-downs with the current choices selected."""
-    from django.utils.safestring import mark_safe
-
-    from xinfang.cases.models import Channel, Kind, State
-    from xinfang.orgs.models import Category, Place
-
     categories = [
         (str(c.pk), f"{c.parent.name}/{c.name}" if c.parent_id else c.name)
         for c in Category.objects.select_related("parent")
@@ -112,23 +90,11 @@ def _with(params, **extra) -> str:
     return params.urlencode()
 
 
-def _scopes(user) -> list[tuple[str, str]]:
-    scopes = [(key, label) for key, (label, _lookup) in access.QUEUE_SCOPES.items()]
-    return [*scopes, ("co", "协办")]
-
-
-def _petitioner_label(user, case: Case) -> str:
-    if case.anonymous:
-        return "匿名"
-    if not access.can_see_petitioner(user, case, known_visible=True):
-        return "（保密）"
-    return case.petitioner_name
+QUEUE_TABS = [*((key, label) for key, (label, _lookup) in access.QUEUE_SCOPES.items()), ("co", "协办")]
 
 
 @login_required
 def queue_export(request: HttpRequest) -> HttpResponse:
-    from xinfang.cases import ledger
-
     form = QueueFilterForm(request.GET or None)
     data = _valid_filters(form)
     data.pop("after", None)
@@ -145,8 +111,6 @@ def queue_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_ledger(request: HttpRequest) -> HttpResponse:
-    from xinfang.cases import ledger
-
     if request.user.role not in {Role.CLERK, Role.ADMIN} or request.user.unit is None:
         messages.error(request, "只有信访机构的登记员可以导入台帐")
         return redirect("cases:queue")
@@ -213,26 +177,26 @@ def _form_errors(form, exc: ValidationError) -> None:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     case = _case_for_user(request, pk)
-    show_person = access.can_see_petitioner(user, case)
+    show_person = access.can_see_petitioner(user, case, known_visible=True)
     if show_person and (case.petitioner_id_number or case.petitioner_phone):
         PersonalDataView.objects.create(user=user, case=case, fields="id_number,phone", purpose="detail")
+    allowed = access.allowed_actions(user, case)
+    events = list(selectors.case_timeline(case))
     actions = [
         (name, ACTIONS[name].label, ACTION_FORMS[name](prefix=name, initial=_initial(case, name)))
-        for name in access.allowed_actions(user, case)
+        for name in allowed
     ]
     return render(request, "cases/detail.html", {
         "case": case,
         "show_person": show_person,
-        "masked_id": mask_id_number(case.petitioner_id_number),
-        "masked_phone": mask_phone(case.petitioner_phone),
         "due_state": selectors.case_due_state(case),
         "clock_label": selectors.clock_rules()[case.clock].label if case.clock else "",
-        "events": selectors.case_timeline(case),
+        "events": events,
         "co_handlers": case.co_handlers.select_related("unit"),
         "representatives": case.representatives.all() if show_person else [],
         "attachments": case.attachments.all() if show_person else [],
         "actions": actions,
-        "notices": _notices(case),
+        "notices": _notices(case, events),
         "same_petitioner": (
             selectors.same_petitioner_cases(
                 id_number=case.petitioner_id_number, phone=case.petitioner_phone,
@@ -241,7 +205,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             if show_person else []
         ),
         # routing app: suggestions, similar and merged matters (xinfang/routing/views.case_panel)
-        "routing": routing_views.case_panel(user, case),
+        "routing": routing_views.case_panel(user, case, actions=allowed),
     })
 
 
@@ -252,10 +216,9 @@ def _initial(case: Case, action: str) -> dict:
     return {}
 
 
-def _notices(case: Case) -> list[tuple[str, str]]:
-    from xinfang.cases import notices
-
-    return [(slug, notices.NOTICE_KINDS[slug][0]) for slug in notices.available_notices(case)]
+def _notices(case: Case, events: list) -> list[tuple[str, str]]:
+    available = notices.available_notices(case, events=events)
+    return [(slug, notices.NOTICE_KINDS[slug][0]) for slug in available]
 
 
 
@@ -290,8 +253,6 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 def notice(request: HttpRequest, pk: int, notice: str) -> HttpResponse:
-    from xinfang.cases import notices
-
     case = _case_for_user(request, pk)
     if notice not in notices.available_notices(case):
         raise Http404("该文书尚不能生成")
@@ -312,8 +273,6 @@ def notice(request: HttpRequest, pk: int, notice: str) -> HttpResponse:
 @login_required
 def attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     """Attachments are served only through the access check, never as public media."""
-    from django.http import FileResponse
-
     case = _case_for_user(request, pk)
     item = case.attachments.filter(pk=attachment_id).first()
     if item is None or not access.can_see_petitioner(request.user, case):

@@ -8,19 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
-
 from xinfang.cases.models import Case, CaseEvent, Kind, Outcome, Rating, RouteMode
+from xinfang.cases.selectors import cn_date, last_day
 from xinfang.notify import conf
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def last_day(due: dt.datetime) -> dt.date:
-    """A deadline is stored as 24:00 of its last day, i.e. the next midnight in Beijing."""
-    return timezone.localtime(due - dt.timedelta(seconds=1)).date()
 
 
 def due_text(due: dt.datetime | None) -> str:

@@ -16,9 +16,10 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from xinfang.cases.clocks import LOCAL
@@ -227,13 +228,16 @@ HOLDER_FIELD = {
 STAFF_ROLES = (Role.CLERK, Role.OFFICER, Role.HEAD, Role.SUPERVISOR)
 
 
-def _staff_emails(unit_id: int | None) -> list[str]:
-    if unit_id is None:
-        return []
-    return list(
-        User.objects.filter(unit_id=unit_id, is_active=True, role__in=STAFF_ROLES)
-        .exclude(email="").order_by("id").values_list("email", flat=True)
+def _staff_emails(unit_ids) -> dict[int, list[str]]:
+    """The staff e-mail addresses of each of `unit_ids`, in one query."""
+    emails: dict[int, list[str]] = {}
+    rows = (
+        User.objects.filter(unit_id__in=unit_ids, is_active=True, role__in=STAFF_ROLES)
+        .exclude(email="").order_by("id").values_list("unit_id", "email")
     )
+    for unit_id, email in rows:
+        emails.setdefault(unit_id, []).append(email)
+    return emails
 
 
 def _office_clocks():
@@ -272,19 +276,25 @@ def queue_reminders(*, now: dt.datetime | None = None) -> int:
             case=OuterRef("pk"), clock=OuterRef("clock"), clock_started_at=OuterRef("clock_started_at"),
             kind=kind,
         )
-        for case in rows.exclude(Exists(done)).order_by("due_at", "id")[:1000]:
-            queued += _remind(case, kind, now)
+        cases = list(rows.exclude(Exists(done)).order_by("due_at", "id")[:1000])
+        if not cases:
+            continue
+        emails = _staff_emails({_holder_id(case) for case in cases})
+        for case in cases:
+            queued += _remind(case, kind, now, emails.get(_holder_id(case), []))
     return queued
 
 
-def _remind(case: Case, kind: str, now: dt.datetime) -> int:
-    unit_id = getattr(case, f"{HOLDER_FIELD[case.state]}_id")
+def _holder_id(case: Case) -> int | None:
+    return getattr(case, f"{HOLDER_FIELD[case.state]}_id")
+
+
+def _remind(case: Case, kind: str, now: dt.datetime, emails: list[str]) -> int:
     subject, body = _reminder_text(case, kind)
     try:
         with transaction.atomic():
             Reminder.objects.create(case=case, clock=case.clock, clock_started_at=case.clock_started_at,
                                     kind=kind, created_at=now)
-            emails = _staff_emails(unit_id)
             for email in emails:
                 outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, subject=subject, body=body,
                              kind=f"reminder.{kind}", case=case, at=now)
@@ -304,11 +314,11 @@ def _unit_load(unit: Unit, now: dt.datetime) -> dict:
     held = Q()
     for state, field in HOLDER_FIELD.items():
         held |= Q(state=state, **{field: unit})
-    mine = _office_clocks().filter(held)
-    overdue = mine.filter(due_at__lte=now)
-    due_soon = mine.filter(due_at__gt=now, warn_at__lte=now)
-    top = list(overdue.order_by("due_at", "id")[:5]) + list(due_soon.order_by("due_at", "id")[:5])
-    return {"new": new, "due_soon": due_soon.count(), "overdue": overdue.count(), "top": top[:5]}
+    # overdue: due_at <= now; due soon: due_at > now >= warn_at. By due_at, the overdue come first.
+    pressing = _office_clocks().filter(held).filter(Q(due_at__lte=now) | Q(warn_at__lte=now))
+    counts = pressing.aggregate(overdue=Count("id", filter=Q(due_at__lte=now)),
+                                due_soon=Count("id", filter=Q(due_at__gt=now)))
+    return {"new": new, **counts, "top": list(pressing.order_by("due_at", "id")[:5])}
 
 
 def _digest_text(unit: Unit, day: dt.date, load: dict, now: dt.datetime) -> str:
@@ -335,8 +345,10 @@ def queue_digests(*, now: dt.datetime | None = None) -> int:
     units = Unit.objects.filter(
         Exists(User.objects.filter(unit=OuterRef("pk"), is_active=True, role__in=STAFF_ROLES).exclude(email=""))
     ).exclude(Exists(Digest.objects.filter(unit=OuterRef("pk"), day=day)))
+    units = list(units.order_by("path"))
+    emails = _staff_emails([unit.pk for unit in units]) if units else {}
     queued = 0
-    for unit in units.order_by("path"):
+    for unit in units:
         load = _unit_load(unit, now)
         try:
             with transaction.atomic():
@@ -344,10 +356,39 @@ def queue_digests(*, now: dt.datetime | None = None) -> int:
                 if not (load["new"] or load["due_soon"] or load["overdue"]):
                     continue
                 body = _digest_text(unit, day, load, now)
-                for email in _staff_emails(unit.pk):
+                for email in emails.get(unit.pk, []):
                     outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, body=body, kind="digest",
                                  subject=f"{unit.name}每日信访事项汇总（{messages.cn_date(day)}）", at=now)
                     queued += 1
         except IntegrityError:
             continue
     return queued
+
+
+# ---------------------------------------------------------------- one pass of a worker
+
+
+@dataclass(frozen=True)
+class PassDone:
+    """What one worker pass did; true when it did anything, and printed as the worker reports it."""
+
+    reminders: int
+    digests: int
+    delivered: dict[str, int]
+
+    def __bool__(self) -> bool:
+        return bool(self.reminders or self.digests or self.delivered)
+
+    def __str__(self) -> str:
+        counts = self.delivered
+        return (
+            f"提醒 {self.reminders} 条，汇总 {self.digests} 条；已发送 {counts.get('sent', 0)} 条，"
+            f"待重试 {counts.get('pending', 0)} 条，失败 {counts.get('failed', 0)} 条"
+        )
+
+
+def run_pass(worker: str, *, reminders: bool = True) -> PassDone:
+    """One pass of `xinfang worker` / `xinfang notify_worker`: reminders and digests, then delivery."""
+    reminded = queue_reminders() if reminders else 0
+    digests = queue_digests() if reminders else 0
+    return PassDone(reminded, digests, deliver_due(worker=worker))

@@ -24,20 +24,11 @@ from xinfang.cases.models import (
     State,
 )
 from xinfang.cases.notices import NOTICE_KINDS, available_notices
-from xinfang.cases.selectors import case_timeline, clock_rules, work_calendar
+from xinfang.cases.selectors import case_timeline, clock_rules, cn_date, last_day, work_calendar
 from xinfang.cases.workflow import OPEN_AFTER_REPLY
 
 _ID_PATTERN = re.compile(r"(?<![0-9])\d{17}[\dXx](?![0-9])|(?<![0-9])\d{15}(?![0-9])")
 _PHONE_PATTERN = re.compile(r"(?<![0-9])(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![0-9])")
-
-
-def cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def last_day(due: dt.datetime) -> dt.date:
-    """A deadline is 24:00 of its last day (the next midnight): the last day is one second before."""
-    return timezone.localtime(due - dt.timedelta(seconds=1), clocks.LOCAL).date()
 
 
 def scrub(case: Case, text: str) -> str:

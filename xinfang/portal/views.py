@@ -155,7 +155,7 @@ def _ask(request: HttpRequest, action: str) -> HttpResponse:
     if found is None:
         return _need_lookup(request)
     now = timezone.now()
-    events = list(found.events.filter(public=True).order_by("at", "id"))
+    events = list(selectors.case_timeline(found, public_only=True))
     window = selectors.review_window(found, events, now)
     label = "复查" if action == "review" else "复核"
     if window is None or window.action != action:

@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from xinfang.cases import services as case_services
-from xinfang.cases.models import Case
+from xinfang.cases.models import Case, State
+from xinfang.cases.selectors import same_petitioner_cases
 from xinfang.cases.workflow import TransitionNotAllowed
 from xinfang.orgs import access
 from xinfang.orgs.models import Place, User
-from xinfang.routing import conf, hot, selectors, services
+from xinfang.routing import conf, engine, hot, selectors, services
 
 TRAIN_HINT = "尚未训练分派模型：请运行 xinfang routing train（用本机构已分类的事项）或 xinfang routing train --csv 文件.csv"
 
@@ -41,10 +42,13 @@ def _similar_json(items) -> list[dict]:
 # ---------------------------------------------------------------- the case page's panel
 
 
-def case_panel(user: User, case: Case) -> dict:
-    """Context for routing/_case_panel.html on the case page (suggestions, similar, merge)."""
+def case_panel(user: User, case: Case, *, actions: list[str]) -> dict:
+    """Context for routing/_case_panel.html on the case page (suggestions, similar, merge).
+
+    `actions` are the user's allowed actions, which the case page has already worked out.
+    """
     panel: dict = {"similar": [], "suggestions": None, "hint": "", "may_merge": False, "merged": []}
-    if selectors.may_route(user, case):
+    if case.state == State.REGISTERED and "route" in actions:
         found = selectors.suggestions_for_case(case)
         if found is None:
             panel["hint"] = TRAIN_HINT
@@ -118,17 +122,15 @@ def suggest(request: HttpRequest) -> JsonResponse:
     if not (title or content):
         body["hint"] = "请先填写标题和诉求内容"
         return JsonResponse(body)
-    from xinfang.routing import engine
-
     found = engine.suggest(title=title, content=content, place_id=place_id)
     body["model_version"] = found.model_version if found else None
     body["suggestions"] = found.as_dicts() if found else []
     body["hint"] = "" if found else TRAIN_HINT
     body["similar"] = _similar_json(selectors.similar_cases(
         request.user, title=title, content=content, place_id=place_id))
-    same = selectors.same_petitioner_visible(
-        request.user, id_number=str(data.get("petitioner_id_number", "")).strip().upper(),
-        phone=str(data.get("petitioner_phone", "")).strip())
+    same = same_petitioner_cases(
+        id_number=str(data.get("petitioner_id_number", "")).strip().upper(),
+        phone=str(data.get("petitioner_phone", "")).strip(), within=access.visible_cases(request.user))
     body["same_petitioner"] = [
         {"id": c.pk, "number": c.number, "title": c.title, "state": c.get_state_display(),
          "url": reverse("cases:detail", args=[c.pk])} for c in same

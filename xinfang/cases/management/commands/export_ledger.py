@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from xinfang.cases.clocks import LOCAL
 from xinfang.cases.ledger import export_cases
 from xinfang.cases.models import Kind, State
+from xinfang.cases.selectors import overdue_cases
 from xinfang.orgs import access
 from xinfang.orgs.models import User
 
@@ -47,8 +48,6 @@ class Command(BaseCommand):
         if until:
             qs = qs.filter(registered_at__lt=_date(until) + dt.timedelta(days=1))
         if overdue:
-            from django.utils import timezone
-
-            qs = qs.filter(due_at__lte=timezone.now(), paused=False)
+            qs = overdue_cases(qs)
         count = export_cases(qs.order_by("-registered_at", "-id"), out, user=by)
         self.stdout.write(f"已导出{count}件事项到 {out}")

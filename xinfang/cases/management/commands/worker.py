@@ -47,15 +47,9 @@ class Command(BaseCommand):
                 refresh_statistics()
             passes += 1
             finalized = finalize_expired()
-            reminders = notify.queue_reminders()
-            digests = notify.queue_digests()
-            counts = notify.deliver_due(worker=worker)
-            if once or finalized or reminders or digests or counts:
-                self.stdout.write(
-                    f"期满终结 {finalized} 件；提醒 {reminders} 条，汇总 {digests} 条；"
-                    f"已发送 {counts.get('sent', 0)} 条，待重试 {counts.get('pending', 0)} 条，"
-                    f"失败 {counts.get('failed', 0)} 条"
-                )
+            done = notify.run_pass(worker)
+            if once or finalized or done:
+                self.stdout.write(f"期满终结 {finalized} 件；{done}")
                 self.stdout.flush()
             if once:
                 return

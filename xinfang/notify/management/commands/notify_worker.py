@@ -26,16 +26,9 @@ class Command(BaseCommand):
                **options) -> None:
         worker = services.worker_name()
         while True:
-            reminders = digests = 0
-            if not no_reminders:
-                reminders = services.queue_reminders()
-                digests = services.queue_digests()
-            counts = services.deliver_due(worker=worker)
-            if once or counts or reminders or digests:
-                self.stdout.write(
-                    f"提醒 {reminders} 条，汇总 {digests} 条；已发送 {counts.get('sent', 0)} 条，"
-                    f"待重试 {counts.get('pending', 0)} 条，失败 {counts.get('failed', 0)} 条"
-                )
+            done = services.run_pass(worker, reminders=not no_reminders)
+            if once or done:
+                self.stdout.write(str(done))
                 self.stdout.flush()
             if once:
                 return
