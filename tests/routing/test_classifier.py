@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from xinfang.routing import classifier
@@ -137,20 +138,43 @@ def test_train_accepts_dicts_and_needs_two_labels():
         classifier.train(rows)
 
 
+def _reference_vectors(model: classifier.Model, doc: classifier.Analyzed) -> dict:
+    """Sparse 'char' and 'word' vectors of one document as (indices, values), block by block."""
+    result = {}
+    for group, names in classifier._GROUPS.items():
+        offset, parts = 0, []
+        for name in names:
+            block = getattr(model.featurizer, name)
+            idx, values = block.vector(getattr(doc, name))
+            parts.append((idx + offset, values))
+            offset += len(block.idf)
+        result[group] = (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+        )
+    return result
+
+
 def _reference_top(model: classifier.Model, title: str, content: str, k: int):
-    """predict_top as first written: analyze + Featurizer.vectors + LinearScorer.score_one."""
+    """predict_top as first written: analyze + one vector per group + each scorer's weights."""
     doc = classifier.analyze(classifier.Row(title, content), model.config, model.segmenter)
-    vectors = model.featurizer.vectors(doc)
-    combined = sum(classifier.standardize(s.score_one(*vectors[s.group])) for s in model.scorers)
+    vectors = _reference_vectors(model, doc)
+
+    def score_one(s: classifier.LinearScorer) -> np.ndarray:
+        idx, values = vectors[s.group]
+        return values @ s.weights[idx].astype(np.float64) + s.bias
+
+    combined = sum(classifier.standardize(score_one(s)) for s in model.scorers)
     return model._top(classifier.softmax(combined, model.temperature)[0], k)
 
 
 def _reference_segment(segmenter: classifier.Segmenter, text: str) -> list[str]:
     """Greedy longest match by walking the prefixes one character at a time."""
+    prefixes = {w[:i] for w in segmenter.lexicon for i in range(1, len(w) + 1)}
     out, i, n = [], 0, len(text)
     while i < n:
         best, j = i + 1, i + 1
-        while j <= n and text[i:j] in segmenter.prefixes:
+        while j <= n and text[i:j] in prefixes:
             if text[i:j] in segmenter.lexicon:
                 best = j
             j += 1

@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,6 @@ class Segmenter:
     """
 
     lexicon: frozenset[str]
-    prefixes: frozenset[str]
     #: first two characters of each lexicon word -> lengths of those words, longest first
     starts: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
@@ -146,8 +146,7 @@ class Segmenter:
     @classmethod
     def from_words(cls, words: Iterable[str]) -> Segmenter:
         """Build from lexicon words (length >= 2)."""
-        lexicon = frozenset(w for w in words if len(w) >= 2)
-        return cls(lexicon, frozenset(w[:i] for w in lexicon for i in range(1, len(w) + 1)))
+        return cls(frozenset(w for w in words if len(w) >= 2))
 
     @classmethod
     def learn(cls, texts: Iterable[str], min_count: int) -> Segmenter:
@@ -284,21 +283,6 @@ class Featurizer:
             for group, names in _GROUPS.items()
         }
 
-    def vectors(self, doc: Analyzed) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Sparse 'char' and 'word' vectors of one document as (indices, values)."""
-        result = {}
-        for group, names in _GROUPS.items():
-            offset, parts = 0, []
-            for name in names:
-                idx, values = getattr(self, name).vector(getattr(doc, name))
-                parts.append((idx + offset, values))
-                offset += len(getattr(self, name).idf)
-            result[group] = (
-                np.concatenate([p[0] for p in parts]),
-                np.concatenate([p[1] for p in parts]),
-            )
-        return result
-
 
 _BLOCKS = ("title_chars", "content_chars", "title_words", "content_words")
 _GROUPS = {"char": ("title_chars", "content_chars"), "word": ("title_words", "content_words")}
@@ -318,10 +302,6 @@ class LinearScorer:
     def scores(self, x: sp.csr_matrix) -> np.ndarray:
         """Scores of many rows."""
         return np.asarray(x @ self.weights, dtype=np.float64) + self.bias
-
-    def score_one(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Scores of one sparse row."""
-        return values @ self.weights[idx].astype(np.float64) + self.bias
 
 
 def fit_svm(x: sp.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -430,11 +410,12 @@ class Model:
 
     def predict_top(self, title: str, content: str, k: int = 3) -> list[tuple[str, float]]:
         """Top-k (label, confidence) for one message, best first."""
-        fast = self.__dict__.get("_single")
-        if fast is None or fast.source != (self.featurizer, self.scorers, self.config):
-            fast = self.__dict__["_single"] = _SinglePredictor(self)
-        combined = standardize(fast.scores(normalize(title), normalize(content))).sum(axis=0)
+        combined = standardize(self._single.scores(normalize(title), normalize(content))).sum(axis=0)
         return self._top(softmax(combined, self.temperature)[0], k)
+
+    @cached_property
+    def _single(self) -> _SinglePredictor:
+        return _SinglePredictor(self)
 
     def predict_many(
         self, items: Iterable[Row | Mapping[str, Any] | Sequence[str]], k: int = 3
@@ -478,7 +459,8 @@ def _char_code_table(vocabulary: Mapping[str, int]) -> tuple[np.ndarray, np.ndar
 
 
 class _SinglePredictor:
-    """Fast path of Model.predict_top: the same scores as analyze + vectors + score_one.
+    """Fast path of Model.predict_top: the same scores as analyze + TfidfBlock.vector per block
+    + each scorer's weights (the reference path kept in tests/routing/test_classifier.py).
 
     Term counts are taken straight from the text, the title and content blocks of a group
     are scored in one gather, and the members sharing a feature group (the SVM and the
@@ -486,12 +468,9 @@ class _SinglePredictor:
     """
 
     def __init__(self, model: Model) -> None:
-        self.source = (model.featurizer, model.scorers, model.config)
         self.config, self.segmenter = model.config, model.segmenter
         f = model.featurizer
-        self.lookups = {
-            name: (getattr(f, name).vocabulary.get, getattr(f, name).idf) for name in _BLOCKS
-        }
+        self.lookups = {name: getattr(f, name).vocabulary.get for name in _BLOCKS}
         self.content_offset = {
             group: len(getattr(f, names[0]).idf) for group, names in _GROUPS.items()
         }
@@ -566,7 +545,7 @@ class _SinglePredictor:
             )
         t_counts = self._counts(title_name, title)
         c_counts = self._counts(content_name, content)
-        t_get, c_get = self.lookups[title_name][0], self.lookups[content_name][0]
+        t_get, c_get = self.lookups[title_name], self.lookups[content_name]
         n_t, n_c = len(t_counts), len(c_counts)
         ids = np.empty(n_t + n_c, np.int64)
         ids[:n_t] = np.fromiter(map(t_get, t_counts, repeat(-1)), np.int64, n_t)

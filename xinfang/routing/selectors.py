@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from xinfang.cases.clocks import LOCAL
 from xinfang.cases.models import Case, CaseEvent, State
-from xinfang.cases.selectors import same_petitioner_cases
 from xinfang.orgs import access
 from xinfang.orgs.models import User
 from xinfang.routing import conf, engine, hot, similar
@@ -58,18 +57,6 @@ def similar_cases(
         access.visible_cases(user), title=title, content=content, place_id=place_id, since=since,
         exclude_ids=exclude_ids, min_score=conf.similar_min_score(), limit=limit,
     )
-
-
-def same_petitioner_visible(
-    user: User, *, id_number: str = "", phone: str = "", exclude_id: int | None = None
-) -> list[Case]:
-    """The same petitioner's other matters, only those the user may see."""
-    found = list(same_petitioner_cases(id_number=id_number, phone=phone, exclude_id=exclude_id))
-    if not found:
-        return []
-    visible = set(access.visible_cases(user).filter(id__in=[c.pk for c in found])
-                  .values_list("id", flat=True))
-    return [c for c in found if c.pk in visible]
 
 
 def may_merge(user: User, case: Case) -> bool:

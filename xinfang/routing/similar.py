@@ -39,39 +39,23 @@ class SimilarCase:
     score: float  # 0-100
 
 
-def _is_pg() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _match_sql() -> str:
-    if _is_pg():
-        return "SELECT case_id FROM cases_search WHERE doc @@ %s::tsquery"
-    return "SELECT rowid FROM cases_fts WHERE cases_fts MATCH %s"
-
-
-def _count_sql(n: int) -> str:
-    """One statement counting the matches of n terms (each count capped at DF_CAP)."""
-    one = f"(SELECT count(*) FROM ({_match_sql()} LIMIT {DF_CAP}) AS t{{i}})"  # noqa: S608 - constants
-    return "SELECT " + ", ".join(one.format(i=i) for i in range(n))
-
-
-def _candidates_sql() -> str:
-    order = "case_id" if _is_pg() else "rowid"
-    return f"{_match_sql()} ORDER BY {order} DESC LIMIT {CANDIDATES}"
-
-
-def _quote(term: str) -> str:
-    return f"'{term}'" if _is_pg() else f'"{term}"'
+def _matches(terms: list[str]) -> list[tuple[str, str]]:
+    """(SQL selecting the ids of matters containing the term, its parameter) of each term, as
+    search.py matches: each term is one token of search.tokens, so never without a match."""
+    return [search._match_sql(t) for t in terms]  # type: ignore[misc]
 
 
 def document_frequencies(terms: list[str]) -> dict[str, int]:
     """How many matters contain each term (capped at DF_CAP), in one query."""
     if not terms:
         return {}
+    matches = _matches(terms)
+    one = f"(SELECT count(*) FROM ({matches[0][0]} LIMIT {DF_CAP}) AS t{{i}})"  # noqa: S608 - constant SQL
+    sql = "SELECT " + ", ".join(one.format(i=i) for i in range(len(matches)))
     with connection.cursor() as cursor:
-        cursor.execute(_count_sql(len(terms)), [_quote(t) for t in terms])
-        counts = cursor.fetchone()
-    return {term: int(n) for term, n in zip(terms, counts, strict=True)}
+        cursor.execute(sql, [param for _sql, param in matches])
+        found = cursor.fetchone()
+    return {term: int(n) for term, n in zip(terms, found, strict=True)}
 
 
 def distinctive_terms(title: str, content: str = "", k: int = RARE_TERMS) -> list[str]:
@@ -90,9 +74,12 @@ def candidate_ids(terms: list[str]) -> list[int]:
     """Ids of the newest matters containing any of `terms` (at most CANDIDATES)."""
     if not terms:
         return []
-    joiner = " | " if _is_pg() else " OR "
+    matches = _matches(terms)
+    pg = connection.vendor == "postgresql"
+    any_term = (" | " if pg else " OR ").join(param for _sql, param in matches)
+    order = "case_id" if pg else "rowid"
     with connection.cursor() as cursor:
-        cursor.execute(_candidates_sql(), [joiner.join(_quote(t) for t in terms)])
+        cursor.execute(f"{matches[0][0]} ORDER BY {order} DESC LIMIT {CANDIDATES}", [any_term])
         return [row[0] for row in cursor.fetchall()]
 
 
