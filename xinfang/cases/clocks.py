@@ -70,6 +70,12 @@ def clock_table(overrides: Mapping[str, Mapping[str, object]] | None = None) -> 
     return table
 
 
+def period_text(rule: ClockRule) -> str:
+    """How long a clock runs, as a notice or a citizen reads it: 15日, 5个工作日, 2小时."""
+    unit = {DayKind.WORKING: "个工作日", DayKind.HOURS: "小时"}.get(rule.kind, "日")
+    return f"{rule.length}{unit}"
+
+
 def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(LOCAL).date()
 

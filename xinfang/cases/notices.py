@@ -288,11 +288,6 @@ def _accepted_on(case: Case, event: CaseEvent, events: list[CaseEvent]) -> str:
     return cn_date(_day(accepted.at if accepted else case.accepted_at or event.at))
 
 
-def _period(rule: clocks.ClockRule) -> str:
-    unit = {clocks.DayKind.WORKING: "个工作日", clocks.DayKind.HOURS: "小时"}.get(rule.kind, "日")
-    return f"{rule.length}{unit}"
-
-
 def _outcome_sentence(outcome: str, subject: str) -> str:
     return {
         Outcome.SUPPORTED: f"对{subject}予以支持。",
@@ -341,7 +336,7 @@ def _accept(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText
         [
             f"{_matter(case)}，经审查，属于本机关职权范围。根据《信访工作条例》第二十三条的规定，"
             f"本机关已于{cn_date(_day(event.at))}予以受理，现将有关事项告知如下：",
-            f"一、本机关将依法调查核实，自受理之日起{_period(rule)}内办结"
+            f"一、本机关将依法调查核实，自受理之日起{clocks.period_text(rule)}内办结"
             f"（最迟不晚于{cn_date(last_day(due))}），并书面答复{you}。",
             "二、情况复杂的，经本机关负责人批准，可以适当延长办理期限，但延长期限不超过30日，"
             "届时将书面告知延期理由。",

@@ -160,11 +160,6 @@ class Deadline:
         }[self.status]
 
 
-def _period(rule: clocks.ClockRule) -> str:
-    unit = {clocks.DayKind.WORKING: "个工作日", clocks.DayKind.HOURS: "小时"}.get(rule.kind, "日")
-    return f"{rule.length}{unit}"
-
-
 def _hotline_clock(case: Case) -> str:
     return f"hotline_{case.urgency}" if case.urgency else case.kind
 
@@ -189,7 +184,7 @@ class _Clocks:
         rule = self.rules[clock]
         template = self.LABELS.get(clock, "派单后{p}内办结（12345）")
         due = clocks.rule_due_at(rule, at, self.calendar)
-        self.current = Deadline(clock, template.format(p=_period(rule)), due)
+        self.current = Deadline(clock, template.format(p=clocks.period_text(rule)), due)
 
     def close(self, event: CaseEvent) -> None:
         if self.current is not None:
