@@ -30,21 +30,27 @@ def _units():
 
 
 def _staff():
-    return User.objects.filter(is_active=True).exclude(role=Role.ADMIN).order_by("unit__path", "username")
+    # The choice labels name each user's unit: read the units in the same query.
+    return (User.objects.filter(is_active=True).exclude(role=Role.ADMIN).select_related("unit")
+            .order_by("unit__path", "username"))
 
 
 def _leaders():
     return _staff().filter(role__in=[Role.HEAD, Role.SUPERVISOR])
 
 
+def _user_label(obj: User) -> str:
+    return f"{obj}（{obj.unit or '—'}）"
+
+
 class UserChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj}（{obj.unit or '—'}）"
+        return _user_label(obj)
 
 
 class UsersChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj}（{obj.unit or '—'}）"
+        return _user_label(obj)
 
 
 class BoardFilterForm(forms.Form):

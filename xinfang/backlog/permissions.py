@@ -50,6 +50,11 @@ def can_work(user: User, backlog) -> bool:
     return is_member(user, backlog) or can_lead(user, backlog.case)
 
 
+def can_close(user: User, backlog) -> bool:
+    """May close (销号): a supervisor or head who sees the matter, or the owner if a leader."""
+    return (backlog.owner_id == user.pk and user.role in LEADER_ROLES) or can_lead(user, backlog.case)
+
+
 def can_edit_round(user: User, round_) -> bool:
     if not user.is_authenticated or not user.is_active or user.role not in SCREENING_EDIT_ROLES:
         return False

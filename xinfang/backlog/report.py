@@ -72,7 +72,8 @@ def write_report(backlog: BacklogCase, out: IO[bytes]) -> None:
         [f"第{p.version}版", p.lead_unit.name,
          "、".join(u.name for u in [*p.secondary_units.all(), *p.supporting_units.all()]) or "—",
          p.path, f"{p.funds_amount}元 {p.funds_source}".strip(), _d(p.due_on), _d(p.executed_on)]
-        for p in backlog.plans.select_related("lead_unit").order_by("version")
+        for p in backlog.plans.select_related("lead_unit").prefetch_related("secondary_units", "supporting_units")
+        .order_by("version")
     ])
 
     doc.add_heading("三、“听议明定考”工作记录", level=2)
@@ -82,7 +83,7 @@ def write_report(backlog: BacklogCase, out: IO[bytes]) -> None:
          " ".join(filter(None, [s.notes, f"方案第{s.plan.version}版" if s.plan else "",
                                 f"得分{s.score}" if s.score is not None else "", s.get_grade_display(),
                                 s.comment]))]
-        for s in backlog.steps.select_related("plan")
+        for s in backlog.steps.select_related("plan").prefetch_related("attendees")
     ])
 
     doc.add_heading("四、化解措施", level=2)
@@ -91,7 +92,7 @@ def write_report(backlog: BacklogCase, out: IO[bytes]) -> None:
         [_d(m.held_on), m.get_kind_display(), "、".join(u.name for u in m.attendee_units.all()), m.decisions,
          "；".join(f"{a.description}（{a.owner}，{_d(a.due_on)}前，{'已办结' if a.done_at else '未办结'}）"
                   for a in m.actions.all()) or "—"]
-        for m in backlog.meetings.all()
+        for m in backlog.meetings.prefetch_related("attendee_units", "actions__owner")
     ])
     doc.add_paragraph("（二）帮扶救助")
     _table(doc, ["类型", "金额（元）", "资金来源", "审批", "发放日期"], [
@@ -100,14 +101,14 @@ def write_report(backlog: BacklogCase, out: IO[bytes]) -> None:
     ])
     doc.add_paragraph("（三）律师引导调解")
     _table(doc, ["律师", "调解次数", "结果"], [
-        [f"{m.law_firm} {m.lawyer_name}", str(m.sessions.count()), f"{m.get_outcome_display()} {m.outcome_note}"]
-        for m in backlog.mediations.all()
+        [f"{m.law_firm} {m.lawyer_name}", str(len(m.sessions.all())), f"{m.get_outcome_display()} {m.outcome_note}"]
+        for m in backlog.mediations.prefetch_related("sessions")
     ])
     doc.add_paragraph("（四）听证评议")
     _table(doc, ["日期", "地点", "参加人员", "评议意见", "结论"], [
         [_d(h.held_on), h.place, "、".join(f"{p.get_kind_display()}{p.name}" for p in h.participants.all()),
          h.findings, h.decision]
-        for h in backlog.hearings.all()
+        for h in backlog.hearings.prefetch_related("participants")
     ])
     doc.add_paragraph("（五）约谈")
     _table(doc, ["日期", "单位", "负责人", "事由", "整改承诺"], [

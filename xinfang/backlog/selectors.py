@@ -242,11 +242,25 @@ def _month_end(first: dt.date) -> dt.datetime:
     return dt.datetime.combine(nxt, dt.time(0), tzinfo=timezone.get_current_timezone())
 
 
+def _open_at(moment: dt.datetime) -> Q:
+    return Q(flagged_at__lte=moment) & (Q(closed_at__isnull=True) | Q(closed_at__gt=moment))
+
+
 def open_counts_at(moment: dt.datetime, qs: QuerySet[BacklogCase] | None = None) -> dict[str, int]:
     """Backlog open at `moment`, by age bucket (from flagged_at and closed_at; backlog rows only)."""
-    qs = BacklogCase.objects.all() if qs is None else qs
-    qs = qs.filter(flagged_at__lte=moment).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=moment))
-    return qs.aggregate(**_bucket_counts(moment))
+    return open_counts_at_many([moment], BacklogCase.objects.all() if qs is None else qs)[0]
+
+
+def open_counts_at_many(moments: list[dt.datetime], qs: QuerySet[BacklogCase]) -> list[dict[str, int]]:
+    """`open_counts_at` for several moments in one pass over the rows (one query, not one a month)."""
+    if not moments:
+        return []
+    keys = [k for k, _l, _d in BUCKETS]
+    row = qs.aggregate(**{
+        f"m{i}_{key}": Count("id", filter=_open_at(moment) & _bucket_q(key, moment))
+        for i, moment in enumerate(moments) for key in keys
+    })
+    return [{key: row[f"m{i}_{key}"] for key in keys} for i in range(len(moments))]
 
 
 def write_snapshot(*, now: dt.datetime | None = None) -> None:
@@ -267,16 +281,18 @@ def dashboard_series(user: User, *, now: dt.datetime | None = None, months: int 
     now = now or timezone.now()
     whole = sees_all(user)
     snaps: dict[dt.date, dict[str, int]] = {}
+    firsts = _month_starts(now, months)
     if whole:
-        for s in BacklogSnapshot.objects.filter(month__gte=_month_starts(now, months)[0]):
+        for s in BacklogSnapshot.objects.filter(month__gte=firsts[0]):
             snaps.setdefault(s.month, {})[s.bucket] = s.count
-    qs = visible_backlog(user)
-    series = []
     this_month = timezone.localtime(now).date().replace(day=1)
-    for first in _month_starts(now, months):
-        moment = now if first == this_month else _month_end(first)
-        counts = snaps.get(first) if first != this_month else None
-        counts = counts or open_counts_at(moment, qs)
+    # Months without a recorded snapshot (always this one) are counted from the rows, together.
+    missing = [f for f in firsts if f == this_month or not snaps.get(f)]
+    moments = [now if f == this_month else _month_end(f) for f in missing]
+    snaps.update(zip(missing, open_counts_at_many(moments, visible_backlog(user)), strict=True))
+    series = []
+    for first in firsts:
+        counts = snaps[first]
         total = sum(counts.get(k, 0) for k, _l, _d in BUCKETS)
         series.append({"month": first, "counts": [counts.get(k, 0) for k, _l, _d in BUCKETS],
                        "total": total})

@@ -39,7 +39,7 @@ from xinfang.backlog.models import (
 )
 from xinfang.cases import clocks
 from xinfang.cases.models import Case, CoHandler, State
-from xinfang.cases.selectors import work_calendar
+from xinfang.cases.selectors import last_day, work_calendar
 from xinfang.cases.validators import clean_upload
 from xinfang.orgs.models import Unit, User
 
@@ -59,11 +59,6 @@ def _today(at: dt.datetime | None = None) -> dt.date:
 def _start_of(day: dt.date) -> dt.datetime:
     """The first instant of `day` in Beijing time: clocks count from the day after."""
     return dt.datetime.combine(day, dt.time(9), tzinfo=clocks.LOCAL)
-
-
-def _last_day(due: dt.datetime) -> dt.date:
-    """The calendar date a clock's deadline falls on (it runs out at 24:00 of that day)."""
-    return clocks.local_date(due - dt.timedelta(seconds=1))
 
 
 def _event(backlog: BacklogCase, kind: str, by: User | None, at: dt.datetime, /, **details) -> None:
@@ -262,17 +257,26 @@ def resync_units() -> int:
 # ---------------------------------------------------------------- the matter raised again
 
 
+# The events that change a matter's units (lead unit, co-handlers, review organs).
+UNIT_EVENTS = frozenset({"case.routed", "case.objected", "case.review_requested", "case.rereview_requested"})
+REPEAT_EVENT = "case.repeat_received"
+
+
 def on_case_event(*, event, case: Case) -> None:
-    """Receiver of `event_recorded`: keep units in step; reopen or flag on a repeat submission."""
-    if event.kind == "case.registered":
+    """Receiver of `event_recorded`: keep units in step; reopen or flag on a repeat submission.
+
+    It runs for every timeline entry, so every other kind returns before any query.
+    """
+    if event.kind not in UNIT_EVENTS and event.kind != REPEAT_EVENT:
         return
     backlog = BacklogCase.objects.filter(case_id=case.pk).first()
     if backlog is not None:
-        _sync_units(backlog, case)
-        if event.kind == "case.repeat_received" and backlog.status == Status.CLOSED:
+        if event.kind in UNIT_EVENTS:
+            _sync_units(backlog, case)
+        elif backlog.status == Status.CLOSED:
             backlog_reopen(backlog=backlog, at=event.at, reason="同一事项再次信访")
         return
-    if event.kind == "case.repeat_received":
+    if event.kind == REPEAT_EVENT:
         threshold = active_rules().get(RuleKind.REPEAT)
         if threshold and case.repeat_count >= threshold:
             backlog_flag(case=case, by=None, rule=RuleKind.REPEAT,
@@ -391,7 +395,7 @@ def plan_save(
             raise ValidationError("化解期限天数应在1至3650天之间")
         deadline_days = days
         due_at = clocks.due_at(_start_of(plan_date), days, clocks.DayKind.CALENDAR, work_calendar())
-        due_on = _last_day(due_at)
+        due_on = last_day(due_at)
     secondary = {u.pk: u for u in secondary_units if u.pk != lead_unit.pk}
     supporting = {u.pk: u for u in supporting_units if u.pk != lead_unit.pk and u.pk not in secondary}
     with transaction.atomic():
@@ -491,7 +495,7 @@ def _follow_up_due(held_on: dt.date, item: FollowUp) -> tuple[dt.date, dt.dateti
     if not item.due_days or item.due_days < 1:
         raise ValidationError(f"落实事项“{item.description}”须填写期限（工作日天数或日期）")
     due = clocks.due_at(_start_of(held_on), item.due_days, clocks.DayKind.WORKING, work_calendar())
-    return _last_day(due), due
+    return last_day(due), due
 
 
 def meeting_record(
@@ -713,8 +717,7 @@ def close_problems(backlog: BacklogCase) -> list[str]:
 def backlog_close(*, backlog: BacklogCase, by: User, at: dt.datetime | None = None) -> BacklogCase:
     """销号: only with the plan carried out and the acceptance (息诉罢访) documented."""
     at = _now(at)
-    if not (permissions.can_lead(by, backlog.case) or
-            (backlog.owner_id == by.pk and by.role in permissions.LEADER_ROLES)):
+    if not permissions.can_close(by, backlog):
         raise PermissionDenied("只有包案领导、督查人员或单位负责人可以化解销号")
     if not backlog.is_active:
         raise ValidationError("该积案已化解销号")

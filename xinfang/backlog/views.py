@@ -179,8 +179,7 @@ def _detail_context(request: HttpRequest, backlog: BacklogCase) -> dict:
         "problems": services.close_problems(backlog),
         "can_lead": permissions.can_lead(user, backlog.case),
         "can_work": permissions.can_work(user, backlog),
-        "can_close": backlog.is_active and (permissions.can_lead(user, backlog.case) or (
-            backlog.owner_id == user.pk and user.role in permissions.LEADER_ROLES)),
+        "can_close": backlog.is_active and permissions.can_close(user, backlog),
         "stuck": backlog.is_active and backlog.last_activity_at < stuck_before,
         "stuck_days": conf.stuck_days(),
         "forms": {

@@ -17,9 +17,18 @@ TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+def _leader_label(obj: User) -> str:
+    return f"{obj}（{obj.unit}）" if obj.unit_id else str(obj)
+
+
 class LeaderField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj}（{obj.unit}）" if obj.unit_id else str(obj)
+        return _leader_label(obj)
+
+
+class LeadersField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return _leader_label(obj)
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -38,7 +47,7 @@ def split_names(text: str) -> list[str]:
 class RotaFillForm(forms.Form):
     start = forms.DateField(label="开始日期", widget=DATE)
     end = forms.DateField(label="结束日期", widget=DATE)
-    leaders = forms.ModelMultipleChoiceField(
+    leaders = LeadersField(
         label="接访领导（按顺序轮流）", queryset=User.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -48,7 +57,6 @@ class RotaFillForm(forms.Form):
     def __init__(self, *args, office: Unit, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["leaders"].queryset = selectors.leader_choices(office)
-        self.fields["leaders"].label_from_instance = lambda u: f"{u}（{u.unit}）" if u.unit_id else str(u)
 
     def clean(self):
         data = super().clean()
@@ -103,7 +111,8 @@ class RegisterCaseForm(forms.Form):
     title = forms.CharField(label="标题", max_length=120)
     content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 3}))
     place = forms.ModelChoiceField(label="问题属地", queryset=Place.objects.all())
-    category = forms.ModelChoiceField(label="事项分类", queryset=Category.objects.all(), required=False)
+    category = forms.ModelChoiceField(label="事项分类", queryset=Category.objects.select_related("parent"),
+                                      required=False)
     petitioner_name = forms.CharField(label="信访人姓名", max_length=40)
     petitioner_phone = forms.CharField(label="联系电话", max_length=20, required=False)
     petitioner_id_number = forms.CharField(label="身份证号", max_length=18, required=False)
@@ -121,9 +130,10 @@ class InstructionForm(forms.Form):
     deadline_date = forms.DateField(label="或指定办理期限", widget=DATE, required=False)
 
     def __init__(self, *args, record, **kwargs):
+        """`record` comes with its matters prefetched, cases included (views._record_for)."""
         super().__init__(*args, **kwargs)
         self.fields["case"].choices = [("", "（不涉及具体事项）")] + [
-            (str(m.case_id), m.case.number) for m in record.matters.select_related("case")
+            (str(m.case_id), m.case.number) for m in record.matters.all()
         ]
         root = record.office.parent or record.office
         self.fields["owner_unit"].queryset = Unit.objects.filter(path__startswith=root.path)

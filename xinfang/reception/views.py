@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,7 +37,7 @@ from xinfang.reception.forms import (
     apply_errors,
     split_names,
 )
-from xinfang.reception.models import AppointmentSlot, Booking, ReceptionRecord
+from xinfang.reception.models import AppointmentSlot, Booking, ReceptionMatter, ReceptionRecord
 
 WEEKDAYS = "一二三四五六日"
 
@@ -206,7 +207,12 @@ def record_new(request: HttpRequest) -> HttpResponse:
 
 
 def _record_for(request: HttpRequest, pk: int) -> ReceptionRecord:
-    record = selectors.records_for(request.user).filter(pk=pk).first()
+    """The record with its matters (read once: the page's list and the instruction form share them)."""
+    record = (
+        selectors.records_for(request.user)
+        .prefetch_related(Prefetch("matters", queryset=ReceptionMatter.objects.select_related("case")))
+        .filter(pk=pk).first()
+    )
     if record is None:
         raise Http404("没有找到该接访记录，或您无权查看")
     return record
@@ -232,7 +238,7 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("reception:record", pk=record.pk)
     matters = [
         {"matter": m, "visible": access.can_view(user, m.case)}
-        for m in record.matters.select_related("case", "case__lead_unit")
+        for m in record.matters.all()
     ]
     return render(request, "reception/record_detail.html", {
         "record": record, "matters": matters, "forms": forms,
@@ -367,21 +373,23 @@ def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         slot.refresh_from_db()
+    bookings = list(selectors.slot_bookings(slot))
+    cases = _visible_cases(request.user, {b.case_number for b in bookings if b.case_number})
     rows = [
         {"b": b, "phone": revealed.get(b.pk) or mask_phone(b.phone), "revealed": b.pk in revealed,
-         "case": _visible_case(request.user, b.case_number)}
-        for b in selectors.slot_bookings(slot)
+         "case": cases.get(b.case_number)}
+        for b in bookings
     ]
     return render(request, "reception/slot_detail.html", {"slot": slot, "rows": rows, "can_record": can})
 
 
-def _visible_case(user, number: str):
+def _visible_cases(user, numbers: set[str]) -> dict:
+    """The matters named by these numbers that `user` may see, by number (one query for all)."""
     from xinfang.cases.models import Case
 
-    if not number:
-        return None
-    case = Case.objects.filter(number=number).first()
-    return case if case is not None and access.can_view(user, case) else None
+    if not numbers:
+        return {}
+    return {c.number: c for c in Case.objects.filter(number__in=numbers) if access.can_view(user, c)}
 
 
 # ---------------------------------------------------------------- public booking (预约接访)
