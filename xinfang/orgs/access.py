@@ -31,21 +31,22 @@ def scope_unit_ids(user: User) -> list[int] | None:
     if user.unit_id is None:
         return []
     if user.role in SUBTREE_ROLES:
-        return _subtree_ids(user.unit_id)
+        return _subtree_ids(user.unit)
     return [user.unit_id]
 
 
 @lru_cache(maxsize=4096)
-def _subtree_ids_cached(unit_id: int, path: str) -> tuple[int, ...]:
+def _subtree_ids_cached(path: str) -> tuple[int, ...]:
     return tuple(Unit.objects.filter(path__startswith=path).values_list("id", flat=True))
 
 
-def _subtree_ids(unit_id: int) -> list[int]:
-    path = Unit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or "/nothing/"
-    return list(_subtree_ids_cached(unit_id, path))
+def _subtree_ids(unit: Unit) -> list[int]:
+    """The unit and every unit below it. `user.unit` is loaded once per request, so after the
+    first call this costs no query; the cache is dropped whenever a unit is saved or deleted."""
+    return list(_subtree_ids_cached(unit.path))
 
 
-def clear_cache() -> None:
+def clear_cache(**kwargs) -> None:
     _subtree_ids_cached.cache_clear()
 
 
