@@ -174,26 +174,32 @@ def test_an_old_xls_file_is_named(county):
 # ------------------------------------------------------------------ kill and resume
 
 
-def test_a_killed_import_resumes_without_duplicates(county, people, monkeypatch):
-    monkeypatch.setattr(ledger, "BATCH_SIZE", 10)
-    data = xlsx([good_row(i) for i in range(35)])
-    real = bulk.bulk_register
+def dies_on_second_batch(monkeypatch):
+    real = bulk.register_prepared
     calls = {"n": 0}
 
-    def dies_on_second_batch(**kw):
+    def dying(**kw):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt("killed")
         return real(**kw)
 
-    monkeypatch.setattr(bulk, "bulk_register", dies_on_second_batch)
+    monkeypatch.setattr(bulk, "register_prepared", dying)
+    return real
+
+
+def test_a_killed_big_import_resumes_without_duplicates(county, people, monkeypatch):
+    monkeypatch.setattr(ledger, "BATCH_SIZE", 10)
+    monkeypatch.setattr(ledger, "ATOMIC_ROWS", 0)  # "big": checked whole, then committed batch by batch
+    data = xlsx([good_row(i) for i in range(35)])
+    real = dies_on_second_batch(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         run(data, county, by=people.clerk)
     assert Case.objects.count() == 10
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.RUNNING and job.committed_rows == 10
 
-    monkeypatch.setattr(bulk, "bulk_register", real)
+    monkeypatch.setattr(bulk, "register_prepared", real)
     result = run(data, county, by=people.clerk)
     assert result.ok and result.resumed_from == 10 and result.created == 25
     titles = list(Case.objects.order_by("seq").values_list("title", flat=True))
@@ -202,6 +208,90 @@ def test_a_killed_import_resumes_without_duplicates(county, people, monkeypatch)
     assert CaseEvent.objects.count() == 35
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and job.committed_rows == 35
+
+
+def test_a_killed_import_of_a_small_file_leaves_nothing_and_the_same_file_then_imports_whole(
+    county, people, monkeypatch
+):
+    monkeypatch.setattr(ledger, "BATCH_SIZE", 10)
+    data = xlsx([good_row(i) for i in range(35)])
+    real = dies_on_second_batch(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        run(data, county, by=people.clerk)
+    assert Case.objects.count() == 0 and ImportJob.objects.count() == 0 and CaseEvent.objects.count() == 0
+
+    monkeypatch.setattr(bulk, "register_prepared", real)
+    result = run(data, county, by=people.clerk)
+    assert result.ok and result.created == 35 and result.resumed_from == 0
+    assert list(Case.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 36))
+    assert ImportJob.objects.get().committed_rows == 35
+
+
+def test_a_problem_after_clean_batches_were_written_rolls_them_back(county, monkeypatch):
+    monkeypatch.setattr(ledger, "BATCH_SIZE", 10)
+    rows = [good_row(i) for i in range(35)]
+    rows[31]["联系电话"] = "12345"  # Excel row 33, after three clean batches went to the writer
+    result = run(xlsx(rows), county)
+    assert not result.ok and result.error_count == 1 and result.messages[0].startswith("第33行 联系电话：")
+    assert Case.objects.count() == 0 and ImportJob.objects.count() == 0
+    assert search.filter_cases(Case.objects.all(), "欠薪").count() == 0
+
+
+# ------------------------------------------------------------------ checking in a second process
+
+
+@pytest.fixture
+def forked(monkeypatch):
+    """Check every file in a forked process, however small."""
+    monkeypatch.setattr(ledger, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ledger, "BATCH_SIZE", 7)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_checked_in_a_second_process_registers_the_same_matters(
+    county, people, forked, monkeypatch, tmp_path
+):
+    real = ledger._produce_into
+
+    def produce_into(*args):
+        (tmp_path / "checker.pid").write_text(str(os.getpid()))
+        real(*args)
+
+    monkeypatch.setattr(ledger, "_produce_into", produce_into)
+    rows = [good_row(i) for i in range(30)]
+    result = run(xlsx(rows), county, by=people.clerk)
+    assert result.ok and result.created == 30, result.messages
+    assert int((tmp_path / "checker.pid").read_text()) != os.getpid()
+    cases = Case.objects.order_by("seq")
+    assert [c.title for c in cases] == [f"某公司拖欠工资第{i}号" for i in range(30)]
+    assert cases[0].due_at == bj(2026, 3, 17) and cases[1].place == county.town_place
+    assert search.filter_cases(Case.objects.all(), "欠薪").count() == 30
+    assert CaseEvent.objects.filter(kind="case.registered", actor=people.clerk).count() == 30
+
+    rows[20]["身份证号"] = VALID_ID[:-1] + "1"
+    rows[3]["问题属地"] = "火星"
+    result = run(xlsx(rows), county, force=True)
+    assert not result.ok and Case.objects.count() == 30
+    assert result.messages == [
+        "第5行 问题属地：找不到问题属地“火星”，请填写系统中已有的名称或代码",
+        "第22行 身份证号：身份证号码校验位错误，请核对最后一位",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_checker_that_dies_leaves_nothing_and_says_so(county, forked, monkeypatch):
+    real = ledger._produce
+
+    def dies_after_a_batch(stream, lookups):
+        for message in real(stream, lookups):
+            yield message
+            if message[0] == "rows":
+                os._exit(3)
+
+    monkeypatch.setattr(ledger, "_produce", dies_after_a_batch)
+    result = run(xlsx([good_row(i) for i in range(30)]), county)
+    assert not result.ok and result.messages == [ledger.CHECK_FAILED]
+    assert Case.objects.count() == 0 and ImportJob.objects.count() == 0
 
 
 def test_a_completed_file_is_refused_unless_forced(county):
@@ -310,7 +400,8 @@ def test_the_fast_reader_and_the_streaming_fallback_read_the_same_rows(county, m
     header = ledger._header(fast[0][1])
     assert header == ledger._header(slow[0][1])
     assert [n for n, _ in fast] == [n for n, _ in slow]
+    lookups = ledger._Lookups.load()
     for (_, a), (_, b) in zip(fast[1:], slow[1:], strict=True):
-        ra, pa = ledger._RowReader(header).read(a)
-        rb, pb = ledger._RowReader(header).read(b)
+        ra, pa = ledger._RowReader(header, lookups).read(a)
+        rb, pb = ledger._RowReader(header, lookups).read(b)
         assert (ra, pa) == (rb, pb)

@@ -1,6 +1,7 @@
 """Chinese full-text search on character bigrams: two-character words, phrases, both plans."""
 
 import pytest
+from django.db import connection
 
 from tests.factories import bj, register
 from xinfang.cases import search
@@ -81,3 +82,19 @@ def test_search_pages_walk_every_hit_once_in_the_users_scope(county, people, mon
         if not cursor:
             break
     assert seen == sorted(mine, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "title, content",
+    [
+        ("拖欠工资", "本人在某建筑公司务工，公司拖欠工资三个月未发（欠薪2万元），WeChat: abc123。"),
+        ("欠", "a 一 b 二三"),
+        ("", ""),
+        ("标题", "长" * 5000),
+    ],
+)
+def test_a_prepared_document_indexes_exactly_like_a_registered_matter(title, content):
+    body, count = search.prepared_document(title, content)
+    words = search.tokens(f"{title} {content}")
+    expected = search._tsvector_literal(words) if connection.vendor == "postgresql" else " ".join(words)
+    assert body == expected and count == len(words)

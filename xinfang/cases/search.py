@@ -76,6 +76,55 @@ def document_tokens(case: Case) -> list[str]:
     return _document(case)
 
 
+def prepared_document(title: str, content: str) -> tuple[str, int]:
+    """A matter's index entry before it has a number: (text in this database's form, tokens).
+
+    Imports build it while checking rows (in another process), so the writer only appends the
+    number's tokens in `index_prepared`; the result equals `index_case`'s.
+    """
+    if _is_pg():
+        words = tokens(f"{title} {content}")
+        return _tsvector_literal(words), len(words)
+    parts, count = [], 0
+    for run in _RUN.findall(f"{title} {content}"):
+        if run[0].isascii():
+            parts.append(run.lower())
+        elif len(run) > 1:
+            parts.append(" ".join(map(str.__add__, run, run[1:])))  # the bigrams, joined in C
+            count += len(run) - 2
+        else:
+            parts.append(run)
+        count += 1
+    if count > MAX_TOKENS:
+        words = tokens(f"{title} {content}")
+        return " ".join(words), len(words)
+    return " ".join(parts), count
+
+
+def index_prepared(rows: list[tuple[int, str, int, str]]) -> None:
+    """Index (case id, prepared text, its token count, case number) rows."""
+    if not rows:
+        return
+    pg = _is_pg()
+    docs = []
+    for pk, body, count, number in rows:
+        words = tokens(number)[: MAX_TOKENS - count]
+        if pg:
+            extra = " ".join(f"'{w}':{i}" for i, w in enumerate(words, count + 1))
+        else:
+            extra = " ".join(words)
+        docs.append((pk, f"{body} {extra}" if body and extra else body or extra))
+    with connection.cursor() as cursor:
+        if pg:
+            cursor.executemany(
+                "INSERT INTO cases_search (case_id, doc) VALUES (%s, %s::tsvector) "
+                "ON CONFLICT (case_id) DO UPDATE SET doc = EXCLUDED.doc",
+                docs,
+            )
+        else:
+            cursor.executemany("INSERT INTO cases_fts (rowid, body) VALUES (%s, %s)", docs)
+
+
 def _fts5_query(query: str) -> str:
     phrases = []
     for part in query.split():
