@@ -392,10 +392,10 @@ def test_the_fast_reader_and_the_streaming_fallback_read_the_same_rows(county, m
     rows[4] = good_row(4, **{"是否匿名": True, "登记时间": dt.date(2026, 3, 4)})
     data = xlsx(rows)
     fast = list(ledger._FastSheet(io.BytesIO(data)).rows())
-    assert ledger._FastSheet(io.BytesIO(data)).range is not None  # calamine did read it
+    assert ledger._FastSheet(io.BytesIO(data)).read  # calamine did read it
     monkeypatch.setattr(ledger, "CALAMINE_MAX_XML", 0)  # too big for calamine: streamed with lxml
     slow_sheet = ledger._FastSheet(io.BytesIO(data))
-    assert slow_sheet.range is None
+    assert not slow_sheet.read
     slow = list(slow_sheet.rows())
     header = ledger._header(fast[0][1])
     assert header == ledger._header(slow[0][1])
@@ -405,3 +405,22 @@ def test_the_fast_reader_and_the_streaming_fallback_read_the_same_rows(county, m
         ra, pa = ledger._RowReader(header, lookups).read(a)
         rb, pb = ledger._RowReader(header, lookups).read(b)
         assert (ra, pa) == (rb, pb)
+
+
+@pytest.mark.parametrize("reader", ["calamine", "streamed"])
+def test_a_table_that_starts_lower_and_further_right_keeps_excel_row_numbers(county, monkeypatch, reader):
+    if reader == "streamed":
+        monkeypatch.setattr(ledger, "CALAMINE_MAX_XML", 0)
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = None
+    rows = [good_row(i) for i in range(3)]
+    rows[1]["联系电话"] = "12345"
+    for r, values in enumerate([COLUMNS] + [[row.get(c) for c in COLUMNS] for row in rows], start=3):
+        for c, value in enumerate(values, start=2):  # header in row 3, from column B
+            ws.cell(row=r, column=c, value=value)
+    out = io.BytesIO()
+    wb.save(out)
+    result = run(out.getvalue(), county)
+    assert not result.ok and len(result.messages) == 1
+    assert result.messages[0].startswith("第5行 联系电话：")

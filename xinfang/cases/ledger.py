@@ -50,7 +50,7 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from xinfang.cases import bulk, clocks
+from xinfang.cases import bulk, clocks, validators
 from xinfang.cases.models import Case, Channel, ImportJob, Kind, Outcome, Rating, State
 from xinfang.cases.selectors import case_due_state
 from xinfang.cases.services import Petitioner
@@ -60,6 +60,7 @@ from xinfang.orgs import access
 from xinfang.orgs.models import Category, Place, Unit, User
 
 BATCH_SIZE = 5000
+FIRST_BATCH = 1000
 MAX_REPORTED_ERRORS = 500
 # Files up to this many rows are written in one transaction while they are still being checked
 # (about five seconds of holding SQLite's write lock; other writers wait up to 20 s).
@@ -275,7 +276,8 @@ class _FastSheet:
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
-        self.range: list[list[Any]] | None = None
+        self.sheet = None
+        self.size: int | None = None  # rows, counted from Excel's row 1; None: streamed, unknown
         head = stream.read(8)
         stream.seek(0)
         if not head.startswith(b"PK"):
@@ -289,23 +291,32 @@ class _FastSheet:
             book = CalamineWorkbook.from_filelike(stream)
             try:
                 names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
-                if names:
-                    sheet = book.get_sheet_by_name(names[0])
-                    self.range = sheet.to_python(skip_empty_area=False) if sheet.height else []
-                else:
-                    self.range = []
+                self.sheet = book.get_sheet_by_name(names[0]) if names else None
+                self.size = self.sheet.end[0] + 1 if self.sheet is not None and self.sheet.height else 0
             finally:
                 book.close()
         except Exception:  # any failure: the openpyxl reader decides and explains
-            self.range = None
+            self.sheet, self.size = None, None
         finally:
             stream.seek(0)
 
+    @property
+    def read(self) -> bool:
+        """Whether calamine read the file (else rows are streamed by `_Sheet`)."""
+        return self.size is not None
+
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
-        if self.range is None:
+        """(Excel row number, cells from column A). Cells become Python objects row by row, so
+        checking starts as soon as the sheet is parsed."""
+        if self.size is None:
             yield from _Sheet(self.stream).rows()
             return
-        yield from enumerate(self.range, 1)  # rows from Excel's row 1, cells from column A
+        if not self.size:
+            return
+        # iter_rows starts at Excel's row 1 but at the first used column: pad back to column A.
+        pad = [""] * self.sheet.start[1]
+        for number, values in enumerate(self.sheet.iter_rows(), 1):
+            yield number, pad + values if pad else values
 
 
 def _open(source: str | os.PathLike | IO[bytes]) -> tuple[IO[bytes], bool]:
@@ -446,15 +457,20 @@ class _RowReader:
 
     def __init__(self, header: dict[str, int], lookups: _Lookups) -> None:
         self.header = header
+        # (column, index) pairs, so that a row is read with two comprehensions and no look-ups.
+        self.text_columns = [(c, header[c]) for c in _TEXT_COLUMNS if c in header]
+        self.raw_columns = [(c, header[c]) for c in _RAW_COLUMNS if c in header]
         self.places = lookups.places
         self.categories = lookups.categories
         self.units = lookups.units
+        self.now = timezone.now()
 
     def read(self, values: list[Any]) -> tuple[bulk.Row | None, list[tuple[str, str]]]:
         problems: list[tuple[str, str]] = []
         width = len(values)
-        cells = {column: values[index] for column, index in self.header.items() if index < width}
-        text = {column: _text(cells.get(column)) for column in _TEXT_COLUMNS}
+        cells = {column: values[index] for column, index in self.raw_columns if index < width}
+        text = dict.fromkeys(_TEXT_COLUMNS, "")
+        text.update((column, _text(values[index])) for column, index in self.text_columns if index < width)
 
         def convert(column: str, function, default=None):
             try:
@@ -497,7 +513,7 @@ class _RowReader:
             petitioner=Petitioner(name=text[COL_NAME], id_number=id_number, phone=text[COL_PHONE],
                                   address=text[COL_ADDRESS], anonymous=anonymous),
         )
-        for name, messages in bulk.validate(row).items():
+        for name, messages in bulk.validate(row, now=self.now).items():
             column = FIELD_COLUMNS.get(name, name)
             if name == "registered_at" and at is None:
                 continue
@@ -505,6 +521,7 @@ class _RowReader:
         return (None if problems else row), problems
 
 
+_RAW_COLUMNS = (COL_TIME, COL_ANON, COL_GROUP, COL_ID)
 _TEXT_COLUMNS = (
     COL_CHANNEL, COL_KIND, COL_TITLE, COL_CONTENT, COL_PLACE, COL_CATEGORY, COL_NAME, COL_PHONE, COL_ADDRESS,
     COL_UNIT, COL_PERSON,
@@ -575,7 +592,7 @@ def _produce(stream: IO[bytes], lookups: _Lookups) -> Iterator[Message]:
     """
     try:
         sheet = _FastSheet(stream)
-        yield ("size", None if sheet.range is None else len(sheet.range))
+        yield ("size", sheet.size)
         rows = sheet.rows()
         header_row = next(rows, None)
         while header_row is not None and not any(_text(v) for v in header_row[1]):
@@ -586,6 +603,8 @@ def _produce(stream: IO[bytes], lookups: _Lookups) -> Iterator[Message]:
         issues: list[LedgerIssue] = []
         count = total = 0
         batch: list[bulk.Prepared] = []
+        limit = min(FIRST_BATCH, BATCH_SIZE)  # a small first batch sets the writer going sooner
+        prepare = bulk.Preparer()
         for number, values in rows:
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
@@ -596,10 +615,10 @@ def _produce(stream: IO[bytes], lookups: _Lookups) -> Iterator[Message]:
                 room = MAX_REPORTED_ERRORS - len(issues)
                 issues.extend(LedgerIssue(m, number, c) for c, m in problems[: max(room, 0)])
             elif not count:
-                batch.append(bulk.prepare(row))
-                if len(batch) >= BATCH_SIZE:
+                batch.append(prepare(row))
+                if len(batch) >= limit:
                     yield ("rows", batch)
-                    batch = []
+                    batch, limit = [], BATCH_SIZE
         if batch and not count:
             yield ("rows", batch)
         if total == 0:
@@ -635,6 +654,7 @@ def _checked(stream: IO[bytes], lookups: _Lookups) -> Iterator[Message]:
     if size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
         yield from _produce(stream, lookups)
         return
+    validators.warm_up()  # loaded once here, so that the checking process inherits the table
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_produce_into, args=(sender, stream, lookups), daemon=True)

@@ -76,13 +76,13 @@ def document_tokens(case: Case) -> list[str]:
     return _document(case)
 
 
-def prepared_document(title: str, content: str) -> tuple[str, int]:
+def prepared_document(title: str, content: str, *, pg: bool | None = None) -> tuple[str, int]:
     """A matter's index entry before it has a number: (text in this database's form, tokens).
 
     Imports build it while checking rows (in another process), so the writer only appends the
     number's tokens in `index_prepared`; the result equals `index_case`'s.
     """
-    if _is_pg():
+    if _is_pg() if pg is None else pg:
         words = tokens(f"{title} {content}")
         return _tsvector_literal(words), len(words)
     parts, count = [], 0
@@ -107,8 +107,13 @@ def index_prepared(rows: list[tuple[int, str, int, str]]) -> None:
         return
     pg = _is_pg()
     docs = []
+    heads: dict[str, list[str]] = {}
     for pk, body, count, number in rows:
-        words = tokens(number)[: MAX_TOKENS - count]
+        # A number is <office>-<year>-<seq>: its first two parts repeat, so their tokens are kept.
+        head, _sep, tail = number.rpartition("-")
+        if head not in heads:
+            heads[head] = tokens(head)
+        words = (heads[head] + tokens(tail))[: MAX_TOKENS - count]
         if pg:
             extra = " ".join(f"'{w}':{i}" for i, w in enumerate(words, count + 1))
         else:

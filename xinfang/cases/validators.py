@@ -44,6 +44,11 @@ def clean_id_number(value: str) -> str:
         raise ValidationError("身份证号码格式不正确（应为18位，含出生日期和校验位）", code="id_format") from exc
 
 
+def warm_up() -> None:
+    """Load python-stdnum's region table (read from a text file on first use)."""
+    _birth_place_known("110105", 1949)
+
+
 @lru_cache(maxsize=8192)
 def _birth_place_known(region: str, year: int) -> bool:
     try:
