@@ -49,9 +49,10 @@ def test_the_schema_is_openapi_3_with_every_operation(client, db):
     assert len(ids) == len(set(ids))
 
 
-def test_the_docs_page_is_served(client, db):
+def test_the_docs_page_is_served_without_any_outside_address(client, db):
     response = client.get("/api/docs")
     assert response.status_code == 200 and b"openapi.json" in response.content
+    assert b"swagger-ui-bundle.js" in response.content and b"cdn." not in response.content
 
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())

@@ -658,7 +658,13 @@ def _checked(stream: IO[bytes], lookups: _Lookups) -> Iterator[Message]:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_produce_into, args=(sender, stream, lookups), daemon=True)
-    process.start()
+    try:
+        process.start()
+    except (AssertionError, OSError):  # a daemonic process may not fork; no memory for a fork
+        receiver.close()
+        sender.close()
+        yield from _produce(stream, lookups)
+        return
     sender.close()
     try:
         while True:
@@ -914,7 +920,7 @@ def _local(moment: dt.datetime | None) -> str:
 def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
     if case.anonymous:
         name, phone = "", ""
-    elif not access.can_see_petitioner(user, case):
+    elif not access.can_see_petitioner(user, case, known_visible=True):
         name, phone = CONFIDENTIAL, CONFIDENTIAL
     else:
         name, phone = case.petitioner_name, mask_phone(case.petitioner_phone)
@@ -933,7 +939,10 @@ def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
 
 
 def export_rows(qs: QuerySet[Case], *, user: User, now: dt.datetime | None = None) -> Iterable[list[Any]]:
-    """The ledger's rows, streamed with the related names joined in (no query per matter)."""
+    """The ledger's rows, streamed with the related names joined in (no query per matter).
+
+    `qs` holds only matters the user may see (`access.visible_cases` or `access.queue_cases`).
+    """
     now = now or timezone.now()
     qs = qs.select_related("place", "category__parent", "lead_unit", "accused_unit")
     for case in qs.iterator(chunk_size=2000):
