@@ -24,10 +24,33 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# BENCH_IMPORT_PG_URL=postgres://postgres@127.0.0.1:5432/postgres: import into a new PostgreSQL
+# database (created under that server, dropped afterwards) instead of a new SQLite file.
+PG_URL = os.environ.get("BENCH_IMPORT_PG_URL", "")
+PG_DB = f"xinfang_import_bench_{os.getpid()}"
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _fresh_postgres() -> str:
+    _admin(f"CREATE DATABASE {PG_DB}")
+    return PG_URL.rsplit("/", 1)[0] + "/" + PG_DB
+
+
+def _drop_postgres() -> None:
+    from django.db import connections
+
+    connections.close_all()
+    _admin(f"DROP DATABASE IF EXISTS {PG_DB}")
 
 
 def _setup(folder: str) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+    os.environ["DATABASE_URL"] = _fresh_postgres() if PG_URL else f"sqlite:///{folder}/bench.sqlite3"
     os.environ["XINFANG_VAR_DIR"] = folder
     os.environ["DJANGO_SETTINGS_MODULE"] = "xinfang.settings"
     sys.path.insert(0, str(ROOT))
@@ -120,10 +143,15 @@ def measure(layout: str, rows: int) -> None:
         seconds = time.perf_counter() - started
         if not result.ok or Case.objects.count() != rows:
             raise SystemExit(f"import failed: {result.messages[:5]}")
+        database = "postgresql" if PG_URL else "sqlite"
+        prefix = f"BENCH_IMPORT_PG_URL={PG_URL} " if PG_URL else ""
         print(json.dumps({
-            "name": name, "value": round(rows / seconds), "unit": "1/s", "cases": rows,
-            "seconds": round(seconds, 2), "command": f"BENCH_IMPORT_ROWS={rows} .venv/bin/python bench/import_bench.py",
+            "name": name, "value": round(rows / seconds), "unit": "1/s", "cases": rows, "database": database,
+            "seconds": round(seconds, 2),
+            "command": f"{prefix}BENCH_IMPORT_ROWS={rows} .venv/bin/python bench/import_bench.py",
         }), flush=True)
+    if PG_URL:
+        _drop_postgres()
 
 
 def main() -> None:

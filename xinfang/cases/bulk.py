@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from xinfang.cases import search, services
+from xinfang.cases.bulkinsert import insert_rows
 from xinfang.cases.clocks import LOCAL, DayKind
 from xinfang.cases.models import Case, CaseEvent, State
 from xinfang.cases.selectors import clock_rules
@@ -157,9 +158,7 @@ def _insert_cases(office: Unit, by: User | None, rows: list[Prepared], seqs, clo
     own = _ROW_COLUMNS + _WRITER_COLUMNS
     rest = [f for f in Case._meta.concrete_fields if not f.primary_key and f.attname not in own]
     columns = [by_name[name].column for name in own]
-    # The columns every new matter shares go into the statement as literals: binding ~20
-    # parameters per row costs more than the rest of the row's preparation.
-    literals = [(f.column, _literal(f.get_db_prep_save(getattr(template, f.attname), connection))) for f in rest]
+    shared = [(f.column, f.get_db_prep_save(getattr(template, f.attname), connection)) for f in rest]
     numbers: list[str] = []
     params = []
     for row, (year, seq) in zip(rows, seqs, strict=True):
@@ -172,7 +171,7 @@ def _insert_cases(office: Unit, by: User | None, rows: list[Prepared], seqs, clo
         elif started is False:
             started = None
         params.append((*values, year, seq, number, clock, started, due, warn))
-    _executemany(Case._meta.db_table, columns, params, literals)
+    insert_rows(Case._meta.db_table, columns, params, shared)
     return numbers
 
 
@@ -205,27 +204,4 @@ def _insert_events(by: User | None, rows: list[Prepared], ids: list[int]) -> Non
             details_cache[key] = details
         params.append((pk, "case.registered", values[_REGISTERED_AT], by_id, unit_id, True, details))
     columns = [fields[name].column for name in ("case_id", "kind", "at", "actor_id", "unit_id", "public", "details")]
-    _executemany(CaseEvent._meta.db_table, columns, params)
-
-
-def _literal(value) -> str:
-    """SQL for a model default (None, a boolean, a number or a text); both databases read it."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    raise TypeError(f"no SQL literal for {value!r}")
-
-
-def _executemany(table: str, columns: list[str], params: list, literals: list[tuple[str, str]] = ()) -> None:
-    quote = connection.ops.quote_name
-    names = [quote(c) for c in columns] + [quote(c) for c, _sql in literals]
-    values = ["%s"] * len(columns) + [sql.replace("%", "%%") for _c, sql in literals]
-    sql = f"INSERT INTO {quote(table)} ({', '.join(names)}) VALUES ({', '.join(values)})"  # noqa: S608 (model metadata)
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), 2000):
-            cursor.executemany(sql, params[start : start + 2000])
+    insert_rows(CaseEvent._meta.db_table, columns, params)

@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from xinfang.cases.bulkinsert import insert_rows
 from xinfang.cases.models import Case
 
 _RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[0-9A-Za-z]+")
@@ -119,15 +120,8 @@ def index_prepared(rows: list[tuple[int, str, int, str]]) -> None:
         else:
             extra = " ".join(words)
         docs.append((pk, f"{body} {extra}" if body and extra else body or extra))
-    with connection.cursor() as cursor:
-        if pg:
-            cursor.executemany(
-                "INSERT INTO cases_search (case_id, doc) VALUES (%s, %s::tsvector) "
-                "ON CONFLICT (case_id) DO UPDATE SET doc = EXCLUDED.doc",
-                docs,
-            )
-        else:
-            cursor.executemany("INSERT INTO cases_fts (rowid, body) VALUES (%s, %s)", docs)
+    # New matters only, so no conflict to resolve: PostgreSQL can take them by COPY.
+    insert_rows("cases_search" if pg else "cases_fts", ["case_id" if pg else "rowid", "doc" if pg else "body"], docs)
 
 
 def _fts5_query(query: str) -> str:

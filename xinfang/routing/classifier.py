@@ -7,9 +7,11 @@ three linear scorers over TF-IDF features of the title and the content, kept sep
 * an NB-SVM (naive-Bayes log-count-ratio scaled SVM, one-vs-rest) on the same features,
 * a complement naive Bayes on jieba word unigrams.
 
-Each scorer's class scores are standardised per text and summed; a softmax with a
-temperature fitted on out-of-fold scores of the training data turns the sum into
-confidences that sum to 1.
+Each scorer's class scores are standardised per text and summed with a weight per member
+(the word-level naive Bayes, the weakest, counts half); a softmax with a temperature
+fitted on out-of-fold scores of the training data turns the sum into confidences that
+sum to 1. The character title block is scaled down (title_weight) before the SVMs are fit:
+with title and content each l2-normalised, an equal weight let short titles dominate.
 
 The saved file holds only builtins and numpy arrays (vocabularies, idf, weights), so it
 does not depend on pickled scikit-learn objects.
@@ -35,7 +37,9 @@ import numpy as np
 import scipy.sparse as sp
 
 FORMAT_NAME = "xinfang-routing-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: versions load() reads; version 1 files lack the member weights (all 1.0)
+READABLE_VERSIONS = (1, 2)
 REQUIRED_COLUMNS = ("title", "content", "label")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -57,8 +61,12 @@ class Config:
     word_ngrams: tuple[int, int] = (1, 1)
     min_df: int = 2
     svm_c: float = 1.0
-    nbsvm_c: float = 0.3
+    nbsvm_c: float = 1.0
     nb_alpha: float = 0.3
+    #: scale of the character title block relative to the content block (both l2-normalised)
+    title_weight: float = 0.7
+    #: weights of the standardised scores of the SVM, the NB-SVM and the complement NB
+    member_weights: tuple[float, float, float] = (1.0, 1.0, 0.5)
     calibration_folds: int = 3
     seed: int = 0
 
@@ -298,6 +306,7 @@ class LinearScorer:
     group: str
     weights: np.ndarray  # (n_features, n_labels) float32, one contiguous row per feature
     bias: np.ndarray  # (n_labels,)
+    weight: float = 1.0  # of this member's standardised scores in the ensemble sum
 
     def scores(self, x: sp.csr_matrix) -> np.ndarray:
         """Scores of many rows."""
@@ -339,22 +348,42 @@ def fit_complement_nb(
     return model.feature_log_prob_, np.zeros(model.feature_log_prob_.shape[0])
 
 
+def title_scale(n_title: int, n_total: int, title_weight: float) -> np.ndarray:
+    """Per-column factors of a group matrix: title_weight on the title block, 1 on the content."""
+    scale = np.ones(n_total)
+    scale[:n_title] = title_weight
+    return scale
+
+
 def fit_scorers(
-    matrices: dict[str, sp.csr_matrix], y: np.ndarray, n_labels: int, config: Config
+    matrices: dict[str, sp.csr_matrix],
+    y: np.ndarray,
+    n_labels: int,
+    config: Config,
+    n_title_chars: int,
 ) -> list[LinearScorer]:
-    """Fit the three members of the ensemble."""
+    """Fit the three members of the ensemble.
+
+    The SVMs see the character matrix with its title columns scaled by title_weight; the
+    scale is folded into their weights, so prediction uses the unscaled TF-IDF vectors.
+    """
+    scale = title_scale(n_title_chars, matrices["char"].shape[1], config.title_weight)
+    chars = (matrices["char"] @ sp.diags(scale)).tocsr()
     members = [
-        ("char", fit_svm(matrices["char"], y, config.svm_c, config.seed)),
-        ("char", fit_nbsvm(matrices["char"], y, n_labels, config.nbsvm_c, config.seed)),
-        ("word", fit_complement_nb(matrices["word"], y, config.nb_alpha)),
+        ("char", fit_svm(chars, y, config.svm_c, config.seed), scale),
+        ("char", fit_nbsvm(chars, y, n_labels, config.nbsvm_c, config.seed), scale),
+        ("word", fit_complement_nb(matrices["word"], y, config.nb_alpha), None),
     ]
     return [
         LinearScorer(
             group,
-            np.ascontiguousarray(np.asarray(w).T, dtype=np.float32),
+            np.ascontiguousarray(
+                np.asarray(w).T * (1.0 if s is None else s[:, None]), dtype=np.float32
+            ),
             np.asarray(b, dtype=np.float64),
+            float(weight),
         )
-        for group, (w, b) in members
+        for (group, (w, b), s), weight in zip(members, config.member_weights, strict=True)
     ]
 
 
@@ -399,7 +428,7 @@ class Model:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def _combined(self, matrices: dict[str, sp.csr_matrix]) -> np.ndarray:
-        return sum(standardize(s.scores(matrices[s.group])) for s in self.scorers)
+        return sum(s.weight * standardize(s.scores(matrices[s.group])) for s in self.scorers)
 
     def probabilities(self, items: Iterable[Row | Mapping[str, Any] | Sequence[str]]) -> np.ndarray:
         """Confidence matrix (n_items, n_labels); columns follow self.labels; rows sum to 1."""
@@ -410,7 +439,9 @@ class Model:
 
     def predict_top(self, title: str, content: str, k: int = 3) -> list[tuple[str, float]]:
         """Top-k (label, confidence) for one message, best first."""
-        combined = standardize(self._single.scores(normalize(title), normalize(content))).sum(axis=0)
+        single = self._single
+        raw = single.scores(normalize(title), normalize(content))
+        combined = (standardize(raw) * single.member_weights[:, None]).sum(axis=0)
         return self._top(softmax(combined, self.temperature)[0], k)
 
     @cached_property
@@ -478,6 +509,7 @@ class _SinglePredictor:
             group: np.concatenate([getattr(f, name).idf for name in names])
             for group, names in _GROUPS.items()
         }
+        self.member_weights = np.array([s.weight for s in model.scorers])
         self.groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.rows: list[tuple[str, int, int]] = []  # per scorer: group, first, last column
         for group in _GROUPS:
@@ -597,7 +629,11 @@ def _out_of_fold_scores(
     for fit_idx, held_idx in splitter.split(np.zeros(len(y)), y):
         featurizer = Featurizer.fit([docs[i] for i in fit_idx], config.min_df)
         scorers = fit_scorers(
-            featurizer.matrices([docs[i] for i in fit_idx]), y[fit_idx], n_labels, config
+            featurizer.matrices([docs[i] for i in fit_idx]),
+            y[fit_idx],
+            n_labels,
+            config,
+            len(featurizer.title_chars.idf),
         )
         part = Model([""] * n_labels, config, Segmenter.from_words([]), featurizer, scorers)
         scores[held_idx] = part._combined(featurizer.matrices([docs[i] for i in held_idx]))
@@ -616,7 +652,9 @@ def train(
     oof = _out_of_fold_scores(docs, y, len(labels), config)
     temperature = fit_temperature(oof, y) if oof.any() else 1.0
     featurizer = Featurizer.fit(docs, config.min_df)
-    scorers = fit_scorers(featurizer.matrices(docs), y, len(labels), config)
+    scorers = fit_scorers(
+        featurizer.matrices(docs), y, len(labels), config, len(featurizer.title_chars.idf)
+    )
     return Model(
         labels, config, segmenter, featurizer, scorers, temperature, {"n_train": len(rows)}
     )
@@ -682,16 +720,20 @@ def _state(model: Model) -> dict[str, Any]:
             for name in _BLOCKS
         },
         "scorers": [
-            {"group": s.group, "weights": s.weights, "bias": s.bias} for s in model.scorers
+            {"group": s.group, "weights": s.weights, "bias": s.bias, "weight": s.weight}
+            for s in model.scorers
         ],
         "temperature": model.temperature,
     }
 
 
-def _from_state(state: dict[str, Any], metadata: dict[str, Any]) -> Model:
-    config = Config(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
-    )
+#: settings a version 1 file was trained with but does not record
+_VERSION_1_CONFIG = {"title_weight": 1.0, "member_weights": (1.0, 1.0, 1.0)}
+
+
+def _from_state(state: dict[str, Any], metadata: dict[str, Any], version: int) -> Model:
+    stored = {k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()}
+    config = Config(**({**_VERSION_1_CONFIG, **stored} if version == 1 else stored))
     featurizer = Featurizer(*[TfidfBlock(**state["blocks"][name]) for name in _BLOCKS])
     scorers = [LinearScorer(**s) for s in state["scorers"]]
     segmenter = Segmenter.from_words(state["lexicon"])
@@ -730,8 +772,8 @@ def load(path: str | Path) -> Model:
     payload = joblib.load(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise ValueError(f"{path} 不是分类模型文件")
-    if payload.get("format_version") != FORMAT_VERSION:
+    if payload.get("format_version") not in READABLE_VERSIONS:
         raise ValueError(
             f"{path} 的模型格式版本 {payload.get('format_version')} 不受支持（需要 {FORMAT_VERSION}）"
         )
-    return _from_state(payload["state"], payload["metadata"])
+    return _from_state(payload["state"], payload["metadata"], payload["format_version"])
