@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # BENCH_IMPORT_PG_URL=postgres://postgres@127.0.0.1:5432/postgres: import into a new PostgreSQL
 # database (created under that server, dropped afterwards) instead of a new SQLite file.
 PG_URL = os.environ.get("BENCH_IMPORT_PG_URL", "")
+# BENCH_IMPORT_BASE=var/bench-1000000.sqlite3: import into a copy of that (demo) database, so the
+# figure holds for an office that already has a million matters. The copy is not timed.
+BASE = os.environ.get("BENCH_IMPORT_BASE", "")
 PG_DB = f"xinfang_import_bench_{os.getpid()}"
 
 
@@ -51,6 +55,8 @@ def _drop_postgres() -> None:
 
 def _setup(folder: str) -> None:
     os.environ["DATABASE_URL"] = _fresh_postgres() if PG_URL else f"sqlite:///{folder}/bench.sqlite3"
+    if BASE and not PG_URL:
+        shutil.copyfile(BASE, f"{folder}/bench.sqlite3")
     os.environ["XINFANG_VAR_DIR"] = folder
     os.environ["DJANGO_SETTINGS_MODULE"] = "xinfang.settings"
     sys.path.insert(0, str(ROOT))
@@ -63,14 +69,16 @@ def _setup(folder: str) -> None:
 
 
 def _org():
+    """The importing office and the places and category the file names (new names, so that they
+    are unique also in a database that already holds demo data)."""
     from xinfang.orgs.models import Category, Place, Unit
 
-    county = Place.objects.create(code="430102", name="A1区")
-    Place.objects.create(code="430102001", name="东湖街道", parent=county)
-    office = Unit.objects.create(name="A1区信访局", code="XF430102", level=Unit.Level.COUNTY,
+    county = Place.objects.create(code="439901", name="导入测试区")
+    Place.objects.create(code="439901001", name="导入测试街道", parent=county)
+    office = Unit.objects.create(name="导入测试区信访局", code="XF439901", level=Unit.Level.COUNTY,
                                  kind=Unit.Kind.PETITION_OFFICE, place=county)
-    labour = Category.objects.create(code="LD", name="劳动和社会保障")
-    Category.objects.create(code="LD01", name="拖欠工资", parent=labour)
+    labour = Category.objects.create(code="DRLD", name="导入测试大类")
+    Category.objects.create(code="DRLD01", name="导入测试小类", parent=labour)
     return office
 
 
@@ -86,13 +94,13 @@ def _ids(count: int) -> list[str]:
 
 def _rows(rows: int):
     ids = _ids(997)
-    places = ["东湖街道", "430102"]
+    places = ["导入测试街道", "439901"]
     for i in range(rows):
         yield [
             dt.datetime(2025, 1 + i % 12, 1 + i % 28, 8 + i % 9, i % 60), ["来访", "来信", "网上", "来电"][i % 4],
             "申诉求决" if i % 5 else "建议意见", f"某小区物业拖欠维修基金第{i}号",
             f"本人反映某小区物业公司长期拖欠维修基金，电梯损坏{i % 30}天无人维修，请求督促处理。",
-            places[i % 2], "劳动和社会保障/拖欠工资" if i % 3 else "LD01", f"王{i % 500}",
+            places[i % 2], "导入测试大类/导入测试小类" if i % 3 else "DRLD01", f"王{i % 500}",
             ids[i % len(ids)], f"139{i:08d}", f"A1区东湖街道{i % 300}号", "否", 1 + i % 3, None, None,
         ]
 
@@ -138,15 +146,17 @@ def measure(layout: str, rows: int) -> None:
         from xinfang.cases.ledger import import_ledger
         from xinfang.cases.models import Case
 
+        before = Case.objects.count()
         started = time.perf_counter()
         result = import_ledger(path, office=office)
         seconds = time.perf_counter() - started
-        if not result.ok or Case.objects.count() != rows:
+        if not result.ok or Case.objects.count() != before + rows:
             raise SystemExit(f"import failed: {result.messages[:5]}")
         database = "postgresql" if PG_URL else "sqlite"
-        prefix = f"BENCH_IMPORT_PG_URL={PG_URL} " if PG_URL else ""
+        prefix = f"BENCH_IMPORT_PG_URL={PG_URL} " if PG_URL else (f"BENCH_IMPORT_BASE={BASE} " if BASE else "")
         print(json.dumps({
             "name": name, "value": round(rows / seconds), "unit": "1/s", "cases": rows, "database": database,
+            "already_in_database": before,
             "seconds": round(seconds, 2),
             "command": f"{prefix}BENCH_IMPORT_ROWS={rows} .venv/bin/python bench/import_bench.py",
         }), flush=True)
