@@ -16,6 +16,12 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _memory_cache(settings):
+    """Each test process its own cache: the shared file cache would leak between xdist workers."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     work_calendar.cache_clear()
     access.clear_cache()

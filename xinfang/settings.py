@@ -95,6 +95,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
+# One cache for all of a deployment's processes (web workers and `xinfang worker`): rate limits
+# count across processes, and the worker's precomputed hot-issue page reaches the web.
+# XINFANG_CACHE_DIR= (empty) keeps a per-process memory cache instead.
+_CACHE_DIR = env_str("XINFANG_CACHE_DIR", str(VAR_DIR / "cache"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": _CACHE_DIR}
+    if _CACHE_DIR
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 AUTH_USER_MODEL = "orgs.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:queue"

@@ -111,3 +111,25 @@ def test_the_hot_page_and_its_export(county, people, client):
     client.logout()
     assert client.login(username=people.outsider.username, password=PASSWORD)
     assert client.get(reverse("routing:hot") + "?month=2026-11").context["page"].clusters == []
+
+
+def test_the_worker_keeps_the_whole_office_page_computed(county, people, client, monkeypatch):
+    from xinfang.cases.management.commands import worker
+    from xinfang.routing import selectors
+
+    for day in range(1, 5):
+        register(county, people.clerk, bj(2026, 11, day, 9), title="丽发新城搅拌站噪音扰民",
+                 content=f"丽发新城小区附近搅拌站夜间施工噪音扰民，第{day}次反映")
+    monkeypatch.setattr(selectors, "current_month", lambda now=None: "2026-11")
+    call_command("worker", "--once")  # the first pass computes the page
+    computed = []
+    real = selectors._hot_page
+    monkeypatch.setattr(selectors, "_hot_page", lambda *a: computed.append(a) or real(*a))
+    assert client.login(username=people.supervisor.username, password=PASSWORD)
+    page = client.get(reverse("routing:hot") + "?month=2026-11").context["page"]
+    assert page.clusters[0].count == 4 and computed == []  # served from the worker's cache
+    client.logout()
+    assert client.login(username=people.clerk.username, password=PASSWORD)  # another scope: computed now
+    assert client.get(reverse("routing:hot") + "?month=2026-11").context["page"].clusters[0].count == 4
+    assert len(computed) == 1
+    assert worker.HOT_EVERY > 0

@@ -6,13 +6,13 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from xinfang.cases.clocks import LOCAL
 from xinfang.cases.models import Case, CaseEvent, State
 from xinfang.orgs import access
-from xinfang.orgs.models import User
+from xinfang.orgs.models import Role, User
 from xinfang.routing import conf, engine, hot, similar
 from xinfang.routing.models import RoutingSuggestion
 
@@ -160,9 +160,9 @@ class HotPage:
     truncated: bool = False
 
 
-def _hot_docs(user: User, start: dt.datetime, end: dt.datetime) -> tuple[list[hot.HotDoc], bool]:
-    """The newest HOT_MAX_DOCS matters the user may see registered in [start, end)."""
-    qs = (access.visible_cases(user).filter(registered_at__gte=start, registered_at__lt=end)
+def _hot_docs(cases: QuerySet[Case], start: dt.datetime, end: dt.datetime) -> tuple[list[hot.HotDoc], bool]:
+    """The newest HOT_MAX_DOCS of `cases` registered in [start, end)."""
+    qs = (cases.filter(registered_at__gte=start, registered_at__lt=end)
           .order_by("-registered_at", "-id")
           .values_list("id", "title", "content", "registered_at", "place__name",
                        "petitioner_id_number", "petitioner_phone"))
@@ -175,29 +175,49 @@ def _hot_docs(user: User, start: dt.datetime, end: dt.datetime) -> tuple[list[ho
     return docs, len(rows) > HOT_MAX_DOCS
 
 
+def _hot_key(month: str, top: int, scope: tuple[int, ...] | list[int] | None) -> str:
+    return f"routing:hot:{month}:{top}:{conf.hot_threshold()}:" + (
+        "all" if scope is None else ",".join(map(str, sorted(scope))))
+
+
 def hot_for_month(user: User, month: str, *, top: int = 20) -> HotPage:
     """This month's clusters of the matters the user may see, with last month for growth.
 
     Cached for HOT_CACHE_SECONDS per month and access scope (clustering a big month takes
-    seconds). At most HOT_MAX_DOCS matters of each month are clustered (the newest).
+    seconds; `xinfang worker` keeps the whole-office page of this month computed, see
+    `refresh_hot`). At most HOT_MAX_DOCS matters of each month are clustered (the newest).
     """
     from django.core.cache import cache
 
-    scope = access.scope_unit_ids(user)
-    key = f"routing:hot:{month}:{top}:{conf.hot_threshold()}:" + (
-        "all" if scope is None else ",".join(map(str, sorted(scope))))
+    key = _hot_key(month, top, access.scope_unit_ids(user))
     page = cache.get(key)
     if page is None:
-        page = _hot_page(user, month, top)
+        page = _hot_page(access.visible_cases(user), month, top)
         cache.set(key, page, HOT_CACHE_SECONDS)
     return page
 
 
-def _hot_page(user: User, month: str, top: int) -> HotPage:
+def refresh_hot(now: dt.datetime | None = None, *, top: int = 20) -> int:
+    """Compute this month's page into the shared cache for the widest views, which cluster the
+    most matters: administrators (every matter) and each supervisor's (督查督办) subtree.
+    Returns how many pages were computed."""
+    from django.core.cache import cache
+
+    month = current_month(now)
+    scopes: dict[str, QuerySet[Case]] = {_hot_key(month, top, None): Case.objects.all()}
+    for supervisor in User.objects.filter(role=Role.SUPERVISOR, is_active=True).select_related("unit"):
+        scope = access.scope_unit_ids(supervisor)
+        scopes.setdefault(_hot_key(month, top, scope), access.visible_cases(supervisor))
+    for key, cases in scopes.items():
+        cache.set(key, _hot_page(cases, month, top), HOT_CACHE_SECONDS)
+    return len(scopes)
+
+
+def _hot_page(cases: QuerySet[Case], month: str, top: int) -> HotPage:
     start, end = month_bounds(month)
     prev_start = dt.datetime.combine(hot.previous_month_start(start.date()), dt.time(), LOCAL)
-    current, cut = _hot_docs(user, start, end)
-    previous, prev_cut = _hot_docs(user, prev_start, start)
+    current, cut = _hot_docs(cases, start, end)
+    previous, prev_cut = _hot_docs(cases, prev_start, start)
     clusters = hot.hot_clusters(current + previous, period=(start, end),
                                 threshold=conf.hot_threshold(), top=top)
     return HotPage(month, start, end, clusters, len(current), cut or prev_cut)

@@ -1,8 +1,8 @@
 """`xinfang worker`: the one background process a deployment needs.
 
 Each pass: makes final the matters whose review window closed unused, queues staff reminders
-and daily digests, delivers the notification outbox, and (hourly) refreshes the database's
-planner statistics. Work is claimed with conditional updates, so two workers never do the
+and daily digests, delivers the notification outbox, (every five minutes) computes this month's
+hot-issue page into the shared cache, and (hourly) refreshes the database's planner statistics. Work is claimed with conditional updates, so two workers never do the
 same thing twice, and a killed worker loses nothing (claimed messages return after a lease).
 `xinfang notify_worker` runs only the delivery part, for offices that scale it separately.
 """
@@ -15,8 +15,10 @@ from django.core.management.base import BaseCommand
 
 from xinfang.cases.services import finalize_expired
 from xinfang.notify import services as notify
+from xinfang.routing import selectors as routing
 
 STATISTICS_EVERY = 720  # passes: hourly at the default 5-second interval
+HOT_EVERY = 60  # passes: every five minutes, inside the hot page's ten-minute cache life
 
 
 def refresh_statistics() -> None:
@@ -45,6 +47,8 @@ class Command(BaseCommand):
         while True:
             if passes % STATISTICS_EVERY == 0:
                 refresh_statistics()
+            if passes % HOT_EVERY == 0:
+                routing.refresh_hot()
             passes += 1
             finalized = finalize_expired()
             done = notify.run_pass(worker)
