@@ -4,7 +4,11 @@ Reads train.csv and dev.csv from $XINFANG_SHARED/data/complaints (default: the r
 ../shared), trains, evaluates on dev, and times training and prediction on one core.
 Prints a '#' line with the command, then one JSON object per line.
 
-    .venv/bin/python bench/routing_bench.py [--save PATH]
+    .venv/bin/python bench/routing_bench.py [--save PATH] [--cv]
+
+--cv adds routing_macro_f1_cv5_train: 5-fold cross-validated macro-F1 on train.csv, scored
+on its `full` rows only (dev and the held-out set have no `tokens` rows), for choices that
+should hold beyond dev.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import csv  # noqa: E402
 import json  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
@@ -47,16 +52,36 @@ def line(name: str, value: float, unit: str, **extra) -> None:
     """Print one metric as a JSON line (with the command that reproduces it)."""
     print(
         json.dumps(
-            {"name": name, "value": round(value, 4), "unit": unit, **extra, "command": COMMAND},
+            {"name": name, "value": round(value, 4), "unit": unit, "command": COMMAND, **extra},
             ensure_ascii=False,
         ),
         flush=True,
     )
 
 
+def cross_validated_f1(path: Path, folds: int = 5) -> float:
+    """Macro-F1 of out-of-fold predictions on the `full` rows of a labelled CSV."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    rows = classifier.read_csv(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        full = [r.get("text_kind", "full") != "tokens" for r in csv.DictReader(handle)]
+    labels = [r.label for r in rows]
+    predicted = [""] * len(rows)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    for fit_idx, held_idx in splitter.split(rows, labels):
+        model = classifier.train([rows[i] for i in fit_idx])
+        for i, label in zip(held_idx, model.predict([rows[i] for i in held_idx]), strict=True):
+            predicted[i] = label
+    kept = [i for i, keep in enumerate(full) if keep]
+    return float(f1_score([labels[i] for i in kept], [predicted[i] for i in kept], average="macro"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--save", help="also write the trained model to this path")
+    parser.add_argument("--cv", action="store_true", help="also 5-fold cross-validate on train")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])  # one core for everything
@@ -95,6 +120,15 @@ def main() -> None:
         cases=n,
     )
     line("routing_train_s", train_s, "s", rows=len(train_rows), cores=1)
+    if args.cv:
+        line(
+            "routing_macro_f1_cv5_train",
+            cross_validated_f1(data_dir() / "train.csv"),
+            "f1",
+            folds=5,
+            scored="text_kind=full rows",
+            command=COMMAND + " --cv",
+        )
     if args.save:
         classifier.save(model, args.save, {"scores": {"dev": scores}})
 

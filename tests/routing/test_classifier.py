@@ -108,6 +108,47 @@ def test_save_load_round_trip(model, tmp_path):
     assert {"python", "numpy", "scikit-learn", "jieba"} <= set(meta["libraries"])
 
 
+def test_member_weights_and_title_scale_are_saved(model, tmp_path):
+    assert [s.weight for s in model.scorers] == list(model.config.member_weights)
+    assert model.config.member_weights == (1.0, 1.0, 0.5)
+    path = tmp_path / "router.joblib"
+    classifier.save(model, path)
+    loaded = classifier.load(path)
+    assert [s.weight for s in loaded.scorers] == [1.0, 1.0, 0.5]
+    assert loaded.config.title_weight == model.config.title_weight == 0.7
+
+
+def test_title_weight_changes_the_fitted_title_columns():
+    rows = make_rows(10, seed=6)
+    plain = classifier.train(rows, classifier.Config(title_weight=1.0, calibration_folds=0))
+    scaled = classifier.train(rows, classifier.Config(title_weight=0.5, calibration_folds=0))
+    n_title = len(plain.featurizer.title_chars.idf)
+    assert not np.allclose(plain.scorers[0].weights[:n_title], scaled.scorers[0].weights[:n_title])
+    # the word-level naive Bayes does not see the scale
+    assert np.array_equal(plain.scorers[2].weights, scaled.scorers[2].weights)
+
+
+def test_version_1_file_loads_with_equal_member_weights(model, tmp_path):
+    import joblib
+
+    path = tmp_path / "v1.joblib"
+    classifier.save(model, path)
+    payload = joblib.load(path)
+    payload["format_version"] = 1
+    for scorer in payload["state"]["scorers"]:
+        del scorer["weight"]
+    for key in ("title_weight", "member_weights"):
+        del payload["state"]["config"][key]
+    joblib.dump(payload, path)
+    loaded = classifier.load(path)
+    assert [s.weight for s in loaded.scorers] == [1.0, 1.0, 1.0]
+    assert loaded.config.title_weight == 1.0
+    fast = loaded.predict_top("A市小区物业违规施工", "物业在小区里施工。", k=len(TOPICS))
+    slow = _reference_top(loaded, "A市小区物业违规施工", "物业在小区里施工。", len(TOPICS))
+    assert [label for label, _ in fast] == [label for label, _ in slow]
+    assert [c for _, c in fast] == pytest.approx([c for _, c in slow], abs=1e-12, rel=0)
+
+
 def test_load_rejects_foreign_file(tmp_path):
     import joblib
 
@@ -164,7 +205,7 @@ def _reference_top(model: classifier.Model, title: str, content: str, k: int):
         idx, values = vectors[s.group]
         return values @ s.weights[idx].astype(np.float64) + s.bias
 
-    combined = sum(classifier.standardize(score_one(s)) for s in model.scorers)
+    combined = sum(s.weight * classifier.standardize(score_one(s)) for s in model.scorers)
     return model._top(classifier.softmax(combined, model.temperature)[0], k)
 
 
