@@ -1,10 +1,11 @@
 """Ledger import speed: rows per second of `ledger.import_ledger` (validation + write).
 
-    .venv/bin/python bench/import_bench.py            # BENCH_IMPORT_ROWS=50000 by default
+    .venv/bin/python bench/import_bench.py    # BENCH_IMPORT_ROWS=50000, BENCH_IMPORT_REPEAT=3
 
 Builds an .xlsx of valid rows in a temporary folder, imports it into a fresh SQLite database
-(a temporary file, migrated here) and prints one JSON line per file layout. File generation is
-not timed. Two layouts:
+(a temporary file, migrated here) and prints one JSON line per file layout: the median of
+BENCH_IMPORT_REPEAT runs, each in a fresh process and database, with every run's figure. File
+generation is not timed. Two layouts:
 
 * `import_per_s`: the file as Excel and WPS save it, text in the shared-strings table (written
   with XlsxWriter, which follows Excel's layout);
@@ -57,6 +58,7 @@ def _setup(folder: str) -> None:
     os.environ["DATABASE_URL"] = _fresh_postgres() if PG_URL else f"sqlite:///{folder}/bench.sqlite3"
     if BASE and not PG_URL:
         shutil.copyfile(BASE, f"{folder}/bench.sqlite3")
+        os.sync()  # else the import's first fsync also writes out the whole fresh copy
     os.environ["XINFANG_VAR_DIR"] = folder
     os.environ["DJANGO_SETTINGS_MODULE"] = "xinfang.settings"
     sys.path.insert(0, str(ROOT))
@@ -169,8 +171,15 @@ def main() -> None:
     if len(sys.argv) > 1:
         measure(sys.argv[1], rows)
         return
-    for layout in LAYOUTS:  # each in a fresh process and database
-        subprocess.run([sys.executable, __file__, layout], check=True)
+    repeat = int(os.environ.get("BENCH_IMPORT_REPEAT", "3"))
+    for layout in LAYOUTS:  # each run in a fresh process and database; the median is reported
+        runs = []
+        for _ in range(repeat):
+            out = subprocess.run([sys.executable, __file__, layout], check=True, capture_output=True, text=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        line = sorted(runs, key=lambda r: r["value"])[len(runs) // 2]
+        line["runs"] = [r["value"] for r in runs]
+        print(json.dumps(line, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

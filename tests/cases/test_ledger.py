@@ -424,3 +424,10 @@ def test_a_table_that_starts_lower_and_further_right_keeps_excel_row_numbers(cou
     result = run(out.getvalue(), county)
     assert not result.ok and len(result.messages) == 1
     assert result.messages[0].startswith("第5行 联系电话：")
+
+
+@pytest.mark.parametrize("moment", [bj(2026, 3, 1, 9, 30), bj(2025, 12, 31, 23, 59, 59), dt.datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC)])
+def test_the_preparer_adapts_times_exactly_as_django_does(moment):
+    from django.db import connection
+
+    assert bulk.Preparer().adapt(moment) == connection.ops.adapt_datetimefield_value(moment)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from xinfang.cases import search, services
@@ -80,6 +82,8 @@ class Preparer:
     def __init__(self) -> None:
         self.adapt = connection.ops.adapt_datetimefield_value
         self.pg = connection.vendor == "postgresql"
+        if connection.vendor == "sqlite" and settings.USE_TZ:
+            self.adapt = partial(_sqlite_datetime, connection.timezone)
 
     def __call__(self, row: Row) -> Prepared:
         p = row.petitioner
@@ -93,6 +97,12 @@ class Preparer:
         )
         local = at.astimezone(LOCAL)
         return (values, (at - _EPOCH) // _MICROSECOND, local.toordinal(), local.year, body, count)
+
+
+def _sqlite_datetime(zone: dt.tzinfo, value: dt.datetime) -> str:
+    """What Django's SQLite adapter makes of an aware datetime (naive, in the database's zone),
+    without its per-call setting and type checks."""
+    return str(value.astimezone(zone).replace(tzinfo=None))
 
 
 def bulk_register(*, office: Unit, by: User | None, rows: list[Row]) -> list[int]:
@@ -165,7 +175,9 @@ def _insert_cases(office: Unit, by: User | None, rows: list[Prepared], seqs, clo
         number = services.case_number(office, year, seq)
         numbers.append(number)
         values = row[_VALUES]
-        clock, started, due, warn = _registration_clock(values[_KIND], row, clock_cache)
+        clock, started, due, warn = clock_cache.get((values[_KIND], row[_DAY])) or _registration_clock(
+            values[_KIND], row, clock_cache
+        )
         if started is True:  # the clock starts at registration
             started = values[_REGISTERED_AT]
         elif started is False:
@@ -190,8 +202,10 @@ def _insert_events(by: User | None, rows: list[Prepared], ids: list[int]) -> Non
     fields = {f.attname: f for f in CaseEvent._meta.concrete_fields if not f.primary_key}
     details_field = fields["details"]
     details_cache: dict[tuple[str, str], object] = {}
-    unit_id = by.unit_id if by is not None else None
-    by_id = by.pk if by is not None else None
+    shared = [
+        (fields["kind"].column, "case.registered"), (fields["actor_id"].column, by.pk if by is not None else None),
+        (fields["unit_id"].column, by.unit_id if by is not None else None), (fields["public"].column, True),
+    ]
     params = []
     for pk, row in zip(ids, rows, strict=True):
         values = row[_VALUES]
@@ -202,6 +216,6 @@ def _insert_events(by: User | None, rows: list[Prepared], ids: list[int]) -> Non
                 {"channel": key[0], "case_kind": key[1], "via": "import"}, connection
             )
             details_cache[key] = details
-        params.append((pk, "case.registered", values[_REGISTERED_AT], by_id, unit_id, True, details))
-    columns = [fields[name].column for name in ("case_id", "kind", "at", "actor_id", "unit_id", "public", "details")]
-    insert_rows(CaseEvent._meta.db_table, columns, params)
+        params.append((pk, values[_REGISTERED_AT], details))
+    columns = [fields[name].column for name in ("case_id", "at", "details")]
+    insert_rows(CaseEvent._meta.db_table, columns, params, shared)

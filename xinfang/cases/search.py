@@ -114,7 +114,8 @@ def index_prepared(rows: list[tuple[int, str, int, str]]) -> None:
         head, _sep, tail = number.rpartition("-")
         if head not in heads:
             heads[head] = tokens(head)
-        words = (heads[head] + tokens(tail))[: MAX_TOKENS - count]
+        words = [*heads[head], tail.lower()] if tail.isascii() and tail.isalnum() else heads[head] + tokens(tail)
+        words = words[: MAX_TOKENS - count]
         if pg:
             extra = " ".join(f"'{w}':{i}" for i, w in enumerate(words, count + 1))
         else:
