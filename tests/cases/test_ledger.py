@@ -96,6 +96,8 @@ def test_a_good_ledger_registers_every_row_with_events_and_search(county, people
     assert events.filter(actor=people.clerk, unit=county.office).count() == 50
     assert search.filter_cases(Case.objects.all(), "欠薪").count() == 49
     assert list(search.filter_cases(Case.objects.all(), "违建")) == [report]
+    assert search.filter_cases(Case.objects.all(), "欠薪", units=("office", [county.office.pk])).count() == 49
+    assert search.filter_cases(Case.objects.all(), "欠薪", units=("office", [county.hr.pk])).count() == 0
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.DONE and job.committed_rows == 50
 

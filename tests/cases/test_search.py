@@ -60,8 +60,9 @@ def test_many_hits_take_the_other_plan_with_the_same_result(matters, monkeypatch
     assert _found("拖欠") == few == {matters["wages"].pk, matters["company"].pk}
 
 
+@pytest.mark.parametrize("with_units", [False, True])
 @pytest.mark.parametrize(("first", "last"), [(256, 16384), (2, 8), (1, 1)])
-def test_search_pages_walk_every_hit_once_in_the_users_scope(county, people, monkeypatch, first, last):
+def test_search_pages_walk_every_hit_once_in_the_users_scope(county, people, monkeypatch, first, last, with_units):
     from xinfang.cases import selectors, services
     from xinfang.orgs import access
 
@@ -75,9 +76,11 @@ def test_search_pages_walk_every_hit_once_in_the_users_scope(county, people, mon
         (mine if unit == county.hr else others).append(case.pk)
     register(county, people.clerk, bj(2026, 10, 20, 9), title="噪音", content="夜间噪音")
     qs = access.queue_cases(people.officer, "lead")
+    units = selectors.search_units(people.officer, "lead") if with_units else None
+    assert not with_units or units == ("lead", [county.hr.pk])
     seen, cursor = [], None
     while True:
-        rows, cursor = selectors.queue_page(qs, {"q": "欠薪", "after": cursor}, size=3)
+        rows, cursor = selectors.queue_page(qs, {"q": "欠薪", "after": cursor}, size=3, units=units)
         seen += [c.pk for c in rows]
         if not cursor:
             break
@@ -98,3 +101,24 @@ def test_a_prepared_document_indexes_exactly_like_a_registered_matter(title, con
     words = search.tokens(f"{title} {content}")
     expected = search._tsvector_literal(words) if connection.vendor == "postgresql" else " ".join(words)
     assert body == expected and count == len(words)
+
+
+def test_the_index_knows_each_matters_units_as_they_change(county, people):
+    from xinfang.cases import services
+
+    def found(scope, unit):
+        return list(search.filter_cases(Case.objects.all(), "欠薪", units=(scope, [unit.pk])))
+
+    case = register(county, people.clerk, bj(2026, 10, 1, 9), title="欠薪问题")
+    assert found("office", county.office) == [case] and found("lead", county.hr) == []
+    services.case_route(case=case, by=people.clerk, unit=county.hr, co_units=[county.edu])
+    assert found("lead", county.hr) == [case] and found("co", county.edu) == [case]
+    assert found("lead", county.edu) == []
+    services.case_object(case=case, by=people.officer, reason="不属于本单位职责")
+    assert found("lead", county.hr) == [] and found("co", county.edu) == []  # no stale entry is left
+    services.case_route(case=case, by=people.clerk, unit=county.housing)
+    assert found("lead", county.housing) == [case] and found("office", county.office) == [case]
+    assert search.filter_cases(Case.objects.all(), "欠薪").get() == case  # words alone still match
+
+    assert search.rebuild() == 1  # the same document again
+    assert found("lead", county.housing) == [case] and found("lead", county.hr) == []

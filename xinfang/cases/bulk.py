@@ -134,9 +134,10 @@ def register_prepared(
         numbers = _insert_cases(office, by, rows, seqs, {} if clocks is None else clocks)
         ids = _fetch_ids(office, by_year, seqs)
         _insert_events(by, rows, ids)
-        search.index_prepared([
-            (pk, row[_BODY], row[_TOKENS], number) for pk, row, number in zip(ids, rows, numbers, strict=True)
-        ])
+        search.index_prepared(
+            [(pk, row[_BODY], row[_TOKENS], number) for pk, row, number in zip(ids, rows, numbers, strict=True)],
+            office_id=office.pk,
+        )
     return ids
 
 

@@ -1317,7 +1317,7 @@ def _prepare(chunk: list[tuple[int, int, int]]) -> list[Prepared]:
             index=index, prior=plan.prior, year=year, seq=seq, number=case.number,
             values=writer.case_values(case), events=writer.event_values(built.events),
             co_units=built.co_units, representatives=plan.representatives,
-            tokens=search.document_tokens(case),
+            tokens=search.document_tokens(case, co_units=built.co_units),
         ))
     return out
 

@@ -12,13 +12,14 @@ here in Python, so both databases index and match exactly the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from xinfang.cases.bulkinsert import insert_rows
-from xinfang.cases.models import Case
+from xinfang.cases.models import Case, CoHandler
 
 _RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[0-9A-Za-z]+")
 MAX_TOKENS = 4000
@@ -37,8 +38,24 @@ def tokens(text: str) -> list[str]:
     return out[:MAX_TOKENS]
 
 
-def _document(case: Case) -> list[str]:
-    return tokens(f"{case.title} {case.content} {case.number}")
+# Each document also carries its matter's units as tokens (xfuo<office>, xful<lead>, xfur<review>,
+# xfurr<re-review>, xfuc<co-handler>), so that a narrow queue's search is one intersection in the
+# text index instead of a walk over every hit of a common word. Text tokens are Han bigrams or
+# lower-case words, so a user's words can match these only by typing them.
+UNIT_TOKEN = {"office": "xfuo", "lead": "xful", "review": "xfur", "rereview": "xfurr", "co": "xfuc"}
+
+
+def unit_tokens(case: Case, co_units: Iterable[int] | None = None) -> list[str]:
+    """The unit tokens of `case`; its co-handlers are read unless given."""
+    if co_units is None:
+        co_units = CoHandler.objects.filter(case_id=case.pk).values_list("unit_id", flat=True) if case.pk else ()
+    units = [("office", case.office_id), ("lead", case.lead_unit_id), ("review", case.review_unit_id),
+             ("rereview", case.rereview_unit_id), *(("co", u) for u in sorted(co_units))]
+    return [f"{UNIT_TOKEN[kind]}{pk}" for kind, pk in units if pk]
+
+
+def _document(case: Case, co_units: Iterable[int] | None = None) -> list[str]:
+    return tokens(f"{case.title} {case.content} {case.number}") + unit_tokens(case, co_units)
 
 
 def _is_pg() -> bool:
@@ -52,7 +69,26 @@ def _tsvector_literal(words: list[str]) -> str:
 
 def index_case(case: Case) -> None:
     """Add a newly registered matter to the index (same transaction as the registration)."""
-    index_many([(case.pk, _document(case))])
+    index_many([(case.pk, _document(case, co_units=()))])
+
+
+def reindex_units(case: Case, before: list[str]) -> None:
+    """Replace `case`'s document when its units changed (`before`: its unit tokens until now).
+
+    SQLite's contentless index forgets a document only when given its exact tokens again.
+    """
+    after = unit_tokens(case)
+    if after == before:
+        return
+    text = tokens(f"{case.title} {case.content} {case.number}")
+    with connection.cursor() as cursor:
+        if _is_pg():
+            cursor.execute("UPDATE cases_search SET doc = %s::tsvector WHERE case_id = %s",
+                           [_tsvector_literal(text + after), case.pk])
+            return
+        cursor.execute("INSERT INTO cases_fts (cases_fts, rowid, body) VALUES ('delete', %s, %s)",
+                       [case.pk, " ".join(text + before)])
+        cursor.execute("INSERT INTO cases_fts (rowid, body) VALUES (%s, %s)", [case.pk, " ".join(text + after)])
 
 
 def index_many(rows: list[tuple[int, list[str]]]) -> None:
@@ -73,8 +109,8 @@ def index_many(rows: list[tuple[int, list[str]]]) -> None:
             )
 
 
-def document_tokens(case: Case) -> list[str]:
-    return _document(case)
+def document_tokens(case: Case, co_units: Iterable[int] | None = None) -> list[str]:
+    return _document(case, co_units)
 
 
 def prepared_document(title: str, content: str, *, pg: bool | None = None) -> tuple[str, int]:
@@ -102,20 +138,21 @@ def prepared_document(title: str, content: str, *, pg: bool | None = None) -> tu
     return " ".join(parts), count
 
 
-def index_prepared(rows: list[tuple[int, str, int, str]]) -> None:
-    """Index (case id, prepared text, its token count, case number) rows."""
+def index_prepared(rows: list[tuple[int, str, int, str]], *, office_id: int) -> None:
+    """Index new matters of `office_id`: (case id, prepared text, its token count, number) rows."""
     if not rows:
         return
     pg = _is_pg()
     docs = []
     heads: dict[str, list[str]] = {}
+    office = f"{UNIT_TOKEN['office']}{office_id}"
     for pk, body, count, number in rows:
         # A number is <office>-<year>-<seq>: its first two parts repeat, so their tokens are kept.
         head, _sep, tail = number.rpartition("-")
         if head not in heads:
             heads[head] = tokens(head)
         words = [*heads[head], tail.lower()] if tail.isascii() and tail.isalnum() else heads[head] + tokens(tail)
-        words = words[: MAX_TOKENS - count]
+        words = [*words[: MAX_TOKENS - count], office]
         if pg:
             extra = " ".join(f"'{w}':{i}" for i, w in enumerate(words, count + 1))
         else:
@@ -150,21 +187,32 @@ def _tsquery(query: str) -> str:
 FEW_HITS = 5000
 
 
-def _match_sql(query: str) -> tuple[str, str] | None:
-    """(SQL selecting matching case ids, its parameter), or None when the query has no tokens."""
+def _match_sql(query: str, units: tuple[str, Iterable[int]] | None = None) -> tuple[str, str] | None:
+    """(SQL selecting matching case ids, its parameter), or None when the query has no tokens.
+
+    `units` = (queue scope, unit ids) also requires one of those units in that role.
+    """
+    scope = [f"{UNIT_TOKEN[units[0]]}{pk}" for pk in units[1]] if units else []
     if _is_pg():
         expression = _tsquery(query)
+        if expression and scope:
+            expression = f"{expression} & (" + " | ".join(f"'{t}'" for t in scope) + ")"
         return ("SELECT case_id FROM cases_search WHERE doc @@ %s::tsquery", expression) if expression else None
     expression = _fts5_query(query)
+    if expression and scope:
+        expression = f"{expression} AND (" + " OR ".join(scope) + ")"
     return ("SELECT rowid FROM cases_fts WHERE cases_fts MATCH %s", expression) if expression else None
 
 
-def filter_cases(qs: QuerySet[Case], query: str) -> QuerySet[Case]:
-    """Narrow `qs` to matters whose title, content or number contain every word of `query`."""
+def filter_cases(qs: QuerySet[Case], query: str, *, units: tuple[str, Iterable[int]] | None = None) -> QuerySet[Case]:
+    """Narrow `qs` to matters whose title, content or number contain every word of `query`.
+
+    `units` (queue scope, unit ids) lets the text index itself narrow the hits to the queue.
+    """
     query = (query or "").strip()
     if not query:
         return qs
-    match = _match_sql(query)
+    match = _match_sql(query, units)
     if match is None:
         return qs.none()
     sql, param = match
@@ -198,17 +246,27 @@ def hit_ids(query: str, *, before_id: int | None = None, limit: int = 256) -> li
         return [row[0] for row in cursor.fetchall()]
 
 
-def rebuild() -> int:
-    """Index every matter again (after a restore or an import that bypassed the register)."""
+def rebuild(case_model=Case, cohandler_model=CoHandler) -> int:
+    """Index every matter again (after a restore, an import that bypassed the register, or a
+    change of what a document holds). Migrations pass their historical models."""
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM cases_search" if _is_pg() else "DELETE FROM cases_fts")
+        if _is_pg():
+            cursor.execute("DELETE FROM cases_search")
+        else:  # a contentless index cannot DELETE; this empties it
+            cursor.execute("INSERT INTO cases_fts (cases_fts) VALUES ('delete-all')")
     count = 0
-    batch: list[tuple[int, list[str]]] = []
-    for case in Case.objects.only("id", "title", "content", "number").iterator(chunk_size=2000):
-        batch.append((case.pk, _document(case)))
-        if len(batch) >= 2000:
-            index_many(batch)
-            count += len(batch)
-            batch = []
-    index_many(batch)
-    return count + len(batch)
+    fields = ("id", "title", "content", "number", "office_id", "lead_unit_id", "review_unit_id", "rereview_unit_id")
+    cases = case_model.objects.only(*fields).order_by("id")
+    last = 0
+    while True:
+        batch = list(cases.filter(id__gt=last)[:2000])
+        if not batch:
+            return count
+        co: dict[int, list[int]] = {}
+        for case_id, unit_id in cohandler_model.objects.filter(case_id__in=[c.pk for c in batch]).values_list(
+            "case_id", "unit_id"
+        ):
+            co.setdefault(case_id, []).append(unit_id)
+        index_many([(c.pk, _document(c, co.get(c.pk, ()))) for c in batch])
+        count += len(batch)
+        last = batch[-1].pk

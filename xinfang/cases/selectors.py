@@ -79,7 +79,7 @@ def is_final(case: Case) -> bool:
 PAGE_SIZE = 20
 
 
-def _apply_filters(qs, data: dict, now: dt.datetime, *, text: bool = True):
+def _apply_filters(qs, data: dict, now: dt.datetime, *, text: bool = True, units=None):
     if data.get("state"):
         qs = qs.filter(state=data["state"])
     if data.get("kind"):
@@ -100,7 +100,7 @@ def _apply_filters(qs, data: dict, now: dt.datetime, *, text: bool = True):
     elif data.get("due") == "due_soon":
         qs = due_soon_cases(qs, now).exclude(clock__in=CITIZEN_WINDOWS)
     if text and data.get("q"):
-        qs = search.filter_cases(qs, data["q"])
+        qs = search.filter_cases(qs, data["q"], units=units)
     return qs
 
 
@@ -116,17 +116,18 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
         return None
 
 
-def queue_page(qs, data: dict, *, now: dt.datetime | None = None, size: int = PAGE_SIZE):
+def queue_page(qs, data: dict, *, now: dt.datetime | None = None, size: int = PAGE_SIZE, units=None):
     """One page of a queue with keyset pagination, so page 5,000 costs what page 1 costs.
 
     Sorted newest first; a deadline filter sorts by the deadline, most pressing first.
+    `units` (queue scope, unit ids) lets a text search narrow its hits to the queue in the index.
     Returns (rows, cursor of the next page or None).
     """
     now = now or timezone.now()
     by_due = data.get("due") in {"overdue", "due_soon"}
     if data.get("q") and not by_due:
-        return _search_page(_apply_filters(qs, data, now, text=False), data, size)
-    qs = _apply_filters(qs, data, now)
+        return _search_page(_apply_filters(qs, data, now, text=False), data, size, units)
+    qs = _apply_filters(qs, data, now, units=units)
     field, ascending = ("due_at", True) if by_due else ("registered_at", False)
     cursor = _decode_cursor(data.get("after") or "")
     if cursor:
@@ -152,12 +153,13 @@ SEARCH_FIRST_BATCH = 256
 SEARCH_LAST_BATCH = 16384
 
 
-def _search_page(qs, data: dict, size: int):
+def _search_page(qs, data: dict, size: int, units=None):
     """A page of search results, newest registered first (by id), fast for rare and common words.
 
     The newest hits are fetched from the text index in growing batches and checked against the
     queue's other filters; a page is usually found in the first batch of 256. Only when the
-    queue's scope is narrow and the word common does it fall back to the full match.
+    queue's scope is narrow and the word common does it fall back to the full match, which the
+    queue's unit tokens (`units`) then narrow inside the text index.
     """
 
     cursor = _decode_cursor(data.get("after") or "")
@@ -173,7 +175,7 @@ def _search_page(qs, data: dict, size: int):
     else:
         narrowed = qs.filter(id__lt=before_id) if before_id else qs
         rows = list(
-            search.filter_cases(narrowed, query).select_related(*_RELATED).order_by("-id")[: size + 1]
+            search.filter_cases(narrowed, query, units=units).select_related(*_RELATED).order_by("-id")[: size + 1]
         )
     next_cursor = None
     if len(rows) > size:
@@ -228,6 +230,18 @@ def queue_row(user, case: Case, now: dt.datetime) -> dict:
     }
 
 
+# Above this many units a queue is broad, and the newest hits of any word fill its page anyway.
+SEARCH_UNITS_MAX = 200
+
+
+def search_units(user, scope: str) -> tuple[str, list[int]] | None:
+    """The (scope, unit ids) a search of `user`'s queue may ask the text index for, if narrow."""
+    ids = access.scope_unit_ids(user)
+    if ids is None or not ids or len(ids) > SEARCH_UNITS_MAX:
+        return None
+    return (scope if scope in search.UNIT_TOKEN else "lead", ids)  # queue_cases' own default
+
+
 def user_queue(user, data: dict, *, now: dt.datetime | None = None, size: int = PAGE_SIZE):
     """One page of `user`'s queue (台帐) for the page and the API alike.
 
@@ -235,5 +249,6 @@ def user_queue(user, data: dict, *, now: dt.datetime | None = None, size: int = 
     """
     now = now or timezone.now()
     scope = data.get("scope") or access.default_queue_scope(user)
-    cases, next_cursor = queue_page(access.queue_cases(user, scope), data, now=now, size=size)
+    cases, next_cursor = queue_page(access.queue_cases(user, scope), data, now=now, size=size,
+                                    units=search_units(user, scope))
     return scope, [queue_row(user, case, now) for case in cases], next_cursor

@@ -185,10 +185,12 @@ def _transition(
         _authorize(by, case, action)
         spec = ACTIONS[action]
         on_time = case.due_at is None or at <= case.due_at
+        units = search.unit_tokens(case)
         extra = change(case, at) or {}
         if spec.target is not None:
             _enter_state(case, spec.target, at)
         _save(case)
+        search.reindex_units(case, units)
         _record(case, spec.event, at, by, public=public, on_time=on_time, **details, **extra)
     return case
 
