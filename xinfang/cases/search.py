@@ -224,13 +224,15 @@ def filter_cases(qs: QuerySet[Case], query: str, *, units: tuple[str, Iterable[i
     return qs.filter(id__in=RawSQL(sql, [param]))  # noqa: S611 - constant SQL, the query is a parameter
 
 
-def hit_ids(query: str, *, before_id: int | None = None, limit: int = 256) -> list[int]:
+def hit_ids(
+    query: str, *, before_id: int | None = None, limit: int = 256, units: tuple[str, Iterable[int]] | None = None
+) -> list[int]:
     """Ids of the newest `limit` matters matching `query` (below `before_id`), newest first.
 
     Both indexes walk their id order backwards and stop at `limit`, so this costs the same for
     a word in every tenth matter as for a word in three.
     """
-    match = _match_sql((query or "").strip())
+    match = _match_sql((query or "").strip(), units)
     if match is None:
         return []
     sql, param = match

@@ -157,20 +157,26 @@ def _search_page(qs, data: dict, size: int, units=None):
     """A page of search results, newest registered first (by id), fast for rare and common words.
 
     The newest hits are fetched from the text index in growing batches and checked against the
-    queue's other filters; a page is usually found in the first batch of 256. Only when the
-    queue's scope is narrow and the word common does it fall back to the full match, which the
-    queue's unit tokens (`units`) then narrow inside the text index.
+    queue's other filters; a page is usually found in the first batch of 256. When it is not
+    (a narrow queue, a word common elsewhere), the batches start again with the queue's unit tokens
+    (`units`, for queues of at most SEARCH_UNITS_MAX units) in the index query. Only when even
+    those batches do not fill a page does it fall back to the full match.
     """
 
     cursor = _decode_cursor(data.get("after") or "")
     before_id = cursor[1] if cursor else None
     query = data["q"]
-    batch = SEARCH_FIRST_BATCH
+    batch, scoped = SEARCH_FIRST_BATCH, None
     while batch <= SEARCH_LAST_BATCH:
-        ids = search.hit_ids(query, before_id=before_id, limit=batch)
+        ids = search.hit_ids(query, before_id=before_id, limit=batch, units=scoped)
         rows = list(qs.filter(id__in=ids).select_related(*_RELATED).order_by("-id")[: size + 1])
         if len(rows) > size or len(ids) < batch:
             break
+        if units and scoped is None:
+            # The newest hits did not fill a page: from now on ask the index for the queue's
+            # units too, so that every hit fetched is one of the queue's own.
+            batch, scoped = SEARCH_FIRST_BATCH, units
+            continue
         batch *= 4
     else:
         narrowed = qs.filter(id__lt=before_id) if before_id else qs
