@@ -34,6 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -196,13 +197,15 @@ def _normalise(m: sp.csr_matrix) -> sp.csr_matrix:
 # ----------------------------------------------------------------------------- labels
 
 
-def _words(text: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _words(text: str) -> tuple[str, ...]:
+    """A title's label words; cached, as repeat petitions and copied titles recur in a month."""
     import logging
 
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    return [w for w in jieba.lcut(text) if len(w) >= 2 and _HAN.fullmatch(w) and w not in _STOP]
+    return tuple(w for w in jieba.lcut(text) if len(w) >= 2 and _HAN.fullmatch(w) and w not in _STOP)
 
 
 def _label_clusters(docs: Sequence[HotDoc], clusters: list[Cluster], top: int = 4) -> None:
