@@ -1,8 +1,9 @@
-"""Registering many matters at once (imports, demo data): the same rules as `case_register`,
+"""Registering many matters at once (the ledger import): the same rules as `case_register`,
 in batches, so that tens of thousands of rows a second go in.
 
-Each row is checked with the same validation as the form; a batch is one transaction, so a
-killed process leaves whole batches or nothing.
+Each row is checked with the form's validation (`validate`) and turned into a plain tuple by
+`Preparer`, which needs no database and so runs in the import's checking process; the writer
+registers a batch with `register_prepared`, in one transaction.
 """
 
 from __future__ import annotations
@@ -103,12 +104,6 @@ def _sqlite_datetime(zone: dt.tzinfo, value: dt.datetime) -> str:
     """What Django's SQLite adapter makes of an aware datetime (naive, in the database's zone),
     without its per-call setting and type checks."""
     return str(value.astimezone(zone).replace(tzinfo=None))
-
-
-def bulk_register(*, office: Unit, by: User | None, rows: list[Row]) -> list[int]:
-    """Register already-validated rows in one transaction; returns the new case ids (row order)."""
-    prepare = Preparer()
-    return register_prepared(office=office, by=by, rows=[prepare(row) for row in rows])
 
 
 def register_prepared(

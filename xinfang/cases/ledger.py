@@ -642,18 +642,10 @@ def _produce_into(sender, stream: IO[bytes], lookups: _Lookups) -> None:
         sender.close()
 
 
-def _checked(stream: IO[bytes], lookups: _Lookups) -> Iterator[Message]:
-    """`_produce`'s messages; from a forked process when the file is big enough to gain.
-
-    The writer (this process, which holds the database connection) then registers batch n
-    while the other core reads and checks batch n+1. The child never touches the database.
-    """
-    stream.seek(0, os.SEEK_END)
-    size = stream.tell()
-    stream.seek(0)
-    if size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
-        yield from _produce(stream, lookups)
-        return
+def _fork_checker(stream: IO[bytes], lookups: _Lookups):
+    """(pipe end, process) of a forked `_produce_into`, or None where this process cannot fork."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
     validators.warm_up()  # loaded once here, so that the checking process inherits the table
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
@@ -662,10 +654,25 @@ def _checked(stream: IO[bytes], lookups: _Lookups) -> Iterator[Message]:
         process.start()
     except (AssertionError, OSError):  # a daemonic process may not fork; no memory for a fork
         receiver.close()
+        return None
+    finally:
         sender.close()
+    return receiver, process
+
+
+def _checked(stream: IO[bytes], lookups: _Lookups) -> Iterator[Message]:
+    """`_produce`'s messages; from a forked process when the file is big enough to gain.
+
+    The writer (this process, which holds the database connection) then registers batch n
+    while the other core reads and checks batch n+1. The child never touches the database.
+    """
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(0)  # before the fork: the checking process reads from here
+    forked = _fork_checker(stream, lookups) if size >= PARALLEL_MIN_BYTES else None
+    if forked is None:
         yield from _produce(stream, lookups)
         return
-    sender.close()
+    receiver, process = forked
     try:
         while True:
             try:
@@ -807,7 +814,7 @@ def _import_in_batches(messages: Iterator[Message], job: ImportJob, *, office: U
             job.total_rows = total
             job.save()
         resumed_from = job.committed_rows
-        created = _write(spool, job, office=office, by=by)
+        created = _write_batches(spool, job, office=office, by=by)
         return ImportResult(ok=True, total_rows=total, created=created, resumed_from=resumed_from, job=job)
     finally:
         spool.close()
@@ -835,27 +842,23 @@ def _large_cache() -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-def _write(spool: _Spool, job: ImportJob, *, office: Unit, by: User | None) -> int:
-    """Each batch and the job's progress in one transaction."""
-    with _large_cache():
-        return _write_batches(spool, job, office=office, by=by)
-
-
 def _write_batches(spool: _Spool, job: ImportJob, *, office: Unit, by: User | None) -> int:
+    """Each batch after the job's last committed one, with the job's progress, in one transaction."""
     skip, done, created, clocks = job.committed_rows, 0, 0, {}
-    for batch in spool.batches():
-        if done + len(batch) <= skip:
+    with _large_cache():
+        for batch in spool.batches():
+            if done + len(batch) <= skip:
+                done += len(batch)
+                continue
+            rows = batch[max(skip - done, 0):]
+            with transaction.atomic():
+                locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+                if locked.committed_rows != done + len(batch) - len(rows):
+                    raise LedgerError("该文件正由另一个导入任务处理，请稍后查看结果")
+                bulk.register_prepared(office=office, by=by, rows=rows, clocks=clocks)
+                ImportJob.objects.filter(pk=job.pk).update(committed_rows=F("committed_rows") + len(rows))
             done += len(batch)
-            continue
-        rows = batch[max(skip - done, 0):]
-        with transaction.atomic():
-            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-            if locked.committed_rows != done + len(batch) - len(rows):
-                raise LedgerError("该文件正由另一个导入任务处理，请稍后查看结果")
-            bulk.register_prepared(office=office, by=by, rows=rows, clocks=clocks)
-            ImportJob.objects.filter(pk=job.pk).update(committed_rows=F("committed_rows") + len(rows))
-        done += len(batch)
-        created += len(rows)
+            created += len(rows)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, finished_at=timezone.now())
     job.refresh_from_db()
     return created

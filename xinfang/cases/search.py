@@ -34,7 +34,7 @@ def tokens(text: str) -> list[str]:
         elif len(run) == 1:
             out.append(run)
         else:
-            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+            out.extend(map(str.__add__, run, run[1:]))  # the bigrams, made in C
     return out[:MAX_TOKENS]
 
 
@@ -45,31 +45,35 @@ def tokens(text: str) -> list[str]:
 UNIT_TOKEN = {"office": "xfuo", "lead": "xful", "review": "xfur", "rereview": "xfurr", "co": "xfuc"}
 
 
+def unit_token(role: str, unit_id: int) -> str:
+    return f"{UNIT_TOKEN[role]}{unit_id}"
+
+
 def unit_tokens(case: Case, co_units: Iterable[int] | None = None) -> list[str]:
     """The unit tokens of `case`; its co-handlers are read unless given."""
     if co_units is None:
         co_units = CoHandler.objects.filter(case_id=case.pk).values_list("unit_id", flat=True) if case.pk else ()
     units = [("office", case.office_id), ("lead", case.lead_unit_id), ("review", case.review_unit_id),
              ("rereview", case.rereview_unit_id), *(("co", u) for u in sorted(co_units))]
-    return [f"{UNIT_TOKEN[kind]}{pk}" for kind, pk in units if pk]
+    return [unit_token(role, pk) for role, pk in units if pk]
 
 
-def _document(case: Case, co_units: Iterable[int] | None = None) -> list[str]:
-    return tokens(f"{case.title} {case.content} {case.number}") + unit_tokens(case, co_units)
+def _text_tokens(case: Case) -> list[str]:
+    return tokens(f"{case.title} {case.content} {case.number}")
+
+
+def document_tokens(case: Case, co_units: Iterable[int] | None = None) -> list[str]:
+    """Everything a matter's index entry holds: its text's tokens, then its units'."""
+    return _text_tokens(case) + unit_tokens(case, co_units)
 
 
 def _is_pg() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _tsvector_literal(words: list[str]) -> str:
-    # Positions let phrase queries (<->) match consecutive bigrams; tsvector keeps 16383 at most.
-    return " ".join(f"'{w}':{i}" for i, w in enumerate(words[:16383], 1))
-
-
 def index_case(case: Case) -> None:
     """Add a newly registered matter to the index (same transaction as the registration)."""
-    index_many([(case.pk, _document(case, co_units=()))])
+    index_many([(case.pk, document_tokens(case, co_units=()))])
 
 
 def reindex_units(case: Case, before: list[str]) -> None:
@@ -80,86 +84,60 @@ def reindex_units(case: Case, before: list[str]) -> None:
     after = unit_tokens(case)
     if after == before:
         return
-    text = tokens(f"{case.title} {case.content} {case.number}")
-    with connection.cursor() as cursor:
-        if _is_pg():
+    text = _text_tokens(case)
+    if _is_pg():
+        with connection.cursor() as cursor:
             cursor.execute("UPDATE cases_search SET doc = %s::tsvector WHERE case_id = %s",
-                           [_tsvector_literal(text + after), case.pk])
-            return
+                           [_entry(text + after, pg=True), case.pk])
+        return
+    with connection.cursor() as cursor:
         cursor.execute("INSERT INTO cases_fts (cases_fts, rowid, body) VALUES ('delete', %s, %s)",
-                       [case.pk, " ".join(text + before)])
-        cursor.execute("INSERT INTO cases_fts (rowid, body) VALUES (%s, %s)", [case.pk, " ".join(text + after)])
+                       [case.pk, _entry(text + before, pg=False)])
+    _insert_documents([(case.pk, _entry(text + after, pg=False))])
+
+
+def _insert_documents(docs: list[tuple[int, str]]) -> None:
+    """Index new matters, (case id, entry in this database's form): no entry to replace, so
+    PostgreSQL can take them by COPY."""
+    if _is_pg():
+        insert_rows("cases_search", ["case_id", "doc"], docs)
+    else:
+        insert_rows("cases_fts", ["rowid", "body"], docs)
+
+
+def _entry(words: list[str], pg: bool, first: int = 1) -> str:
+    """Tokens as this database indexes them; `first` is the position of the first token.
+
+    On PostgreSQL a tsvector literal with positions, so that phrase queries (<->) match
+    consecutive bigrams (MAX_TOKENS keeps them far below tsvector's 16,383 positions).
+    """
+    return " ".join(f"'{w}':{i}" for i, w in enumerate(words, first)) if pg else " ".join(words)
 
 
 def index_many(rows: list[tuple[int, list[str]]]) -> None:
-    """Index many (case id, tokens) pairs at once: used by imports and the demo generator."""
-    if not rows:
-        return
-    with connection.cursor() as cursor:
-        if _is_pg():
-            cursor.executemany(
-                "INSERT INTO cases_search (case_id, doc) VALUES (%s, %s::tsvector) "
-                "ON CONFLICT (case_id) DO UPDATE SET doc = EXCLUDED.doc",
-                [(pk, _tsvector_literal(words)) for pk, words in rows],
-            )
-        else:
-            cursor.executemany(
-                "INSERT INTO cases_fts (rowid, body) VALUES (%s, %s)",
-                [(pk, " ".join(words)) for pk, words in rows],
-            )
-
-
-def document_tokens(case: Case, co_units: Iterable[int] | None = None) -> list[str]:
-    return _document(case, co_units)
+    """Index new matters, (case id, `document_tokens`) pairs: the register, the demo, `rebuild`."""
+    pg = _is_pg()
+    _insert_documents([(pk, _entry(words, pg)) for pk, words in rows])
 
 
 def prepared_document(title: str, content: str, *, pg: bool | None = None) -> tuple[str, int]:
     """A matter's index entry before it has a number: (text in this database's form, tokens).
 
     Imports build it while checking rows (in another process), so the writer only appends the
-    number's tokens in `index_prepared`; the result equals `index_case`'s.
+    number's and the office's tokens in `index_prepared`; the result equals `index_case`'s.
     """
-    if _is_pg() if pg is None else pg:
-        words = tokens(f"{title} {content}")
-        return _tsvector_literal(words), len(words)
-    parts, count = [], 0
-    for run in _RUN.findall(f"{title} {content}"):
-        if run[0].isascii():
-            parts.append(run.lower())
-        elif len(run) > 1:
-            parts.append(" ".join(map(str.__add__, run, run[1:])))  # the bigrams, joined in C
-            count += len(run) - 2
-        else:
-            parts.append(run)
-        count += 1
-    if count > MAX_TOKENS:
-        words = tokens(f"{title} {content}")
-        return " ".join(words), len(words)
-    return " ".join(parts), count
+    words = tokens(f"{title} {content}")
+    return _entry(words, _is_pg() if pg is None else pg), len(words)
 
 
 def index_prepared(rows: list[tuple[int, str, int, str]], *, office_id: int) -> None:
     """Index new matters of `office_id`: (case id, prepared text, its token count, number) rows."""
-    if not rows:
-        return
-    pg = _is_pg()
+    pg, office = _is_pg(), unit_token("office", office_id)
     docs = []
-    heads: dict[str, list[str]] = {}
-    office = f"{UNIT_TOKEN['office']}{office_id}"
     for pk, body, count, number in rows:
-        # A number is <office>-<year>-<seq>: its first two parts repeat, so their tokens are kept.
-        head, _sep, tail = number.rpartition("-")
-        if head not in heads:
-            heads[head] = tokens(head)
-        words = [*heads[head], tail.lower()] if tail.isascii() and tail.isalnum() else heads[head] + tokens(tail)
-        words = [*words[: MAX_TOKENS - count], office]
-        if pg:
-            extra = " ".join(f"'{w}':{i}" for i, w in enumerate(words, count + 1))
-        else:
-            extra = " ".join(words)
-        docs.append((pk, f"{body} {extra}" if body and extra else body or extra))
-    # New matters only, so no conflict to resolve: PostgreSQL can take them by COPY.
-    insert_rows("cases_search" if pg else "cases_fts", ["case_id" if pg else "rowid", "doc" if pg else "body"], docs)
+        extra = _entry([*tokens(number)[: MAX_TOKENS - count], office], pg, count + 1)
+        docs.append((pk, f"{body} {extra}" if body else extra))
+    _insert_documents(docs)
 
 
 def _fts5_query(query: str) -> str:
@@ -192,7 +170,7 @@ def _match_sql(query: str, units: tuple[str, Iterable[int]] | None = None) -> tu
 
     `units` = (queue scope, unit ids) also requires one of those units in that role.
     """
-    scope = [f"{UNIT_TOKEN[units[0]]}{pk}" for pk in units[1]] if units else []
+    scope = [unit_token(units[0], pk) for pk in units[1]] if units else []
     if _is_pg():
         expression = _tsquery(query)
         if expression and scope:
@@ -269,6 +247,6 @@ def rebuild(case_model=Case, cohandler_model=CoHandler) -> int:
             "case_id", "unit_id"
         ):
             co.setdefault(case_id, []).append(unit_id)
-        index_many([(c.pk, _document(c, co.get(c.pk, ()))) for c in batch])
+        index_many([(c.pk, document_tokens(c, co.get(c.pk, ()))) for c in batch])
         count += len(batch)
         last = batch[-1].pk

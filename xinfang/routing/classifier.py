@@ -360,18 +360,15 @@ def title_scale(n_title: int, n_total: int, title_weight: float) -> np.ndarray:
 
 
 def fit_scorers(
-    matrices: dict[str, sp.csr_matrix],
-    y: np.ndarray,
-    n_labels: int,
-    config: Config,
-    n_title_chars: int,
+    featurizer: Featurizer, docs: list, y: np.ndarray, n_labels: int, config: Config
 ) -> list[LinearScorer]:
-    """Fit the three members of the ensemble.
+    """Fit the three members of the ensemble on `docs` as `featurizer` sees them.
 
     The SVMs see the character matrix with its title columns scaled by title_weight; the
     scale is folded into their weights, so prediction uses the unscaled TF-IDF vectors.
     """
-    scale = title_scale(n_title_chars, matrices["char"].shape[1], config.title_weight)
+    matrices = featurizer.matrices(docs)
+    scale = title_scale(len(featurizer.title_chars.idf), matrices["char"].shape[1], config.title_weight)
     chars = (matrices["char"] @ sp.diags(scale)).tocsr()
     members = [
         ("char", fit_svm(chars, y, config.svm_c, config.seed), scale),
@@ -631,14 +628,9 @@ def _out_of_fold_scores(
         return scores
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
     for fit_idx, held_idx in splitter.split(np.zeros(len(y)), y):
-        featurizer = Featurizer.fit([docs[i] for i in fit_idx], config.min_df)
-        scorers = fit_scorers(
-            featurizer.matrices([docs[i] for i in fit_idx]),
-            y[fit_idx],
-            n_labels,
-            config,
-            len(featurizer.title_chars.idf),
-        )
+        fit_docs = [docs[i] for i in fit_idx]
+        featurizer = Featurizer.fit(fit_docs, config.min_df)
+        scorers = fit_scorers(featurizer, fit_docs, y[fit_idx], n_labels, config)
         part = Model([""] * n_labels, config, Segmenter.from_words([]), featurizer, scorers)
         scores[held_idx] = part._combined(featurizer.matrices([docs[i] for i in held_idx]))
     return scores
@@ -656,9 +648,7 @@ def train(
     oof = _out_of_fold_scores(docs, y, len(labels), config)
     temperature = fit_temperature(oof, y) if oof.any() else 1.0
     featurizer = Featurizer.fit(docs, config.min_df)
-    scorers = fit_scorers(
-        featurizer.matrices(docs), y, len(labels), config, len(featurizer.title_chars.idf)
-    )
+    scorers = fit_scorers(featurizer, docs, y, len(labels), config)
     return Model(
         labels, config, segmenter, featurizer, scorers, temperature, {"n_train": len(rows)}
     )

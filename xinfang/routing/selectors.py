@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -187,8 +188,6 @@ def hot_for_month(user: User, month: str, *, top: int = 20) -> HotPage:
     seconds; `xinfang worker` keeps the whole-office page of this month computed, see
     `refresh_hot`). At most HOT_MAX_DOCS matters of each month are clustered (the newest).
     """
-    from django.core.cache import cache
-
     key = _hot_key(month, top, access.scope_unit_ids(user))
     page = cache.get(key)
     if page is None:
@@ -201,8 +200,6 @@ def refresh_hot(now: dt.datetime | None = None, *, top: int = 20) -> int:
     """Compute this month's page into the shared cache for the widest views, which cluster the
     most matters: administrators (every matter) and each supervisor's (督查督办) subtree.
     Returns how many pages were computed."""
-    from django.core.cache import cache
-
     month = current_month(now)
     scopes: dict[str, QuerySet[Case]] = {_hot_key(month, top, None): Case.objects.all()}
     for supervisor in User.objects.filter(role=Role.SUPERVISOR, is_active=True).select_related("unit"):
