@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_county, make_personas
+from xinfang.cases import access
 from xinfang.cases.selectors import work_calendar
-from xinfang.orgs import access
 
 
 @pytest.fixture(autouse=True)

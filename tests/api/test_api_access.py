@@ -13,7 +13,7 @@ from django.urls import reverse
 from tests.api.conftest import PERSONAS, Api
 from tests.factories import PASSWORD, VALID_ID, VALID_PHONE, bj, register
 from xinfang.api.models import ApiToken, digest
-from xinfang.orgs import access
+from xinfang.cases import access
 from xinfang.orgs.models import PersonalDataView
 
 SCOPES = ["lead", "office", "review", "rereview", "co"]

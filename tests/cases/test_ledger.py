@@ -12,10 +12,9 @@ from django.core.management import call_command
 from openpyxl import Workbook, load_workbook
 
 from tests.factories import VALID_ID, VALID_PHONE, bj, register
-from xinfang.cases import bulk, ledger, search
+from xinfang.cases import access, bulk, ledger, search
 from xinfang.cases.ledger import COLUMNS, export_cases, import_ledger, ledger_template
 from xinfang.cases.models import Case, CaseEvent, ImportJob, Kind, State
-from xinfang.orgs import access
 
 NOW = bj(2026, 3, 20, 12)
 

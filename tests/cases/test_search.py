@@ -63,8 +63,7 @@ def test_many_hits_take_the_other_plan_with_the_same_result(matters, monkeypatch
 @pytest.mark.parametrize("with_units", [False, True])
 @pytest.mark.parametrize(("first", "last"), [(256, 16384), (2, 8), (1, 1)])
 def test_search_pages_walk_every_hit_once_in_the_users_scope(county, people, monkeypatch, first, last, with_units):
-    from xinfang.cases import selectors, services
-    from xinfang.orgs import access
+    from xinfang.cases import access, selectors, services
 
     monkeypatch.setattr(selectors, "SEARCH_FIRST_BATCH", first)
     monkeypatch.setattr(selectors, "SEARCH_LAST_BATCH", last)

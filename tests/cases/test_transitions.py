@@ -820,9 +820,8 @@ def _petitioner():
 
 def test_an_assigned_matter_owes_one_completion_report_and_records_whether_it_was_on_time(county, people):
     from tests.factories import bj, register
-    from xinfang.cases import services
+    from xinfang.cases import access, services
     from xinfang.cases.workflow import TransitionNotAllowed
-    from xinfang.orgs import access
 
     case = register(county, people.clerk, bj(2026, 11, 2, 9))
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, mode="assign", assign_days=10,
@@ -840,8 +839,7 @@ def test_an_assigned_matter_owes_one_completion_report_and_records_whether_it_wa
 
 def test_a_transferred_matter_needs_no_completion_report(county, people):
     from tests.factories import bj, register
-    from xinfang.cases import services
-    from xinfang.orgs import access
+    from xinfang.cases import access, services
 
     case = register(county, people.clerk, bj(2026, 11, 2, 9))
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 11, 2, 10))

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser
 
 from tests.factories import bj, make_user, register
-from xinfang.cases import services
+from xinfang.cases import access, services
 from xinfang.cases.models import Case, Kind, Outcome, Rating
-from xinfang.orgs import access
 from xinfang.orgs.models import Role, Unit
 
 

@@ -1,8 +1,7 @@
 """A head's subtree is cached, and the cache follows changes to the unit tree."""
 
 from tests.factories import bj, register
-from xinfang.cases import services
-from xinfang.orgs import access
+from xinfang.cases import access, services
 from xinfang.orgs.models import Unit
 
 

@@ -24,10 +24,9 @@ from pydantic import field_validator
 from xinfang.api import schemas as s
 from xinfang.api import selectors
 from xinfang.api import services as api_services
-from xinfang.cases import services
+from xinfang.cases import access, services
 from xinfang.cases.forms import ACTION_FORMS, SERVICE_CALLS, QueueFilterForm, RegisterForm
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
-from xinfang.orgs import access
 from xinfang.orgs.models import Category, Role, Unit
 
 

@@ -7,11 +7,10 @@ import datetime as dt
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from xinfang.cases import selectors
+from xinfang.cases import access, selectors
 from xinfang.cases.models import Case
 from xinfang.cases.templatetags.xinfang import event_label
 from xinfang.cases.validators import mask_id_number, mask_phone
-from xinfang.orgs import access
 from xinfang.orgs.models import PersonalDataView, User
 
 

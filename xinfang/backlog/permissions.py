@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from xinfang.orgs import access
+from xinfang.cases import access
 from xinfang.orgs.models import Role, User
 
 LEADER_ROLES = frozenset({Role.HEAD, Role.SUPERVISOR})

@@ -24,7 +24,7 @@ from xinfang.backlog.models import (
     Status,
     TaskForceMember,
 )
-from xinfang.orgs import access
+from xinfang.cases import access
 from xinfang.orgs.models import Unit, User
 
 # Age of the matter (from registration): label, lower bound in days (inclusive).

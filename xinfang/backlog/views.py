@@ -25,8 +25,8 @@ from xinfang.backlog.models import (
     ScreeningEntry,
 )
 from xinfang.backlog.report import write_report
+from xinfang.cases import access
 from xinfang.cases.models import Case
-from xinfang.orgs import access
 
 EXPORT_HEADERS = [
     ("case_number", "事项编号"), ("title", "标题"), ("unit", "责任单位"), ("owner", "包案领导"),

@@ -50,13 +50,12 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from xinfang.cases import bulk, clocks, validators
+from xinfang.cases import access, bulk, clocks, validators
 from xinfang.cases.models import Case, Channel, ImportJob, Kind, Outcome, Rating, State
 from xinfang.cases.selectors import case_due_state
 from xinfang.cases.services import Petitioner
 from xinfang.cases.validators import mask_phone
 from xinfang.env import env_int
-from xinfang.orgs import access
 from xinfang.orgs.models import Category, Place, Unit, User
 
 BATCH_SIZE = 5000

@@ -9,12 +9,11 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from xinfang.cases import clocks, search
+from xinfang.cases import access, clocks, search
 from xinfang.cases.calendar import WorkCalendar
 from xinfang.cases.models import HOTLINE_KINDS, Case, CaseEvent, HolidayOverride, State
 from xinfang.cases.validators import mask_phone
 from xinfang.cases.workflow import CITIZEN_WINDOWS
-from xinfang.orgs import access
 from xinfang.orgs.models import DispatchRule
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from xinfang.cases import clocks, search
+from xinfang.cases import access, clocks, search
 from xinfang.cases.models import (
     ANONYMOUS_KINDS,
     CLOSED_STATES,
@@ -47,7 +47,6 @@ from xinfang.cases.workflow import (
     check_transition,
     refusal,
 )
-from xinfang.orgs import access
 from xinfang.orgs.models import Category, Place, Unit, User
 
 MAX_REPRESENTATIVES = 5

@@ -12,11 +12,10 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from xinfang.cases import ledger, notices, selectors, services
+from xinfang.cases import access, ledger, notices, selectors, services
 from xinfang.cases.forms import ACTION_FORMS, SERVICE_CALLS, QueueFilterForm, RegisterForm
 from xinfang.cases.models import Case, Channel, Kind, State
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
-from xinfang.orgs import access
 from xinfang.orgs.models import Category, PersonalDataView, Place, Role
 from xinfang.routing import views as routing_views
 

@@ -9,7 +9,7 @@ class OrgsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from xinfang.orgs import access
+        from xinfang.cases import access
         from xinfang.orgs.models import Unit
 
         # A new or moved unit changes every subtree above it.

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from xinfang.cases import access
 from xinfang.cases.clocks import LOCAL
 from xinfang.cases.selectors import work_calendar
-from xinfang.orgs import access
 from xinfang.orgs.models import Role, Unit, User
 from xinfang.reception import conf
 from xinfang.reception.models import (

@@ -15,12 +15,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from xinfang.cases import clocks
+from xinfang.cases import access, clocks
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel
 from xinfang.cases.selectors import work_calendar
 from xinfang.cases.validators import clean_phone
-from xinfang.orgs import access
 from xinfang.orgs.models import Category, Place, Unit, User
 from xinfang.reception import conf, selectors
 from xinfang.reception.models import (

@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xinfang.cases import access
 from xinfang.cases.selectors import work_calendar
 from xinfang.cases.validators import mask_phone
-from xinfang.orgs import access
 from xinfang.orgs.models import Unit
 from xinfang.reception import conf, ics, selectors, services
 from xinfang.reception.forms import (

@@ -10,9 +10,9 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from xinfang.cases import access
 from xinfang.cases.clocks import LOCAL
 from xinfang.cases.models import Case, CaseEvent, State
-from xinfang.orgs import access
 from xinfang.orgs.models import Role, User
 from xinfang.routing import conf, engine, hot, similar
 from xinfang.routing.models import RoutingSuggestion

@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from xinfang.cases import access
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, State
 from xinfang.cases.selectors import same_petitioner_cases
 from xinfang.cases.workflow import TransitionNotAllowed
-from xinfang.orgs import access
 from xinfang.orgs.models import Place, User
 from xinfang.routing import conf, engine, hot, selectors, services
 

@@ -6,11 +6,11 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from xinfang.cases import access
 from xinfang.cases.clocks import LOCAL
 from xinfang.cases.ledger import export_cases
 from xinfang.cases.models import Kind, State
 from xinfang.cases.selectors import overdue_cases
-from xinfang.orgs import access
 from xinfang.orgs.models import User
 
 
