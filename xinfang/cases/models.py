@@ -119,6 +119,14 @@ class Case(models.Model):
         db_index=False,
     )
     accused_person = models.CharField("被反映人", max_length=60, blank=True)
+    # A report may accuse several units: `accused_unit` is the first named, these are the rest.
+    other_accused_units = models.ManyToManyField(
+        Unit, verbose_name="其他被反映单位", blank=True, related_name="+"
+    )
+    # 被反映单位待确定: a report that came in without its accused unit(s) recorded (portal,
+    # reception, Open311, an import). It cannot be routed, and only the registering office's
+    # clerks see the petitioner, until a clerk records them (`case_record_accused`).
+    accused_pending = models.BooleanField("被反映单位待确定", default=False)
 
     state = models.CharField("状态", max_length=20, choices=State.choices, default=State.REGISTERED)
     lead_unit = models.ForeignKey(
