@@ -3,6 +3,15 @@
 from django.db import migrations, models
 
 
+def _mark_unrecorded_reports_pending(apps, schema_editor):
+    """A report already registered without its accused unit waits for a clerk to record it:
+    until then only the registering office sees who made it (safe by default)."""
+    Case = apps.get_model("cases", "Case")
+    Case.objects.filter(
+        kind__in=["accusation", "hotline_report", "hotline_complaint"], accused_unit__isnull=True
+    ).exclude(state__in=["declined", "not_accepted_again", "final"]).update(accused_pending=True)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -21,18 +30,5 @@ class Migration(migrations.Migration):
             name='other_accused_units',
             field=models.ManyToManyField(blank=True, related_name='+', to='orgs.unit', verbose_name='其他被反映单位'),
         ),
+        migrations.RunPython(_mark_unrecorded_reports_pending, migrations.RunPython.noop),
     ]
-
-
-def _mark_unrecorded_reports_pending(apps, schema_editor):
-    """A report already registered without its accused unit waits for a clerk to record it:
-    until then only the registering office sees who made it (safe by default)."""
-    Case = apps.get_model("cases", "Case")
-    Case.objects.filter(
-        kind__in=["accusation", "hotline_report", "hotline_complaint"], accused_unit__isnull=True
-    ).exclude(state__in=["declined", "not_accepted_again", "final"]).update(accused_pending=True)
-
-
-Migration.operations.append(
-    migrations.RunPython(_mark_unrecorded_reports_pending, migrations.RunPython.noop)
-)
