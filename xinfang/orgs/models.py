@@ -146,6 +146,7 @@ class PersonalDataView(models.Model):
     case = models.ForeignKey("cases.Case", verbose_name="事项", on_delete=models.CASCADE)
     fields = models.CharField("查看字段", max_length=100)
     purpose = models.CharField("途径", max_length=40, default="detail")
+    reason = models.CharField("查看理由", max_length=200, blank=True)
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 
     class Meta:
