@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from xinfang.cases import services
-from xinfang.cases.models import Case, Channel, Kind
+from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, Channel, Kind
 from xinfang.orgs.models import Category, DispatchRule, Place, Role, Unit, User
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -112,4 +112,8 @@ def register(c: County, by: User | None, at: dt.datetime, **kw) -> Case:
         "place": c.place, "category": c.wages, "petitioner": petitioner(), "at": at,
     }
     data.update(kw)
+    if data["kind"] in CONFIDENTIAL_KINDS and not (data.get("accused_unit") or data.get("other_accused_units")):
+        # the registering clerk's decision that the report accuses no unit; tests of the
+        # pending state (被反映单位待确定) pass no_accused_unit=False
+        data.setdefault("no_accused_unit", True)
     return services.case_register(**data).case

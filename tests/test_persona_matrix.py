@@ -62,8 +62,12 @@ def test_detail_page_visibility(client, people, matters, persona):
         text = page.content.decode()
         sees = persona in SEES_COMPLAINANT
         assert ("王举报" in text) is sees
-        assert ("13900001111" in text) is sees
-        assert PersonalDataView.objects.filter(user=user, case=report).exists() is sees
+        assert "13900001111" not in text  # masked until revealed on purpose
+        assert ("139****1111" in text) is sees
+        assert not PersonalDataView.objects.filter(user=user).exists()  # a GET writes no audit row
+        revealed = client.post(reverse("cases:reveal", args=[report.pk]), {"reason": "电话回访"})
+        assert ("13900001111" in revealed.content.decode()) is sees
+        assert PersonalDataView.objects.filter(user=user, case=report, reason="电话回访").exists() is sees
 
 
 @pytest.mark.parametrize("persona", sorted(DETAIL))

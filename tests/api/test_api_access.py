@@ -70,8 +70,9 @@ def test_the_accused_unit_never_learns_who_reported_it(client, people, matters, 
     report = matters["report"]
     listing = json.dumps([as_(persona).get("/api/cases", {"scope": s}).json() for s in SCOPES],
                          ensure_ascii=False)
-    detail = as_(persona).get(f"/api/cases/{report.pk}", {"reveal": 1})
-    text = listing + detail.content.decode()
+    detail = as_(persona).get(f"/api/cases/{report.pk}")
+    revealed = as_(persona).post(f"/api/cases/{report.pk}/reveal", {"reason": "核实"})
+    text = listing + detail.content.decode() + revealed.content.decode()
     assert client.login(username=user.username, password=PASSWORD)
     page = client.get(reverse("cases:detail", args=[report.pk])).content.decode()
     assert ("王举报" in text) is ("王举报" in page), persona
@@ -81,8 +82,11 @@ def test_the_accused_unit_never_learns_who_reported_it(client, people, matters, 
 
 
 def test_the_clerk_of_the_accused_office_sees_the_report_but_not_the_reporter(matters, as_):
-    body = as_("clerk").get(f"/api/cases/{matters['report'].pk}", {"reveal": 1}).json()
+    body = as_("clerk").get(f"/api/cases/{matters['report'].pk}").json()
     assert body["petitioner_visible"] is False and body["petitioner"] is None
+    refused = as_("clerk").post(f"/api/cases/{matters['report'].pk}/reveal", {"reason": "核实"})
+    assert refused.status_code == 404
+    assert not PersonalDataView.objects.filter(case=matters["report"]).exists()
     assert body["attachments"] == []
     row = next(r for r in as_("clerk").get("/api/cases", {"scope": "office"}).json()["items"]
                if r["id"] == matters["report"].pk)
@@ -96,10 +100,17 @@ def test_full_numbers_only_with_reveal_and_then_logged(people, matters, as_):
     assert plain["petitioner"]["phone"] == "138****5678"
     assert plain["petitioner"]["revealed"] is False
     assert not PersonalDataView.objects.filter(user=people.officer, case=case).exists()
-    shown = as_("officer").get(f"/api/cases/{case.pk}", {"reveal": 1}).json()
+    # A GET never reveals nor writes an audit row, whatever its parameters (a link cannot).
+    still = as_("officer").get(f"/api/cases/{case.pk}", {"reveal": 1}).json()
+    assert still["petitioner"]["revealed"] is False and VALID_ID not in json.dumps(still)
+    assert not PersonalDataView.objects.filter(user=people.officer, case=case).exists()
+    blank = as_("officer").post(f"/api/cases/{case.pk}/reveal", {"reason": "  "})
+    assert blank.status_code == 422
+    assert not PersonalDataView.objects.exists()
+    shown = as_("officer").post(f"/api/cases/{case.pk}/reveal", {"reason": "电话回访核实"}).json()
     assert shown["petitioner"]["id_number"] == VALID_ID and shown["petitioner"]["phone"] == VALID_PHONE
     view = PersonalDataView.objects.get(user=people.officer, case=case)
-    assert view.fields == "id_number,phone" and view.purpose == "api"
+    assert view.fields == "id_number,phone" and view.purpose == "api" and view.reason == "电话回访核实"
     listing = as_("officer").get("/api/cases").content.decode()
     assert VALID_ID not in listing and VALID_PHONE not in listing and "138****5678" in listing
 

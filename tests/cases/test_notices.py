@@ -109,7 +109,7 @@ def _page_footer_ok(data: bytes) -> None:
 
 def _rendered(case, slug: str, title: str):
     """The notice in the GB/T 9704 layout: (the file, the document, its text)."""
-    data = notices.render_notice(case, slug)
+    data = notices.render_notice(case, slug, viewer=notices.PETITIONER)
     _assert_layout(data, title)
     doc = _open(data)
     return data, doc, _text(doc)
@@ -178,7 +178,7 @@ def test_each_stage_makes_exactly_its_notices_available(county, people):
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 9, 30, 9))
     assert notices.available_notices(case) == []
     with pytest.raises(ValueError, match="尚未受理"):
-        notices.render_notice(case, "accept")
+        notices.render_notice(case, "accept", viewer=notices.PETITIONER)
 
     case = services.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
     assert notices.available_notices(case) == ["accept"]
@@ -222,7 +222,7 @@ def test_each_stage_makes_exactly_its_notices_available(county, people):
     assert notices.available_notices(case) == ["accept", "extend", "reply", "review", "rereview"]
     for slug in ("decline", "not_accept_again"):
         with pytest.raises(ValueError, match=case.number):
-            notices.render_notice(case, slug)
+            notices.render_notice(case, slug, viewer=notices.PETITIONER)
 
 
 def test_acceptance_notice(county, people):
@@ -288,7 +288,7 @@ def test_reply_notice_names_outcome_and_review_organ_and_masks_personal_data(cou
 )
 def test_reply_outcome_wording(county, people, outcome, phrase):
     case = _walk_to_reply(county, people, text="经调查核实。", outcome=outcome)
-    assert phrase in _text(_open(notices.render_notice(case, "reply")))
+    assert phrase in _text(_open(notices.render_notice(case, "reply", viewer=notices.PETITIONER)))
 
 
 def test_review_and_rereview_notices(county, people):
@@ -348,7 +348,7 @@ def test_decline_notice_names_the_proper_channel(county, people):
     assert "不予受理" in text and case.number in text and "张三：" in text
     _assert_signed(doc, "A1区人力资源和社会保障局", "2026年9月25日")
     with pytest.raises(ValueError, match="尚未受理"):
-        notices.render_notice(case, "accept")
+        notices.render_notice(case, "accept", viewer=notices.PETITIONER)
 
 
 def test_decline_by_the_office_before_routing_is_issued_by_the_office(county, people):
@@ -360,7 +360,7 @@ def test_decline_by_the_office_before_routing_is_issued_by_the_office(county, pe
         proper_channel="依法向人民法院提出",
         at=bj(2026, 9, 17, 9),
     )
-    doc = _open(notices.render_notice(case, "decline"))
+    doc = _open(notices.render_notice(case, "decline", viewer=notices.PETITIONER))
     assert doc.paragraphs[-2].text == "A1区信访局"
     assert doc.paragraphs[1].text == f"A1信不受告〔2026〕{case.seq}号"
 
@@ -413,7 +413,7 @@ def test_repeat_submission_on_a_closed_matter_gets_a_not_accepted_again_notice(c
     assert result.notice == "not_accepted_again"
     case.refresh_from_db()
     assert notices.available_notices(case) == ["accept", "not_accept_again", "reply"]
-    data = notices.render_notice(case, "not_accept_again")
+    data = notices.render_notice(case, "not_accept_again", viewer=notices.PETITIONER)
     text = _text(_open(data))
     assert "2026年5月8日以来电形式再次提出" in text
     assert case.number in text and "不再受理" in text
@@ -432,21 +432,21 @@ def test_anonymous_petitioner_is_addressed_as_xinfangren(county, people):
     )
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 9, 17, 9))
     case = services.case_accept(case=case, by=people.officer, at=bj(2026, 9, 18, 9))
-    doc = _open(notices.render_notice(case, "accept"))
+    doc = _open(notices.render_notice(case, "accept", viewer=notices.PETITIONER))
     assert doc.paragraphs[3].text == "信访人："
     assert "张三" not in _text(doc)
 
 
 def test_issuer_name_overrides_the_signature(county, people):
     case = _walk_to_reply(county, people)
-    doc = _open(notices.render_notice(case, "reply", issuer_name="A1区人力资源和社会保障局（印）"))
+    doc = _open(notices.render_notice(case, "reply", issuer_name="A1区人力资源和社会保障局（印）", viewer=notices.PETITIONER))
     assert doc.paragraphs[-2].text == "A1区人力资源和社会保障局（印）"
 
 
 def test_unknown_notice_is_a_value_error(county, people):
     case = register(county, people.clerk, bj(2026, 9, 16, 10))
     with pytest.raises(ValueError, match="未知的文书类型"):
-        notices.render_notice(case, "summons")
+        notices.render_notice(case, "summons", viewer=notices.PETITIONER)
 
 
 def test_notice_kinds_table():
@@ -468,7 +468,7 @@ def test_notice_kinds_table():
 )
 def test_acceptance_notice_is_one_page_as_pdf(county, people, tmp_path):
     source = tmp_path / "notice.docx"
-    source.write_bytes(notices.render_notice(_accepted(county, people), "accept"))
+    source.write_bytes(notices.render_notice(_accepted(county, people), "accept", viewer=notices.PETITIONER))
     subprocess.run(  # noqa: S603
         [
             shutil.which("soffice"),

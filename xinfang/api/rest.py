@@ -27,7 +27,7 @@ from xinfang.api import services as api_services
 from xinfang.cases import access, services
 from xinfang.cases.forms import ACTION_FORMS, SERVICE_CALLS, QueueFilterForm, RegisterForm
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
-from xinfang.orgs.models import Category, Role, Unit
+from xinfang.orgs.models import Category, Unit
 
 
 class ChineseJSON(JSONRenderer):
@@ -176,13 +176,31 @@ def list_cases(request: HttpRequest, filters: Query[QueueQuery]):
 
 @api.get("/cases/{case_id}", tags=["事项"], summary="事项详情",
          response={200: s.CaseDetail, 401: s.ErrorOut, 404: s.ErrorOut, 422: s.ErrorOut})
-def get_case(request: HttpRequest, case_id: int, reveal: bool = False):
-    """含全部办理过程（公开和内部）与当前可办理操作。身份证号和电话默认打码；
-    `reveal=1` 时显示全文，并记入个人信息查看记录。对被反映单位，信访人为 null。"""
+def get_case(request: HttpRequest, case_id: int):
+    """含全部办理过程（公开和内部）与当前可办理操作。身份证号和电话打码；查看全文请用
+    POST /api/cases/{id}/reveal 并说明理由。对被反映单位，信访人为 null。"""
     case = selectors.case_for_user(request.user, case_id)
     if case is None:
         return _fail(404, NOT_FOUND)
-    return selectors.case_detail(request.user, case, reveal=reveal)
+    return selectors.case_detail(request.user, case)
+
+
+@api.post("/cases/{case_id}/reveal", tags=["事项"], summary="查看完整身份信息",
+          response={200: s.CaseDetail, **ERRORS})
+def reveal_case(request: HttpRequest, case_id: int, payload: s.RevealIn):
+    """说明理由后返回身份证号和电话全文，并记入个人信息查看记录（只有 POST 才记录）。
+    无权查看信访人的用户（如被反映单位）得到 404。"""
+    case = selectors.case_for_user(request.user, case_id)
+    if case is None:
+        return _fail(404, NOT_FOUND)
+    try:
+        revealed = services.personal_data_reveal(case=case, by=request.user, reason=payload.reason,
+                                                 purpose="api")
+    except DjangoValidationError as exc:
+        return _fail(422, "请说明查看理由", _django_errors(exc))
+    if not revealed:
+        return _fail(404, NOT_FOUND)
+    return selectors.case_detail(request.user, case, reveal=True)
 
 
 # ---------------------------------------------------------------- registration
@@ -198,6 +216,7 @@ def _register_form_data(payload: s.RegisterIn) -> dict[str, Any]:
         data["registered_at"] = payload.registered_at.isoformat()
     data["representatives"] = ""  # given as a list here; the form's text parsing is bypassed
     data["anonymous"] = "on" if payload.anonymous else ""
+    data["no_accused_unit"] = "on" if payload.no_accused_unit else ""
     return data
 
 
@@ -207,9 +226,9 @@ def register_case(request: HttpRequest, payload: s.RegisterIn):
     """只有信访机构的登记员可以登记；校验与登记页面相同，错误按字段返回中文说明（422）。
     填写 repeat_of 时按重复信访关联原事项（200，created=false）。"""
     user = request.user
-    if user.role not in {Role.CLERK, Role.ADMIN} or user.unit_id is None:
+    if not access.may_register(user):
         return _fail(403, "只有信访机构的登记员可以登记事项")
-    form = RegisterForm(_register_form_data(payload))
+    form = RegisterForm(_register_form_data(payload), user=user)
     if not form.is_valid():
         return _fail(422, "登记信息有误", _form_errors(form))
     d = form.cleaned_data
@@ -224,6 +243,7 @@ def register_case(request: HttpRequest, payload: s.RegisterIn):
             at=d["registered_at"], group_size=d["group_size"], urgency=d["urgency"],
             representatives=[r.dict() for r in payload.representatives],
             accused_unit=d["accused_unit"], accused_person=d["accused_person"], repeat_of=d["repeat_of"],
+            other_accused_units=list(d["other_accused_units"]), no_accused_unit=d["no_accused_unit"],
         )
     except DjangoValidationError as exc:
         return _fail(422, "登记信息有误", _django_errors(exc))
@@ -252,7 +272,7 @@ def _act(request: HttpRequest, case_id: int, action: str, payload: s.ActionIn):
         return _fail(403, f"您无权对该事项进行“{label}”操作")
     data = payload.dict(exclude={"expected_version"})
     data = {k: getattr(v, "value", v) for k, v in data.items() if v is not None}
-    form = ACTION_FORMS[action](data)
+    form = ACTION_FORMS[action](data, user=user)
     if not form.is_valid():
         return _fail(422, f"{label}：填写有误", _form_errors(form))
     service = getattr(services, f"case_{action}")

@@ -186,6 +186,8 @@ class CaseDetail(Schema):
     petitioner_visible: bool
     petitioner: PersonOut | None = Field(description="信访人；对被反映单位保密时为 null")
     attachments: list[str]
+    accused_units: list[Ref] = Field(description="被反映单位（可多个）")
+    accused_pending: bool = Field(description="被反映单位待确定：登记机构记录之前不能转送")
     timeline: list[EventOut]
     allowed_actions: list[str]
     version: int
@@ -224,7 +226,12 @@ class RegisterIn(Schema):
     petitioner_address: str = Field("", max_length=200)
     group_size: int = Field(1, ge=1, le=100000)
     representatives: list[RepresentativeIn] = Field(default_factory=list)
-    accused_unit: Id | None = Field(None, ge=1, le=MAX_ID)
+    accused_unit: Id | None = Field(
+        None, ge=1, le=MAX_ID,
+        description="被反映单位 id。检举控告、举报、投诉类事项须填写被反映单位，或 no_accused_unit=true",
+    )
+    other_accused_units: list[Id] = Field(default_factory=list, max_length=20, description="其他被反映单位 id")
+    no_accused_unit: bool = Field(False, description="检举控告、举报、投诉类事项不涉及具体单位")
     accused_person: str = Field("", max_length=60)
     repeat_of: str = Field("", max_length=40, description="重复信访：原事项编号")
 
@@ -237,6 +244,10 @@ class RegisterIn(Schema):
 class ActionIn(Schema):
     expected_version: int | None = Field(
         None, ge=0, le=MAX_ID, description="读取时的 version；已被他人修改时返回 409"
+class RevealIn(Schema):
+    reason: str = Field(min_length=1, max_length=200, pattern=r"\S", description="查看完整身份信息的理由")
+
+
     )
 
 

@@ -11,20 +11,12 @@ from xinfang.cases import access, selectors
 from xinfang.cases.models import Case
 from xinfang.cases.templatetags.xinfang import event_label
 from xinfang.cases.validators import mask_id_number, mask_phone
-from xinfang.orgs.models import PersonalDataView, User
+from xinfang.orgs.models import User
 
 
 def case_for_user(user: User, pk: int) -> Case | None:
     """The matter `pk` if `user` may see it, else None (the caller answers 404 either way)."""
-    case = (
-        Case.objects.select_related("office", "lead_unit", "place", "category", "category__parent",
-                                    "accused_unit", "review_unit", "rereview_unit", "linked_to")
-        .filter(pk=pk)
-        .first()
-    )
-    if case is None or not access.can_view(user, case):
-        return None
-    return case
+    return access.case_for_user(user, pk)
 
 
 def _local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -60,10 +52,9 @@ def queue(user: User, data: dict, *, size: int = selectors.PAGE_SIZE) -> dict:
     return {"scope": scope, "items": [case_row(row) for row in rows], "next": next_cursor}
 
 
-def _person(user: User, case: Case, *, reveal: bool) -> dict:
+def _person(case: Case, *, reveal: bool) -> dict:
+    """`reveal` only after `services.personal_data_reveal` recorded the view (a POST)."""
     revealed = reveal and bool(case.petitioner_id_number or case.petitioner_phone)
-    if revealed:
-        PersonalDataView.objects.create(user=user, case=case, fields="id_number,phone", purpose="api")
     return {
         "anonymous": case.anonymous,
         "name": "" if case.anonymous else case.petitioner_name,
@@ -81,12 +72,17 @@ def _event(event) -> dict:
         "public": event.public, "actor": str(event.actor) if event.actor_id else "",
         "unit": event.unit.name if event.unit_id else "", "details": event.details or {},
     }
+def _accused_units(case: Case) -> list:
+    return [u for u in [case.accused_unit, *case.other_accused_units.all()] if u is not None]
+
+
 
 
 def case_detail(user: User, case: Case, *, reveal: bool = False) -> dict:
     """The case page as data. The petitioner is null exactly when the page says （保密）.
 
-    Full resident ID and phone only with `reveal`, and then the view is logged like the page's.
+    Full resident ID and phone only with `reveal`, which the caller sets only after
+    `services.personal_data_reveal` has logged the view.
     """
     show_person = access.can_see_petitioner(user, case, known_visible=True)  # from case_for_user
     rules = selectors.clock_rules()
@@ -105,10 +101,11 @@ def case_detail(user: User, case: Case, *, reveal: bool = False) -> dict:
         "paused": case.paused, "assign_due_at": _local(case.assign_due_at), "extension_days": case.extension_days,
         "outcome": case.outcome, "rating": case.rating, "repeat_count": case.repeat_count,
         "linked_to": case.linked_to.number if case.linked_to_id else None,
-        "accused": " ".join(x for x in [case.accused_unit.name if case.accused_unit_id else "",
-                                        case.accused_person] if x),
+        "accused": " ".join(x for x in [*(u.name for u in _accused_units(case)), case.accused_person] if x),
+        "accused_units": [_ref(u) for u in _accused_units(case)],
+        "accused_pending": case.accused_pending,
         "petitioner_visible": show_person,
-        "petitioner": _person(user, case, reveal=reveal) if show_person else None,
+        "petitioner": _person(case, reveal=reveal) if show_person else None,
         "attachments": [a.name for a in case.attachments.all()] if show_person else [],
         "timeline": [_event(e) for e in selectors.case_timeline(case)],
         "allowed_actions": access.allowed_actions(user, case),

@@ -1,12 +1,15 @@
-"""Who may see and do what. Every page, export, search and notification asks here.
+"""Who may see and do what with a matter. Every page, export, document, search, message and
+side box asks here; nothing else fetches a matter by id or number for a user.
 
 The rules:
 - Admins see everything. Supervisors and unit heads see their unit's whole subtree; clerks
   and officers see their own unit.
-- A user sees a matter when one of its units is in scope: the registering office, the lead
-  unit, a co-handling unit, or the review organ.
-- The accused unit of a report (检举控告) never sees who made it: the petitioner's identity and
-  contact details are withheld from anyone working in the accused unit or below it.
+- A user sees a matter when one of its units (`case_units`) is in scope: the registering
+  office, the lead unit, a co-handling unit, or the review or re-review organ.
+- The accused of a report (检举控告, 举报, 投诉) never learn who made it (信访工作条例 Art. 46):
+  `can_see_petitioner` is false for anyone working in an accused unit or below it, and, while
+  the accused units are not yet recorded (被反映单位待确定), for everyone but the registering
+  office's clerks. Documents, lists, exports and messages use this one predicate.
 """
 
 from __future__ import annotations
@@ -92,6 +95,13 @@ def queue_cases(user: User, scope: str) -> QuerySet[Case]:
     return Case.objects.filter(**{lookup: ids})
 
 
+def case_units(case: Case) -> set[int]:
+    """The units a matter belongs to: office, lead, review, re-review and co-handlers."""
+    units = {case.office_id, case.lead_unit_id, case.review_unit_id, case.rereview_unit_id}
+    units |= set(CoHandler.objects.filter(case=case).values_list("unit_id", flat=True))
+    return units - {None}
+
+
 def can_view(user: User, case: Case) -> bool:
     ids = scope_unit_ids(user)
     if ids is None:
@@ -102,21 +112,140 @@ def can_view(user: User, case: Case) -> bool:
     return CoHandler.objects.filter(case=case, unit_id__in=ids).exists()
 
 
+CASE_RELATED = ("office", "lead_unit", "place", "category__parent", "accused_unit", "review_unit",
+                "rereview_unit", "linked_to")
+
+
+def case_for_user(user: User, pk: int, *, related: tuple[str, ...] = CASE_RELATED) -> Case | None:
+    """The matter `pk` if `user` may see it, else None (the caller answers 404 either way, so
+    that a hidden matter and a missing one look the same)."""
+    found = Case.objects.select_related(*related).filter(pk=pk)[:1]  # no ORDER BY, unlike first()
+    case = found[0] if found else None
+    return case if case is not None and can_view(user, case) else None
+
+
+# Why a number is looked up; the answer is the same neutral "not found" for all of them.
+NUMBER_PURPOSES = frozenset({"repeat_of", "prior", "merge", "reception", "backlog", "link"})
+NOT_FOUND = "找不到该编号的事项，或您无权查看"
+
+
+def case_by_number_for_user(user: User | None, number: str, purpose: str) -> Case | None:
+    """The matter numbered `number` if `user` may see it, else None, whatever the reason.
+
+    `user=None` is the system itself (imports, the demo, the worker). `purpose` names the
+    caller (one of NUMBER_PURPOSES) so that every lookup by number is greppable.
+    """
+    if purpose not in NUMBER_PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    number = (number or "").strip().upper()
+    if not number:
+        return None
+    found = Case.objects.select_related("accused_unit", "lead_unit").filter(number=number)[:1]
+    case = found[0] if found else None
+    if case is None or (user is not None and not can_view(user, case)):
+        return None
+    return case
+
+
+def accused_unit_ids(case: Case) -> set[int]:
+    """Every unit a report accuses: the first named and the others."""
+    ids = {case.accused_unit_id} if case.accused_unit_id else set()
+    if case.pk and case.kind in CONFIDENTIAL_KINDS:
+        ids |= {u.pk for u in case.other_accused_units.all()}  # uses a prefetch when there is one
+    return ids
+
+
+def unit_is_accused(unit: Unit, case: Case) -> bool:
+    """True when `unit` is an accused unit of a report, or below one (回避)."""
+    return bool(unit.path) and any(f"/{uid}/" in unit.path for uid in accused_unit_ids(case))
+
+
 def in_accused_unit(user: User, case: Case) -> bool:
-    """True when `user` works in the unit a report accuses, or under it."""
-    if not case.accused_unit_id or not user.unit_id:
+    """True when `user` works in a unit that a report accuses, or under it."""
+    if case.kind not in CONFIDENTIAL_KINDS or not user.unit_id:
         return False
-    return user.unit.path.startswith(case.accused_unit.path)
+    return unit_is_accused(user.unit, case)
+
+
+def is_office_clerk(user: User, case: Case) -> bool:
+    return user.unit_id is not None and user.unit_id == case.office_id and user.role == Role.CLERK
 
 
 def can_see_petitioner(user: User, case: Case, *, known_visible: bool = False) -> bool:
-    """May `user` see who the petitioner is? Never the accused unit of a report.
+    """May `user` see who the petitioner is (name, numbers, address, attachments)?
 
-    `known_visible` skips the visibility check for rows that came from `visible_cases`.
+    Never anyone in an accused unit of a report; while a report's accused units are pending,
+    only the registering office's clerks. `known_visible` skips the visibility check for rows
+    that came from `visible_cases` or `case_for_user`.
     """
-    if case.kind in CONFIDENTIAL_KINDS and in_accused_unit(user, case):
+    if not user.is_authenticated or not (known_visible or can_view(user, case)):
         return False
-    return known_visible or can_view(user, case)
+    if case.kind not in CONFIDENTIAL_KINDS:
+        return True
+    if case.accused_pending:
+        return is_office_clerk(user, case)
+    return not in_accused_unit(user, case)
+
+
+def petitioner_label(user: User, case: Case, *, known_visible: bool = False) -> str:
+    """The petitioner as `user` may see them: the name, 匿名, or （保密）."""
+    if case.anonymous:
+        return "匿名"
+    if can_see_petitioner(user, case, known_visible=known_visible):
+        return case.petitioner_name
+    return "（保密）"
+
+
+def may_register(user: User) -> bool:
+    """登记: clerks of a unit (a petition office or a 12345 centre) and administrators."""
+    return (
+        user.is_authenticated and user.unit_id is not None and user.role in {Role.CLERK, Role.ADMIN}
+    )
+
+
+# The registering office's roles that record, correct and merge its matters.
+OFFICE_ROLES = frozenset({Role.CLERK, Role.HEAD})
+CLOSED = frozenset({State.DECLINED, State.NOT_ACCEPTED_AGAIN, State.FINAL})
+
+
+def may_record_accused(user: User | None, case: Case) -> bool:
+    """Record or correct a report's accused units: the registering office's clerks and head."""
+    if case.kind not in CONFIDENTIAL_KINDS or case.state in CLOSED:
+        return False
+    if user is None:
+        return True  # the system itself (an import, the demo)
+    return user.unit_id is not None and user.unit_id == case.office_id and user.role in OFFICE_ROLES
+
+
+def handled_by_accused(case: Case, other: Case) -> bool:
+    """True when a unit handling `other` is accused by the report `case`, or below it (回避)."""
+    if case.kind not in CONFIDENTIAL_KINDS or not accused_unit_ids(case):
+        return False
+    units = Unit.objects.filter(pk__in=case_units(other) - {other.office_id})
+    return any(unit_is_accused(unit, case) for unit in units)
+
+
+def merge_refusal(user: User | None, case: Case, main: Case) -> str | None:
+    """Why `user` may not merge `case` into `main` (并单), or None.
+
+    Only the registering office (clerk or head) merges, only into a matter it may see, and
+    never across 回避: a report cannot join a matter handled by a unit it accuses, nor can a
+    matter handled by the accused join the report (the petitioners of merged matters are told
+    about the main one, so each must be safe for the other).
+    """
+    if user is not None and not (
+        user.unit_id == case.office_id and user.role in OFFICE_ROLES and can_view(user, main)
+    ):
+        return "您无权对该事项进行“并单”操作"
+    if case.accused_pending or main.accused_pending:
+        return "检举控告类事项须先确定被反映单位，才能并单"
+    if handled_by_accused(case, main) or handled_by_accused(main, case):
+        return "被反映单位正在办理另一事项，不能并单（回避）"
+    return None
+
+
+def may_merge(user: User, case: Case, main: Case) -> bool:
+    return merge_refusal(user, case, main) is None
 
 
 def _sides(user: User, case: Case) -> set[str]:

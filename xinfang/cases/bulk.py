@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from xinfang.cases import search, services
 from xinfang.cases.bulkinsert import insert_rows
 from xinfang.cases.clocks import LOCAL, DayKind
-from xinfang.cases.models import Case, CaseEvent, State
+from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, CaseEvent, State
 from xinfang.cases.selectors import clock_rules
 from xinfang.cases.services import Petitioner, _enter_state, _validate_registration
 from xinfang.orgs.models import Unit, User
@@ -68,7 +68,7 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 _ROW_COLUMNS = (
     "channel", "kind", "title", "content", "place_id", "category_id", "anonymous", "petitioner_name",
     "petitioner_id_number", "petitioner_phone", "petitioner_address", "group_size", "accused_unit_id",
-    "accused_person", "registered_at",
+    "accused_person", "accused_pending", "registered_at",
 )
 _WRITER_COLUMNS = ("year", "seq", "number", "clock", "clock_started_at", "due_at", "warn_at")
 _CHANNEL, _KIND, _REGISTERED_AT = 0, 1, len(_ROW_COLUMNS) - 1
@@ -94,7 +94,9 @@ class Preparer:
         values = (
             row.channel, row.kind, title, content, row.place_id, row.category_id, p.anonymous,
             "" if p.anonymous else p.name.strip(), p.id_number, p.phone, p.address.strip(), row.group_size,
-            row.accused_unit_id, row.accused_person.strip(), self.adapt(at),
+            row.accused_unit_id, row.accused_person.strip(),
+            # a report imported without its accused unit waits for a clerk, as from the portal
+            row.kind in CONFIDENTIAL_KINDS and row.accused_unit_id is None, self.adapt(at),
         )
         local = at.astimezone(LOCAL)
         return (values, (at - _EPOCH) // _MICROSECOND, local.toordinal(), local.year, body, count)

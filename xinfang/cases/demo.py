@@ -1213,6 +1213,8 @@ class _Replay:
                 representatives=[dict(r) for r in plan.representatives],
                 accused_unit=org.units[plan.accused_unit] if plan.accused_unit else None,
                 accused_person=plan.accused_person,
+                # the demo's clerk decides at registration that the report names no unit
+                no_accused_unit=not plan.accused_unit,
             )
             self.pks[plan.index] = result.case.pk
             return

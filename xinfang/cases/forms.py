@@ -7,11 +7,40 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from xinfang.cases.models import Case, Channel, Kind, Outcome, Rating, RouteMode, State, Urgency
+from xinfang.cases import access
+from xinfang.cases.models import (
+    CONFIDENTIAL_KINDS,
+    Case,
+    Channel,
+    Kind,
+    Outcome,
+    Rating,
+    RouteMode,
+    State,
+    Urgency,
+)
 from xinfang.orgs.models import Category, Place, Unit
 
 
-class RegisterForm(forms.Form):
+class UserForm(forms.Form):
+    """A form that knows who fills it in, so that a matter number typed into it is looked up
+    only among the matters that user may see (`access.case_by_number_for_user`)."""
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def _case_by_number(self, name: str, purpose: str) -> Case | None:
+        number = self.cleaned_data[name].strip()
+        if not number:
+            return None
+        case = access.case_by_number_for_user(self.user, number, purpose)
+        if case is None:
+            raise forms.ValidationError(access.NOT_FOUND)
+        return case
+
+
+class RegisterForm(UserForm):
     channel = forms.ChoiceField(label="来源渠道", choices=Channel.choices)
     kind = forms.ChoiceField(label="事项类型", choices=Kind.choices)
     urgency = forms.ChoiceField(
@@ -38,7 +67,14 @@ class RegisterForm(forms.Form):
         label="集体访代表", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="每行一人：姓名 身份证号 电话（最多5人）",
     )
-    accused_unit = forms.ModelChoiceField(label="被反映单位", queryset=Unit.objects.all(), required=False)
+    accused_unit = forms.ModelChoiceField(
+        label="被反映单位", queryset=Unit.objects.all(), required=False,
+        help_text="检举控告、举报、投诉类事项必填（或勾选“不涉及具体单位”）；该单位及其下属单位不能办理本事项，也看不到信访人",
+    )
+    other_accused_units = forms.ModelMultipleChoiceField(
+        label="其他被反映单位", queryset=Unit.objects.all(), required=False
+    )
+    no_accused_unit = forms.BooleanField(label="不涉及具体单位（仅检举控告、举报、投诉类）", required=False)
     accused_person = forms.CharField(label="被反映人", max_length=60, required=False)
     attachments = forms.FileField(
         label="附件", required=False,
@@ -50,13 +86,17 @@ class RegisterForm(forms.Form):
     )
 
     def clean_repeat_of(self) -> Case | None:
-        number = self.cleaned_data["repeat_of"].strip()
-        if not number:
-            return None
-        case = Case.objects.filter(number=number).first()
-        if case is None:
-            raise forms.ValidationError(f"找不到编号为 {number} 的事项")
-        return case
+        return self._case_by_number("repeat_of", "repeat_of")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        named = data.get("accused_unit") or data.get("other_accused_units")
+        if data.get("kind") in CONFIDENTIAL_KINDS and not data.get("repeat_of"):
+            if not named and not data.get("no_accused_unit"):
+                self.add_error("accused_unit", "检举控告、举报、投诉类事项须填写被反映单位，或勾选“不涉及具体单位”")
+            elif named and data.get("no_accused_unit"):
+                self.add_error("no_accused_unit", "已填写被反映单位，不能同时勾选“不涉及具体单位”")
+        return data
 
     def clean_representatives(self) -> list[dict]:
         reps = []
@@ -83,7 +123,7 @@ def _text(label: str, rows: int = 3) -> forms.CharField:
     return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": rows}))
 
 
-class RouteForm(forms.Form):
+class RouteForm(UserForm):
     unit = forms.ModelChoiceField(label="主办单位", queryset=Unit.objects.all())
     mode = forms.ChoiceField(label="方式", choices=RouteMode.choices, initial=RouteMode.TRANSFER)
     co_units = forms.ModelMultipleChoiceField(label="协办单位", queryset=Unit.objects.all(), required=False)
@@ -91,55 +131,66 @@ class RouteForm(forms.Form):
     note = forms.CharField(label="转交意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(UserForm):
     reason = _text("理由")
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(UserForm):
     reason = _text("不予受理理由")
     proper_channel = forms.CharField(label="应当通过的法定途径", max_length=200)
 
 
-class NotAcceptAgainForm(forms.Form):
+class NotAcceptAgainForm(UserForm):
     prior = forms.CharField(label="已终结的原事项编号", max_length=40)
     reason = _text("理由", 2)
 
     def clean_prior(self) -> Case:
-        number = self.cleaned_data["prior"].strip()
-        case = Case.objects.filter(number=number).first()
-        if case is None:
-            raise forms.ValidationError(f"找不到编号为 {number} 的事项")
-        return case
+        return self._case_by_number("prior", "prior")
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(UserForm):
     days = forms.IntegerField(label="延期天数", min_value=1, max_value=30)
     reason = _text("延期理由")
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(UserForm):
     outcome = _outcome_field("处理结果")
     text = _text("处理意见", 5)
 
 
-class ReportForm(forms.Form):
+class ReportForm(UserForm):
     text = _text("办结报告", 5)
 
 
-class RateForm(forms.Form):
+class RateForm(UserForm):
     rating = forms.ChoiceField(label="评价", choices=Rating.choices, widget=forms.RadioSelect)
     comment = forms.CharField(label="意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class NoteForm(forms.Form):
+class NoteForm(UserForm):
     note = _text("催办意见", 2)
 
 
-class EmptyForm(forms.Form):
+class EmptyForm(UserForm):
     pass
 
 
-ACTION_FORMS: dict[str, type[forms.Form]] = {
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        label="查看理由", max_length=200, help_text="如：电话回访核实、送达文书。查看记录将留存备查"
+    )
+
+
+class AccusedForm(forms.Form):
+    """记录/更正被反映单位."""
+
+    units = forms.ModelMultipleChoiceField(label="被反映单位", queryset=Unit.objects.all(), required=False)
+    no_unit = forms.BooleanField(label="不涉及具体单位", required=False)
+    person = forms.CharField(label="被反映人", max_length=60, required=False)
+    reason = forms.CharField(label="更正理由（更正已记录的单位时必填）", max_length=200, required=False)
+
+
+ACTION_FORMS: dict[str, type[UserForm]] = {
     "route": RouteForm,
     "object": ReasonForm,
     "accept": EmptyForm,

@@ -40,12 +40,12 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from lxml import etree
 
-from xinfang.cases import clocks
+from xinfang.cases import access, clocks
 from xinfang.cases.models import Case, CaseEvent, Channel, Outcome, State
 from xinfang.cases.selectors import clock_rules, cn_date, last_day, work_calendar
 from xinfang.cases.services import _clock_plan
 from xinfang.cases.validators import mask_id_number, mask_phone
-from xinfang.orgs.models import Unit
+from xinfang.orgs.models import Unit, User
 
 # slug -> (title, the event that makes the notice available)
 NOTICE_KINDS: dict[str, tuple[str, str]] = {
@@ -169,9 +169,23 @@ def notice_filename(case: Case, slug: str) -> str:
     return f"{case.number}-{NOTICE_KINDS[slug][0]}.docx"
 
 
-def render_notice(case: Case, slug: str, *, issuer_name: str | None = None) -> bytes:
+class _Petitioner:
+    """The citizen who proved the matter's query code on the portal: the addressee themself."""
+
+    def __repr__(self) -> str:
+        return "PETITIONER"
+
+
+PETITIONER = _Petitioner()
+
+
+def render_notice(
+    case: Case, slug: str, *, viewer: User | _Petitioner, issuer_name: str | None = None
+) -> bytes:
     """The notice as a .docx file. ValueError (Chinese message) if the matter does not support it.
 
+    `viewer` is who downloads it: a staff user, or `PETITIONER` on the portal. A viewer who may
+    not see the petitioner (`access.can_see_petitioner`) gets it addressed to 信访人（保密）.
     `issuer_name` replaces the issuing organ printed at the end (落款), e.g. when a unit's
     full legal name differs from its short name in the system.
     """
@@ -183,6 +197,8 @@ def render_notice(case: Case, slug: str, *, issuer_name: str | None = None) -> b
     if event is None:
         raise ValueError(f"事项 {case.number} {_MISSING[slug]}，不能出具{title}")
     text = _BUILDERS[slug](case, event, events)
+    if viewer is not PETITIONER and not access.can_see_petitioner(viewer, case):
+        text.addressee = CONFIDENTIAL_ADDRESSEE
     if issuer_name:
         text.issuer = issuer_name.strip()
     return _layout(text)
@@ -208,6 +224,9 @@ _PHONE_PATTERN = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 
 def _you(case: Case) -> str:
     return "你们" if case.group_size > 1 else "你"
+
+
+CONFIDENTIAL_ADDRESSEE = "信访人（保密）："
 
 
 def _addressee(case: Case) -> str:
@@ -403,7 +422,8 @@ def _not_again(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeT
         )
     else:
         prior_number = event.details.get("prior", "")
-        prior = Case.objects.filter(number=prior_number).first() if prior_number else case.linked_to
+        # case_not_accept_again links the matter to its prior, which the clerk could see.
+        prior = case.linked_to
         opening = f"{_matter(case)}，经审查，与"
     prior_title = f"“{_clause(case, prior.title)}”" if prior is not None else ""
     ended, rule = _prior_outcome(prior, you)

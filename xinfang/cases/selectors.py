@@ -49,11 +49,13 @@ def due_soon_cases(qs, now: dt.datetime | None = None):
 
 
 def same_petitioner_cases(
-    *, id_number: str = "", phone: str = "", exclude_id: int | None = None, within=None
-):
-    """The same petitioner's other matters, found by resident ID or phone, newest first.
+    user, *, id_number: str = "", phone: str = "", exclude_id: int | None = None
+) -> list[Case]:
+    """The same petitioner's other matters that `user` may see, and whose petitioner `user`
+    may see, found by resident ID or phone, newest first.
 
-    `within` (e.g. `access.visible_cases(user)`) keeps only matters the reader may see.
+    A report against the viewer's own unit is left out even when the viewer may see the
+    matter itself: listing it beside this person's other matters would name its author.
     """
     if not id_number and not phone:
         return []
@@ -62,11 +64,10 @@ def same_petitioner_cases(
         qs = qs | Case.objects.filter(petitioner_phone=phone)
     if exclude_id:
         qs = qs.exclude(id=exclude_id)
-    found = list(qs.order_by("-registered_at")[:20])
-    if within is not None and found:
-        allowed = set(within.filter(id__in=[c.pk for c in found]).values_list("id", flat=True))
-        found = [c for c in found if c.pk in allowed]
-    return found
+    within = access.visible_cases(user)
+    found = list(within.filter(id__in=qs.order_by("-registered_at").values("id")[:20])
+                 .select_related("accused_unit").order_by("-registered_at"))
+    return [c for c in found if access.can_see_petitioner(user, c, known_visible=True)]
 
 
 def is_final(case: Case) -> bool:

@@ -47,7 +47,7 @@ from xinfang.cases.workflow import (
     check_transition,
     refusal,
 )
-from xinfang.orgs.models import Category, Place, Unit, User
+from xinfang.orgs.models import Category, PersonalDataView, Place, Unit, User
 
 MAX_REPRESENTATIVES = 5
 # Enum .values builds a new list on every call; imports check every row.
@@ -309,13 +309,19 @@ def case_register(
     representatives: list[dict] | None = None,
     accused_unit: Unit | None = None,
     accused_person: str = "",
+    other_accused_units: list[Unit] | None = None,
+    no_accused_unit: bool = False,
     attachments: list | None = None,
     repeat_of: Case | None = None,
 ) -> RegisterResult:
     """登记: register a matter, or link a repeat submission to the matter it repeats.
 
-    `attachments` are uploaded files (objects with `.name` and `.size`). Raises ValidationError
-    with a dict of Chinese messages per field; nothing is saved then.
+    A report (检举控告, 举报, 投诉) names its accused units (`accused_unit` and
+    `other_accused_units`), or the clerk states that it accuses no unit (`no_accused_unit`);
+    otherwise it waits as 被反映单位待确定 (`accused_pending`) until a clerk records them.
+    `repeat_of` must be a matter `by` may see. `attachments` are uploaded files (objects with
+    `.name` and `.size`). Raises ValidationError with a dict of Chinese messages per field;
+    nothing is saved then.
     """
     at = _now(at)
     representatives = [dict(r) for r in (representatives or [])]
@@ -328,7 +334,12 @@ def case_register(
     if errors:
         raise ValidationError(errors)
     if repeat_of is not None:
+        if by is not None and not access.can_view(by, repeat_of):
+            raise ValidationError({"repeat_of": access.NOT_FOUND})  # neutral: no write, no state
         return _link_repeat(repeat_of, by=by, at=at, channel=channel, content=content)
+    others = [u for u in (other_accused_units or []) if accused_unit is None or u.pk != accused_unit.pk]
+    if others and accused_unit is None:
+        accused_unit, others = others[0], others[1:]
     with transaction.atomic():
         year = timezone.localtime(at).year
         seq = reserve_numbers(office, year)
@@ -341,10 +352,13 @@ def case_register(
             petitioner_id_number=petitioner.id_number, petitioner_phone=petitioner.phone,
             petitioner_address=petitioner.address.strip(), group_size=group_size, urgency=urgency,
             accused_unit=accused_unit, accused_person=accused_person.strip(),
+            accused_pending=kind in CONFIDENTIAL_KINDS and accused_unit is None and not no_accused_unit,
             registered_at=at, created_by=by,
         )
         _enter_state(case, State.REGISTERED, at)
         case.save()
+        if others:
+            case.other_accused_units.set(others)
         Representative.objects.bulk_create(
             Representative(case=case, name=r["name"].strip(), id_number=r.get("id_number", ""),
                            phone=r.get("phone", ""))
@@ -356,6 +370,58 @@ def case_register(
 
         search.index_case(case)
     return RegisterResult(case=case, created=True)
+
+
+def case_record_accused(
+    *, case: Case, by: User | None, units: list[Unit], person: str = "", no_unit: bool = False,
+    reason: str = "", at: dt.datetime | None = None, expected_version: int | None = None,
+) -> Case:
+    """记录/更正被反映单位: record or correct the units (and person) a report accuses.
+
+    Needed before a pending report (被反映单位待确定) can be routed. A correction of units
+    already recorded needs a reason. Either units or `no_unit` (it accuses no unit): a report
+    is never left without a decision. Recorded as a non-public event with old and new.
+    """
+    at = _now(at)
+    units = list(dict.fromkeys(units))
+    if not units and not no_unit:
+        raise ValidationError({"units": "请选择被反映单位，或注明不涉及具体单位"})
+    if units and no_unit:
+        raise ValidationError({"units": "已选择被反映单位，不能同时注明不涉及具体单位"})
+    with transaction.atomic():
+        case = _lock(case, expected_version)
+        if not access.may_record_accused(by, case):
+            raise TransitionNotAllowed("只有登记机构可以记录或更正检举控告类事项的被反映单位")
+        before = [u.name for u in [case.accused_unit, *case.other_accused_units.all()] if u]
+        if not case.accused_pending:
+            _require(reason.strip(), "reason", "更正被反映单位须说明理由")
+        old_person = case.accused_person
+        case.accused_unit = units[0] if units else None
+        case.accused_person = person.strip()[:60]
+        case.accused_pending = False
+        _save(case)
+        case.other_accused_units.set(units[1:])
+        handling = access.handled_by_accused(case, case)
+        _record(case, "case.accused_recorded", at, by, public=False,
+                units=[u.name for u in units], before=before, person=case.accused_person,
+                person_before=old_person, reason=reason.strip(), accused_handles=handling)
+    return case
+
+
+def personal_data_reveal(*, case: Case, by: User, reason: str, purpose: str = "detail") -> bool:
+    """查看完整身份信息: record that `by` sees the full ID number and phone, and why.
+
+    False (and no record) when `by` may not see the petitioner at all. The one writer of
+    `PersonalDataView`: pages and the API call it from a POST, never from a GET.
+    """
+    reason = " ".join(reason.split())[:200]
+    if not reason:
+        raise ValidationError({"reason": "请说明查看完整身份信息的理由"})
+    if not access.can_see_petitioner(by, case):
+        return False
+    PersonalDataView.objects.create(user=by, case=case, fields="id_number,phone", purpose=purpose,
+                                    reason=reason)
+    return True
 
 
 def _link_repeat(original: Case, *, by, at, channel, content) -> RegisterResult:
@@ -397,10 +463,9 @@ def case_route(
         raise ValidationError({"assign_days": "交办期限应在1至90天之间"})
 
     def change(c: Case, at: dt.datetime):
-        if c.kind in CONFIDENTIAL_KINDS and c.accused_unit_id:
-            for target in [unit, *co_units]:
-                if target.path.startswith(c.accused_unit.path):
-                    raise ValidationError({"unit": f"不能将检举控告转给被反映单位“{target.name}”办理（回避）"})
+        for target in [unit, *co_units]:
+            if access.unit_is_accused(target, c):
+                raise ValidationError({"unit": f"不能将检举控告转给被反映单位“{target.name}”办理（回避）"})
         c.lead_unit, c.route_mode, c.routed_at = unit, mode, at
         c.report_required = mode == RouteMode.ASSIGN
         c.review_unit = c.rereview_unit = None
@@ -472,7 +537,12 @@ def case_not_accept_again(
     *, case: Case, by: User | None, prior: Case, reason: str = "", at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
-    """不再受理: same facts and reasons as a matter that has already become final."""
+    """不再受理: same facts and reasons as a matter that has already become final.
+
+    `prior` must be a matter `by` may see; any other number gets the same neutral answer.
+    """
+    if by is not None and not access.can_view(by, prior):
+        raise ValidationError({"prior": access.NOT_FOUND})
     if prior.state not in {State.FINAL, State.NOT_ACCEPTED_AGAIN}:
         raise TransitionNotAllowed(f"原事项 {prior.number} 尚未终结，不能作出不再受理决定")
 
@@ -729,9 +799,6 @@ def finalize_expired(*, now: dt.datetime | None = None) -> int:
 # ---------------------------------------------------------------- 并单 (merging duplicates)
 # Added for the routing app's similar-matters panel.
 
-MERGE_ROLES = frozenset({"clerk", "head"})
-
-
 def case_merge(
     *, case: Case, into: Case, by: User | None, note: str = "", at: dt.datetime | None = None,
     expected_version: int | None = None,
@@ -751,10 +818,9 @@ def case_merge(
         case = _lock(case, expected_version)
         check_transition("merge", case.state)
         main = _lock(into, None)
-        if by is not None and not (
-            by.unit_id == case.office_id and by.role in MERGE_ROLES and access.can_view(by, main)
-        ):
-            raise TransitionNotAllowed("您无权对该事项进行“并单”操作")
+        refused = access.merge_refusal(by, case, main)
+        if refused:
+            raise TransitionNotAllowed(refused)
         if main.state in CLOSED_STATES:
             raise TransitionNotAllowed(f"主事项 {main.number} 已办结，不能并入")
         if main.linked_to_id == case.pk:

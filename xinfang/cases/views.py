@@ -13,20 +13,25 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from xinfang.cases import access, ledger, notices, selectors, services
-from xinfang.cases.forms import ACTION_FORMS, SERVICE_CALLS, QueueFilterForm, RegisterForm
+from xinfang.cases.forms import (
+    ACTION_FORMS,
+    SERVICE_CALLS,
+    AccusedForm,
+    QueueFilterForm,
+    RegisterForm,
+    RevealForm,
+)
 from xinfang.cases.models import Case, Channel, Kind, State
+from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
-from xinfang.orgs.models import Category, PersonalDataView, Place, Role
+from xinfang.orgs.models import Category, Place
 from xinfang.routing import views as routing_views
 
 
 def _case_for_user(request: HttpRequest, pk: int) -> Case:
     """The only way a view gets a matter: 404 unless the user may see it."""
-    related = ("office", "lead_unit", "place", "category__parent", "accused_unit", "review_unit",
-               "rereview_unit", "linked_to")
-    case = Case.objects.select_related(*related).filter(pk=pk)[:1]  # no ORDER BY, unlike first()
-    case = case[0] if case else None
-    if case is None or not access.can_view(request.user, case):
+    case = access.case_for_user(request.user, pk)
+    if case is None:
         raise Http404("没有找到该事项，或您无权查看")
     return case
 
@@ -110,7 +115,7 @@ def queue_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_ledger(request: HttpRequest) -> HttpResponse:
-    if request.user.role not in {Role.CLERK, Role.ADMIN} or request.user.unit is None:
+    if not access.may_register(request.user):
         messages.error(request, "只有信访机构的登记员可以导入台帐")
         return redirect("cases:queue")
     if request.method == "GET" and request.GET.get("template"):
@@ -128,10 +133,10 @@ def import_ledger(request: HttpRequest) -> HttpResponse:
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if user.role not in {Role.CLERK, Role.ADMIN} or user.unit is None:
+    if not access.may_register(user):
         messages.error(request, "只有信访机构的登记员可以登记事项")
         return redirect("cases:queue")
-    form = RegisterForm(request.POST or None, request.FILES or None)
+    form = RegisterForm(request.POST or None, request.FILES or None, user=user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -145,6 +150,8 @@ def register(request: HttpRequest) -> HttpResponse:
                 ),
                 at=d["registered_at"], group_size=d["group_size"], urgency=d["urgency"], representatives=d["representatives"],
                 accused_unit=d["accused_unit"], accused_person=d["accused_person"],
+                other_accused_units=list(d["other_accused_units"]),
+                no_accused_unit=d["no_accused_unit"],
                 attachments=request.FILES.getlist("attachments"), repeat_of=d["repeat_of"],
             )
         except ValidationError as exc:
@@ -174,20 +181,30 @@ def _form_errors(form, exc: ValidationError) -> None:
 
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, _case_for_user(request, pk))
+
+
+def _detail_page(request: HttpRequest, case: Case, *, revealed: bool = False) -> HttpResponse:
+    """The case page. ID number and phone are masked unless `revealed` (after `reveal`)."""
     user = request.user
-    case = _case_for_user(request, pk)
     show_person = access.can_see_petitioner(user, case, known_visible=True)
-    if show_person and (case.petitioner_id_number or case.petitioner_phone):
-        PersonalDataView.objects.create(user=user, case=case, fields="id_number,phone", purpose="detail")
     allowed = access.allowed_actions(user, case)
     events = list(selectors.case_timeline(case))
     actions = [
-        (name, ACTIONS[name].label, ACTION_FORMS[name](prefix=name, initial=_initial(case, name)))
+        (name, ACTIONS[name].label, ACTION_FORMS[name](prefix=name, initial=_initial(case, name), user=user))
         for name in allowed
     ]
     return render(request, "cases/detail.html", {
         "case": case,
         "show_person": show_person,
+        "revealed": revealed and show_person,
+        "masked_id": mask_id_number(case.petitioner_id_number),
+        "masked_phone": mask_phone(case.petitioner_phone),
+        "reveal_form": RevealForm(),
+        "accused_form": (
+            AccusedForm(initial=_accused_initial(case)) if access.may_record_accused(user, case) else None
+        ),
+        "other_accused": list(case.other_accused_units.all()),
         "due_state": selectors.case_due_state(case),
         "clock_label": selectors.clock_rules()[case.clock].label if case.clock else "",
         "events": events,
@@ -196,16 +213,59 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "attachments": case.attachments.all() if show_person else [],
         "actions": actions,
         "notices": _notices(case, events),
-        "same_petitioner": (
-            selectors.same_petitioner_cases(
-                id_number=case.petitioner_id_number, phone=case.petitioner_phone,
-                exclude_id=case.pk, within=access.visible_cases(user),
-            )
-            if show_person else []
-        ),
+        "same_petitioner": selectors.same_petitioner_cases(
+            user, id_number=case.petitioner_id_number, phone=case.petitioner_phone, exclude_id=case.pk,
+        ) if show_person else [],
         # routing app: suggestions, similar and merged matters (xinfang/routing/views.case_panel)
         "routing": routing_views.case_panel(user, case, actions=allowed),
     })
+
+
+def _accused_initial(case: Case) -> dict:
+    units = [u.pk for u in [case.accused_unit, *case.other_accused_units.all()] if u]
+    return {"units": units, "person": case.accused_person}
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """查看完整身份信息: the full ID number and phone, after a stated reason; audited.
+
+    Only a POST writes the audit row (a link cannot make one in someone's name), and the
+    answer is the page itself, so the numbers are never kept in a session or a URL.
+    """
+    case = _case_for_user(request, pk)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请说明查看完整身份信息的理由")
+        return redirect("cases:detail", pk=pk)
+    if not services.personal_data_reveal(case=case, by=request.user, reason=form.cleaned_data["reason"]):
+        raise Http404("没有找到该事项，或您无权查看")
+    return _detail_page(request, case, revealed=True)
+
+
+@login_required
+@require_POST
+def record_accused(request: HttpRequest, pk: int) -> HttpResponse:
+    """记录/更正被反映单位 (the registering office)."""
+    case = _case_for_user(request, pk)
+    form = AccusedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("cases:detail", pk=pk)
+    d = form.cleaned_data
+    try:
+        services.case_record_accused(
+            case=case, by=request.user, units=list(d["units"]), person=d["person"],
+            no_unit=d["no_unit"], reason=d["reason"],
+        )
+    except (TransitionNotAllowed, services.ConcurrentChange) as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已记录被反映单位")
+    return redirect("cases:detail", pk=pk)
 
 
 def _initial(case: Case, action: str) -> dict:
@@ -228,7 +288,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = _case_for_user(request, pk)
     if action not in SERVICE_CALLS:
         raise Http404("未知操作")
-    form = ACTION_FORMS[action](request.POST, prefix=action)
+    form = ACTION_FORMS[action](request.POST, prefix=action, user=request.user)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
@@ -255,7 +315,7 @@ def notice(request: HttpRequest, pk: int, notice: str) -> HttpResponse:
     case = _case_for_user(request, pk)
     if notice not in notices.available_notices(case):
         raise Http404("该文书尚不能生成")
-    data = notices.render_notice(case, notice)
+    data = notices.render_notice(case, notice, viewer=request.user)
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )

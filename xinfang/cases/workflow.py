@@ -98,6 +98,11 @@ ONCE_ONLY = {
     "pause": lambda c: "计时已中止" if c.paused else None,
     "resume": lambda c: None if c.paused else "计时未中止",
     "report": _report_refusal,
+    # 检举控告 must never reach the unit it accuses: until the accused units are recorded
+    # nobody can tell which units those are, so the matter cannot be routed.
+    "route": lambda c: (
+        "被反映单位待确定：请先记录被反映单位，再转送交办" if getattr(c, "accused_pending", False) else None
+    ),
 }
 
 

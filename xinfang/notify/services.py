@@ -118,9 +118,9 @@ def _tell_merged(case: Case, body: str, kind: str) -> None:
     """并单: everyone whose matter was merged into this one hears when it moves, too."""
     if not case.pk or not case.repeats.exists():
         return
-    from xinfang.routing.selectors import merged_into
+    from xinfang.routing.selectors import petitioners_to_inform
 
-    for merged in merged_into(case):
+    for merged in petitioners_to_inform(case)[1:]:
         note = f"您反映的事项{merged.number}已并入事项{case.number}一并办理。"
         queue_to_citizen(case=merged, body=note + body, kind=kind)
 

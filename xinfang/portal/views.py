@@ -125,7 +125,7 @@ def notice(request: HttpRequest, slug: str) -> HttpResponse:
     if slug not in notices.available_notices(found):
         return render(request, "portal/message.html", {"title": "文书不存在", "text": "该事项暂无此文书"},
                       status=404)
-    data = notices.render_notice(found, slug)
+    data = notices.render_notice(found, slug, viewer=notices.PETITIONER)
     response = HttpResponse(data, content_type=notices.DOCX_CONTENT_TYPE)
     from urllib.parse import quote
 

@@ -61,11 +61,12 @@ def similar_cases(
 
 
 def may_merge(user: User, case: Case) -> bool:
-    """并单 is for the registering office's clerk or head, on a registered or routed matter."""
+    """Whether the page offers 并单: the registering office's clerk or head, on a registered
+    or routed matter. The main matter is checked when it is chosen (`access.merge_refusal`)."""
     return (
         case.state in {State.REGISTERED, State.ROUTED}
         and user.unit_id == case.office_id
-        and user.role in {"clerk", "head"}
+        and user.role in access.OFFICE_ROLES
     )
 
 
@@ -85,9 +86,9 @@ def petitioners_to_inform(case: Case) -> list[Case]:
     return found
 
 
-def merged_into(case: Case) -> list[Case]:
-    """Matters merged into this one (not counting itself)."""
-    return petitioners_to_inform(case)[1:]
+def merged_into(user: User, case: Case) -> list[Case]:
+    """Matters merged into this one (not counting itself) that `user` may see."""
+    return [m for m in petitioners_to_inform(case)[1:] if access.can_view(user, m)]
 
 
 # ---------------------------------------------------------------- the take-rate report

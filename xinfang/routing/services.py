@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from xinfang.cases import access
 from xinfang.cases.models import Case, CaseEvent
-from xinfang.orgs.models import Category, Unit, User
+from xinfang.cases.selectors import same_petitioner_cases
+from xinfang.cases.validators import clean_id_number, clean_phone
+from xinfang.orgs.models import Category, PersonalDataView, Unit, User
 from xinfang.routing.engine import SuggestionSet
 from xinfang.routing.models import RoutingSuggestion
 
@@ -97,3 +101,24 @@ def on_event_recorded(sender, *, event: CaseEvent, case: Case, **kwargs) -> None
     """Settle the suggestion record when its matter is routed (same transaction)."""
     if event.kind == "case.routed":
         suggestion_settle_route(case=case, event=event)
+
+
+def same_petitioner_lookup(user: User, *, id_number: str, phone: str) -> list[Case]:
+    """同一信访人的其他事项, for the registration form: only for those who register, only
+    whole numbers that validate, only matters whose petitioner `user` may see; each match is
+    recorded in the personal-data audit (a phone typed here names the matters of its owner).
+    """
+    if not access.may_register(user):
+        return []
+    try:
+        id_number = clean_id_number(id_number) if id_number else ""
+        phone = clean_phone(phone) if phone else ""
+    except ValidationError:
+        return []
+    found = same_petitioner_cases(user, id_number=id_number, phone=phone)
+    PersonalDataView.objects.bulk_create(
+        PersonalDataView(user=user, case=c, fields="id_number,phone", purpose="same_petitioner",
+                         reason="登记时按证件号或电话查找同一信访人的事项")
+        for c in found
+    )
+    return found

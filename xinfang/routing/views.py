@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from xinfang.cases import access
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, State
-from xinfang.cases.selectors import same_petitioner_cases
 from xinfang.cases.workflow import TransitionNotAllowed
 from xinfang.orgs.models import Place, User
 from xinfang.routing import conf, engine, hot, selectors, services
@@ -24,8 +23,8 @@ TRAIN_HINT = "尚未训练分派模型：请运行 xinfang routing train（用�
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
-    case = Case.objects.select_related("place", "category__parent").filter(pk=pk).first()
-    if case is None or not access.can_view(request.user, case):
+    case = access.case_for_user(request.user, pk)
+    if case is None:
         raise Http404("没有找到该事项，或您无权查看")
     return case
 
@@ -59,7 +58,7 @@ def case_panel(user: User, case: Case, *, actions: list[str]) -> dict:
         user, title=case.title, content=case.content, place_id=case.place_id, exclude_ids=(case.pk,)
     )
     panel["may_merge"] = selectors.may_merge(user, case)
-    panel["merged"] = selectors.merged_into(case)
+    panel["merged"] = selectors.merged_into(user, case)
     return panel
 
 
@@ -128,9 +127,10 @@ def suggest(request: HttpRequest) -> JsonResponse:
     body["hint"] = "" if found else TRAIN_HINT
     body["similar"] = _similar_json(selectors.similar_cases(
         request.user, title=title, content=content, place_id=place_id))
-    same = same_petitioner_cases(
-        id_number=str(data.get("petitioner_id_number", "")).strip().upper(),
-        phone=str(data.get("petitioner_phone", "")).strip(), within=access.visible_cases(request.user))
+    same = services.same_petitioner_lookup(
+        request.user, id_number=str(data.get("petitioner_id_number", "")).strip().upper(),
+        phone=str(data.get("petitioner_phone", "")).strip(),
+    )
     body["same_petitioner"] = [
         {"id": c.pk, "number": c.number, "title": c.title, "state": c.get_state_display(),
          "url": reverse("cases:detail", args=[c.pk])} for c in same
