@@ -33,7 +33,7 @@ def _entry(round_, people, county, **kw):
 def test_entries_are_issues_never_people():
     names = {f.name for f in ScreeningEntry._meta.get_fields()}
     assert names == {"id", "round", "issue", "place", "location", "units", "responsible", "plan", "deadline",
-                     "status", "households", "converted_case"}
+                     "deadline_note", "status", "households", "converted_case"}
     assert not any(word in " ".join(names) for word in ("risk", "key_person", "petitioner", "id_number"))
 
 

@@ -6,7 +6,13 @@ import datetime as dt
 
 import pytest
 
-from xinfang.cases.calendar import WorkCalendar
+from xinfang.cases.calendar import (
+    NOTICE_EXAMPLE,
+    NoticeError,
+    WorkCalendar,
+    parse_notice,
+    unknown_years,
+)
 from xinfang.cases.models import HolidayOverride
 from xinfang.cases.selectors import work_calendar
 
@@ -165,3 +171,74 @@ def test_work_calendar_is_cached_between_edits(django_assert_num_queries):
     with django_assert_num_queries(0):
         work_calendar()
         work_calendar()
+
+
+# ---------------------------------------------------------------- the year's notice, as text
+
+
+@pytest.mark.parametrize(
+    ("text", "rest", "work"),
+    [
+        ("春节 放假 2027-02-06 至 2027-02-08", [D(2027, 2, 6), D(2027, 2, 7), D(2027, 2, 8)], []),
+        ("放假 2027/2/6 ~ 2027/2/7", [D(2027, 2, 6), D(2027, 2, 7)], []),
+        (
+            "国庆节：放假 2027年10月1日至10月3日",
+            [D(2027, 10, 1), D(2027, 10, 2), D(2027, 10, 3)],
+            [],
+        ),
+        ("2027年\n春节 放假 2月6日至8日", [D(2027, 2, 6), D(2027, 2, 7), D(2027, 2, 8)], []),
+        ("调休上班 2027-02-20、2027-02-27", [], [D(2027, 2, 20), D(2027, 2, 27)]),
+        ("补班 2027-02-20, 2027-02-27", [], [D(2027, 2, 20), D(2027, 2, 27)]),
+        ("# 注释\n\n元旦 放假 2027-01-01\n上班 2027-01-04", [D(2027, 1, 1)], [D(2027, 1, 4)]),
+        ("年份：2027\n调休上班 2月20日", [], [D(2027, 2, 20)]),
+    ],
+)
+def test_notice_lines_are_read_as_rest_and_working_days(text, rest, work):
+    notice = parse_notice(text)
+    assert sorted(d for d, w in notice.days.items() if not w) == rest
+    assert sorted(d for d, w in notice.days.items() if w) == work
+    assert notice.years == [2027]
+
+
+def test_notice_notes_name_the_holiday_or_the_title():
+    notice = parse_notice("春节 放假 2027-02-06\n调休上班 2027-02-20", title="国办通知")
+    assert notice.notes == {D(2027, 2, 6): "春节", D(2027, 2, 20): "国办通知"}
+    assert parse_notice("放假 2027-02-06").notes[D(2027, 2, 6)] == "2027年节假日安排"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("春节 2027-02-06", "第1行：请写明“放假”或“调休上班”"),
+        ("放假 2027-02-30", "第1行：日期“2027-02-30”不存在"),
+        ("放假 二月六日", "第1行：无法识别的日期“二月六日”，请写成 2027-02-11"),
+        ("放假 2月6日", "第1行：日期“2月6日”缺少年份"),
+        ("放假 2027-03-01 至 2027-02-01", "第1行：结束日期2027-02-01早于开始日期2027-03-01"),
+        ("放假 2027-01-01 至 2027-03-01", "第1行：日期段超过31天，请检查"),
+        (
+            "放假 2027-02-06\n调休上班 2027-02-06",
+            "第2行：2027-02-06在第1行已写为放假，不能同时上班",
+        ),
+        ("# 只有注释", "没有读到任何日期"),
+        ("放假", "第1行：缺少日期"),
+    ],
+)
+def test_a_bad_notice_is_refused_naming_the_line(text, problem):
+    with pytest.raises(NoticeError) as err:
+        parse_notice(text)
+    assert problem in err.value.problems
+
+
+def test_every_bad_line_is_named_at_once():
+    with pytest.raises(NoticeError) as err:
+        parse_notice("x\n放假 2027-02-06\n放假 2027-13-01")
+    assert [p[:3] for p in err.value.problems] == ["第1行", "第3行"]
+
+
+def test_the_example_notice_parses():
+    assert parse_notice(NOTICE_EXAMPLE).years == [2027]
+
+
+def test_unknown_years_leave_out_library_and_entered_years():
+    assert unknown_years([2025, 2026, 2027, 2028]) == [2027, 2028]
+    assert unknown_years([2026, 2027, 2028], confirmed=[2027]) == [2028]

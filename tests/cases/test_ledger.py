@@ -352,7 +352,7 @@ def test_export_round_trip(county, people, tmp_path):
     assert first["来源渠道"] == "来访" and first["事项类型"] == "申诉求决"
     assert first["问题属地"] == "A1区" and first["事项分类"] == "劳动和社会保障/拖欠工资"
     assert first["信访人"] == "张三" and first["联系电话"] == "138****5678"
-    assert first["状态"] == "已登记" and first["到期时间"] == "2026-03-18 00:00"
+    assert first["状态"] == "已登记" and first["到期时间"] == "2026-03-17 24:00"
     assert first["时限状态"] == "已超期"  # due 18 March, now 20 March
     second = dict(zip(rows[0], rows[2], strict=True))
     assert second["信访人"] == "张三"  # the supervisor may see who reported

@@ -113,6 +113,7 @@ class CaseRow(Schema):
     channel_label: str
     registered_at: dt.datetime
     due_at: dt.datetime | None
+    due_last_day: dt.date | None = Field(description="期限的最后一日（due_at 为该日24时，即次日0时）")
     due_state: str
     paused: bool
     lead_unit: Ref | None
@@ -174,9 +175,11 @@ class CaseDetail(Schema):
     clock: str
     clock_label: str
     due_at: dt.datetime | None
+    due_last_day: dt.date | None = Field(description="期限的最后一日（due_at 为该日24时，即次日0时）")
     due_state: str
     paused: bool
     assign_due_at: dt.datetime | None
+    assign_due_last_day: dt.date | None = Field(description="交办期限的最后一日")
     extension_days: int
     outcome: str
     rating: str

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from xinfang.cases import access, selectors
+from xinfang.cases import access, deadlines, selectors
 from xinfang.cases.models import Case
 from xinfang.cases.templatetags.xinfang import event_label
 from xinfang.cases.validators import mask_id_number, mask_phone
@@ -24,6 +24,11 @@ def _local(moment: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(moment) if moment else None
 
 
+def _last_day(due: dt.datetime | None) -> dt.date | None:
+    """The last day of a deadline (due_at is 24:00 of it, the next day's 00:00)."""
+    return deadlines.last_day(due) if due else None
+
+
 def _ref(obj) -> dict | None:
     return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
@@ -37,6 +42,7 @@ def case_row(row: dict) -> dict:
         "kind": case.kind, "kind_label": case.get_kind_display(),
         "channel": case.channel, "channel_label": case.get_channel_display(),
         "registered_at": _local(case.registered_at), "due_at": _local(case.due_at),
+        "due_last_day": _last_day(case.due_at),
         "due_state": str(row["due_state"]), "paused": case.paused,
         "lead_unit": _ref(case.lead_unit), "place": _ref(case.place), "category": _ref(case.category),
         "petitioner": row["petitioner"], "phone": row["phone"],
@@ -99,6 +105,7 @@ def case_detail(user: User, case: Case, *, reveal: bool = False) -> dict:
         "clock": case.clock, "clock_label": rules[case.clock].label if case.clock in rules else "",
         "due_at": _local(case.due_at), "due_state": str(selectors.case_due_state(case)),
         "paused": case.paused, "assign_due_at": _local(case.assign_due_at), "extension_days": case.extension_days,
+        "due_last_day": _last_day(case.due_at), "assign_due_last_day": _last_day(case.assign_due_at),
         "outcome": case.outcome, "rating": case.rating, "repeat_count": case.repeat_count,
         "linked_to": case.linked_to.number if case.linked_to_id else None,
         "accused": " ".join(x for x in [*(u.name for u in _accused_units(case)), case.accused_person] if x),

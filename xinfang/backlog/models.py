@@ -212,6 +212,8 @@ class ResolutionPlan(models.Model):
     deadline_days = models.PositiveIntegerField("期限（自然日）", null=True, blank=True)
     due_on = models.DateField("化解期限")
     due_at = models.DateTimeField("期限届满时刻")
+    # An explicit date on a rest day moves to the next working day; this says so.
+    due_note = models.CharField("期限说明", max_length=80, blank=True)
     executed_on = models.DateField("方案落实日期", null=True, blank=True)
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", db_index=False)
@@ -297,6 +299,7 @@ class FollowUpAction(models.Model):
     due_days = models.PositiveIntegerField("期限（工作日）", null=True, blank=True)
     due_on = models.DateField("完成期限")
     due_at = models.DateTimeField("期限届满时刻")
+    due_note = models.CharField("期限说明", max_length=80, blank=True)
     done_at = models.DateTimeField("完成时间", null=True, blank=True)
 
     class Meta:
@@ -481,6 +484,7 @@ class ScreeningEntry(models.Model):
                                     on_delete=models.PROTECT, related_name="+")
     plan = models.TextField("化解措施", blank=True)
     deadline = models.DateField("化解期限", null=True, blank=True)
+    deadline_note = models.CharField("期限说明", max_length=80, blank=True)
     status = models.CharField("状态", max_length=12, choices=EntryStatus.choices,
                               default=EntryStatus.PENDING)
     households = models.PositiveIntegerField("涉及户数", default=0)

@@ -40,6 +40,15 @@ def _table(doc: Document, header: list[str], rows: list[list[str]]) -> None:
             cell.text = str(text)
 
 
+def _plan_due(p) -> str:
+    return _d(p.due_on) + (f"（{p.due_note}）" if p.due_note else "")
+
+
+def _action_text(a) -> str:
+    note = f"，{a.due_note}" if a.due_note else ""
+    return f"{a.description}（{a.owner}，{_d(a.due_on)}前{note}，{'已办结' if a.done_at else '未办结'}）"
+
+
 def _d(value) -> str:
     return value.strftime("%Y-%m-%d") if value else "—"
 
@@ -71,7 +80,7 @@ def write_report(backlog: BacklogCase, out: IO[bytes]) -> None:
     _table(doc, ["版本", "主责单位", "次责/配合单位", "化解路径", "资金", "期限", "落实"], [
         [f"第{p.version}版", p.lead_unit.name,
          "、".join(u.name for u in [*p.secondary_units.all(), *p.supporting_units.all()]) or "—",
-         p.path, f"{p.funds_amount}元 {p.funds_source}".strip(), _d(p.due_on), _d(p.executed_on)]
+         p.path, f"{p.funds_amount}元 {p.funds_source}".strip(), _plan_due(p), _d(p.executed_on)]
         for p in backlog.plans.select_related("lead_unit").prefetch_related("secondary_units", "supporting_units")
         .order_by("version")
     ])
@@ -90,8 +99,7 @@ def write_report(backlog: BacklogCase, out: IO[bytes]) -> None:
     doc.add_paragraph("（一）协调会议")
     _table(doc, ["日期", "类型", "参会单位", "议定事项", "落实事项"], [
         [_d(m.held_on), m.get_kind_display(), "、".join(u.name for u in m.attendee_units.all()), m.decisions,
-         "；".join(f"{a.description}（{a.owner}，{_d(a.due_on)}前，{'已办结' if a.done_at else '未办结'}）"
-                  for a in m.actions.all()) or "—"]
+         "；".join(_action_text(a) for a in m.actions.all()) or "—"]
         for m in backlog.meetings.prefetch_related("attendee_units", "actions__owner")
     ])
     doc.add_paragraph("（二）帮扶救助")

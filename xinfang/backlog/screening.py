@@ -21,8 +21,10 @@ from openpyxl.styles import Font
 
 from xinfang.backlog import permissions
 from xinfang.backlog.models import BacklogCase, RuleKind, ScreeningEntry, ScreeningRound
+from xinfang.cases import deadlines
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel, Kind
+from xinfang.cases.selectors import work_calendar
 from xinfang.orgs.models import Place, Unit, User
 
 EntryStatus = ScreeningEntry.EntryStatus
@@ -88,9 +90,13 @@ def entry_create(*, round_: ScreeningRound, by: User, data: EntryData) -> Screen
 
 
 def _write(round_: ScreeningRound, data: EntryData) -> ScreeningEntry:
+    deadline, note = data.deadline, ""
+    if deadline is not None:  # a deadline on a rest day moves to the next working day, noted
+        explicit = deadlines.explicit_last_day(deadline, work_calendar())
+        deadline, note = explicit.day, explicit.note
     entry = ScreeningEntry.objects.create(
         round=round_, issue=data.issue.strip(), place_id=data.place.pk, location=data.location.strip(),
-        responsible=data.responsible, plan=data.plan.strip(), deadline=data.deadline,
+        responsible=data.responsible, plan=data.plan.strip(), deadline=deadline, deadline_note=note,
         status=data.status, households=data.households,
     )
     entry.units.set([u.pk for u in data.units])

@@ -37,9 +37,10 @@ from xinfang.backlog.models import (
     TaskForceMember,
     UnitHeadSummons,
 )
-from xinfang.cases import clocks
+from xinfang.cases import clocks, deadlines
+from xinfang.cases.deadlines import last_day
 from xinfang.cases.models import Case, CoHandler, State
-from xinfang.cases.selectors import last_day, work_calendar
+from xinfang.cases.selectors import work_calendar
 from xinfang.cases.validators import clean_upload
 from xinfang.orgs.models import Unit, User
 
@@ -385,10 +386,12 @@ def plan_save(
         raise ValidationError("涉及资金的，请填写资金来源")
     if deadline_days is not None and due_on is not None:
         raise ValidationError("化解期限请选择“天数”或“具体日期”之一")
+    due_note = ""
     if due_on is not None:
         if due_on < _today(at):
             raise ValidationError("化解期限不能早于今天")
-        due_at = clocks.end_of_day(due_on)
+        explicit = deadlines.explicit_last_day(due_on, work_calendar())
+        due_on, due_at, due_note = explicit.day, explicit.due_at, explicit.note
     else:
         days = conf.plan_days() if deadline_days is None else deadline_days
         if not 1 <= days <= 3650:
@@ -404,11 +407,13 @@ def plan_save(
         plan = ResolutionPlan.objects.create(
             backlog=backlog, version=version, lead_unit=lead_unit, path=path.strip(),
             funds_source=funds_source.strip(), funds_amount=amount, plan_date=plan_date,
-            deadline_days=deadline_days, due_on=due_on, due_at=due_at, created_by=by, created_at=at,
+            deadline_days=deadline_days, due_on=due_on, due_at=due_at, due_note=due_note,
+            created_by=by, created_at=at,
         )
         plan.secondary_units.set(secondary.values())
         plan.supporting_units.set(supporting.values())
-        _event(backlog, "backlog.plan_saved", by, at, version=version, due_on=due_on.isoformat())
+        _event(backlog, "backlog.plan_saved", by, at, version=version, due_on=due_on.isoformat(),
+               **({"due_note": due_note} if due_note else {}))
     return plan
 
 
@@ -487,15 +492,17 @@ class FollowUp:
     due_on: dt.date | None = None
 
 
-def _follow_up_due(held_on: dt.date, item: FollowUp) -> tuple[dt.date, dt.datetime]:
+def _follow_up_due(held_on: dt.date, item: FollowUp) -> tuple[dt.date, dt.datetime, str]:
+    """(last day, due instant, note): an explicit date on a rest day moves to the next working day."""
     if item.due_on is not None:
         if item.due_on < held_on:
             raise ValidationError(f"落实事项“{item.description}”的期限不能早于会议日期")
-        return item.due_on, clocks.end_of_day(item.due_on)
+        explicit = deadlines.explicit_last_day(item.due_on, work_calendar())
+        return explicit.day, explicit.due_at, explicit.note
     if not item.due_days or item.due_days < 1:
         raise ValidationError(f"落实事项“{item.description}”须填写期限（工作日天数或日期）")
     due = clocks.due_at(_start_of(held_on), item.due_days, clocks.DayKind.WORKING, work_calendar())
-    return last_day(due), due
+    return last_day(due), due, ""
 
 
 def meeting_record(
@@ -526,8 +533,8 @@ def meeting_record(
         FollowUpAction.objects.bulk_create(
             FollowUpAction(meeting=meeting, description=item.description.strip(), owner=item.owner,
                            unit=item.unit, due_days=item.due_days if item.due_on is None else None,
-                           due_on=due_on, due_at=due_at)
-            for item, (due_on, due_at) in zip(actions, dues, strict=True)
+                           due_on=due_on, due_at=due_at, due_note=note)
+            for item, (due_on, due_at, note) in zip(actions, dues, strict=True)
         )
         _event(backlog, "backlog.meeting_recorded", by, at, kind=kind, held_on=held_on.isoformat(),
                actions=len(actions))

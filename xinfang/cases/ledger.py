@@ -50,7 +50,7 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from xinfang.cases import access, bulk, clocks, validators
+from xinfang.cases import access, bulk, clocks, deadlines, validators
 from xinfang.cases.models import Case, Channel, ImportJob, Kind, Outcome, Rating, State
 from xinfang.cases.selectors import case_due_state
 from xinfang.cases.services import Petitioner
@@ -934,7 +934,7 @@ def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
         case.number, _local(case.registered_at), _CHANNEL_LABELS.get(case.channel, case.channel),
         _KIND_LABELS.get(case.kind, case.kind), case.title, case.place.name if case.place_id else "",
         category, name, phone, case.lead_unit.name if case.lead_unit_id else "",
-        _STATE_LABELS.get(case.state, case.state), _local(case.due_at),
+        _STATE_LABELS.get(case.state, case.state), deadlines.format_deadline(case.due_at, empty=""),
         clocks.DUE_STATE_LABELS[case_due_state(case, now)],
         _OUTCOME_LABELS.get(case.outcome, ""), _RATING_LABELS.get(case.rating, ""),
     ]

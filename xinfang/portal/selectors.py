@@ -116,6 +116,9 @@ def _entry(case: Case, event: CaseEvent) -> Entry | None:
     if k == "case.resumed":
         new_due = _parse(d.get("new_due"))
         return Entry(event.at, "恢复计时", [f"新的期限：{cn_date(last_day(new_due))}"] if new_due else [])
+    if k == "case.deadline_changed":
+        new_due = _parse(d.get("new_due"))
+        return Entry(event.at, "因节假日调整，期限顺延", [f"新的期限：{cn_date(last_day(new_due))}"] if new_due else [])
     if k == "case.finalized":
         return Entry(event.at, "申请期限届满，处理意见已生效，事项办结")
     if k == "case.repeat_received":
@@ -211,6 +214,10 @@ class _Clocks:
             self.current.note = f"已延期{d.get('days', '')}日"
         elif k == "case.resumed" and self.current is not None:
             self.current.due = _parse(d.get("new_due")) or self.current.due
+        elif k == "case.deadline_changed" and self.current is not None and d.get("clock") == self.current.clock:
+            new_due = _parse(d.get("new_due"))
+            if new_due and (self.current.due is None or new_due > self.current.due):
+                self.current.due = new_due  # only ever later than the deadline already told
         elif k == "case.review_requested":
             self.start("review_decide", event.at)
         elif k == "case.rereview_requested":

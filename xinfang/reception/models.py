@@ -136,6 +136,8 @@ class Instruction(models.Model):
     owner_unit = models.ForeignKey(Unit, verbose_name="责任单位", null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     deadline = models.DateTimeField("办理期限", db_index=True)
+    # An explicit date on a rest day moves to the next working day; this says so.
+    deadline_note = models.CharField("期限说明", max_length=80, blank=True)
     done_at = models.DateTimeField("落实时间", null=True, blank=True)
     result = models.TextField("落实结果", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,

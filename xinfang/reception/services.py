@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from xinfang.cases import access, clocks
+from xinfang.cases import access, clocks, deadlines
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel
 from xinfang.cases.selectors import work_calendar
@@ -220,12 +220,15 @@ def record_register_case(
 
 
 def instruction_deadline(start: dt.datetime, *, days: int | None = None,
-                         on: dt.date | None = None) -> dt.datetime:
-    """24:00 of the explicit date, or `days` calendar days on the clocks (a rest-day end moves on)."""
+                         on: dt.date | None = None) -> tuple[dt.datetime, str]:
+    """The deadline and a note: 24:00 of the explicit date, or `days` calendar days on the
+    clocks. Either way a last day on a rest day moves to the next working day; for an explicit
+    date the note says so ("原定…为休息日，顺延至…")."""
     if on is not None:
-        return clocks.end_of_day(on)
+        explicit = deadlines.explicit_last_day(on, work_calendar())
+        return explicit.due_at, explicit.note
     length = conf.instruction_days() if days is None else days
-    return clocks.due_at(start, length, clocks.DayKind.CALENDAR, work_calendar())
+    return clocks.due_at(start, length, clocks.DayKind.CALENDAR, work_calendar()), ""
 
 
 def instruction_add(
@@ -248,10 +251,10 @@ def instruction_add(
         errors["case"] = "批示涉及的事项须是本次接访反映的事项"
     if errors:
         raise ValidationError(errors)
-    deadline = instruction_deadline(record.held_at, days=days, on=deadline_date)
+    deadline, note = instruction_deadline(record.held_at, days=days, on=deadline_date)
     return Instruction.objects.create(
         record=record, case=case, text=text.strip(), owner_user=owner_user, owner_unit=owner_unit,
-        deadline=deadline, created_by=by,
+        deadline=deadline, deadline_note=note, created_by=by,
     )
 
 

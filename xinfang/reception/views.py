@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xinfang.cases import access
+from xinfang.cases import access, deadlines
 from xinfang.cases.selectors import work_calendar
 from xinfang.cases.validators import mask_phone
 from xinfang.orgs.models import Unit
@@ -276,12 +276,13 @@ def _apply(request: HttpRequest, action: str, form, record: ReceptionRecord) -> 
             messages.success(request, f"已登记新事项，事项编号 {case.number}")
         else:
             case = Case.objects.filter(pk=data["case"]).first() if data["case"] else None
-            services.instruction_add(
+            added = services.instruction_add(
                 record=record, by=user, text=data["text"], owner_user=data["owner_user"],
                 owner_unit=data["owner_unit"], days=data["days"], deadline_date=data["deadline_date"],
                 case=case,
             )
-            messages.success(request, "批示已登记")
+            note = f"（{added.deadline_note}）" if added.deadline_note else ""
+            messages.success(request, f"批示已登记，办理期限至{deadlines.cn_last_day(added.deadline)}{note}")
     except ValidationError as exc:
         apply_errors(form, exc)
         return False

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.utils import timezone
+
+from xinfang.cases import deadlines
 
 register = template.Library()
 
@@ -31,18 +32,35 @@ EVENT_LABELS = {
     "case.repeat_received": "重复信访",
     "case.merged": "并单（并入主事项）",
     "case.merge_received": "并入事项",
+    "case.deadline_changed": "节假日调整，期限重算",
 }
 
 
 @register.filter
 def deadline(value: dt.datetime | None) -> str:
-    """A deadline at 24:00 is shown as that day's 24时, as a notice would write it."""
-    if value is None:
-        return "—"
-    local = timezone.localtime(value)
-    if local.time() == dt.time(0):
-        return f"{(local - dt.timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+    """A deadline at 24:00 is shown as its last day's 24:00, never as 00:00 of the next day."""
+    return deadlines.format_deadline(value)
+
+
+@register.filter
+def last_day(value: dt.datetime | None) -> dt.date | None:
+    """The last day of a deadline (a date, for `|date:"Y年n月j日"`)."""
+    return deadlines.last_day(value) if value is not None else None
+
+
+@register.filter
+def cn_deadline(value: dt.datetime | None) -> str:
+    """The last day as a notice writes it: 2026年12月18日."""
+    return deadlines.cn_last_day(value, empty="—")
+
+
+@register.inclusion_tag("cases/calendar_banner.html", takes_context=True)
+def calendar_banner(context) -> dict:
+    """For admins: the holiday years an open clock may run into that nobody has entered yet."""
+    from xinfang.cases import holidays
+
+    user = context.get("user")
+    return {"check": holidays.calendar_check() if holidays.is_admin(user) else None}
 
 
 @register.filter
