@@ -186,11 +186,11 @@ class CaseDetail(Schema):
     repeat_count: int
     linked_to: str | None
     accused: str
+    accused_units: list[Ref] = Field(description="被反映单位（可多个）")
+    accused_pending: bool = Field(description="被反映单位待确定：登记机构记录之前不能转送")
     petitioner_visible: bool
     petitioner: PersonOut | None = Field(description="信访人；对被反映单位保密时为 null")
     attachments: list[str]
-    accused_units: list[Ref] = Field(description="被反映单位（可多个）")
-    accused_pending: bool = Field(description="被反映单位待确定：登记机构记录之前不能转送")
     timeline: list[EventOut]
     allowed_actions: list[str]
     version: int
@@ -244,13 +244,13 @@ class RegisterIn(Schema):
         return _sane_year(value, "登记时间")
 
 
-class ActionIn(Schema):
-    expected_version: int | None = Field(
-        None, ge=0, le=MAX_ID, description="读取时的 version；已被他人修改时返回 409"
 class RevealIn(Schema):
     reason: str = Field(min_length=1, max_length=200, pattern=r"\S", description="查看完整身份信息的理由")
 
 
+class ActionIn(Schema):
+    expected_version: int | None = Field(
+        None, ge=0, le=MAX_ID, description="读取时的 version；已被他人修改时返回 409"
     )
 
 
