@@ -12,7 +12,9 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from xinfang.backlog.models import BacklogCase
+from xinfang.backlog.privacy import redact_document, redactor_for
 from xinfang.backlog.services import close_problems
+from xinfang.orgs.models import User
 
 
 def _font(doc: Document) -> None:
@@ -53,9 +55,12 @@ def _d(value) -> str:
     return value.strftime("%Y-%m-%d") if value else "—"
 
 
-def write_report(backlog: BacklogCase, out: IO[bytes]) -> None:
-    """Write the report of `backlog` (the case, owner, plans, five steps, methods, status)."""
+def write_report(backlog: BacklogCase, out: IO[bytes], *, viewer: User | None = None) -> None:
+    """Write the report of `backlog` (the case, owner, plans, five steps, methods, status) as
+    `viewer` may read it: "信访人（保密）" for a viewer who may not see the petitioner (and for
+    no viewer at all: the safe default)."""
     case = backlog.case
+    r = redactor_for(viewer, backlog)
     doc = Document()
     _font(doc)
     title = doc.add_paragraph()
@@ -114,7 +119,7 @@ def write_report(backlog: BacklogCase, out: IO[bytes]) -> None:
     ])
     doc.add_paragraph("（四）听证评议")
     _table(doc, ["日期", "地点", "参加人员", "评议意见", "结论"], [
-        [_d(h.held_on), h.place, "、".join(f"{p.get_kind_display()}{p.name}" for p in h.participants.all()),
+        [_d(h.held_on), h.place, "、".join(f"{p.get_kind_display()}{r.participant(p)}" for p in h.participants.all()),
          h.findings, h.decision]
         for h in backlog.hearings.prefetch_related("participants")
     ])
@@ -135,4 +140,5 @@ def write_report(backlog: BacklogCase, out: IO[bytes]) -> None:
         doc.add_paragraph("尚未销号：" + "；".join(problems) + "。")
     end = doc.add_paragraph(f"{settings.XINFANG_OFFICE_NAME}\n{_d(timezone.localdate())}")
     end.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    redact_document(doc, r)
     doc.save(out)

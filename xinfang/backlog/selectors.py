@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from xinfang.backlog import conf, permissions
+from xinfang.backlog import conf, permissions, privacy
 from xinfang.backlog.models import (
     ACTIVE_STATUSES,
     BacklogCase,
@@ -25,6 +25,7 @@ from xinfang.backlog.models import (
     TaskForceMember,
 )
 from xinfang.cases import access
+from xinfang.cases.models import CONFIDENTIAL_KINDS
 from xinfang.orgs.models import Unit, User
 
 # Age of the matter (from registration): label, lower bound in days (inclusive).
@@ -209,6 +210,9 @@ def board_export_rows(user: User, f: BoardFilters, *, now: dt.datetime | None = 
     now = now or timezone.now()
     qs = filtered(user, f, now).select_related("case", "unit", "owner").order_by("registered_at", "id")
     for b in qs[:limit]:
+        reason = b.flag_reason
+        if b.case.kind in CONFIDENTIAL_KINDS:  # a reason typed by staff may name the complainant
+            reason = privacy.redactor_for(user, b).text(reason)
         yield {
             "case_number": b.case.number,
             "title": b.case.title,
@@ -216,7 +220,7 @@ def board_export_rows(user: User, f: BoardFilters, *, now: dt.datetime | None = 
             "owner": str(b.owner) if b.owner else "",
             "status": b.get_status_display(),
             "rule": b.get_flag_rule_display(),
-            "reason": b.flag_reason,
+            "reason": reason,
             "registered_at": timezone.localtime(b.registered_at).date().isoformat(),
             "flagged_at": timezone.localtime(b.flagged_at).date().isoformat(),
             "age_days": (now - b.registered_at).days,

@@ -37,7 +37,7 @@ from xinfang.backlog.models import (
     TaskForceMember,
     UnitHeadSummons,
 )
-from xinfang.cases import clocks, deadlines
+from xinfang.cases import access, clocks, deadlines
 from xinfang.cases.deadlines import last_day
 from xinfang.cases.models import Case, CoHandler, State
 from xinfang.cases.selectors import work_calendar
@@ -113,15 +113,16 @@ def active_rules() -> dict[str, int]:
 
 def case_unit_ids(case: Case) -> set[int]:
     """Every unit that takes part in the matter: the access scope of its backlog case."""
-    ids = {case.office_id, case.lead_unit_id, case.review_unit_id, case.rereview_unit_id}
-    ids |= set(CoHandler.objects.filter(case_id=case.pk).values_list("unit_id", flat=True))
-    ids.discard(None)
-    return ids
+    return access.case_units(case)
 
 
 def _sync_units(backlog: BacklogCase, case: Case) -> None:
+    """Make the backlog case's units the matter's units now: a unit that left the matter (re-routed
+    away, 异议退回, a co-handler dropped) leaves the backlog case in the same transaction."""
     wanted = case_unit_ids(case)
     have = set(BacklogUnit.objects.filter(backlog=backlog).values_list("unit_id", flat=True))
+    if have - wanted:
+        BacklogUnit.objects.filter(backlog=backlog, unit_id__in=have - wanted).delete()
     if wanted - have:
         BacklogUnit.objects.bulk_create(
             [BacklogUnit(backlog=backlog, unit_id=u) for u in wanted - have], ignore_conflicts=True
@@ -244,15 +245,33 @@ def backlog_scan(*, now: dt.datetime | None = None) -> ScanResult:
 
 
 def resync_units() -> int:
-    """Bring the copied units of active backlog cases up to date (after bulk changes to matters)."""
-    changed = 0
+    """Bring the copied units of active backlog cases up to date (after bulk changes to matters):
+    the responsible unit, and the (backlog, unit) scope rows, both ways. Returns the number of
+    backlog cases changed."""
+    changed: set[int] = set()
     active = BacklogCase.objects.filter(active=True)
-    rows = list(active.values_list("id", "unit_id", "case__lead_unit_id", "case__office_id"))
-    for pk, unit_id, lead, office in rows:
+    rows = list(active.values_list("id", "unit_id", "case_id", "case__office_id", "case__lead_unit_id",
+                                   "case__review_unit_id", "case__rereview_unit_id"))
+    for pk, unit_id, _case, office, lead, _review, _rereview in rows:
         if unit_id != (lead or office):
             BacklogCase.objects.filter(pk=pk).update(unit_id=lead or office)
-            changed += 1
-    return changed
+            changed.add(pk)
+    for start in range(0, len(rows), SCAN_BATCH):
+        chunk = rows[start : start + SCAN_BATCH]
+        by_case = {r[2]: r[0] for r in chunk}
+        wanted = {(r[0], u) for r in chunk for u in r[3:] if u is not None}
+        wanted |= {(by_case[c], u) for c, u in CoHandler.objects.filter(case_id__in=by_case)
+                   .values_list("case_id", "unit_id")}
+        have = {(b, u): pk for pk, b, u in BacklogUnit.objects.filter(backlog_id__in=by_case.values())
+                .values_list("id", "backlog_id", "unit_id")}
+        stale = [pk for key, pk in have.items() if key not in wanted]
+        missing = [key for key in wanted if key not in have]
+        with transaction.atomic():
+            BacklogUnit.objects.filter(pk__in=stale).delete()
+            BacklogUnit.objects.bulk_create([BacklogUnit(backlog_id=b, unit_id=u) for b, u in missing],
+                                            ignore_conflicts=True)
+        changed |= {b for b, _u in missing} | {b for b, u in have if (b, u) not in wanted}
+    return len(changed)
 
 
 # ---------------------------------------------------------------- the matter raised again
@@ -322,6 +341,9 @@ def backlog_assign_owner(*, backlog: BacklogCase, by: User, owner: User,
         raise ValidationError("该积案已化解销号")
     if owner.role not in permissions.LEADER_ROLES or not owner.is_active:
         raise ValidationError("包案领导须为在职的单位负责人或督查督办人员")
+    refusal = permissions.join_refusal(owner, backlog, by=by, as_owner=True)
+    if refusal:
+        raise ValidationError(refusal)
     with transaction.atomic():
         backlog.owner = owner
         backlog.save(update_fields=["owner"])
@@ -339,6 +361,9 @@ def taskforce_add(*, backlog: BacklogCase, by: User, user: User, role: str = Tas
         raise ValidationError("该积案已化解销号")
     if role not in TaskForceMember.Role.values:
         raise ValidationError("请选择专班职务")
+    refusal = permissions.join_refusal(user, backlog, by=by)
+    if refusal:
+        raise ValidationError(refusal)
     with transaction.atomic():
         if role == TaskForceMember.Role.LEADER:
             backlog.members.filter(role=role).update(role=TaskForceMember.Role.MEMBER)

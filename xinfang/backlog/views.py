@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from xinfang.backlog import conf, forms, permissions, screening, selectors, services
+from xinfang.backlog import conf, forms, permissions, privacy, screening, selectors, services
 from xinfang.backlog.models import (
     BacklogCase,
     FollowUpAction,
@@ -167,15 +167,21 @@ def _detail_context(request: HttpRequest, backlog: BacklogCase) -> dict:
         initial_plan["lead_unit"] = backlog.unit_id
     today = timezone.localdate()
     stuck_before = timezone.now() - timezone.timedelta(days=conf.stuck_days())
+    # Loaded here, so that what the viewer may not read about the petitioner is rewritten once.
+    records = {
+        "steps": list(backlog.steps.select_related("plan").prefetch_related("attendees")),
+        "meetings": list(backlog.meetings.prefetch_related("attendee_units", "actions__owner",
+                                                           "actions__unit")),
+        "aids": list(backlog.aids.all()), "mediations": list(backlog.mediations.prefetch_related("sessions")),
+        "hearings": list(backlog.hearings.prefetch_related("participants")),
+        "summonses": list(backlog.summonses.select_related("unit")),
+        "events": list(backlog.events.select_related("actor")),
+    }
+    privacy.redact_records(privacy.redactor_for(user, backlog), backlog=backlog, plans=plans, **records)
     return {
         "b": backlog, "case": backlog.case, "plans": plans, "plan": plan,
         "members": backlog.members.select_related("user", "user__unit"),
-        "steps": backlog.steps.select_related("plan").prefetch_related("attendees"),
-        "meetings": backlog.meetings.prefetch_related("attendee_units", "actions__owner", "actions__unit"),
-        "aids": backlog.aids.all(), "mediations": backlog.mediations.prefetch_related("sessions"),
-        "hearings": backlog.hearings.prefetch_related("participants"),
-        "summonses": backlog.summonses.select_related("unit"),
-        "events": backlog.events.select_related("actor"),
+        **records,
         "problems": services.close_problems(backlog),
         "can_lead": permissions.can_lead(user, backlog.case),
         "can_work": permissions.can_work(user, backlog),
@@ -369,7 +375,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     """The Word progress report (积案化解工作进展报告)."""
     backlog = selectors.backlog_for_user(request.user, pk)
     buffer = io.BytesIO()
-    write_report(backlog, buffer)
+    write_report(backlog, buffer, viewer=request.user)
     buffer.seek(0)
     return FileResponse(buffer, as_attachment=True, filename=f"积案进展报告-{backlog.case.number}.docx",
                         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
