@@ -72,16 +72,16 @@ def _person(case: Case, *, reveal: bool) -> dict:
     }
 
 
+def _accused_units(case: Case) -> list:
+    return [u for u in [case.accused_unit, *case.other_accused_units.all()] if u is not None]
+
+
 def _event(event) -> dict:
     return {
         "id": event.pk, "kind": event.kind, "label": event_label(event.kind), "at": _local(event.at),
         "public": event.public, "actor": str(event.actor) if event.actor_id else "",
         "unit": event.unit.name if event.unit_id else "", "details": event.details or {},
     }
-def _accused_units(case: Case) -> list:
-    return [u for u in [case.accused_unit, *case.other_accused_units.all()] if u is not None]
-
-
 
 
 def case_detail(user: User, case: Case, *, reveal: bool = False) -> dict:

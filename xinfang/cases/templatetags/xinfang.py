@@ -33,6 +33,7 @@ EVENT_LABELS = {
     "case.merged": "并单（并入主事项）",
     "case.merge_received": "并入事项",
     "case.deadline_changed": "节假日调整，期限重算",
+    "case.accused_recorded": "记录/更正被反映单位",
 }
 
 
