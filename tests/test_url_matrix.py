@@ -175,6 +175,7 @@ PERSONAS = {
     "outsider": (False, False),  # 东湖街道
     "admin": (True, True),
     "anonymous": (False, False),  # a citizen without a query code
+    "citizen": (False, True),  # the complainant, following the report with its query code
 }
 ACCUSED = {"accused_officer", "accused_head", "accused_clerk"}
 
@@ -254,6 +255,11 @@ def test_each_persona_on_every_route(client, world, persona):
     opens, sees = PERSONAS[persona]
     user = world.users.get(persona)
     leaks, errors, report_pages = [], [], {}
+    if persona == "citizen":
+        code = services.case_issue_query_code(case=world.report)
+        followed = client.post("/portal/track/", {"number": world.report.number, "code": code})
+        assert followed.status_code == 302
+        assert world.report.number in _text(client.get(reverse("portal:case")))
     for name in sorted(ROUTES, key=lambda n: n == "logout"):  # log out last
         if user is not None:
             client.force_login(user)
@@ -278,7 +284,7 @@ def test_each_persona_on_every_route(client, world, persona):
     assert not wrong, f"{persona}: the report's own pages answered {wrong}, expected {expected_open}"
 
 
-@pytest.mark.parametrize("persona", sorted(p for p in PERSONAS if PERSONAS[p][1]))
+@pytest.mark.parametrize("persona", sorted(p for p in PERSONAS if PERSONAS[p][0]))
 def test_those_who_may_see_the_complainant_do(client, world, persona):
     client.force_login(world.users[persona])
     page = client.get(reverse("cases:detail", args=[world.report.pk])).content.decode()
