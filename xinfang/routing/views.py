@@ -169,7 +169,7 @@ def hot_issues(request: HttpRequest) -> HttpResponse:
                              "clusters": [{"rank": i, **c.as_dict()} for i, c in enumerate(page.clusters, 1)]},
                             json_dumps_params={"ensure_ascii": False})
     wanted = [k for c in page.clusters for k in c.keys[:5]]
-    cases = Case.objects.in_bulk(wanted) if wanted else {}
+    cases = access.visible_cases(request.user).in_bulk(wanted) if wanted else {}
     rows = [(c, [cases[k] for k in c.keys[:5] if k in cases]) for c in page.clusters]
     return render(request, "routing/hot.html", {"page": page, "rows": rows,
                                                 "threshold": conf.hot_threshold()})
