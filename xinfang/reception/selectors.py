@@ -34,18 +34,67 @@ def today() -> dt.date:
 # ---------------------------------------------------------------- who may do what
 
 
-def offices_for_user(user: User) -> QuerySet[Unit]:
-    """The petition offices whose reception work `user` may see (接访工作可见范围)."""
+# Who sees a petition office's reception work (records, bookings, group visits, instructions):
+# - by the user's current unit scope (`access.scope_unit_ids`): the office's own staff, the
+#   government above it, admins; and
+# - a leader from another unit on the rota, on the rota day itself only (Beijing date), as the
+#   leader on duty (not marked absent) or the substitute, and only that day's work: the day's
+#   records and slots (with their bookings), group visits awaiting a leader or registered that
+#   day. Being on the rota another day, before or after, gives nothing. The rota itself (who
+#   receives when, and its calendar feed) stays visible to everyone ever on it: it names no
+#   visitor.
+
+
+def _scope_offices(user: User) -> QuerySet[Unit]:
     offices = Unit.objects.filter(kind=Unit.Kind.PETITION_OFFICE)
     ids = access.scope_unit_ids(user)
-    if ids is None:
-        return offices
+    return offices if ids is None else offices.filter(id__in=ids)
+
+
+def duty_office_ids(user: User, *, on: dt.date | None = None) -> list[int]:
+    """The offices where `user` receives today (or `on`): leader not absent, or substitute."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    on_duty = Q(leader=user, leader_absent=False) | Q(substitute=user)
+    return list(RotaDay.objects.filter(on_duty, date=on or today()).values_list("rota__office_id", flat=True))
+
+
+def _today_bounds() -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(today(), dt.time(0), tzinfo=LOCAL)
+    return start, start + dt.timedelta(days=1)
+
+
+def offices_for_user(user: User) -> QuerySet[Unit]:
+    """The petition offices whose reception work `user` may see today (接访工作可见范围)."""
+    if access.scope_unit_ids(user) is None:
+        return _scope_offices(user)
+    return Unit.objects.filter(kind=Unit.Kind.PETITION_OFFICE).filter(
+        Q(id__in=_scope_offices(user).values("id")) | Q(id__in=duty_office_ids(user))
+    )
+
+
+def rota_offices_for_user(user: User) -> QuerySet[Unit]:
+    """The offices whose rota `user` may read: those of the office work above, and any office
+    whose rota names the user (to see and subscribe to one's own days)."""
+    if access.scope_unit_ids(user) is None:
+        return _scope_offices(user)
     on_rota = RotaDay.objects.filter(Q(leader=user) | Q(substitute=user)).values("rota__office_id")
-    return offices.filter(Q(id__in=ids) | Q(id__in=on_rota))
+    return Unit.objects.filter(kind=Unit.Kind.PETITION_OFFICE).filter(
+        Q(id__in=_scope_offices(user).values("id")) | Q(id__in=on_rota) | Q(id__in=duty_office_ids(user))
+    )
 
 
 def can_view_office(user: User, office: Unit) -> bool:
     return user.is_authenticated and offices_for_user(user).filter(pk=office.pk).exists()
+
+
+def _office_work(user: User, office_field: str, day_q) -> Q:
+    """Rows of the offices in `user`'s scope, or of today's duty offices matching `day_q`."""
+    in_scope = Q(**{f"{office_field}__in": _scope_offices(user)})
+    duty = duty_office_ids(user)
+    if not duty:
+        return in_scope
+    return in_scope | (Q(**{f"{office_field}_id__in": duty}) & day_q)
 
 
 def can_record(user: User, office: Unit) -> bool:
@@ -176,16 +225,23 @@ def rota_days(office: Unit, start: dt.date, end: dt.date) -> QuerySet[RotaDay]:
 # ---------------------------------------------------------------- records and instructions
 
 
+def _held_today(field: str = "held_at") -> Q:
+    start, end = _today_bounds()
+    return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+
+
 def records_for(user: User) -> QuerySet[ReceptionRecord]:
-    return ReceptionRecord.objects.filter(office__in=offices_for_user(user)).select_related(
+    """Records of the offices in scope, and today's records of the office where `user` is on duty."""
+    return ReceptionRecord.objects.filter(_office_work(user, "office", _held_today())).select_related(
         "office", "leader"
     )
 
 
 def instructions_for(user: User) -> QuerySet[Instruction]:
-    """Instructions of the offices `user` sees, and those `user` or the user's unit owns."""
+    """Instructions of the records `user` sees, and those `user` or the user's unit owns."""
     mine = Q(owner_user=user) | (Q(owner_unit_id=user.unit_id) if user.unit_id else Q(pk__in=[]))
-    return Instruction.objects.filter(Q(record__office__in=offices_for_user(user)) | mine).select_related(
+    seen = _office_work(user, "record__office", _held_today("record__held_at"))
+    return Instruction.objects.filter(seen | mine).select_related(
         "record", "record__office", "owner_user", "owner_unit", "case"
     )
 
@@ -209,8 +265,34 @@ def open_slots(*, office: Unit | None = None, on: dt.date | None = None) -> Quer
     return qs.filter(office=office) if office is not None else qs
 
 
+def slots_for(user: User) -> QuerySet[AppointmentSlot]:
+    """Slots (and so bookings) of the offices in scope, and today's slots where `user` is on duty."""
+    return AppointmentSlot.objects.filter(_office_work(user, "office", Q(date=today()))).select_related(
+        "office", "leader"
+    )
+
+
 def slot_bookings(slot: AppointmentSlot) -> QuerySet[Booking]:
     return slot.bookings.order_by("status", "created_at", "id")
+
+
+def hidden_bookings(user: User, bookings) -> set[int]:
+    """The bookings whose booker `user` may not see: a booking that names a matter whose petitioner
+    `user` may not see (`access.can_see_petitioner`: a report's accused, or a matter out of
+    scope) shows neither name, phone nor what the booker wrote."""
+    from xinfang.cases.models import Case
+
+    numbers = {b.case_number.strip().upper() for b in bookings if b.case_number.strip()}
+    if not numbers:
+        return set()
+    # Read only to decide what to hide; nothing of a matter out of scope is shown.
+    cases = {c.number: c for c in Case.objects.filter(number__in=numbers)}
+    hidden = set()
+    for b in bookings:
+        case = cases.get(b.case_number.strip().upper())
+        if case is not None and not access.can_see_petitioner(user, case):
+            hidden.add(b.pk)
+    return hidden
 
 
 # ---------------------------------------------------------------- group visits
@@ -218,7 +300,8 @@ def slot_bookings(slot: AppointmentSlot) -> QuerySet[Booking]:
 
 def group_visits(user: User, *, show: str = "open", now: dt.datetime | None = None):
     """Group visits (集体访) awaiting a leader (`open`), past their time (`overdue`), or all."""
-    qs = GroupVisitReception.objects.filter(office__in=offices_for_user(user)).select_related(
+    waiting_or_today = Q(received_at__isnull=True) | _held_today("registered_at")
+    qs = GroupVisitReception.objects.filter(_office_work(user, "office", waiting_or_today)).select_related(
         "case", "office", "record"
     )
     if show == "open":

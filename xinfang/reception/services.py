@@ -181,8 +181,8 @@ def record_link_case(*, record: ReceptionRecord, by: User, number: str) -> Recep
     """Link an existing matter, by its number, that the user entering it may see."""
     _require_recorder(by, record.office)
     number = number.strip()
-    case = Case.objects.filter(number=number).first()
-    if case is None or not access.can_view(by, case):
+    case = access.case_by_number_for_user(by, number, "reception")
+    if case is None:
         raise ValidationError({"case_number": f"没有找到事项“{number}”，或您无权查看"})
     return _link(record, case, registered=False)
 
@@ -381,6 +381,8 @@ def booking_phone_reveal(*, booking: Booking, by: User) -> str:
     """The full phone of a booking, for the office only; every view is logged."""
     if not selectors.can_record(by, booking.slot.office):
         raise PermissionDenied("无权查看完整联系电话")
+    if booking.pk in selectors.hidden_bookings(by, [booking]):
+        raise ValidationError("该预约涉及的事项须对信访人信息保密，不能查看完整联系电话")
     BookingPhoneView.objects.create(user=by, booking=booking)
     return booking.phone
 

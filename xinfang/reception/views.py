@@ -37,14 +37,16 @@ from xinfang.reception.forms import (
     apply_errors,
     split_names,
 )
-from xinfang.reception.models import AppointmentSlot, Booking, ReceptionMatter, ReceptionRecord
+from xinfang.reception.models import Booking, ReceptionMatter, ReceptionRecord
 
 WEEKDAYS = "一二三四五六日"
+SECRET = "（保密）"  # noqa: S105 (the words shown for a booker the viewer may not see)
 
 
-def _office(request: HttpRequest) -> Unit:
-    """The office a page is about: ?office=<code>, else the user's own, else the first visible."""
-    offices = selectors.offices_for_user(request.user)
+def _office(request: HttpRequest, offices=None) -> Unit:
+    """The office a page is about: ?office=<code>, else the user's own, else the first visible
+    (of `offices`, by default those whose reception work the user sees today)."""
+    offices = selectors.offices_for_user(request.user) if offices is None else offices
     code = request.GET.get("office") or request.POST.get("office")
     if code:
         office = offices.filter(code=code).first()
@@ -76,7 +78,7 @@ def _shift(year: int, month: int, by: int) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def rota(request: HttpRequest) -> HttpResponse:
-    office = _office(request)
+    office = _office(request, selectors.rota_offices_for_user(request.user))
     year, month = _month(request)
     manage = selectors.can_manage_rota(request.user, office)
     fill_form = RotaFillForm(request.POST or None, office=office)
@@ -97,7 +99,7 @@ def rota(request: HttpRequest) -> HttpResponse:
                 return redirect(f"{reverse('reception:rota')}?office={office.code}"
                                 f"&month={data['start']:%Y-%m}")
     return render(request, "reception/rota.html", {
-        "office": office, "offices": selectors.offices_for_user(request.user),
+        "office": office, "offices": selectors.rota_offices_for_user(request.user),
         "weeks": selectors.rota_month(office, year, month), "weekdays": WEEKDAYS,
         "year": year, "month": month, "prev": _shift(year, month, -1), "next": _shift(year, month, 1),
         "warnings": selectors.rota_warnings(office), "warn_days": conf.rota_warn_days(),
@@ -108,7 +110,7 @@ def rota(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def rota_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
-    office = get_object_or_404(selectors.offices_for_user(request.user), code=code)
+    office = get_object_or_404(selectors.rota_offices_for_user(request.user), code=code)
     try:
         day_date = dt.date.fromisoformat(date)
     except ValueError as exc:
@@ -149,7 +151,7 @@ def rota_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
 @require_GET
 def warnings_json(request: HttpRequest) -> JsonResponse:
     """The rota warnings of every office the user sees (JSON twin of the rota page's warnings)."""
-    offices = selectors.offices_for_user(request.user)
+    offices = selectors.rota_offices_for_user(request.user)
     code = request.GET.get("office")
     if code:
         offices = offices.filter(code=code)
@@ -161,7 +163,7 @@ def warnings_json(request: HttpRequest) -> JsonResponse:
 @login_required
 @require_GET
 def rota_ics(request: HttpRequest, code: str) -> HttpResponse:
-    office = get_object_or_404(selectors.offices_for_user(request.user), code=code)
+    office = get_object_or_404(selectors.rota_offices_for_user(request.user), code=code)
     start = selectors.today() - dt.timedelta(days=90)
     days = selectors.rota_days(office, start, start + dt.timedelta(days=455))
     body = ics.rota_calendar(office, days, stamp=timezone.now())
@@ -348,7 +350,7 @@ def slots(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "约访时段已开放")
                 return redirect(f"{reverse('reception:slots')}?office={office.code}")
-    rows = AppointmentSlot.objects.filter(office=office, date__gte=selectors.today()).select_related("leader")
+    rows = selectors.slots_for(request.user).filter(office=office, date__gte=selectors.today())
     return render(request, "reception/slots.html", {
         "office": office, "slots": rows, "form": form, "can_record": can,
     })
@@ -357,9 +359,7 @@ def slots(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    slot = get_object_or_404(
-        AppointmentSlot.objects.filter(office__in=selectors.offices_for_user(request.user)), pk=pk
-    )
+    slot = get_object_or_404(selectors.slots_for(request.user), pk=pk)
     can = selectors.can_record(request.user, slot.office)
     revealed: dict[int, str] = {}
     if request.method == "POST":
@@ -376,9 +376,13 @@ def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         slot.refresh_from_db()
     bookings = list(selectors.slot_bookings(slot))
     cases = _visible_cases(request.user, {b.case_number for b in bookings if b.case_number})
+    hidden = selectors.hidden_bookings(request.user, bookings)
     rows = [
         {"b": b, "phone": revealed.get(b.pk) or mask_phone(b.phone), "revealed": b.pk in revealed,
-         "case": cases.get(b.case_number)}
+         "case": cases.get(b.case_number), "name": b.name, "description": b.description, "hidden": False}
+        if b.pk not in hidden else
+        {"b": b, "phone": SECRET, "revealed": False, "case": cases.get(b.case_number), "name": SECRET,
+         "description": SECRET, "hidden": True}
         for b in bookings
     ]
     return render(request, "reception/slot_detail.html", {"slot": slot, "rows": rows, "can_record": can})
