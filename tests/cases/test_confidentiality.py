@@ -288,3 +288,15 @@ def test_a_report_imported_without_its_accused_unit_waits_for_the_clerk(county, 
     bulk.register_prepared(office=county.office, by=people.clerk, rows=[prepare(row), prepare(named)])
     by_title = {c.title: c for c in Case.objects.all()}
     assert by_title["举报"].accused_pending and not by_title["举报住建局"].accused_pending
+
+
+def test_a_queue_of_reports_costs_no_query_per_row(client, county, people, django_assert_max_num_queries):
+    for day in range(1, 21):
+        case = register(county, people.clerk, bj(2026, 10, day, 9), kind=Kind.ACCUSATION,
+                        title=f"举报{day}", content="举报住建局", accused_unit=county.housing,
+                        other_accused_units=[county.town], petitioner=petitioner(**REPORTER))
+        services.case_route(case=case, by=people.clerk, unit=county.hr)
+    _login(client, people.officer)
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("cases:queue"))
+    assert response.content.decode().count("王举报") == 20

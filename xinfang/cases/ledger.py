@@ -947,6 +947,7 @@ def export_rows(qs: QuerySet[Case], *, user: User, now: dt.datetime | None = Non
     """
     now = now or timezone.now()
     qs = qs.select_related("place", "category__parent", "lead_unit", "accused_unit")
+    qs = qs.prefetch_related("other_accused_units")  # can_see_petitioner reads them per report
     for case in qs.iterator(chunk_size=2000):
         yield _export_row(case, user, now)
 
