@@ -312,7 +312,8 @@ def test_the_daily_digest_goes_once_a_day_per_unit(county, people, monkeypatch):
 
 def test_outbox_page_for_admins_and_supervisors_with_masked_recipients(client, county, people):
     register(county, people.clerk, NOW)
-    services.outbox_queue(channel="email", recipient="zhangsan@example.com", body="x", kind="test")
+    services.outbox_queue(channel="email", recipient="zhangsan@example.com", body="x", kind="test",
+                          unit=county.office)
     client.login(username="supervisor", password=PASSWORD)
     html = client.get("/notify/").content.decode()
     assert "138****5678" in html and "z***@example.com" in html

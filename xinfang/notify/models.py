@@ -30,6 +30,12 @@ class Outbox(models.Model):
         "cases.Case", verbose_name="事项", null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
     )
+    # A staff message (reminder, digest) names the unit whose staff it goes to: the outbox page
+    # shows it only to users whose scope holds that unit. Messages to a petitioner have none.
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name="收件单位", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
     kind = models.CharField("类型", max_length=40)
     # The submission receipt carries the query code: its body is cleared once it is settled.
     sensitive = models.BooleanField(default=False)
@@ -52,6 +58,11 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.kind} {self.get_status_display()}"
+
+    @property
+    def to_staff(self) -> bool:
+        """A message to staff (a reminder or a digest), not to a petitioner."""
+        return self.unit_id is not None or self.kind == "digest" or self.kind.startswith("reminder.")
 
 
 class CitizenContact(models.Model):

@@ -41,12 +41,18 @@ REDACTED = "（本条为含查询码的提交回执，处理完毕后内容已�
 def outbox_queue(
     *, channel: str, recipient: str, body: str, kind: str, subject: str = "",
     case: Case | None = None, sensitive: bool = False, at: dt.datetime | None = None,
+    unit: Unit | None = None, unit_id: int | None = None,
 ) -> Outbox:
-    """Write one message to the outbox. Runs in the caller's transaction."""
+    """Write one message to the outbox. Runs in the caller's transaction.
+
+    `unit` (or `unit_id`) is the unit whose staff a staff message goes to; a message to a
+    petitioner has none. The outbox page scopes rows by it and by `case`.
+    """
     at = at or timezone.now()
     return Outbox.objects.create(
         channel=channel, recipient=recipient.strip(), subject=subject[:200], body=body, kind=kind,
         case=case, sensitive=sensitive, next_attempt_at=at, created_at=at,
+        unit_id=unit.pk if unit is not None else unit_id,
     )
 
 
@@ -297,7 +303,7 @@ def _remind(case: Case, kind: str, now: dt.datetime, emails: list[str]) -> int:
                                     kind=kind, created_at=now)
             for email in emails:
                 outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, subject=subject, body=body,
-                             kind=f"reminder.{kind}", case=case, at=now)
+                             kind=f"reminder.{kind}", case=case, at=now, unit_id=_holder_id(case))
     except IntegrityError:  # another worker reminded this clock a moment ago
         return 0
     return len(emails)
@@ -358,7 +364,8 @@ def queue_digests(*, now: dt.datetime | None = None) -> int:
                 body = _digest_text(unit, day, load, now)
                 for email in emails.get(unit.pk, []):
                     outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, body=body, kind="digest",
-                                 subject=f"{unit.name}每日信访事项汇总（{messages.cn_date(day)}）", at=now)
+                                 subject=f"{unit.name}每日信访事项汇总（{messages.cn_date(day)}）", at=now,
+                                 unit=unit)
                     queued += 1
         except IntegrityError:
             continue

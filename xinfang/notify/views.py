@@ -1,4 +1,5 @@
-"""The staff page of the outbox (消息发送记录): admins and supervisors only; recipients masked."""
+"""The staff page of the outbox (消息发送记录): admins and supervisors only, each seeing the
+messages of their own scope (see notify.selectors); recipients masked."""
 
 from __future__ import annotations
 
@@ -22,12 +23,11 @@ def outbox(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("只有系统管理员和督查督办人员可以查看消息发送记录")
     status = request.GET.get("status", "")
     channel = request.GET.get("channel", "")
-    page = Paginator(selectors.outbox_list(status=status, channel=channel), 50).get_page(request.GET.get("page"))
-    rows = [
-        {"row": row, "to": selectors.mask_recipient(row.channel, row.recipient)} for row in page.object_list
-    ]
+    messages = selectors.outbox_list(user, status=status, channel=channel)
+    page = Paginator(messages, 50).get_page(request.GET.get("page"))
+    rows = selectors.outbox_rows(user, page.object_list)
     return render(request, "notify/outbox.html", {
         "page": page, "rows": rows, "status": status, "channel": channel,
         "statuses": Outbox.Status.choices, "channels": Outbox.Channel.choices,
-        "counts": selectors.outbox_counts(),
+        "counts": selectors.outbox_counts(user),
     })
