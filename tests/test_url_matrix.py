@@ -141,6 +141,8 @@ ROUTES: dict[str, Route] = {
     "xinfang-api:get_case": Route(lambda w: {"case_id": w.report.pk}, api=True, report_page=True),
     "xinfang-api:reveal_case": Route(lambda w: {"case_id": w.report.pk}, "post",
                                      lambda w: {"reason": "核实"}, api=True, report_page=True),
+    "xinfang-api:record_accused": Route(lambda w: {"case_id": w.report.pk}, "post",
+                                        lambda w: {"no_unit": True, "reason": "试"}, api=True),
     **{
         f"xinfang-api:case_{action}": Route(lambda w: {"case_id": w.report.pk}, "post", api=True)
         for action in ("route", "object", "accept", "decline", "not_accept_again", "extend", "reply",

@@ -300,3 +300,20 @@ def test_a_queue_of_reports_costs_no_query_per_row(client, county, people, djang
     with django_assert_max_num_queries(9):
         response = client.get(reverse("cases:queue"))
     assert response.content.decode().count("王举报") == 20
+
+
+def test_the_api_records_accused_units_for_the_registering_office_only(client, county, people, pending):
+    from xinfang.api.services import api_token_issue
+
+    def post(user, body):
+        token = api_token_issue(user=user, name="t")
+        return client.post(f"/api/cases/{pending.pk}/accused", json.dumps(body),
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert post(people.supervisor, {"units": [county.housing.pk]}).status_code == 403
+    assert post(people.clerk, {"units": []}).status_code == 422
+    assert post(people.clerk, {"units": [999999]}).status_code == 422
+    body = post(people.clerk, {"units": [county.housing.pk, county.edu.pk], "person": "李科长"}).json()
+    assert body["accused_pending"] is False
+    assert [u["id"] for u in body["accused_units"]] == [county.housing.pk, county.edu.pk]
+    assert "route" in body["allowed_actions"]

@@ -203,6 +203,33 @@ def reveal_case(request: HttpRequest, case_id: int, payload: s.RevealIn):
     return selectors.case_detail(request.user, case, reveal=True)
 
 
+@api.post("/cases/{case_id}/accused", tags=["事项"], summary="记录/更正被反映单位",
+          response={200: s.CaseDetail, **ERRORS})
+def record_accused(request: HttpRequest, case_id: int, payload: s.AccusedIn):
+    """检举控告、举报、投诉类事项：登记机构记录被反映单位（可多个），或注明不涉及具体单位。
+    被反映单位待确定的事项记录之前不能转送；更正已记录的单位须说明理由。"""
+    user = request.user
+    case = selectors.case_for_user(user, case_id)
+    if case is None:
+        return _fail(404, NOT_FOUND)
+    units = list(Unit.objects.filter(pk__in=payload.units))
+    if len(units) != len(set(payload.units)):
+        return _fail(422, "被反映单位不存在", {"units": ["被反映单位不存在"]})
+    order = {pk: i for i, pk in enumerate(payload.units)}
+    units.sort(key=lambda u: order[u.pk])
+    try:
+        services.case_record_accused(case=case, by=user, units=units, person=payload.person,
+                                     no_unit=payload.no_unit, reason=payload.reason,
+                                     expected_version=payload.expected_version)
+    except services.ConcurrentChange as exc:
+        return _fail(409, str(exc))
+    except TransitionNotAllowed as exc:
+        return _fail(403, str(exc))
+    except DjangoValidationError as exc:
+        return _fail(422, "被反映单位填写有误", _django_errors(exc))
+    return selectors.case_detail(user, selectors.case_for_user(user, case_id))
+
+
 # ---------------------------------------------------------------- registration
 
 

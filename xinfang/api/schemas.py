@@ -248,6 +248,14 @@ class RevealIn(Schema):
     reason: str = Field(min_length=1, max_length=200, pattern=r"\S", description="查看完整身份信息的理由")
 
 
+class AccusedIn(Schema):
+    units: list[Id] = Field(default_factory=list, max_length=20, description="被反映单位 id（可多个）")
+    no_unit: bool = Field(False, description="不涉及具体单位")
+    person: str = Field("", max_length=60, description="被反映人")
+    reason: str = Field("", max_length=200, description="更正已记录的单位时的理由")
+    expected_version: int | None = Field(None, ge=0, le=MAX_ID)
+
+
 class ActionIn(Schema):
     expected_version: int | None = Field(
         None, ge=0, le=MAX_ID, description="读取时的 version；已被他人修改时返回 409"
