@@ -26,7 +26,6 @@ from xinfang.backlog.models import (
 )
 from xinfang.backlog.report import write_report
 from xinfang.cases import access
-from xinfang.cases.models import Case
 
 EXPORT_HEADERS = [
     ("case_number", "事项编号"), ("title", "标题"), ("unit", "责任单位"), ("owner", "包案领导"),
@@ -124,8 +123,8 @@ def flag(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("backlog:board")
-    case = Case.objects.filter(number=form.cleaned_data["case_number"].strip()).first()
-    if case is None or not access.can_view(request.user, case):
+    case = access.case_by_number_for_user(request.user, form.cleaned_data["case_number"], "backlog")
+    if case is None:
         messages.error(request, "找不到该事项编号，或您无权查看该事项")
         return redirect("backlog:board")
     try:

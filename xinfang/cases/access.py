@@ -14,13 +14,13 @@ The rules:
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.db.models import Q, QuerySet
 
 from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, CoHandler, State
 from xinfang.cases.workflow import ACTIONS, refusal
 from xinfang.orgs.models import Role, Unit, User
+from xinfang.orgs.selectors import clear_cache as clear_subtree_cache
+from xinfang.orgs.selectors import subtree_ids
 
 SUBTREE_ROLES = frozenset({Role.SUPERVISOR, Role.HEAD})
 
@@ -38,19 +38,13 @@ def scope_unit_ids(user: User) -> list[int] | None:
     return [user.unit_id]
 
 
-@lru_cache(maxsize=4096)
-def _subtree_ids_cached(path: str) -> tuple[int, ...]:
-    return tuple(Unit.objects.filter(path__startswith=path).values_list("id", flat=True))
-
-
 def _subtree_ids(unit: Unit) -> list[int]:
-    """The unit and every unit below it. `user.unit` is loaded once per request, so after the
-    first call this costs no query; the cache is dropped whenever a unit is saved or deleted."""
-    return list(_subtree_ids_cached(unit.path))
+    """The unit and every unit below it, cached per process and kept current in all of them."""
+    return subtree_ids(unit)
 
 
 def clear_cache(**kwargs) -> None:
-    _subtree_ids_cached.cache_clear()
+    clear_subtree_cache()
 
 
 def visible_cases(user: User) -> QuerySet[Case]:
