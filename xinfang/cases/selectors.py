@@ -13,12 +13,14 @@ from xinfang.cases.calendar import WorkCalendar
 from xinfang.cases.models import HOTLINE_KINDS, Case, CaseEvent, HolidayOverride, State
 from xinfang.cases.validators import mask_phone
 from xinfang.cases.workflow import CITIZEN_WINDOWS
+from xinfang.orgs import rulecache
 from xinfang.orgs.models import DispatchRule
 
 
-@lru_cache(maxsize=1)
+@rulecache.versioned(rulecache.CALENDAR, maxsize=1)
 def work_calendar() -> WorkCalendar:
-    """The holiday calendar with the admins' overrides (cached; cleared when they change)."""
+    """The holiday calendar with the admins' overrides, cached per process; a change of the
+    overrides reaches every process (web workers and `xinfang worker`) through `rulecache`."""
     overrides = dict(HolidayOverride.objects.values_list("date", "is_workday"))
     return WorkCalendar(overrides=overrides)
 

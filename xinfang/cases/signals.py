@@ -15,6 +15,6 @@ event_recorded = Signal()
 
 @receiver([post_save, post_delete], sender=HolidayOverride)
 def _holiday_changed(**kwargs) -> None:
-    from xinfang.cases.selectors import work_calendar
+    from xinfang.orgs import rulecache
 
-    work_calendar.cache_clear()
+    rulecache.bump(rulecache.CALENDAR)  # every process's work_calendar() follows

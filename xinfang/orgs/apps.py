@@ -9,9 +9,9 @@ class OrgsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from xinfang.cases import access
         from xinfang.orgs.models import Unit
+        from xinfang.orgs.selectors import units_changed
 
-        # A new or moved unit changes every subtree above it.
-        post_save.connect(access.clear_cache, sender=Unit, dispatch_uid="orgs.unit_saved")
-        post_delete.connect(access.clear_cache, sender=Unit, dispatch_uid="orgs.unit_deleted")
+        # A new, changed or deleted unit changes every subtree above it, in every process.
+        post_save.connect(units_changed, sender=Unit, dispatch_uid="orgs.unit_saved")
+        post_delete.connect(units_changed, sender=Unit, dispatch_uid="orgs.unit_deleted")
