@@ -1,7 +1,44 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from xinfang.orgs.models import Category, DispatchRule, PersonalDataView, Place, Unit, User
+from xinfang.orgs.models import (
+    Category,
+    DispatchRule,
+    PersonalDataView,
+    Place,
+    Unit,
+    UnitMove,
+    User,
+)
+from xinfang.orgs.services import unit_move
+
+MOVE_TITLE = "调整上级单位（机构改革）"
+
+
+class UnitMoveForm(forms.Form):
+    new_parent = forms.ModelChoiceField(
+        label="新上级单位",
+        queryset=Unit.objects.all(),
+        required=False,
+        empty_label="（无，作为顶级单位）",
+    )
+    reason = forms.CharField(
+        label="调整理由",
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="如机构改革的文件名称和文号。",
+    )
+
+    def __init__(self, *args, unit: Unit, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The unit itself and its own sub-units cannot be its new superior (the service checks too).
+        self.fields["new_parent"].queryset = Unit.objects.exclude(path__startswith=unit.path)
 
 
 @admin.register(User)
@@ -10,14 +47,96 @@ class StaffAdmin(UserAdmin):
     list_filter = ("role", "is_active")
     search_fields = ("username", "display_name")
     fieldsets = (*UserAdmin.fieldsets, ("岗位", {"fields": ("display_name", "unit", "role")}))
-    add_fieldsets = (*UserAdmin.add_fieldsets, ("岗位", {"fields": ("display_name", "unit", "role")}))
+    add_fieldsets = (
+        *UserAdmin.add_fieldsets,
+        ("岗位", {"fields": ("display_name", "unit", "role")}),
+    )
 
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
+    """A new unit chooses its parent; an existing one changes it only through `unit_move`
+    (机构改革), which moves its whole subtree and records the move."""
+
     list_display = ("name", "code", "level", "kind", "parent", "place")
     list_filter = ("level", "kind")
     search_fields = ("name", "code")
+    actions = ("move_unit",)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "parent", "move_link") if obj is not None else fields
+
+    @admin.display(description="上级单位调整")
+    def move_link(self, obj: Unit) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:orgs_unit_move", args=[obj.pk]), MOVE_TITLE
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.move_view)
+        return [path("<int:object_id>/move/", view, name="orgs_unit_move"), *super().get_urls()]
+
+    @admin.action(description=MOVE_TITLE, permissions=["change"])
+    def move_unit(self, request, queryset):
+        units = list(queryset[:2])
+        if len(units) != 1:
+            self.message_user(
+                request, "一次只能调整一个单位的上级单位，请只选择一个单位。", messages.WARNING
+            )
+            return None
+        return redirect("admin:orgs_unit_move", units[0].pk)
+
+    def move_view(self, request, object_id: int):
+        unit = get_object_or_404(Unit.objects.select_related("parent"), pk=object_id)
+        if not self.has_change_permission(request, unit):
+            raise PermissionDenied
+        form = UnitMoveForm(request.POST or None, unit=unit)
+        if request.method == "POST" and form.is_valid():
+            try:
+                move = unit_move(
+                    unit=unit,
+                    new_parent=form.cleaned_data["new_parent"],
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(
+                    request,
+                    f"已将“{unit}”调整至“{move.new_parent or '（顶级）'}”之下，"
+                    f"连同下级单位共{move.subtree_size}个单位。",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:orgs_unit_change", unit.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "unit": unit,
+            "below": Unit.objects.filter(path__startswith=unit.path).count() - 1,
+            "title": MOVE_TITLE,
+        }
+        return TemplateResponse(request, "admin/orgs/unit/move.html", context)
+
+
+@admin.register(UnitMove)
+class UnitMoveAdmin(admin.ModelAdmin):
+    """上级单位调整记录: written only by the move; nobody edits or deletes it."""
+
+    list_display = ("at", "unit", "old_parent", "new_parent", "subtree_size", "by", "reason")
+    search_fields = ("unit__name", "reason")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Place)

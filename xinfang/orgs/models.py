@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+MOVE_ONLY_BY_SERVICE = "单位的上级单位不能在这里直接修改，请使用“调整上级单位（机构改革）”，其下级单位会随之调整，并留下记录。"
 
 
 class Place(models.Model):
@@ -12,7 +15,12 @@ class Place(models.Model):
     code = models.CharField("区划代码", max_length=12, unique=True)
     name = models.CharField("名称", max_length=60)
     parent = models.ForeignKey(
-        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -48,11 +56,18 @@ class Unit(models.Model):
     name = models.CharField("名称", max_length=80)
     code = models.CharField("单位代码", max_length=20, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name="上级单位", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     level = models.CharField("层级", max_length=12, choices=Level.choices)
     kind = models.CharField("类别", max_length=20, choices=Kind.choices)
-    place = models.ForeignKey(Place, verbose_name="所在区划", null=True, blank=True, on_delete=models.PROTECT)
+    place = models.ForeignKey(
+        Place, verbose_name="所在区划", null=True, blank=True, on_delete=models.PROTECT
+    )
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
 
     class Meta:
@@ -63,11 +78,33 @@ class Unit(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        path = f"{self.parent.path if self.parent else '/'}{self.pk}/"
-        if path != self.path:
-            Unit.objects.filter(pk=self.pk).update(path=path)
-            self.path = path
+        """A new unit gets its path under its parent. An existing unit keeps its parent and
+        path: only `orgs.services.unit_move` changes them, for the whole subtree at once."""
+        if self._state.adding:
+            with transaction.atomic():  # the other processes hear of the unit once it has its path
+                super().save(*args, **kwargs)
+                parent_path = (
+                    Unit.objects.values_list("path", flat=True).get(pk=self.parent_id)
+                    if self.parent_id
+                    else "/"
+                )
+                self.path = f"{parent_path}{self.pk}/"
+                Unit.objects.filter(pk=self.pk).update(path=self.path)
+            return
+        stored = Unit.objects.filter(pk=self.pk).values_list("parent_id", "path").first()
+        if stored is None:  # deleted meanwhile: let Django say so as it would
+            super().save(*args, **kwargs)
+            return
+        if stored[0] != self.parent_id:
+            raise ValidationError(MOVE_ONLY_BY_SERVICE, code="unit_move")
+        # Never write back `parent` or `path` from memory: a copy loaded before a move holds old ones.
+        fields = kwargs.pop("update_fields", None)
+        if fields is None:
+            fields = [f.name for f in self._meta.concrete_fields if not f.primary_key]
+        kwargs["update_fields"] = [f for f in fields if f not in ("parent", "parent_id", "path")]
+        self.path = stored[1]
+        if kwargs["update_fields"]:
+            super().save(*args, **kwargs)
 
     @property
     def is_petition_office(self) -> bool:
@@ -76,6 +113,44 @@ class Unit(models.Model):
     def superior(self) -> Unit | None:
         """The organ one level above, which reviews (复查) this unit's decisions."""
         return self.parent
+
+
+class UnitMove(models.Model):
+    """Audit: a unit moved under another superior (机构改革), with its whole subtree. Written only
+    by `orgs.services.unit_move`; never changed afterwards."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="moves"
+    )
+    old_parent = models.ForeignKey(
+        Unit,
+        verbose_name="原上级单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    new_parent = models.ForeignKey(
+        Unit,
+        verbose_name="新上级单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    old_path = models.CharField("原路径", max_length=255)
+    new_path = models.CharField("新路径", max_length=255)
+    subtree_size = models.PositiveIntegerField("随之调整的单位数", default=1)
+    by = models.ForeignKey("User", verbose_name="操作人", null=True, on_delete=models.PROTECT)
+    reason = models.CharField("调整理由", max_length=200)
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "上级单位调整记录"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.unit}：{self.old_parent or '（无）'} → {self.new_parent or '（无）'}"
 
 
 class Role(models.TextChoices):
@@ -91,7 +166,9 @@ class Role(models.TextChoices):
 class User(AbstractUser):
     """A member of staff, working in one unit with one role."""
 
-    unit = models.ForeignKey(Unit, verbose_name="所在单位", null=True, blank=True, on_delete=models.PROTECT)
+    unit = models.ForeignKey(
+        Unit, verbose_name="所在单位", null=True, blank=True, on_delete=models.PROTECT
+    )
     role = models.CharField("角色", max_length=12, choices=Role.choices, default=Role.OFFICER)
     display_name = models.CharField("姓名", max_length=40, blank=True)
 
@@ -108,7 +185,12 @@ class Category(models.Model):
     code = models.CharField("分类代码", max_length=20, unique=True)
     name = models.CharField("名称", max_length=60)
     parent = models.ForeignKey(
-        "self", verbose_name="上级分类", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级分类",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -126,7 +208,9 @@ class DispatchRule(models.Model):
     """
 
     category = models.ForeignKey(Category, verbose_name="事项分类", on_delete=models.CASCADE)
-    place = models.ForeignKey(Place, verbose_name="区划", null=True, blank=True, on_delete=models.CASCADE)
+    place = models.ForeignKey(
+        Place, verbose_name="区划", null=True, blank=True, on_delete=models.CASCADE
+    )
     unit = models.ForeignKey(Unit, verbose_name="责任单位", on_delete=models.PROTECT)
 
     class Meta:
