@@ -274,3 +274,22 @@ def test_the_board_export_hides_a_reason_that_names_the_complainant(client, coun
     cells = [str(c) for row in workbook.active.iter_rows(values_only=True) for c in row if c]
     assert case.number in cells and f"{SECRET}多次来访，情绪激动" in cells
     assert not any("张三" in c for c in cells)
+
+
+def test_a_correction_that_accuses_a_member_s_unit_takes_the_member_off(county, people, now):
+    """回避 after the fact: the clerk corrects the accused unit to the education bureau, whose
+    officer sits on the task force and whose head owns the case; both step down."""
+    backlog = report_case(county, people, accused=county.housing, at=NOW - dt.timedelta(days=150))
+    edu_head = make_user("edu_head", county.edu, Role.HEAD, display_name="教育局局长")
+    services.backlog_assign_owner(backlog=backlog, by=people.supervisor, owner=edu_head)
+    services.taskforce_add(backlog=backlog, by=people.supervisor, user=people.outsider)
+    services.taskforce_add(backlog=backlog, by=people.supervisor, user=people.officer)
+    case_services.case_record_accused(
+        case=backlog.case, by=people.clerk, units=[county.edu], reason="经核实，被反映单位为教育局"
+    )
+    backlog.refresh_from_db()
+    assert backlog.owner is None
+    assert list(backlog.members.values_list("user__username", flat=True)) == ["officer"]
+    kinds = list(backlog.events.values_list("kind", flat=True))
+    assert kinds.count("backlog.member_removed") == 1 and "backlog.owner_removed" in kinds
+    assert not permissions.can_view(people.outsider, backlog)

@@ -157,6 +157,7 @@ class TaskForceMember(models.Model):
 EVENT_LABELS = {
     "backlog.flagged": "认定为积案",
     "backlog.owner_assigned": "指定包案领导",
+    "backlog.owner_removed": "包案领导回避",
     "backlog.member_added": "加入工作专班",
     "backlog.member_removed": "退出工作专班",
     "backlog.plan_saved": "保存化解方案",

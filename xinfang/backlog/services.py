@@ -280,6 +280,8 @@ def resync_units() -> int:
 # The events that change a matter's units (lead unit, co-handlers, review organs).
 UNIT_EVENTS = frozenset({"case.routed", "case.objected", "case.review_requested", "case.rereview_requested"})
 REPEAT_EVENT = "case.repeat_received"
+# A report's accused units recorded or corrected: members and the owner in them step down (回避).
+ACCUSED_EVENT = "case.accused_recorded"
 
 
 def on_case_event(*, event, case: Case) -> None:
@@ -287,9 +289,13 @@ def on_case_event(*, event, case: Case) -> None:
 
     It runs for every timeline entry, so every other kind returns before any query.
     """
-    if event.kind not in UNIT_EVENTS and event.kind != REPEAT_EVENT:
+    if event.kind not in UNIT_EVENTS and event.kind not in {REPEAT_EVENT, ACCUSED_EVENT}:
         return
     backlog = BacklogCase.objects.filter(case_id=case.pk).first()
+    if event.kind == ACCUSED_EVENT:
+        if backlog is not None:
+            recuse_accused(backlog=backlog, case=case, at=event.at)
+        return
     if backlog is not None:
         if event.kind in UNIT_EVENTS:
             _sync_units(backlog, case)
@@ -301,6 +307,29 @@ def on_case_event(*, event, case: Case) -> None:
         if threshold and case.repeat_count >= threshold:
             backlog_flag(case=case, by=None, rule=RuleKind.REPEAT,
                          reason=_reason(RuleKind.REPEAT, threshold), at=event.at)
+
+
+def recuse_accused(*, backlog: BacklogCase, case: Case, at: dt.datetime) -> int:
+    """回避: task-force members and the owner working in an accused unit of the report (or below
+    it) leave the backlog case, each with a timeline row. Returns how many left."""
+    if not access.accused_unit_ids(case):
+        return 0
+    left = 0
+    for member in backlog.members.select_related("user__unit"):
+        if access.in_accused_unit(member.user, case):
+            member.delete()
+            _event(backlog, "backlog.member_removed", None, at, user=str(member.user), reason=RECUSAL)
+            left += 1
+    if backlog.owner_id and access.in_accused_unit(backlog.owner, case):
+        owner = backlog.owner
+        backlog.owner = None
+        backlog.save(update_fields=["owner"])
+        _event(backlog, "backlog.owner_removed", None, at, owner=str(owner), reason=RECUSAL)
+        left += 1
+    return left
+
+
+RECUSAL = "回避：所在单位为该事项的被反映单位或其下属单位"
 
 
 def backlog_reopen(*, backlog: BacklogCase, at: dt.datetime | None = None, reason: str) -> BacklogCase:
