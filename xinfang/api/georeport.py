@@ -2,14 +2,21 @@
 
 Only matters that came in through Open311 are listed, and never anyone's name, phone or
 e-mail: the specification lets a server leave personal fields out, and petitions are
-confidential. Digit runs and e-mail addresses in free text are blanked as well.
+confidential. What is published:
+
+- `description`: the citizen's text through `cases.scrub.scrub_personal_data`, which also masks
+  the petitioner's name, contact address and the typed `address_string` wherever they appear.
+- `address`: the matter's place (区划, e.g. "A1区东湖街道"), never the address the citizen typed
+  (it may be a home). `lat`/`long`: none, since a place has no coordinates of its own and the
+  posted point may be a house.
+- `media_url`: always empty. A photo may show faces, number plates or documents, and the office
+  has no way yet to mark a photo as checked; publish one only once such a flag exists.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
@@ -21,6 +28,7 @@ from xinfang.api import conf
 from xinfang.api.models import Open311Request
 from xinfang.api.services import original_description
 from xinfang.cases.models import CLOSED_STATES, CaseEvent, Outcome, Rating, State
+from xinfang.cases.scrub import scrub_personal_data
 from xinfang.cases.templatetags.xinfang import event_label
 from xinfang.cases.workflow import CITIZEN_WINDOWS
 from xinfang.orgs.models import Category
@@ -30,21 +38,15 @@ CHANGESET = "2026-01-01T00:00:00+08:00"
 FORMATS = {"json": "application/json", "xml": "text/xml"}
 # A reply (答复) or review decision (复查意见) answers the request: closed until the citizen asks again.
 CLOSED = frozenset({*CLOSED_STATES, State.REPLIED, State.REVIEWED})
+# 区划代码: 6 digits a county, 9 a town or street (乡镇、街道), 12 a village or community.
+TOWN_CODE_LENGTH = 9
 # Wrapper element → element of each list item in the XML form.
-XML_ITEMS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute",
-             "values": "value"}
-
-_PERSONAL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\dA-Za-z-])(?:\d[ -]?){6,}\d[Xx]?(?![\dA-Za-z])")
-_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
-
-
-def _blank(match: re.Match) -> str:
-    return match.group(0) if _DATE.fullmatch(match.group(0)) else "***"
-
-
-def redact(text: str) -> str:
-    """Blank what could identify a person in free text: e-mails, phone and ID numbers."""
-    return _PERSONAL.sub(_blank, text or "")
+XML_ITEMS = {
+    "endpoints": "endpoint",
+    "formats": "format",
+    "attributes": "attribute",
+    "values": "value",
+}
 
 
 def w3c(moment: dt.datetime | None) -> str | None:
@@ -63,8 +65,13 @@ def render(fmt: str, data, *, root: str, item: str, status: int = 200) -> HttpRe
 
 def errors(fmt: str, status: int, description: str) -> HttpResponse:
     """The specification's error list: [{"code": 404, "description": "…"}] / <errors><error>…"""
-    return render(fmt, [{"code": status, "description": description}], root="errors", item="error",
-                  status=status)
+    return render(
+        fmt,
+        [{"code": status, "description": description}],
+        root="errors",
+        item="error",
+        status=status,
+    )
 
 
 def _text(value) -> str:
@@ -98,7 +105,9 @@ def _xml(root: str, item: str, data) -> bytes:
             _fill(ET.SubElement(top, item), entry)
     else:
         _fill(top, data)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode").encode()
+    return (
+        b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode").encode()
+    )
 
 
 # ---------------------------------------------------------------- discovery and services
@@ -109,13 +118,15 @@ def discovery(base_url: str) -> dict:
         "changeset": CHANGESET,
         "contact": conf.contact(),
         "key_service": "提交诉求所需的 api_key 由信访机构签发（命令：xinfang open311_key 系统名称）",
-        "endpoints": [{
-            "specification": SPECIFICATION,
-            "url": base_url,
-            "changeset": CHANGESET,
-            "type": "production",
-            "formats": list(FORMATS.values()),
-        }],
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base_url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": list(FORMATS.values()),
+            }
+        ],
     }
 
 
@@ -164,7 +175,12 @@ def status_notes(event: CaseEvent | None) -> str:
         "case.registered": "已登记，等待转交责任单位办理",
         "case.routed": f"已转交{d.get('unit', '责任单位')}办理",
         "case.accepted": f"{d.get('unit') or '责任单位'}已受理，正在办理",
-        "case.declined": "不予受理" + (f"，请通过{redact(d['proper_channel'])}反映" if d.get("proper_channel") else ""),
+        "case.declined": "不予受理"
+        + (
+            f"，请通过{scrub_personal_data(d['proper_channel'])}反映"
+            if d.get("proper_channel")
+            else ""
+        ),
         "case.not_accepted_again": "同一事项已终结，不再受理",
         "case.extended": f"办理期限延长{d.get('days', '')}天",
         "case.replied": f"已答复（处理结果：{_label(Outcome, d.get('outcome', ''))}）",
@@ -184,7 +200,11 @@ def status_notes(event: CaseEvent | None) -> str:
 def requests_queryset():
     latest = CaseEvent.objects.filter(case=OuterRef("case"), public=True).order_by("-at", "-id")
     return Open311Request.objects.select_related(
-        "case", "case__lead_unit", "case__office", "case__category"
+        "case",
+        "case__lead_unit",
+        "case__office",
+        "case__category",
+        "case__place__parent__parent",
     ).annotate(latest_event_id=Subquery(latest.values("id")[:1]))
 
 
@@ -204,19 +224,45 @@ def request_row(req: Open311Request, event: CaseEvent | None) -> dict:
         "status_notes": status_notes(event),
         "service_name": case.category.name if case.category_id else "",
         "service_code": req.service_code,
-        "description": redact(original_description(case.content)),
+        "description": public_description(req),
         "agency_responsible": (case.lead_unit or case.office).name,
         "service_notice": service_notice(case) if open_ else "",
         "requested_datetime": w3c(case.registered_at),
         "updated_datetime": w3c(event.at if event else case.registered_at),
         "expected_datetime": w3c(expected),
-        "address": req.address_string,
+        "address": public_address(case),
         "address_id": "",
         "zipcode": "",
-        "lat": float(req.lat) if req.lat is not None else None,
-        "long": float(req.long) if req.long is not None else None,
-        "media_url": req.media_url,
+        "lat": None,  # the posted point may be a house; a place has no coordinates of its own
+        "long": None,
+        "media_url": "",  # not published: no photo is marked as checked by the office
     }
+
+
+def public_description(req: Open311Request) -> str:
+    """The citizen's text without personal data, nor the name and addresses they gave."""
+    case = req.case
+    known = [
+        req.address_string,
+        case.petitioner_address,
+        case.petitioner_phone,
+        case.petitioner_id_number,
+        case.petitioner_name,
+    ]
+    return scrub_personal_data(original_description(case.content), known=known)
+
+
+def public_address(case) -> str:
+    """Where the matter is, as a place (区划) with its parent: "A1区东湖街道"; never a typed address.
+
+    At most the town or street (乡镇、街道): a village or community (村、社区) is published as its town.
+    """
+    place = case.place
+    if place is None:
+        return ""
+    while place.parent_id and len(place.code) > TOWN_CODE_LENGTH:
+        place = place.parent
+    return f"{place.parent.name}{place.name}" if place.parent_id else place.name
 
 
 def service_notice(case) -> str:
