@@ -401,3 +401,17 @@ def test_private_events_stay_private(client, county, people):
         login_citizen(client, case, code)
         html = client.get("/portal/case/").content.decode()
     assert "内部催办意见" not in html and "催办" not in html
+
+
+def test_the_public_timeline_scrubs_numbers_in_any_form(client, county, people):
+    """The portal uses the same scrubber as Open311 (full-width, dotted and spaced numbers)."""
+    case, code = issued(county, people)
+    case = services.case_route(case=case, by=people.clerk, unit=county.hr)
+    case = services.case_accept(case=case, by=people.officer)
+    services.case_reply(case=case, by=people.officer, outcome="supported",
+                        text="已联系 138.0013.8000 及 １３９００００１１１１，身份证 1101 0519 4912 3100 2X 已核实。")
+    login_citizen(client, case, code)
+    page = client.get("/portal/case/").content.decode()
+    assert "已隐去" in page
+    for leaked in ("138.0013.8000", "１３９００００１１１１", "1101 0519 4912 3100 2X"):
+        assert leaked not in page

@@ -7,7 +7,6 @@ resident ID and phone numbers), no staff names; units appear by name, which is p
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -24,11 +23,9 @@ from xinfang.cases.models import (
     State,
 )
 from xinfang.cases.notices import NOTICE_KINDS, available_notices
+from xinfang.cases.scrub import scrub_personal_data
 from xinfang.cases.selectors import case_timeline, clock_rules, cn_date, last_day, work_calendar
 from xinfang.cases.workflow import OPEN_AFTER_REPLY
-
-_ID_PATTERN = re.compile(r"(?<![0-9])\d{17}[\dXx](?![0-9])|(?<![0-9])\d{15}(?![0-9])")
-_PHONE_PATTERN = re.compile(r"(?<![0-9])(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![0-9])")
 
 
 def scrub(case: Case, text: str) -> str:
@@ -38,8 +35,8 @@ def scrub(case: Case, text: str) -> str:
     for name in names:
         if name and len(name.strip()) >= 2:
             text = text.replace(name.strip(), "**")
-    text = _ID_PATTERN.sub("******************", text)
-    return _PHONE_PATTERN.sub("***********", text)
+    # the one scrubber (full-width digits, spaced and dotted numbers, e-mails), as Open311 uses
+    return scrub_personal_data(text, known=[case.petitioner_id_number, case.petitioner_phone])
 
 
 def _label(choices, value: str) -> str:
