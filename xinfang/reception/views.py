@@ -259,7 +259,6 @@ def _bound(action: str, request: HttpRequest, record: ReceptionRecord):
 
 def _apply(request: HttpRequest, action: str, form, record: ReceptionRecord) -> bool:
     """Run one action of the record page; on refusal put the reasons on its form."""
-    from xinfang.cases.models import Case
     from xinfang.cases.services import Petitioner
 
     data, user = form.cleaned_data, request.user
@@ -277,7 +276,7 @@ def _apply(request: HttpRequest, action: str, form, record: ReceptionRecord) -> 
             )
             messages.success(request, f"已登记新事项，事项编号 {case.number}")
         else:
-            case = Case.objects.filter(pk=data["case"]).first() if data["case"] else None
+            case = access.case_for_user(user, data["case"]) if data["case"] else None
             added = services.instruction_add(
                 record=record, by=user, text=data["text"], owner_user=data["owner_user"],
                 owner_unit=data["owner_unit"], days=data["days"], deadline_date=data["deadline_date"],
@@ -390,11 +389,9 @@ def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _visible_cases(user, numbers: set[str]) -> dict:
     """The matters named by these numbers that `user` may see, by number (one query for all)."""
-    from xinfang.cases.models import Case
-
     if not numbers:
         return {}
-    return {c.number: c for c in Case.objects.filter(number__in=numbers) if access.can_view(user, c)}
+    return {c.number: c for c in access.visible_cases(user).filter(number__in=numbers)}
 
 
 # ---------------------------------------------------------------- public booking (预约接访)
