@@ -171,6 +171,7 @@ PERSONAS = {
     "head": (True, True),
     "co_handler": (True, True),  # 教育局 co-handles
     "supervisor": (True, True),  # the county, above every unit here
+    "reviewer": (True, True),  # the county government reviews 人社局's decision (复查)
     "accused_officer": (False, False),  # 住建局
     "accused_head": (False, False),
     "accused_clerk": (False, False),
@@ -194,7 +195,7 @@ def world(county, people, settings, tmp_path) -> World:
     settings.MEDIA_ROOT = str(tmp_path)
     users = {
         "clerk": people.clerk, "officer": people.officer, "head": people.head,
-        "co_handler": people.outsider, "supervisor": people.supervisor,
+        "co_handler": people.outsider, "supervisor": people.supervisor, "reviewer": people.reviewer,
         "accused_officer": people.accused_officer,
         "accused_head": make_user("accusedhead", county.housing, Role.HEAD),
         "accused_clerk": make_user("accusedclerk", county.housing, Role.CLERK),
@@ -213,6 +214,8 @@ def world(county, people, settings, tmp_path) -> World:
     report = services.case_accept(case=report, by=people.officer, at=bj(2026, 11, 3, 9))
     report = services.case_reply(case=report, by=people.officer, outcome=Outcome.SUPPORTED,
                                  text="经调查，情况属实，已移交纪检部门。", at=bj(2026, 11, 20, 9))
+    report = services.case_request_review(case=report, by=None, reason="对处理意见不服",
+                                          at=bj(2026, 11, 25, 9))
     shared = petitioner(name="孙同人", phone="13711112222", id_number="")
     ordinary = register(county, people.clerk, bj(2026, 11, 4, 9), petitioner=shared)
     ordinary = services.case_route(case=ordinary, by=people.clerk, unit=county.housing)
