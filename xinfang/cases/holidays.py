@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -181,26 +182,50 @@ def _recompute_one(
         old_due = case.due_at
         services._set_due(case)
         new_due = case.due_at
-        if new_due is None or new_due == old_due:
-            return None
-        if new_due < old_due:  # never earlier than the deadline already set
-            return DeadlineChange(case.number, last_day(old_due), last_day(new_due), kept=True)
+        later_object = _later_object_window(case)
+        if new_due is not None and new_due < old_due:  # never earlier than the deadline told
+            case.due_at, case.warn_at = old_due, clocks.warn_at(old_due, settings.XINFANG_DUE_SOON_DAYS)
+            change = DeadlineChange(case.number, last_day(old_due), last_day(new_due), kept=True)
+        elif new_due is None or new_due == old_due:
+            change = None
+        else:
+            change = DeadlineChange(case.number, last_day(old_due), last_day(new_due), kept=False)
+        if later_object is None and (change is None or change.kept):
+            return change
+        old_object = case.object_due_at
+        if later_object is not None:
+            case.object_due_at = later_object
         services._save(case)
-        old_day, new_day = last_day(old_due), last_day(new_due)
-        services._record(
-            case,
-            EVENT_KIND,
-            at,
-            by,
-            public=True,
-            clock=case.clock,
-            old_due=services._iso(old_due),
-            new_due=services._iso(new_due),
-            old_last_day=old_day.isoformat(),
-            new_last_day=new_day.isoformat(),
-            note=f"因{reason}，期限由{cn_date(old_day)}顺延至{cn_date(new_day)}",
-        )
-        return DeadlineChange(case.number, old_day, new_day, kept=False)
+        if change is not None and not change.kept:
+            _record_moved(case, by, at, reason, case.clock, old_due, new_due)
+        if later_object is not None:
+            _record_moved(case, by, at, reason, "object", old_object, later_object, what="异议期限")
+        return change
+
+
+def _later_object_window(case: Case) -> dt.datetime | None:
+    """The 5-working-day objection window (异议期限) under the new calendar, if it ends later."""
+    if case.object_due_at is None or case.routed_at is None:
+        return None
+    new = clocks.rule_due_at(clock_rules()["object"], case.routed_at, work_calendar())
+    return new if new > case.object_due_at else None
+
+
+def _record_moved(case, by, at, reason, clock, old_due, new_due, what: str = "期限") -> None:
+    old_day, new_day = last_day(old_due), last_day(new_due)
+    services._record(
+        case,
+        EVENT_KIND,
+        at,
+        by,
+        public=clock != "object",  # the objection window is the unit's, not the petitioner's
+        clock=clock,
+        old_due=services._iso(old_due),
+        new_due=services._iso(new_due),
+        old_last_day=old_day.isoformat(),
+        new_last_day=new_day.isoformat(),
+        note=f"因{reason}，{what}由{cn_date(old_day)}顺延至{cn_date(new_day)}",
+    )
 
 
 # ---------------------------------------------------------------- the admins' notice
