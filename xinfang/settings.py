@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "xinfang.api",
     "xinfang.backlog",
     "xinfang.reception",
+    "xinfang.reports",
 ]
 
 MIDDLEWARE = [
