@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "xinfang.backlog",
     "xinfang.reception",
     "xinfang.reports",
+    "xinfang.supervision",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("backlog/", include("xinfang.backlog.urls")),
     path("reception/", include("xinfang.reception.urls")),
     path("routing/", include("xinfang.routing.urls")),
+    path("supervision/", include("xinfang.supervision.urls")),
     path("reports/", include("xinfang.reports.urls")),
     path("", include("xinfang.api.urls")),  # /api/... and /open311/v2/...
     path("admin/", admin.site.urls),

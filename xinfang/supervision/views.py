@@ -1,0 +1,158 @@
+"""督查督办 pages: thin. Parse, call a selector or a service, render or redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from xinfang.cases import access
+from xinfang.cases.models import Case
+from xinfang.orgs.models import Role, User
+from xinfang.supervision import selectors, services
+from xinfang.supervision.forms import CloseForm, FeedbackForm, IssueForm, OpinionForm
+from xinfang.supervision.models import SupervisionOrder
+
+
+def _case(request: HttpRequest, pk: int) -> Case:
+    case = access.case_for_user(request.user, pk)
+    if case is None:
+        raise Http404("没有找到该事项，或您无权查看")
+    return case
+
+
+def _order(request: HttpRequest, pk: int) -> SupervisionOrder:
+    order = selectors.order_for_user(request.user, pk)
+    if order is None:
+        raise Http404("没有找到该督办单，或您无权查看")
+    return order
+
+
+def _errors(request: HttpRequest, form_or_exc) -> None:
+    if isinstance(form_or_exc, ValidationError):
+        messages.error(request, "；".join(form_or_exc.messages))
+    else:
+        messages.error(request, "；".join(e for errs in form_or_exc.errors.values() for e in errs))
+
+
+def case_box(user: User, case: Case) -> dict:
+    """Context for supervision/_case_box.html on the case page: the matter's supervision orders,
+    the forms this user may use, and (for those handling it) whether each co-handler answered."""
+    box: dict = {"orders": selectors.case_orders(case), "issue_form": None, "opinion_form": None,
+                 "cohandlers": selectors.cohandler_answers(case)}
+    if services.may_issue(user, case):
+        units = services.supervisable_units(case)
+        if units:
+            default = services.default_unit(case)
+            box["issue_form"] = IssueForm(units=units, initial={"unit": default.pk if default else None})
+    box["answerable"] = {o.pk for o in box["orders"] if services.may_answer(user, o)}
+    box["closable"] = {o.pk for o in box["orders"] if services.may_close(user, o)}
+    if services.may_give_opinion(user, case):
+        box["opinion_form"] = OpinionForm()
+    return box
+
+
+@login_required
+def orders(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab", "open")
+    if tab not in selectors.TABS:
+        tab = "open"
+    user = request.user
+    return render(request, "supervision/orders.html", {
+        "tab": tab, "tabs": selectors.TABS, "orders": selectors.order_list(user, tab),
+        "is_supervisor": user.role == Role.SUPERVISOR, "now": timezone.now(),
+    })
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _order(request, pk)
+    user = request.user
+    return render(request, "supervision/order.html", {
+        "order": order, "now": timezone.now(),
+        "feedback_form": FeedbackForm() if services.may_answer(user, order) else None,
+        "close_form": CloseForm() if services.may_close(user, order) else None,
+    })
+
+
+@login_required
+@require_POST
+def issue(request: HttpRequest, case_pk: int) -> HttpResponse:
+    case = _case(request, case_pk)
+    if not services.may_issue(request.user, case):
+        messages.error(request, "只有督查督办人员可以对本辖区的在办事项下达督办单")
+        return redirect("cases:detail", pk=case.pk)
+    units = services.supervisable_units(case)
+    form = IssueForm(request.POST, units=units)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("cases:detail", pk=case.pk)
+    d = form.cleaned_data
+    unit = next(u for u in units if u.pk == d["unit"])
+    try:
+        order = services.order_issue(case=case, by=request.user, requirements=d["requirements"],
+                                     deadline_date=d["deadline"], unit=unit)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        note = f"（{order.deadline_note}）" if order.deadline_note else ""
+        messages.success(request, f"已下达督办单{note}")
+    return redirect("cases:detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _order(request, pk)
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("supervision:order", pk=pk)
+    try:
+        services.order_feedback(order=order, by=request.user, text=form.cleaned_data["feedback"])
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, "已反馈督办单")
+    return redirect("supervision:order", pk=pk)
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _order(request, pk)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("supervision:order", pk=pk)
+    d = form.cleaned_data
+    accept = d["decision"] == "close"
+    try:
+        services.order_close(order=order, by=request.user, accept=accept, note=d["note"],
+                             deadline_date=d["deadline"])
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, "督办单已办结" if accept else "已退回重办")
+    return redirect("supervision:order", pk=pk)
+
+
+@login_required
+@require_POST
+def opinion(request: HttpRequest, case_pk: int) -> HttpResponse:
+    case = _case(request, case_pk)
+    form = OpinionForm(request.POST)
+    if not form.is_valid():
+        _errors(request, form)
+        return redirect("cases:detail", pk=case.pk)
+    try:
+        services.opinion_add(case=case, by=request.user, text=form.cleaned_data["text"])
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, "已填报协办意见")
+    return redirect("cases:detail", pk=case.pk)
