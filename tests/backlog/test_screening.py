@@ -40,7 +40,7 @@ def test_entries_are_issues_never_people():
 def _xlsx(rows, header=None) -> io.BytesIO:
     wb = Workbook()
     ws = wb.active
-    ws.append(header or screening.COLUMNS[:-1])
+    ws.append(header or screening.COLUMNS[1:-1])
     for row in rows:
         ws.append(row)
     out = io.BytesIO()
@@ -56,12 +56,13 @@ def test_excel_round_trip(round_, county, people):
     out.seek(0)
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[0] == tuple(screening.COLUMNS)
-    assert rows[1][:5] == ("某小区加装电梯意见分歧", "东湖街道", "东湖小区3栋",
+    assert rows[1][0] == screening.entry_code(round_.entries.get())
+    assert rows[1][1:6] == ("某小区加装电梯意见分歧", "东湖街道", "东湖小区3栋",
                            "A1区住房和城乡建设局、东湖街道办事处", "supervisor")
     other = screening.round_create(by=people.clerk, name="2027年五一前排查", period_start=dt.date(2027, 4, 1),
                                    period_end=dt.date(2027, 4, 28))
     out.seek(0)
-    assert screening.import_entries(round_=other, by=people.clerk, source=out) == 1
+    assert screening.import_entries(round_=other, by=people.clerk, source=out).created == 1
     copy = other.entries.get()
     original = round_.entries.get()
     for field in ("issue", "place", "location", "responsible", "plan", "deadline", "status", "households"):
@@ -163,3 +164,125 @@ def test_round_creation_page(client, people):
     round_ = ScreeningRound.objects.get()
     assert response["Location"] == f"/backlog/screening/{round_.pk}/"
     assert round_.office == people.clerk.unit
+
+
+# ---------------------------------------------------------------- round trips an office makes
+
+
+def _export(round_) -> io.BytesIO:
+    out = io.BytesIO()
+    entries = round_.entries.select_related("place", "responsible", "converted_case").prefetch_related("units")
+    screening.export_entries(entries, out)
+    out.seek(0)
+    return out
+
+
+def test_the_templates_sample_row_imports_cleanly_on_the_demo(client, db):
+    """The template from the download page, on a fresh demo: the sample row is skipped as a sample,
+    and the names in it exist, so the same row imports once its 示例 mark is removed."""
+    from xinfang.orgs.demo import ensure_demo_org
+
+    org = ensure_demo_org()
+    clerk = org.users["clerk"]
+    round_ = screening.round_create(by=clerk, name="春节前排查", period_start=dt.date(2027, 1, 4),
+                                    period_end=dt.date(2027, 1, 29))
+    client.force_login(clerk)
+    response = client.get("/backlog/screening/template.xlsx")
+    assert response.status_code == 200
+    wb = load_workbook(io.BytesIO(response.content))
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    sample = [c.value for c in ws[2]]
+    assert header[0] == "条目编号" and sample[0].startswith("示例")
+    assert "区住建局" not in str(sample)
+    # the clerk fills a row below the sample and imports the file: only their row is added
+    ws.append([None, "道路积水", sample[2], "", "", "", "", "", "待化解", 5])
+    filled = io.BytesIO()
+    wb.save(filled)
+    filled.seek(0)
+    done = screening.import_entries(round_=round_, by=clerk, source=filled)
+    assert (done.created, done.updated) == (1, 0)
+    assert list(round_.entries.values_list("issue", flat=True)) == ["道路积水"]
+    # the template alone says why nothing was imported
+    with pytest.raises(ValidationError, match="示例行不会导入"):
+        screening.import_entries(round_=round_, by=clerk, source=io.BytesIO(response.content))
+    # the sample's own names (place, unit, leader, date, status) all exist: without its mark it imports
+    ws.delete_rows(3)
+    ws["A2"] = None
+    unmarked = io.BytesIO()
+    wb.save(unmarked)
+    unmarked.seek(0)
+    assert screening.import_entries(round_=round_, by=clerk, source=unmarked).created == 1
+    entry = round_.entries.get(issue__startswith="某小区加装电梯")
+    assert entry.households == 24 and entry.responsible == clerk and entry.units.count() == 1
+
+
+@pytest.mark.parametrize("cell", ["2027-13-01", "2027-02-30", "2027年2月29日"])
+def test_an_impossible_date_is_named_in_chinese(round_, people, cell):
+    source = _xlsx([["道路积水", "东湖街道", "", "", "", "", cell, "待化解", 5]])
+    with pytest.raises(ValidationError) as exc:
+        screening.import_entries(round_=round_, by=people.clerk, source=source)
+    assert exc.value.messages == [f"第2行“化解期限”列：“{cell}”不是有效日期（没有这一天），请写成 2027-01-20"]
+    assert "month" not in str(exc.value) and "day is out of range" not in str(exc.value)
+
+
+def test_reimporting_an_export_updates_instead_of_duplicating(round_, county, people):
+    converted = _entry(round_, people, county)
+    case = screening.entry_to_case(entry=converted, by=people.clerk, channel=Channel.VISIT)
+    backlog = screening.entry_to_backlog(entry=converted, by=people.supervisor)
+    _entry(round_, people, county, issue="农贸市场占道经营", households=0)
+    source = _export(round_)
+
+    done = screening.import_entries(round_=round_, by=people.clerk, source=source)
+    assert (done.created, done.updated) == (0, 2)
+    assert round_.entries.count() == 2
+    converted.refresh_from_db()
+    assert converted.converted_case_id == case.pk and case.backlog.pk == backlog.pk
+    assert converted.status == ScreeningEntry.EntryStatus.IN_PROGRESS
+
+    # the office changes a status cell in the exported file and imports it again
+    wb = load_workbook(_export(round_))
+    ws = wb.active
+    status_col = screening.COLUMNS.index("状态") + 1
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == screening.entry_code(converted):
+            row[status_col - 1].value = "已化解"
+    changed = io.BytesIO()
+    wb.save(changed)
+    changed.seek(0)
+    done = screening.import_entries(round_=round_, by=people.clerk, source=changed)
+    assert (done.created, done.updated) == (0, 2)
+    converted.refresh_from_db()
+    assert converted.status == ScreeningEntry.EntryStatus.RESOLVED
+    assert converted.converted_case_id == case.pk
+    assert round_.entries.count() == 2
+
+
+def test_an_old_export_without_codes_does_not_double_the_ledger(round_, county, people):
+    _entry(round_, people, county)
+    wb = load_workbook(_export(round_))
+    wb.active.delete_cols(1)
+    old = io.BytesIO()
+    wb.save(old)
+    old.seek(0)
+    assert screening.import_entries(round_=round_, by=people.clerk, source=old).updated == 1
+    assert round_.entries.count() == 1
+
+
+def test_bad_entry_codes_are_named(round_, county, people):
+    entry = _entry(round_, people, county)
+    code = screening.entry_code(entry)
+    header = screening.COLUMNS[:-1]
+    source = _xlsx([
+        [code, "道路积水", "东湖街道"],
+        [code, "道路积水", "东湖街道"],
+        [f"PC{round_.pk}-999999", "道路积水", "东湖街道"],
+        ["ABC", "道路积水", "东湖街道"],
+    ], header=header)
+    with pytest.raises(ValidationError) as exc:
+        screening.import_entries(round_=round_, by=people.clerk, source=source)
+    assert exc.value.messages == [
+        f"第3行“条目编号”列：“{code}”与第2行重复",
+        f"第4行“条目编号”列：本排查中没有条目“PC{round_.pk}-999999”（可能已删除），新增条目请留空",
+        "第5行“条目编号”列：“ABC”不是有效的条目编号（应为导出文件中的 PC12-345 形式，新增条目请留空）",
+    ]

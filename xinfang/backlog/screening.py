@@ -16,6 +16,7 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
@@ -30,11 +31,24 @@ from xinfang.orgs.models import Place, Unit, User
 EntryStatus = ScreeningEntry.EntryStatus
 CONVERT_CHANNELS = (Channel.VISIT, Channel.ONLINE)
 
-# Excel columns, in order. The first two are required on import.
-COLUMNS = ["矛盾纠纷问题", "属地", "具体地点", "涉及单位", "责任领导", "化解措施", "化解期限",
+# Excel columns, in order. 矛盾纠纷问题 and 属地 are required on import. 条目编号 is the stable
+# key an export writes and an import reads back: a row carrying the code of an entry of the same
+# round updates that entry (keeping its link to the matter it became) instead of adding a copy.
+CODE = "条目编号"
+COLUMNS = [CODE, "矛盾纠纷问题", "属地", "具体地点", "涉及单位", "责任领导", "化解措施", "化解期限",
            "状态", "涉及户数", "转为信访事项"]
+TEMPLATE_COLUMNS = COLUMNS[:-1]
 REQUIRED = ("矛盾纠纷问题", "属地")
 MAX_ROWS = 5000
+# The template's sample row carries this in 条目编号; an import skips such a row.
+SAMPLE = "示例"
+SAMPLE_MARK = "示例（导入时跳过，可删除本行）"
+_CODE_RE = re.compile(r"^PC(\d+)-(\d+)$")
+
+
+def entry_code(entry: ScreeningEntry) -> str:
+    """The entry's stable key in Excel: PC<round>-<entry>."""
+    return f"PC{entry.round_id}-{entry.pk}"
 
 
 def _require_edit(user: User, round_: ScreeningRound) -> None:
@@ -89,16 +103,23 @@ def entry_create(*, round_: ScreeningRound, by: User, data: EntryData) -> Screen
     return entry
 
 
-def _write(round_: ScreeningRound, data: EntryData) -> ScreeningEntry:
+def _write(round_: ScreeningRound, data: EntryData, *, entry: ScreeningEntry | None = None) -> ScreeningEntry:
+    """Create an entry, or update `entry` in place (its link to a converted matter is kept)."""
     deadline, note = data.deadline, ""
     if deadline is not None:  # a deadline on a rest day moves to the next working day, noted
         explicit = deadlines.explicit_last_day(deadline, work_calendar())
         deadline, note = explicit.day, explicit.note
-    entry = ScreeningEntry.objects.create(
-        round=round_, issue=data.issue.strip(), place_id=data.place.pk, location=data.location.strip(),
-        responsible=data.responsible, plan=data.plan.strip(), deadline=deadline, deadline_note=note,
-        status=data.status, households=data.households,
-    )
+    values = {
+        "issue": data.issue.strip(), "place_id": data.place.pk, "location": data.location.strip(),
+        "responsible": data.responsible, "plan": data.plan.strip(), "deadline": deadline,
+        "deadline_note": note, "status": data.status, "households": data.households,
+    }
+    if entry is None:
+        entry = ScreeningEntry.objects.create(round=round_, **values)
+    else:
+        for name, value in values.items():
+            setattr(entry, name, value)
+        entry.save(update_fields=[name.removesuffix("_id") for name in values])
     entry.units.set([u.pk for u in data.units])
     return entry
 
@@ -161,7 +182,7 @@ def export_entries(entries: Iterable[ScreeningEntry], out: IO[bytes], *, title: 
     ws.append(COLUMNS)
     for e in entries:
         ws.append([
-            e.issue, e.place.name, e.location, "、".join(u.name for u in e.units.all()),
+            entry_code(e), e.issue, e.place.name, e.location, "、".join(u.name for u in e.units.all()),
             e.responsible.username if e.responsible else "", e.plan,
             e.deadline, e.get_status_display(), e.households,
             e.converted_case.number if e.converted_case_id else "",
@@ -169,15 +190,32 @@ def export_entries(entries: Iterable[ScreeningEntry], out: IO[bytes], *, title: 
     wb.save(out)
 
 
-def template(out: IO[bytes]) -> None:
+def _sample_names(user: User | None) -> tuple[str, str, str]:
+    """A place, units and a leader that exist here, so the sample row is a row that imports."""
+    unit = user.unit if user is not None and user.unit_id else None
+    place = unit.place if unit is not None and unit.place_id else Place.objects.order_by("id").first()
+    units = [unit.name] if unit is not None else []
+    leader = user.username if user is not None and user.is_authenticated else ""
+    return (place.name if place else ""), "、".join(units), leader
+
+
+def template(out: IO[bytes], *, user: User | None = None, today: dt.date | None = None) -> None:
+    """The blank ledger with one sample row. The sample names a place, unit and person that exist
+    (the user's own unit and its place), and is marked 示例 in 条目编号: an import skips it, so a
+    clerk who fills rows below it and imports the file gets only their own rows."""
     wb = Workbook()
     ws = wb.active
     ws.title = "排查台帐"
-    ws.append(COLUMNS[:-1])
+    ws.append(TEMPLATE_COLUMNS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    ws.append(["某小区加装电梯意见分歧，部分住户反对", "东湖街道", "东湖小区3栋", "区住建局、东湖街道办事处",
-               "supervisor", "组织协商，分户听取意见", "2027-01-20", "待化解", 24])
+    place, units, leader = _sample_names(user)
+    deadline = (today or timezone.localdate()) + dt.timedelta(days=30)
+    ws.append([SAMPLE_MARK, "某小区加装电梯意见分歧，部分住户反对", place, "东湖小区3栋", units,
+               leader, "组织协商，分户听取意见", deadline.isoformat(), EntryStatus.PENDING.label, 24])
+    for cell in ws[2]:
+        cell.font = Font(italic=True, color="808080")
+    ws.freeze_panes = "A2"
     wb.save(out)
 
 
@@ -206,10 +244,14 @@ def _date(value: Any) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    match = _DATE_RE.match(_text(value))
+    text = _text(value)
+    match = _DATE_RE.match(text)
     if not match:
         raise ValueError("日期格式应为 2027-01-20")
-    return dt.date(*map(int, match.groups()))
+    try:
+        return dt.date(*map(int, match.groups()))
+    except ValueError:  # 2027-13-01, 2027-02-30: the calendar has no such day
+        raise ValueError(f"“{text}”不是有效日期（没有这一天），请写成 2027-01-20") from None
 
 
 class _Lookups:
@@ -281,8 +323,50 @@ def _row(values: dict[str, Any], lookups: _Lookups, add) -> EntryData | None:
     )
 
 
-def import_entries(*, round_: ScreeningRound, by: User, source: IO[bytes]) -> int:
-    """Read an .xlsx ledger into the round. Every row is checked first; one bad row writes nothing."""
+@dataclass(frozen=True)
+class Imported:
+    """What an import did: rows added, and entries of the round updated by their 条目编号."""
+
+    created: int
+    updated: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated
+
+    def __str__(self) -> str:
+        return f"新增 {self.created} 条，更新 {self.updated} 条" if self.updated else f"已导入 {self.created} 条"
+
+
+def _existing(round_: ScreeningRound, code: str, entries: dict[int, ScreeningEntry], seen: dict[int, int],
+              number: int, add) -> tuple[ScreeningEntry | None, bool]:
+    """The entry of this round a row's 条目编号 names; (None, True) when the row is to be added."""
+    match = _CODE_RE.match(code)
+    if not match:
+        add(CODE, f"“{code}”不是有效的条目编号（应为导出文件中的 PC12-345 形式，新增条目请留空）")
+        return None, False
+    round_id, entry_id = map(int, match.groups())
+    if round_id != round_.pk:  # a row exported from another round: carried over as a new entry
+        return None, True
+    entry = entries.get(entry_id)
+    if entry is None:
+        add(CODE, f"本排查中没有条目“{code}”（可能已删除），新增条目请留空")
+        return None, False
+    if entry_id in seen:
+        add(CODE, f"“{code}”与第{seen[entry_id]}行重复")
+        return None, False
+    seen[entry_id] = number
+    return entry, True
+
+
+def import_entries(*, round_: ScreeningRound, by: User, source: IO[bytes]) -> Imported:
+    """Read an .xlsx ledger into the round. Every row is checked first; one bad row writes nothing.
+
+    Importing an export again changes nothing: a row whose 条目编号 names an entry of this round
+    updates it (status, plan, deadline...; the matter it became stays linked). A row without a
+    code that repeats an entry of the round word for word (same issue and place) updates it too,
+    so an older export without codes does not double the ledger. The sample row is skipped.
+    """
     _require_edit(by, round_)
     try:
         wb = load_workbook(source, read_only=True, data_only=True)
@@ -296,8 +380,13 @@ def import_entries(*, round_: ScreeningRound, by: User, source: IO[bytes]) -> in
         raise ImportFailed([f"第1行（表头）缺少列：{'、'.join(missing)}"])
     index = {name: header.index(name) for name in COLUMNS if name in header}
     errors: list[str] = []
-    parsed: list[EntryData] = []
+    parsed: list[tuple[EntryData, ScreeningEntry | None]] = []
     lookups = _Lookups()
+    entries = {e.pk: e for e in round_.entries.all()}
+    by_text: dict[tuple[str, int], list[ScreeningEntry]] = {}
+    for e in entries.values():
+        by_text.setdefault((e.issue.strip(), e.place_id), []).append(e)
+    seen: dict[int, int] = {}
     for number, raw in enumerate(rows, start=2):
         if not any(_text(v) for v in raw):
             continue
@@ -305,19 +394,30 @@ def import_entries(*, round_: ScreeningRound, by: User, source: IO[bytes]) -> in
             errors.append(f"一次最多导入{MAX_ROWS}行")
             break
         values = {name: raw[i] if i < len(raw) else None for name, i in index.items()}
+        code = _text(values.get(CODE))
+        if code.startswith(SAMPLE):
+            continue
 
         def add(column: str, message: str, number=number) -> None:
             errors.append(f"第{number}行“{column}”列：{message}")
 
+        entry, ok = _existing(round_, code, entries, seen, number, add) if code else (None, True)
         data = _row(values, lookups, add)
-        if data is not None:
-            parsed.append(data)
+        if data is None or not ok:
+            continue
+        if entry is None and not code:
+            same = [e for e in by_text.get((data.issue, data.place.pk), []) if e.pk not in seen]
+            if len(same) == 1:
+                entry = same[0]
+                seen[entry.pk] = number
+        parsed.append((data, entry))
     wb.close()
     if errors:
         raise ImportFailed(errors)
     if not parsed:
-        raise ImportFailed(["文件中没有数据行"])
+        raise ImportFailed(["文件中没有数据行（模板中的示例行不会导入，请在其下方填写）"])
     with transaction.atomic():
-        for data in parsed:
-            _write(round_, data)
-    return len(parsed)
+        for data, entry in parsed:
+            _write(round_, data, entry=entry)
+    updated = sum(1 for _data, entry in parsed if entry is not None)
+    return Imported(created=len(parsed) - updated, updated=updated)

@@ -445,7 +445,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def round_template(request: HttpRequest) -> HttpResponse:
     buffer = io.BytesIO()
-    screening.template(buffer)
+    screening.template(buffer, user=request.user)
     response = HttpResponse(buffer.getvalue(), content_type=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     response["Content-Disposition"] = "attachment; filename*=UTF-8''screening-template.xlsx"
@@ -461,8 +461,8 @@ def round_import(request: HttpRequest, pk: int) -> HttpResponse:
         _form_errors(request, form)
         return redirect("backlog:round", pk)
     try:
-        count = screening.import_entries(round_=round_, by=request.user, source=form.cleaned_data["file"])
-        messages.success(request, f"已导入 {count} 条")
+        done = screening.import_entries(round_=round_, by=request.user, source=form.cleaned_data["file"])
+        messages.success(request, str(done))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, "导入失败，未写入任何数据：")
         _errors(request, exc)
