@@ -432,3 +432,32 @@ def test_the_preparer_adapts_times_exactly_as_django_does(moment):
     from django.db import connection
 
     assert bulk.Preparer().adapt(moment) == connection.ops.adapt_datetimefield_value(moment)
+
+
+# ------------------------------------------------------------------ every problem of a row, dates in Chinese
+
+
+def test_every_problem_of_a_row_is_reported_not_only_the_first(county):
+    row = good_row(1, **{"登记时间": "昨天", "来源渠道": "飞鸽", "事项类型": "表扬", "标题": "", "诉求内容": "",
+                         "身份证号": VALID_ID[:-1] + "1", "联系电话": "12345", "问题属地": "火星"})
+    result = run(xlsx([row]), county)
+    assert not result.ok
+    columns = [m.split("：", 1)[0] for m in result.messages]
+    assert columns == ["第2行 登记时间", "第2行 来源渠道", "第2行 事项类型", "第2行 问题属地", "第2行 标题",
+                       "第2行 诉求内容", "第2行 身份证号", "第2行 联系电话"], result.messages
+    assert result.error_count == 8
+
+
+@pytest.mark.parametrize("cell", ["2026-13-01", "2026-02-30", "2026年2月29日 09:00", "2026-03-01 25:00"])
+def test_an_impossible_date_is_named_in_chinese_with_row_and_column(county, cell):
+    rows = [good_row(0), good_row(1, **{"登记时间": cell})]
+    result = run(xlsx(rows), county)
+    assert not result.ok
+    assert result.messages == [f"第3行 登记时间：“{cell}”不是有效的时间，请写成 2026-03-01 09:30 或 2026年3月1日"]
+    assert not any(word in m for m in result.messages for word in ("month", "day", "range"))
+
+
+def test_an_unreadable_time_does_not_hide_the_type_rules(county):
+    row = good_row(1, **{"登记时间": "昨天", "事项类型": "申诉求决", "是否匿名": "是"})
+    result = run(xlsx([row]), county)
+    assert [m.split("：", 1)[0] for m in result.messages] == ["第2行 登记时间", "第2行 是否匿名"], result.messages

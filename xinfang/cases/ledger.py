@@ -503,8 +503,6 @@ class _RowReader:
         for column, limit in MAX_LENGTHS.items():
             if len(text[column]) > limit:
                 problems.append((column, f"不能超过{limit}个字"))
-        if problems and (at is None or channel is None or kind is None):
-            return None, problems
         row = bulk.Row(
             channel=channel or "", kind=kind or "", title=text[COL_TITLE], content=text[COL_CONTENT],
             place_id=place_id or 0, registered_at=at or timezone.now(), category_id=category_id,
@@ -512,12 +510,23 @@ class _RowReader:
             petitioner=Petitioner(name=text[COL_NAME], id_number=id_number, phone=text[COL_PHONE],
                                   address=text[COL_ADDRESS], anonymous=anonymous),
         )
+        # Every problem of the row is reported: when the time, channel or type could not be
+        # read, the other cells are still checked, leaving out what depends on the unread ones.
+        skip = _SKIP_WITHOUT_KIND if kind is None else _ALREADY_REPORTED if channel is None else ()
         for name, messages in bulk.validate(row, now=self.now).items():
+            if name in skip:
+                continue
             column = FIELD_COLUMNS.get(name, name)
             if name == "registered_at" and at is None:
                 continue
             problems.extend((column, message) for message in messages)
         return (None if problems else row), problems
+
+
+# Checks already reported when the channel or type cell was unreadable, and without a type
+# those that depend on it (anonymity, accused unit); an unreadable time skips its own check.
+_ALREADY_REPORTED = frozenset({"kind", "channel"})
+_SKIP_WITHOUT_KIND = _ALREADY_REPORTED | {"anonymous", "accused_unit"}
 
 
 _RAW_COLUMNS = (COL_TIME, COL_ANON, COL_GROUP, COL_ID)
