@@ -1,0 +1,34 @@
+"""The .xlsx twin of the report pages: styled header, frozen panes, numbers as numbers, and
+text that a spreadsheet could take for a formula (=, +, -, @) written as text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def write(out, title: str, header: Sequence[str], rows: Iterable[Sequence]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    ws.freeze_panes = "B3"
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+
+    def cell(value, *, head: bool = False):
+        c = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str) and value.startswith(FORMULA_START):
+            c.data_type = "s"  # text, never a formula
+        if head:
+            c.font, c.fill, c.alignment = bold, fill, Alignment(horizontal="center", wrap_text=True)
+        return c
+
+    ws.append([cell(title, head=True)])
+    ws.append([cell(h, head=True) for h in header])
+    for row in rows:
+        ws.append([cell(v) for v in row])
+    wb.save(out)
