@@ -755,10 +755,18 @@ def case_urge(
     *, case: Case, by: User | None, note: str, at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
-    """催办: a supervisor urges the unit holding the clock."""
+    """催办: a supervisor urges the unit holding the clock, whose staff are told in the same
+    transaction (the queue counts the urges, `selectors.urge_counts`)."""
+    from xinfang.supervision.services import urge_notify  # supervision imports this module
+
     _require(note.strip(), "note", "请填写催办意见")
+
+    def change(c: Case, at: dt.datetime) -> dict:
+        urge_notify(case=c, note=note, at=at)
+        return {"note": note}
+
     return _transition("urge", case=case, by=by, at=at, expected_version=expected_version,
-                       change=lambda c, at: {"note": note}, public=False)
+                       change=change, public=False)
 
 
 def case_issue_query_code(*, case: Case) -> str:

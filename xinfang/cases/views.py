@@ -26,6 +26,7 @@ from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
 from xinfang.orgs.models import Category, Place
 from xinfang.routing import views as routing_views
+from xinfang.supervision import views as supervision_views
 
 
 def _case_for_user(request: HttpRequest, pk: int) -> Case:
@@ -218,6 +219,7 @@ def _detail_page(request: HttpRequest, case: Case, *, revealed: bool = False) ->
         ) if show_person else [],
         # routing app: suggestions, similar and merged matters (xinfang/routing/views.case_panel)
         "routing": routing_views.case_panel(user, case, actions=allowed),
+        "supervision": supervision_views.case_box(user, case),  # 督办单, 协办意见
     })
 
 
@@ -307,6 +309,8 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, "；".join(exc.messages))
     else:
         messages.success(request, f"已完成：{ACTIONS[action].label}")
+        if access.case_for_user(request.user, pk) is None:  # e.g. 异议退回: no longer this unit's
+            return redirect("cases:queue")
     return redirect("cases:detail", pk=pk)
 
 

@@ -34,6 +34,12 @@ EVENT_LABELS = {
     "case.merge_received": "并入事项",
     "case.deadline_changed": "节假日调整，期限重算",
     "case.accused_recorded": "记录/更正被反映单位",
+    "supervision.issued": "下达督办单",
+    "supervision.feedback": "督办反馈",
+    "supervision.escalated": "督办逾期未反馈",
+    "supervision.closed": "督办办结",
+    "supervision.redo": "督办退回重办",
+    "cohandling.opinion": "协办意见",
 }
 
 

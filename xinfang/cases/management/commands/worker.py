@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from xinfang.cases.services import finalize_expired
 from xinfang.notify import services as notify
 from xinfang.routing import selectors as routing
+from xinfang.supervision import services as supervision
 
 STATISTICS_EVERY = 720  # passes: hourly at the default 5-second interval
 HOT_EVERY = 60  # passes: every five minutes, inside the hot page's ten-minute cache life
@@ -51,9 +52,10 @@ class Command(BaseCommand):
                 routing.refresh_hot()
             passes += 1
             finalized = finalize_expired()
+            escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
             done = notify.run_pass(worker)
-            if once or finalized or done:
-                self.stdout.write(f"期满终结 {finalized} 件；{done}")
+            if once or finalized or escalated or done:
+                self.stdout.write(f"期满终结 {finalized} 件；督办逾期 {escalated} 件；{done}")
                 self.stdout.flush()
             if once:
                 return
