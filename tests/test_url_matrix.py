@@ -94,6 +94,8 @@ ROUTES: dict[str, Route] = {
     "portal:rereview": Route(method="post"),
     "portal:leave": Route(method="post"),
     "notify:outbox": Route(),
+    "notify:mine": Route(),
+    "notify:mine_read": Route(method="post", data=lambda w: {"all": "1"}),
     "backlog:board": Route(),
     "backlog:flag": Route(),
     "backlog:dashboard": Route(),

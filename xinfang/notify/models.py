@@ -76,7 +76,9 @@ class CitizenContact(models.Model):
 
 
 class Reminder(models.Model):
-    """A reminder already queued: one per matter, clock run and kind (due soon / overdue)."""
+    """A reminder: one per matter, clock run and kind (due soon / overdue), to the unit holding
+    the clock. It is shown in the app to that unit's staff at once; its e-mails go out when the
+    unit has a staff address (`emailed_at` stays empty until then, so no reminder is lost)."""
 
     class Kind(models.TextChoices):
         DUE_SOON = "due_soon", "即将到期"
@@ -87,6 +89,9 @@ class Reminder(models.Model):
     clock_started_at = models.DateTimeField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    unit = models.ForeignKey("orgs.Unit", verbose_name="提醒单位", null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    emailed_at = models.DateTimeField("邮件发出时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "时限提醒记录"
@@ -94,9 +99,28 @@ class Reminder(models.Model):
             models.UniqueConstraint(fields=["case", "clock", "clock_started_at", "kind"],
                                     name="reminder_once_per_clock"),
         ]
+        indexes = [
+            models.Index(fields=["unit", "created_at"], name="reminder_unit"),
+            models.Index(fields=["emailed_at", "unit"], name="reminder_unsent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.clock} {self.kind}"
+
+
+class ReminderRead(models.Model):
+    """A staff member has read a reminder in the app (标为已读)."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey("orgs.User", on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "提醒已读记录"
+        constraints = [models.UniqueConstraint(fields=["reminder", "user"], name="reminder_read_once")]
+
+    def __str__(self) -> str:
+        return f"{self.reminder_id} {self.user_id}"
 
 
 class Digest(models.Model):

@@ -9,11 +9,15 @@ row. A message to the petitioner of a matter whose petitioner the viewer may not
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+import datetime as dt
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 
 from xinfang.cases import access
+from xinfang.cases.models import Case, State
 from xinfang.cases.validators import mask_phone
-from xinfang.notify.models import Outbox
+from xinfang.cases.workflow import CITIZEN_WINDOWS
+from xinfang.notify.models import Outbox, Reminder, ReminderRead
 from xinfang.orgs.models import User
 
 SECRET = "信访人（保密）"  # noqa: S105 (the words shown, not a password)
@@ -82,3 +86,43 @@ def outbox_counts(user: User) -> dict[str, int]:
         .values_list("status", "n")
     )
     return {value: counts.get(value, 0) for value in Outbox.Status.values}
+
+
+# ---------------------------------------------------------------- my reminders (the bell)
+
+BELL_CAP = 99  # the bell shows 99+ beyond this; counting stops there
+
+
+def current_reminders() -> QuerySet[Reminder]:
+    """Reminders whose clock run is still the matter's running clock (not paused, not moved on)."""
+    return Reminder.objects.filter(
+        case__clock=F("clock"), case__clock_started_at=F("clock_started_at"), case__due_at__isnull=False,
+        case__paused=False,
+    )
+
+
+def my_reminders(user: User) -> QuerySet[Reminder]:
+    """The running reminders addressed to `user`'s unit, each marked `is_read` for `user`."""
+    if not user.is_authenticated or not user.is_active or user.unit_id is None:
+        return Reminder.objects.annotate(is_read=Value(True)).none()
+    read = ReminderRead.objects.filter(reminder=OuterRef("pk"), user_id=user.pk)
+    return current_reminders().filter(unit_id=user.unit_id).annotate(is_read=Exists(read))
+
+
+def unread_count(user: User) -> int:
+    """The bell's figure: one indexed query, counting up to BELL_CAP + 1."""
+    rows = my_reminders(user).filter(is_read=False).order_by().values("id")[: BELL_CAP + 1]
+    return rows.count()
+
+
+def my_due_cases(user: User, now: dt.datetime) -> QuerySet[Case]:
+    """The due-soon and overdue matters of `user`'s queue whose running clock the office side owes."""
+    queue = access.queue_cases(user, access.default_queue_scope(user))
+    return (
+        queue.filter(due_at__isnull=False, paused=False,
+                     state__in=[State.REGISTERED, State.ROUTED, State.ACCEPTED, State.REVIEWING,
+                                State.REREVIEWING])
+        .exclude(clock__in=CITIZEN_WINDOWS).exclude(clock="")
+        .filter(Q(due_at__lte=now) | Q(warn_at__lte=now))
+        .order_by("due_at", "id")
+    )

@@ -26,9 +26,9 @@ from xinfang.cases.clocks import LOCAL
 from xinfang.cases.models import Case, CaseEvent, State
 from xinfang.cases.selectors import clock_rules
 from xinfang.cases.workflow import CITIZEN_WINDOWS
-from xinfang.notify import conf, messages
+from xinfang.notify import conf, messages, selectors
 from xinfang.notify.backends import DeliveryError, get_sender
-from xinfang.notify.models import CitizenContact, Digest, Outbox, Reminder
+from xinfang.notify.models import CitizenContact, Digest, Outbox, Reminder, ReminderRead
 from xinfang.orgs.models import Role, Unit, User
 
 log = logging.getLogger(__name__)
@@ -270,10 +270,14 @@ def _reminder_text(case: Case, kind: str) -> tuple[str, str]:
 def queue_reminders(*, now: dt.datetime | None = None) -> int:
     """Queue due-soon and overdue reminders to the unit holding each clock, once per clock.
 
+    Every reminder is recorded for the unit (its staff see it in the app at once). Its e-mails
+    go to the unit's staff addresses; when the unit has none yet the reminder waits
+    (`emailed_at` empty) and goes out on a later pass once an address exists, as long as its
+    clock is still running and, for a due-soon reminder, not yet past. Returns the e-mails queued.
     Staff messages name the matter by number and type only: never the petitioner.
     """
     now = now or timezone.now()
-    queued = 0
+    queued = _send_waiting(now)
     for kind, rows in (
         (Reminder.Kind.OVERDUE, _office_clocks().filter(due_at__lte=now)),
         (Reminder.Kind.DUE_SOON, _office_clocks().filter(due_at__gt=now, warn_at__lte=now)),
@@ -291,6 +295,44 @@ def queue_reminders(*, now: dt.datetime | None = None) -> int:
     return queued
 
 
+def _has_staff_address():
+    return Exists(
+        User.objects.filter(unit=OuterRef("unit_id"), is_active=True, role__in=STAFF_ROLES).exclude(email="")
+    )
+
+
+def _send_waiting(now: dt.datetime) -> int:
+    """E-mail the reminders that waited for an address, now that their unit has one."""
+    waiting = (
+        selectors.current_reminders()
+        .filter(emailed_at__isnull=True, unit__isnull=False)
+        .filter(Q(kind=Reminder.Kind.OVERDUE) | Q(case__due_at__gt=now))
+        .filter(_has_staff_address())
+        .select_related("case")
+        .order_by("id")[:1000]
+    )
+    rows = list(waiting)
+    if not rows:
+        return 0
+    emails = _staff_emails({r.unit_id for r in rows})
+    queued = 0
+    for reminder in rows:
+        addresses = emails.get(reminder.unit_id, [])
+        if not addresses:
+            continue
+        subject, body = _reminder_text(reminder.case, reminder.kind)
+        with transaction.atomic():
+            # claimed with a conditional update: two workers never send one reminder twice
+            if not Reminder.objects.filter(pk=reminder.pk, emailed_at__isnull=True).update(emailed_at=now):
+                continue
+            for email in addresses:
+                outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, subject=subject, body=body,
+                             kind=f"reminder.{reminder.kind}", case=reminder.case, at=now,
+                             unit_id=reminder.unit_id)
+        queued += len(addresses)
+    return queued
+
+
 def _holder_id(case: Case) -> int | None:
     return getattr(case, f"{HOLDER_FIELD[case.state]}_id")
 
@@ -300,7 +342,8 @@ def _remind(case: Case, kind: str, now: dt.datetime, emails: list[str]) -> int:
     try:
         with transaction.atomic():
             Reminder.objects.create(case=case, clock=case.clock, clock_started_at=case.clock_started_at,
-                                    kind=kind, created_at=now)
+                                    kind=kind, created_at=now, unit_id=_holder_id(case),
+                                    emailed_at=now if emails else None)
             for email in emails:
                 outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, subject=subject, body=body,
                              kind=f"reminder.{kind}", case=case, at=now, unit_id=_holder_id(case))
@@ -399,3 +442,18 @@ def run_pass(worker: str, *, reminders: bool = True) -> PassDone:
     reminded = queue_reminders() if reminders else 0
     digests = queue_digests() if reminders else 0
     return PassDone(reminded, digests, deliver_due(worker=worker))
+
+
+# ---------------------------------------------------------------- in-app reminders
+
+
+def reminders_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """标为已读: the given reminders of `user`'s unit (all its running ones when `ids` is None).
+    Reminders of other units are ignored. Returns how many were newly marked."""
+    unread = selectors.my_reminders(user).filter(is_read=False)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    now = timezone.now()
+    rows = [ReminderRead(reminder_id=pk, user=user, read_at=now) for pk in unread.values_list("id", flat=True)]
+    ReminderRead.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
