@@ -127,6 +127,8 @@ ROUTES: dict[str, Route] = {
     "reception:book_cancel": Route(),
     "reception:group_visits": Route(),
     "reception:rota_ics": Route(lambda w: {"code": w.report.office.code}),
+    "reception:feed_manage": Route(),
+    "reception:feed": Route(lambda w: {"token": "no-such-token-" + "x" * 30}),  # 404 for everyone
     "supervision:orders": Route(),
     "supervision:order": Route(lambda w: {"pk": 1}),
     "supervision:feedback": Route(lambda w: {"pk": 1}, "post", lambda w: {"feedback": "已办理"}),
@@ -172,6 +174,8 @@ ROUTES: dict[str, Route] = {
     "xinfang-api:api-root": Route(api=True),
     "xinfang-api:list_units": Route(api=True),
     "xinfang-api:list_categories": Route(api=True),
+    "xinfang-api:list_rates": Route(api=True, data=lambda w: {"date_from": "2026-10-01",
+                                                              "date_to": "2026-12-31"}),
     "": Route(),  # the root redirects to the queue
     "login": Route(),
     "logout": Route(method="post"),

@@ -33,7 +33,7 @@ def test_the_schema_is_openapi_3_with_every_operation(client, db):
     paths = schema["paths"]
     assert set(paths) == {"/api/cases", "/api/cases/{case_id}", "/api/cases/{case_id}/reveal",
                           "/api/cases/{case_id}/accused",
-                          "/api/units", "/api/categories", *ACTION_PATHS}
+                          "/api/units", "/api/categories", "/api/rates", *ACTION_PATHS}
     assert set(paths["/api/cases"]) == {"get", "post"}
     params = {p["name"] for p in paths["/api/cases"]["get"]["parameters"]}
     assert params == {"scope", "state", "due", "kind", "channel", "category", "place", "date_from",

@@ -297,3 +297,16 @@ def test_bad_drill_down_is_a_400(people, client, query):
 
 def test_rates_need_a_login(client):
     assert client.get("/reports/rates/").status_code == 302
+
+
+def test_api_rates_is_the_same_table(quarter, people, client):
+    from xinfang.api.services import api_token_issue
+
+    token = api_token_issue(user=people.officer)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    data = client.get("/api/rates", {"date_from": "2026-01-01", "date_to": "2026-03-31"}, **headers).json()
+    assert data["total"]["rates"]["accept_on_time"] == {"numerator": 3, "denominator": 4, "pct": 75.0}
+    assert data["total"]["rates"]["route_on_time"]["denominator"] == 0  # the office's, not the bureau's
+    bad = client.get("/api/rates", {"date_from": "2026-02-30"}, **headers)
+    assert bad.status_code == 422
+    assert client.get("/api/rates").status_code == 401

@@ -357,3 +357,26 @@ def list_categories(request: HttpRequest):
         {"id": c.pk, "code": c.code, "name": c.name, "full_name": str(c), "parent_id": c.parent_id}
         for c in Category.objects.select_related("parent").order_by("code")
     ]
+
+
+# ---------------------------------------------------------------- rates (xinfang.reports)
+
+
+class RatesQuery(Schema):
+    date_from: str | None = Field(None, max_length=10, description="统计期起（含），如 2026-01-01；默认本季度")
+    date_to: str | None = Field(None, max_length=10, description="统计期止（含）")
+    by: str | None = Field(None, max_length=10, description="分组：unit、place、category、channel 或 all")
+
+
+@api.get("/rates", response={200: dict[str, Any], 401: s.ErrorOut, 422: s.ErrorOut}, tags=["统计"],
+         summary="统计与考核指标（分子、分母、百分比）")
+def list_rates(request: HttpRequest, filters: Query[RatesQuery]):
+    """与 /reports/rates/ 页面相同的指标表；各指标的定义随结果返回。"""
+    from xinfang.reports.forms import RatesForm
+    from xinfang.reports.selectors import rates_table, table_json
+
+    f = filters.dict(exclude_none=True)
+    form = RatesForm({"from": f.get("date_from", ""), "to": f.get("date_to", ""), "by": f.get("by", "")})
+    if not form.is_valid():
+        return _fail(422, "统计条件不正确", _form_errors(form))
+    return table_json(rates_table(request.user, form.cleaned_data["period"], form.cleaned_data["by"]))

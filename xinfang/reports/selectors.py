@@ -14,7 +14,15 @@ from xinfang.cases.clocks import LOCAL
 from xinfang.cases.models import Channel
 from xinfang.orgs.models import Category, Place, Unit, User
 from xinfang.reports.models import RateConfig
-from xinfang.reports.rates import BY_NAME, COMPOSITE, RATES, Rate, drill_filter, numerator_expr
+from xinfang.reports.rates import (
+    BY_NAME,
+    COMPOSITE,
+    RATES,
+    Rate,
+    composite_definition,
+    drill_filter,
+    numerator_expr,
+)
 
 GROUPINGS = {
     "unit": ("单位", "_unit"),
@@ -168,3 +176,24 @@ def unit_names(ids) -> dict[int, str]:
 def rate(name: str) -> Rate | None:
     return BY_NAME.get(name)
 
+
+def table_json(table) -> dict:
+    """The rates table as data (the page's JSON twin and the API's answer)."""
+
+    def figures(row) -> dict:
+        out = {}
+        for rate in RATES:
+            f = row.figures[rate.name]
+            out[rate.name] = {"numerator": f.numerator, "denominator": f.denominator, "pct": f.pct}
+        return out
+
+    return {
+        "from": table.period.start.isoformat(), "to": table.period.end.isoformat(), "by": table.by,
+        "rates": [{"name": r.name, "label": r.label, "family": r.family, "definition": r.definition}
+                  for r in RATES],
+        "composite_definition": composite_definition(table.config),
+        "rows": [{"key": row.key, "label": row.label, "rates": figures(row), "composite": row.composite}
+                 for row in table.rows],
+        "total": {"key": table.total.key, "label": table.total.label, "rates": figures(table.total),
+                  "composite": table.total.composite},
+    }

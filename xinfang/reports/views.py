@@ -16,7 +16,7 @@ from xinfang.cases.models import State
 from xinfang.reports import xlsx
 from xinfang.reports.forms import DrillForm, RatesForm
 from xinfang.reports.rates import BY_NAME, COMPOSITE_LABEL, RATES, composite_definition
-from xinfang.reports.selectors import GROUPINGS, drill_rows, rates_table, unit_names
+from xinfang.reports.selectors import GROUPINGS, drill_rows, rates_table, table_json, unit_names
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 100
@@ -28,28 +28,6 @@ def _errors(form) -> dict[str, list[str]]:
 
 def _query(period, by: str, **extra) -> str:
     return urlencode({"by": by, "from": period.start.isoformat(), "to": period.end.isoformat(), **extra})
-
-
-def table_json(table) -> dict:
-    """The rates table as data (the page's JSON twin and the API's answer)."""
-
-    def figures(row) -> dict:
-        out = {}
-        for rate in RATES:
-            f = row.figures[rate.name]
-            out[rate.name] = {"numerator": f.numerator, "denominator": f.denominator, "pct": f.pct}
-        return out
-
-    return {
-        "from": table.period.start.isoformat(), "to": table.period.end.isoformat(), "by": table.by,
-        "rates": [{"name": r.name, "label": r.label, "family": r.family, "definition": r.definition}
-                  for r in RATES],
-        "composite_definition": composite_definition(table.config),
-        "rows": [{"key": row.key, "label": row.label, "rates": figures(row), "composite": row.composite}
-                 for row in table.rows],
-        "total": {"key": table.total.key, "label": table.total.label, "rates": figures(table.total),
-                  "composite": table.total.composite},
-    }
 
 
 def _without(request: HttpRequest, *names: str) -> str:
