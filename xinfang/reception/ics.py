@@ -44,13 +44,8 @@ def summary(day: RotaDay) -> str:
     return f"领导接访：{day.on_duty or '待安排'}"
 
 
-def rota_calendar(office: Unit, days: Iterable[RotaDay], *, stamp: dt.datetime) -> str:
-    """One VEVENT per rota day, all-day, in the office's name."""
-    stamp_text = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(office.name + ' 领导接访排班')}", "X-WR-TIMEZONE:Asia/Shanghai",
-    ]
+def _events(office: Unit, days: Iterable[RotaDay], stamp_text: str) -> list[str]:
+    lines: list[str] = []
     for day in days:
         lines += [
             "BEGIN:VEVENT",
@@ -64,5 +59,31 @@ def rota_calendar(office: Unit, days: Iterable[RotaDay], *, stamp: dt.datetime) 
         if day.note:
             lines.append(f"DESCRIPTION:{escape_text(day.note)}")
         lines += ["TRANSP:TRANSPARENT", "END:VEVENT"]
-    lines.append("END:VCALENDAR")
+    return lines
+
+
+def _calendar(name: str, events: list[str]) -> str:
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}", "X-WR-TIMEZONE:Asia/Shanghai", *events, "END:VCALENDAR",
+    ]
     return "".join(fold(line) + "\r\n" for line in lines)
+
+
+def _stamp(stamp: dt.datetime) -> str:
+    return stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def rota_calendar(office: Unit, days: Iterable[RotaDay], *, stamp: dt.datetime) -> str:
+    """One VEVENT per rota day, all-day, in the office's name."""
+    return _calendar(office.name + " 领导接访排班", _events(office, days, _stamp(stamp)))
+
+
+def rotas_calendar(rotas: list[tuple[Unit, Iterable[RotaDay]]], *, stamp: dt.datetime) -> str:
+    """The rotas of several offices in one calendar (a private feed); one office reads as its own."""
+    if len(rotas) == 1:
+        return rota_calendar(rotas[0][0], rotas[0][1], stamp=stamp)
+    events: list[str] = []
+    for office, days in rotas:
+        events += _events(office, days, _stamp(stamp))
+    return _calendar("领导接访排班", events)

@@ -255,3 +255,19 @@ class GroupVisitReception(models.Model):
     @property
     def on_time(self) -> bool | None:
         return None if self.received_at is None else self.received_at <= self.due_at
+
+
+class CalendarFeedToken(models.Model):
+    """A private calendar link (订阅链接) for one user's rota feed. Only the SHA-256 digest of the
+    token is kept; the link is shown once. A new link or 停用 revokes the old one."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "日历订阅链接"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'已停用' if self.revoked else '启用'}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -16,6 +17,7 @@ from xinfang.reception import conf
 from xinfang.reception.models import (
     AppointmentSlot,
     Booking,
+    CalendarFeedToken,
     GroupVisitReception,
     Instruction,
     ReceptionRecord,
@@ -309,3 +311,20 @@ def group_visits(user: User, *, show: str = "open", now: dt.datetime | None = No
     elif show == "overdue":
         qs = qs.filter(received_at__isnull=True, due_at__lte=now or timezone.now())
     return qs.order_by("due_at", "id")
+
+
+def feed_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def feed_user(token: str) -> User | None:
+    """The active user whose live private calendar link this token is, else None."""
+    if not token or len(token) > 100:
+        return None
+    found = (CalendarFeedToken.objects.select_related("user__unit")
+             .filter(digest=feed_digest(token), revoked__isnull=True, user__is_active=True).first())
+    return found.user if found else None
+
+
+def feed_links(user: User) -> QuerySet[CalendarFeedToken]:
+    return CalendarFeedToken.objects.filter(user=user).order_by("-created")[:10]

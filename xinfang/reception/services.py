@@ -26,6 +26,7 @@ from xinfang.reception.models import (
     AppointmentSlot,
     Booking,
     BookingPhoneView,
+    CalendarFeedToken,
     GroupVisitReception,
     Instruction,
     ReceptionKind,
@@ -401,3 +402,21 @@ def group_visit_open(*, case: Case) -> GroupVisitReception | None:
                   "registered_at": case.registered_at, "due_at": due},
     )
     return visit
+
+
+# ---------------------------------------------------------------- private calendar links
+
+
+def feed_token_create(*, user: User) -> str:
+    """A new private calendar link for `user`; any earlier link stops working. Returns the token,
+    which is not stored (only its digest) and is shown once."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        feed_token_revoke(user=user)
+        CalendarFeedToken.objects.create(user=user, digest=selectors.feed_digest(token))
+    return token
+
+
+def feed_token_revoke(*, user: User) -> int:
+    """停用: every live calendar link of `user`."""
+    return CalendarFeedToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now())

@@ -20,5 +20,7 @@ urlpatterns = [
     path("book/done/<str:reference>/", views.book_done, name="book_done"),
     path("book/cancel/", views.book_cancel, name="book_cancel"),
     path("group-visits/", views.group_visits, name="group_visits"),
+    path("feed/", views.feed_manage, name="feed_manage"),
+    path("feed/<str:token>.ics", views.feed_ics, name="feed"),
     path("<str:code>/rota.ics", views.rota_ics, name="rota_ics"),
 ]

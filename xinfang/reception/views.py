@@ -6,6 +6,7 @@ Staff pages need a login; only the booking pages (/reception/book/...) are publi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -170,6 +171,56 @@ def rota_ics(request: HttpRequest, code: str) -> HttpResponse:
     response = HttpResponse(body.encode("utf-8"), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="rota-{office.code}.ics"'
     return response
+
+
+def _rota_calendar(user, stamp) -> str:
+    start = selectors.today() - dt.timedelta(days=90)
+    rotas = [(office, selectors.rota_days(office, start, start + dt.timedelta(days=455)))
+             for office in selectors.rota_offices_for_user(user).order_by("path", "id")]
+    return ics.rotas_calendar(rotas, stamp=stamp)
+
+
+@require_GET
+def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
+    """The private calendar link: the rota of the user's offices, no session needed. An unknown or
+    revoked token is a 404. Cached privately, with an ETag so calendar apps poll cheaply."""
+    user = selectors.feed_user(token)
+    if user is None:
+        raise Http404("没有找到该日历")
+    # the stamp moves once a day: the same rota gives the same body (and ETag) all day
+    stamp = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    body = _rota_calendar(user, stamp).encode("utf-8")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="rota.ics"'
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=900"
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feed_manage(request: HttpRequest) -> HttpResponse:
+    """订阅链接: create (shown once) or revoke the user's private calendar link."""
+    link = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "create":
+            token = services.feed_token_create(user=request.user)
+            link = request.build_absolute_uri(reverse("reception:feed", args=[token]))
+            messages.success(request, "已生成新的订阅链接，原有链接已停用。链接只显示这一次，请立即复制到日历应用中。")
+        elif request.POST.get("action") == "revoke":
+            services.feed_token_revoke(user=request.user)
+            messages.success(request, "订阅链接已停用")
+            return redirect("reception:feed_manage")
+    links = list(selectors.feed_links(request.user))
+    return render(request, "reception/feed.html", {
+        "link": link, "links": links, "active": any(t.revoked is None for t in links),
+    })
 
 
 # ---------------------------------------------------------------- reception records
