@@ -310,3 +310,14 @@ def test_api_rates_is_the_same_table(quarter, people, client):
     bad = client.get("/api/rates", {"date_from": "2026-02-30"}, **headers)
     assert bad.status_code == 422
     assert client.get("/api/rates").status_code == 401
+
+
+def test_readme_table_is_the_declared_rates():
+    from pathlib import Path
+
+    from xinfang.reports.rates import RATES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## 统计与考核指标", 1)[1].split("\n## ", 1)[0]
+    for rate in RATES:
+        assert f"| {rate.numerator_text} | {rate.denominator_text} | {rate.note} |" in section, rate.name

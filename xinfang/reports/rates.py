@@ -111,7 +111,7 @@ RATES: tuple[Rate, ...] = (
     Rate(
         "accept_on_time", "及时受理率", "petition",
         "在受理时限（收到后15日）内受理的事项", "期内受理的事项",
-        "计入受理时的主办单位；异议退回后改派的，只计最终受理的单位；中止计时的天数不计入",
+        "计入受理时的主办单位；异议退回后改派的，只计最终受理的单位",
         lambda s, e: _events("case.accepted", PETITION_KINDS, ACTOR_OR_LEAD, s, e), ON_TIME,
     ),
     Rate(
