@@ -215,14 +215,9 @@ def dispatch_suggestion(case: Case):
 # ---------------------------------------------------------------- shared by the pages, the API and messages
 
 
-def last_day(due: dt.datetime) -> dt.date:
-    """The Beijing date a deadline falls on: it is stored as 24:00 of that day (the next midnight)."""
-    return clocks.local_date(due - dt.timedelta(seconds=1))
-
-
-def cn_date(day: dt.date) -> str:
-    """2026年11月28日 (no leading zeros), as notices and messages write a date."""
-    return f"{day.year}年{day.month}月{day.day}日"
+# The last day of a deadline and a date as notices write it live in `deadlines`; re-exported
+# here for the notices, messages and portal that import them from this module.
+from xinfang.cases.deadlines import cn_date, last_day  # noqa: E402, F401
 
 
 def queue_row(user, case: Case, now: dt.datetime, *, urges: int = 0) -> dict:
