@@ -72,10 +72,6 @@ def _person(case: Case, *, reveal: bool) -> dict:
     }
 
 
-def _accused_units(case: Case) -> list:
-    return [u for u in [case.accused_unit, *case.other_accused_units.all()] if u is not None]
-
-
 def _event(event) -> dict:
     return {
         "id": event.pk, "kind": event.kind, "label": event_label(event.kind), "at": _local(event.at),
@@ -91,6 +87,7 @@ def case_detail(user: User, case: Case, *, reveal: bool = False) -> dict:
     `services.personal_data_reveal` has logged the view.
     """
     show_person = access.can_see_petitioner(user, case, known_visible=True)  # from case_for_user
+    accused = access.accused_units(case)
     rules = selectors.clock_rules()
     return {
         "id": case.pk, "number": case.number, "title": case.title, "content": case.content,
@@ -108,8 +105,8 @@ def case_detail(user: User, case: Case, *, reveal: bool = False) -> dict:
         "due_last_day": _last_day(case.due_at), "assign_due_last_day": _last_day(case.assign_due_at),
         "outcome": case.outcome, "rating": case.rating, "repeat_count": case.repeat_count,
         "linked_to": case.linked_to.number if case.linked_to_id else None,
-        "accused": " ".join(x for x in [*(u.name for u in _accused_units(case)), case.accused_person] if x),
-        "accused_units": [_ref(u) for u in _accused_units(case)],
+        "accused": " ".join(x for x in [*(u.name for u in accused), case.accused_person] if x),
+        "accused_units": [_ref(u) for u in accused],
         "accused_pending": case.accused_pending,
         "petitioner_visible": show_person,
         "petitioner": _person(case, reveal=reveal) if show_person else None,

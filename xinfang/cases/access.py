@@ -14,7 +14,7 @@ The rules:
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 
 from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, CoHandler, State
 from xinfang.cases.workflow import ACTIONS, refusal
@@ -34,13 +34,8 @@ def scope_unit_ids(user: User) -> list[int] | None:
     if user.unit_id is None:
         return []
     if user.role in SUBTREE_ROLES:
-        return _subtree_ids(user.unit)
+        return subtree_ids(user.unit)  # cached per process, kept current in all of them
     return [user.unit_id]
-
-
-def _subtree_ids(unit: Unit) -> list[int]:
-    """The unit and every unit below it, cached per process and kept current in all of them."""
-    return subtree_ids(unit)
 
 
 def clear_cache(**kwargs) -> None:
@@ -89,19 +84,21 @@ def queue_cases(user: User, scope: str) -> QuerySet[Case]:
     return Case.objects.filter(**{lookup: ids})
 
 
+def _row_units(case: Case) -> set[int]:
+    """The units named on the matter's own row (co-handlers are rows of their own)."""
+    return {case.office_id, case.lead_unit_id, case.review_unit_id, case.rereview_unit_id} - {None}
+
+
 def case_units(case: Case) -> set[int]:
     """The units a matter belongs to: office, lead, review, re-review and co-handlers."""
-    units = {case.office_id, case.lead_unit_id, case.review_unit_id, case.rereview_unit_id}
-    units |= set(CoHandler.objects.filter(case=case).values_list("unit_id", flat=True))
-    return units - {None}
+    return _row_units(case) | set(CoHandler.objects.filter(case=case).values_list("unit_id", flat=True))
 
 
 def can_view(user: User, case: Case) -> bool:
     ids = scope_unit_ids(user)
     if ids is None:
         return True
-    units = {case.office_id, case.lead_unit_id, case.review_unit_id, case.rereview_unit_id}
-    if units & set(ids):
+    if _row_units(case) & set(ids):
         return True
     return CoHandler.objects.filter(case=case, unit_id__in=ids).exists()
 
@@ -115,11 +112,15 @@ def case_for_user(user: User, pk: int, *, related: tuple[str, ...] = CASE_RELATE
     that a hidden matter and a missing one look the same)."""
     found = Case.objects.select_related(*related).filter(pk=pk)[:1]  # no ORDER BY, unlike first()
     case = found[0] if found else None
-    return case if case is not None and can_view(user, case) else None
+    if case is None or not can_view(user, case):
+        return None
+    if case.kind in CONFIDENTIAL_KINDS:  # read once here, not by each check on the page
+        prefetch_related_objects([case], "other_accused_units")
+    return case
 
 
 # Why a number is looked up; the answer is the same neutral "not found" for all of them.
-NUMBER_PURPOSES = frozenset({"repeat_of", "prior", "merge", "reception", "backlog", "link"})
+NUMBER_PURPOSES = frozenset({"repeat_of", "prior", "reception", "backlog"})
 NOT_FOUND = "找不到该编号的事项，或您无权查看"
 
 
@@ -141,12 +142,18 @@ def case_by_number_for_user(user: User | None, number: str, purpose: str) -> Cas
     return case
 
 
+def accused_units(case: Case) -> list[Unit]:
+    """Every unit a report accuses, the first named first (none for other kinds)."""
+    if case.kind not in CONFIDENTIAL_KINDS:
+        return []
+    first = [case.accused_unit] if case.accused_unit_id else []
+    # `.all()` uses a prefetch when there is one (case_for_user, queues, exports)
+    return first + (list(case.other_accused_units.all()) if case.pk else [])
+
+
 def accused_unit_ids(case: Case) -> set[int]:
     """Every unit a report accuses: the first named and the others."""
-    ids = {case.accused_unit_id} if case.accused_unit_id else set()
-    if case.pk and case.kind in CONFIDENTIAL_KINDS:
-        ids |= {u.pk for u in case.other_accused_units.all()}  # uses a prefetch when there is one
-    return ids
+    return {u.pk for u in accused_units(case)}
 
 
 def unit_is_accused(unit: Unit, case: Case) -> bool:
@@ -179,15 +186,6 @@ def can_see_petitioner(user: User, case: Case, *, known_visible: bool = False) -
     if case.accused_pending:
         return is_office_clerk(user, case)
     return not in_accused_unit(user, case)
-
-
-def petitioner_label(user: User, case: Case, *, known_visible: bool = False) -> str:
-    """The petitioner as `user` may see them: the name, 匿名, or （保密）."""
-    if case.anonymous:
-        return "匿名"
-    if can_see_petitioner(user, case, known_visible=known_visible):
-        return case.petitioner_name
-    return "（保密）"
 
 
 def may_register(user: User) -> bool:
@@ -236,10 +234,6 @@ def merge_refusal(user: User | None, case: Case, main: Case) -> str | None:
     if handled_by_accused(case, main) or handled_by_accused(main, case):
         return "被反映单位正在办理另一事项，不能并单（回避）"
     return None
-
-
-def may_merge(user: User, case: Case, main: Case) -> bool:
-    return merge_refusal(user, case, main) is None
 
 
 def _sides(user: User, case: Case) -> set[str]:

@@ -392,7 +392,7 @@ def case_record_accused(
         case = _lock(case, expected_version)
         if not access.may_record_accused(by, case):
             raise TransitionNotAllowed("只有登记机构可以记录或更正检举控告类事项的被反映单位")
-        before = [u.name for u in [case.accused_unit, *case.other_accused_units.all()] if u]
+        before = [u.name for u in access.accused_units(case)]
         if not case.accused_pending:
             _require(reason.strip(), "reason", "更正被反映单位须说明理由")
         old_person = case.accused_person

@@ -205,7 +205,7 @@ def _detail_page(request: HttpRequest, case: Case, *, revealed: bool = False) ->
         "accused_form": (
             AccusedForm(initial=_accused_initial(case)) if access.may_record_accused(user, case) else None
         ),
-        "other_accused": list(case.other_accused_units.all()),
+        "accused_units": access.accused_units(case),
         "due_state": selectors.case_due_state(case),
         "clock_label": selectors.clock_rules()[case.clock].label if case.clock else "",
         "events": events,
@@ -224,7 +224,7 @@ def _detail_page(request: HttpRequest, case: Case, *, revealed: bool = False) ->
 
 
 def _accused_initial(case: Case) -> dict:
-    units = [u.pk for u in [case.accused_unit, *case.other_accused_units.all()] if u]
+    units = [u.pk for u in access.accused_units(case)]
     return {"units": units, "person": case.accused_person}
 
 
