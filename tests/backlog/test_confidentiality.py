@@ -293,3 +293,27 @@ def test_a_correction_that_accuses_a_member_s_unit_takes_the_member_off(county, 
     kinds = list(backlog.events.values_list("kind", flat=True))
     assert kinds.count("backlog.member_removed") == 1 and "backlog.owner_removed" in kinds
     assert not permissions.can_view(people.outsider, backlog)
+
+
+def test_the_board_export_does_not_ask_again_per_report(county, people, now):
+    """The rows come from the user's own board: redacting a report's reason costs no query per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def export_queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            rows = list(selectors.board_export_rows(people.clerk, selectors.BoardFilters(status="all")))
+        return len(rows), len(ctx.captured_queries)
+
+    def flag_report(n: int) -> None:
+        case = register(county, people.clerk, NOW - dt.timedelta(days=150 + n), kind=Kind.ACCUSATION,
+                        accused_unit=county.office, title=f"反映推诿{n}")
+        services.backlog_flag(case=case, by=people.supervisor, reason="张三多次来访")
+
+    flag_report(0)
+    one = export_queries()
+    for n in range(1, 4):
+        flag_report(n)
+    four = export_queries()
+    assert (one[0], four[0]) == (1, 4)
+    assert four[1] == one[1]

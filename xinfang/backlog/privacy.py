@@ -21,10 +21,11 @@ SECRET = "信访人（保密）"  # noqa: S105 (the words shown, not a password)
 HIDDEN_NAME = "（保密）"  # after the participant's kind: 信访人（保密）
 
 
-def sees_petitioner(user: User, backlog: BacklogCase) -> bool:
-    """May `user` see who the petitioner of this backlog case is?"""
+def sees_petitioner(user: User, backlog: BacklogCase, *, known_visible: bool = False) -> bool:
+    """May `user` see who the petitioner of this backlog case is? `known_visible` skips the
+    visibility check for rows that came from `selectors.visible_backlog`."""
     return access.can_see_petitioner(
-        user, backlog.case, known_visible=permissions.can_view(user, backlog)
+        user, backlog.case, known_visible=known_visible or permissions.can_view(user, backlog)
     )
 
 
@@ -48,9 +49,11 @@ class Redactor:
         return self.text(participant.name)
 
 
-def redactor_for(user: User | None, backlog: BacklogCase) -> Redactor:
+def redactor_for(
+    user: User | None, backlog: BacklogCase, *, known_visible: bool = False
+) -> Redactor:
     """The rewriting for `user`; no user (a document written for nobody in particular) hides."""
-    if user is not None and sees_petitioner(user, backlog):
+    if user is not None and sees_petitioner(user, backlog, known_visible=known_visible):
         return Redactor()
     case = backlog.case
     found = [
