@@ -105,6 +105,8 @@ def test_another_units_reminders_cannot_be_marked_or_seen(client, county, people
         assert accepted.number not in html and 'data-count="0"' in html
         client.post("/notify/mine/read/", {"reminder": reminder.pk})
         client.post("/notify/mine/read/", {"reminder": "abc"})
+        # a digit that is not 0-9 ("²".isdigit() is True) is ignored, not a 500
+        assert client.post("/notify/mine/read/", {"reminder": "²"}).status_code == 302
         assert not ReminderRead.objects.exists()
 
 

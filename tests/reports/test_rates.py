@@ -289,6 +289,7 @@ def test_bad_period_is_a_chinese_400(people, client, query):
     {}, {"rate": "nope"}, {"rate": "satisfaction", "part": "x"},
     {"rate": "satisfaction", "group": "abc"}, {"rate": "satisfaction", "by": "channel", "group": "zz"},
     {"rate": "satisfaction", "group": "9" * 40},
+    {"rate": "satisfaction", "group": "²"}, {"rate": "satisfaction", "by": "place", "group": "١٢"},
 ])
 def test_bad_drill_down_is_a_400(people, client, query):
     client.force_login(people.supervisor)

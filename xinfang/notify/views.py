@@ -65,7 +65,7 @@ def mine_read(request: HttpRequest) -> HttpResponse:
     if request.POST.get("all"):
         services.reminders_mark_read(user=request.user)
     else:
-        ids = [int(v) for v in request.POST.getlist("reminder") if v.isdigit() and len(v) < 12]
+        ids = [int(v) for v in request.POST.getlist("reminder") if v.isascii() and v.isdigit() and len(v) < 12]
         if ids:
             services.reminders_mark_read(user=request.user, ids=ids)
     return redirect("notify:mine")

@@ -57,7 +57,7 @@ class DrillForm(RatesForm):
         group = (data.get("group") or TOTAL).strip()
         by = data.get("by") or "unit"
         ok = group in {TOTAL, NONE_KEY} or (
-            group in Channel.values if by == "channel" else group.isdigit() and len(group) <= 12
+            group in Channel.values if by == "channel" else group.isascii() and group.isdigit() and len(group) <= 12
         )
         if not ok or (by == TOTAL and group != TOTAL):
             raise forms.ValidationError("分组值不正确")
