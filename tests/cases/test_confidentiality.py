@@ -317,3 +317,15 @@ def test_the_api_records_accused_units_for_the_registering_office_only(client, c
     assert body["accused_pending"] is False
     assert [u["id"] for u in body["accused_units"]] == [county.housing.pk, county.edu.pk]
     assert "route" in body["allowed_actions"]
+
+
+def test_a_correction_from_a_stale_page_is_refused(client, county, people, pending):
+    _login(client, people.clerk)
+    stale = pending.version
+    client.post(reverse("cases:record_accused", args=[pending.pk]),
+                {"units": [county.housing.pk], "version": stale})
+    response = client.post(reverse("cases:record_accused", args=[pending.pk]),
+                           {"units": [county.edu.pk], "reason": "补充", "version": stale}, follow=True)
+    assert "已被他人修改" in response.content.decode()
+    pending.refresh_from_db()
+    assert access.accused_unit_ids(pending) == {county.housing.pk}

@@ -259,7 +259,7 @@ def record_accused(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.case_record_accused(
             case=case, by=request.user, units=list(d["units"]), person=d["person"],
-            no_unit=d["no_unit"], reason=d["reason"],
+            no_unit=d["no_unit"], reason=d["reason"], expected_version=_posted_version(request),
         )
     except (TransitionNotAllowed, services.ConcurrentChange) as exc:
         messages.error(request, str(exc))
@@ -268,6 +268,15 @@ def record_accused(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "已记录被反映单位")
     return redirect("cases:detail", pk=pk)
+
+
+def _posted_version(request: HttpRequest) -> int | None:
+    """The matter's version the form was loaded with (a stale one is refused as a concurrent
+    change); None when the form did not send one."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
 
 
 def _initial(case: Case, action: str) -> dict:
@@ -296,10 +305,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{ACTIONS[action].label}：{label} {'；'.join(errors)}")
         return redirect("cases:detail", pk=pk)
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
+    version = _posted_version(request)
     service = getattr(services, f"case_{action}")
     try:
         service(case=case, by=request.user, expected_version=version, **SERVICE_CALLS[action](form.cleaned_data))
