@@ -101,7 +101,7 @@ ONCE_ONLY = {
     # 检举控告 must never reach the unit it accuses: until the accused units are recorded
     # nobody can tell which units those are, so the matter cannot be routed.
     "route": lambda c: (
-        "被反映单位待确定：请先记录被反映单位，再转送交办" if getattr(c, "accused_pending", False) else None
+        "被反映单位待确定：请先记录被反映单位，再转送交办" if c.accused_pending else None
     ),
 }
 
