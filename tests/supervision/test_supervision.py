@@ -212,3 +212,24 @@ def test_only_a_co_handler_of_an_accepted_matter_gives_an_opinion(matter, people
                                   at=bj(2026, 11, 20, 9))
     with pytest.raises(ValidationError):
         sup.opinion_add(case=replied, by=people.outsider, text="迟到的意见")
+
+
+# ---------------------------------------------------------------- inputs and cost
+
+
+def test_a_deadline_years_ahead_is_refused_not_a_server_error(client, matter, people, county):
+    client.force_login(people.supervisor)
+    response = client.post(reverse("supervision:issue", args=[matter.pk]), {
+        "unit": county.hr.pk, "requirements": "核实", "deadline": "9999-12-31"}, follow=True)
+    assert response.status_code == 200 and "反馈期限不能晚于五年后" in response.content.decode()
+    assert not SupervisionOrder.objects.exists()
+
+    order = sup.order_issue(case=matter, by=people.supervisor, requirements="核实",
+                            deadline_date=bj(2026, 11, 9).date(), at=bj(2026, 11, 4, 9))
+    sup.order_feedback(order=order, by=people.officer, text="已办", at=bj(2026, 11, 5, 9))
+    response = client.post(reverse("supervision:close", args=[order.pk]), {
+        "decision": "redo", "note": "重办", "deadline": "9999-12-31"}, follow=True)
+    assert response.status_code == 200 and "反馈期限不能晚于五年后" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == SupervisionOrder.Status.ANSWERED and order.redo_count == 0
+

@@ -26,6 +26,19 @@ from xinfang.supervision.models import CoHandlerOpinion, SupervisionOrder
 UNIT_ROLES = frozenset({Role.OFFICER, Role.HEAD})
 MESSAGE_ROLES = (Role.CLERK, Role.OFFICER, Role.HEAD)
 TAIL = "请登录信访事项办理系统查看。"
+MAX_DEADLINE_DAYS = 5 * 366  # a sanity bound only (a far date overflowed into a 500), not a policy
+
+
+def _deadline_error(day: dt.date | None, at: dt.datetime, missing: str) -> str | None:
+    """What is wrong with an entered feedback deadline, or None."""
+    today = timezone.localtime(at).date()
+    if day is None:
+        return missing
+    if day < today:
+        return "反馈期限不能早于今天"
+    if day > today + dt.timedelta(days=MAX_DEADLINE_DAYS):
+        return "反馈期限不能晚于五年后"
+    return None
 
 
 def _now(at: dt.datetime | None) -> dt.datetime:
@@ -124,10 +137,8 @@ def order_issue(
         errors["unit"] = "被督办单位须是办理该事项的单位"
     if not requirements.strip():
         errors["requirements"] = "请填写督办要求"
-    if deadline_date is None:
-        errors["deadline"] = "请填写反馈期限"
-    elif deadline_date < timezone.localtime(at).date():
-        errors["deadline"] = "反馈期限不能早于今天"
+    if problem := _deadline_error(deadline_date, at, "请填写反馈期限"):
+        errors["deadline"] = problem
     if errors:
         raise ValidationError(errors)
     explicit = deadlines.explicit_last_day(deadline_date, work_calendar())
@@ -201,11 +212,8 @@ def order_close(
     errors: dict[str, str] = {}
     if not note.strip():
         errors["note"] = "请填写办结或退回意见"
-    if not accept:
-        if deadline_date is None:
-            errors["deadline"] = "退回重办须重新确定反馈期限"
-        elif deadline_date < timezone.localtime(at).date():
-            errors["deadline"] = "反馈期限不能早于今天"
+    if not accept and (problem := _deadline_error(deadline_date, at, "退回重办须重新确定反馈期限")):
+        errors["deadline"] = problem
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
