@@ -233,3 +233,24 @@ def test_a_deadline_years_ahead_is_refused_not_a_server_error(client, matter, pe
     order.refresh_from_db()
     assert order.status == SupervisionOrder.Status.ANSWERED and order.redo_count == 0
 
+
+def test_the_case_page_costs_the_same_whatever_the_number_of_orders(client, matter, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("cases:detail", args=[matter.pk]))
+        return len(queries)
+
+    def answered_order() -> None:
+        order = sup.order_issue(case=matter, by=people.supervisor, requirements="核实",
+                                deadline_date=bj(2026, 11, 9).date(), at=bj(2026, 11, 4, 9))
+        sup.order_feedback(order=order, by=people.officer, text="已办", at=bj(2026, 11, 5, 9))
+
+    client.force_login(people.supervisor)  # reviews each answered order: `may_close` reads its matter
+    answered_order()
+    one = cost()
+    for _ in range(4):
+        answered_order()
+    assert cost() == one

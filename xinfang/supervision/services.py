@@ -118,8 +118,10 @@ def supervisable_units(case: Case) -> list[Unit]:
     return [u for u in units if not access.unit_is_accused(u, case)]
 
 
-def default_unit(case: Case) -> Unit | None:
-    units = supervisable_units(case)
+def default_unit(case: Case, units: list[Unit] | None = None) -> Unit | None:
+    """The lead unit if it may be supervised, else the first that may (`units`: the matter's
+    `supervisable_units`, when the caller has them)."""
+    units = supervisable_units(case) if units is None else units
     return next((u for u in units if u.pk == case.lead_unit_id), units[0] if units else None)
 
 
@@ -132,8 +134,9 @@ def order_issue(
     if not may_issue(by, case):
         raise PermissionDenied("只有督查督办人员可以对本辖区的在办事项下达督办单")
     errors: dict[str, str] = {}
-    unit = unit or default_unit(case)
-    if unit is None or unit.pk not in {u.pk for u in supervisable_units(case)}:
+    units = supervisable_units(case)
+    unit = unit or default_unit(case, units)
+    if unit is None or unit.pk not in {u.pk for u in units}:
         errors["unit"] = "被督办单位须是办理该事项的单位"
     if not requirements.strip():
         errors["requirements"] = "请填写督办要求"
