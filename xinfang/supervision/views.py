@@ -39,6 +39,20 @@ def _errors(request: HttpRequest, form_or_exc) -> None:
         messages.error(request, "；".join(e for errs in form_or_exc.errors.values() for e in errs))
 
 
+def _submit(request: HttpRequest, form, call, back: str, **back_kwargs) -> HttpResponse:
+    """The one shape of every POST here: a valid form's data goes to `call`, which runs the
+    service and returns the success message; the form's or the service's errors become
+    messages. Either way, back to the page the form was on."""
+    if not form.is_valid():
+        _errors(request, form)
+    else:
+        try:
+            messages.success(request, call(form.cleaned_data))
+        except ValidationError as exc:
+            _errors(request, exc)
+    return redirect(back, **back_kwargs)
+
+
 def case_box(user: User, case: Case) -> dict:
     """Context for supervision/_case_box.html on the case page: the matter's supervision orders,
     the forms this user may use, and (for those handling it) whether each co-handler answered."""
@@ -47,7 +61,7 @@ def case_box(user: User, case: Case) -> dict:
     if services.may_issue(user, case):
         units = services.supervisable_units(case)
         if units:
-            default = services.default_unit(case)
+            default = services.default_unit(case, units)
             box["issue_form"] = IssueForm(units=units, initial={"unit": default.pk if default else None})
     box["answerable"] = {o.pk for o in box["orders"] if services.may_answer(user, o)}
     box["closable"] = {o.pk for o in box["orders"] if services.may_close(user, o)}
@@ -87,72 +101,48 @@ def issue(request: HttpRequest, case_pk: int) -> HttpResponse:
         messages.error(request, "只有督查督办人员可以对本辖区的在办事项下达督办单")
         return redirect("cases:detail", pk=case.pk)
     units = services.supervisable_units(case)
-    form = IssueForm(request.POST, units=units)
-    if not form.is_valid():
-        _errors(request, form)
-        return redirect("cases:detail", pk=case.pk)
-    d = form.cleaned_data
-    unit = next(u for u in units if u.pk == d["unit"])
-    try:
+
+    def call(d: dict) -> str:
         order = services.order_issue(case=case, by=request.user, requirements=d["requirements"],
-                                     deadline_date=d["deadline"], unit=unit)
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        note = f"（{order.deadline_note}）" if order.deadline_note else ""
-        messages.success(request, f"已下达督办单{note}")
-    return redirect("cases:detail", pk=case.pk)
+                                     deadline_date=d["deadline"], unit=next(u for u in units if u.pk == d["unit"]))
+        return "已下达督办单" + (f"（{order.deadline_note}）" if order.deadline_note else "")
+
+    return _submit(request, IssueForm(request.POST, units=units), call, "cases:detail", pk=case.pk)
 
 
 @login_required
 @require_POST
 def feedback(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
-    form = FeedbackForm(request.POST)
-    if not form.is_valid():
-        _errors(request, form)
-        return redirect("supervision:order", pk=pk)
-    try:
-        services.order_feedback(order=order, by=request.user, text=form.cleaned_data["feedback"])
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, "已反馈督办单")
-    return redirect("supervision:order", pk=pk)
+
+    def call(d: dict) -> str:
+        services.order_feedback(order=order, by=request.user, text=d["feedback"])
+        return "已反馈督办单"
+
+    return _submit(request, FeedbackForm(request.POST), call, "supervision:order", pk=pk)
 
 
 @login_required
 @require_POST
 def close(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
-    form = CloseForm(request.POST)
-    if not form.is_valid():
-        _errors(request, form)
-        return redirect("supervision:order", pk=pk)
-    d = form.cleaned_data
-    accept = d["decision"] == "close"
-    try:
+
+    def call(d: dict) -> str:
+        accept = d["decision"] == "close"
         services.order_close(order=order, by=request.user, accept=accept, note=d["note"],
                              deadline_date=d["deadline"])
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, "督办单已办结" if accept else "已退回重办")
-    return redirect("supervision:order", pk=pk)
+        return "督办单已办结" if accept else "已退回重办"
+
+    return _submit(request, CloseForm(request.POST), call, "supervision:order", pk=pk)
 
 
 @login_required
 @require_POST
 def opinion(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = _case(request, case_pk)
-    form = OpinionForm(request.POST)
-    if not form.is_valid():
-        _errors(request, form)
-        return redirect("cases:detail", pk=case.pk)
-    try:
-        services.opinion_add(case=case, by=request.user, text=form.cleaned_data["text"])
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, "已填报协办意见")
-    return redirect("cases:detail", pk=case.pk)
+
+    def call(d: dict) -> str:
+        services.opinion_add(case=case, by=request.user, text=d["text"])
+        return "已填报协办意见"
+
+    return _submit(request, OpinionForm(request.POST), call, "cases:detail", pk=case.pk)
