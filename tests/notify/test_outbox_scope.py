@@ -138,3 +138,24 @@ def test_digests_and_reminders_name_their_unit(county, people, monkeypatch):
     assert by_recipient[("digest", "officer@hr.example")] == county.hr.pk
     assert by_recipient[("reminder", "officer@hr.example")] == county.hr.pk
     assert all(r.unit_id is None for r in Outbox.objects.filter(channel="sms"))
+
+
+def test_masking_report_rows_costs_no_query_per_row(county, people, outbox):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.notify import selectors
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            rows = selectors.outbox_rows(people.supervisor, list(selectors.outbox_list(people.supervisor)))
+        assert any(r["hidden"] for r in rows)
+        return len(ctx.captured_queries)
+
+    people.supervisor.unit  # noqa: B018 (loaded with the session user in a real request)
+    queries()  # the scope's subtree is cached after the first read
+    before = queries()
+    for n in range(3):
+        register(county, people.clerk, NOW, kind=Kind.ACCUSATION, accused_unit=county.county,
+                 title=f"举报{n}", petitioner=petitioner(name="王五", phone="13900002222"))
+    assert queries() == before

@@ -45,7 +45,7 @@ def visible_outbox(user: User) -> QuerySet[Outbox]:
 def outbox_list(user: User, *, status: str = "", channel: str = "") -> QuerySet[Outbox]:
     qs = (
         visible_outbox(user)
-        .select_related("case")
+        .select_related("case__accused_unit")  # read by can_see_petitioner, row by row
         .prefetch_related("case__other_accused_units")
         .order_by("-created_at", "-id")
     )
