@@ -339,3 +339,21 @@ def test_the_objection_window_follows_the_notice_too(county, people):
     assert deadlines.last_day(case.object_due_at) == D(2027, 2, 18)
     event = CaseEvent.objects.get(case=case, kind=holidays.EVENT_KIND, details__clock="object")
     assert not event.public and event.details["note"] == "因节假日调整，异议期限由2027年2月11日顺延至2027年2月18日"
+
+
+@pytest.mark.parametrize("day", [dt.date(9999, 12, 31), dt.date(9999, 12, 25), dt.date(3000, 1, 1)])
+def test_a_typed_deadline_beyond_the_calendar_is_refused_in_chinese(day):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="期限不能晚于"):
+        deadlines.explicit_last_day(day, WorkCalendar())
+
+
+def test_a_far_instruction_deadline_is_refused_before_anything_is_written(county, people, leaders):
+    from django.core.exceptions import ValidationError
+
+    from xinfang.reception.models import Instruction
+
+    with pytest.raises(ValidationError, match="期限不能晚于"):
+        _instruction(county, people, leaders, deadline_date=D(9999, 12, 31))
+    assert not Instruction.objects.exists()

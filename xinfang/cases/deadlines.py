@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+
 from xinfang.cases import clocks
 from xinfang.cases.calendar import WorkCalendar
 
@@ -79,9 +81,17 @@ class ExplicitDay:
         return self.day != self.asked
 
 
+# The last date a typed deadline may name: the forms accept dates up to 9999-12-31, where the
+# day's 24:00 (and the next working day) no longer exist.
+LATEST_EXPLICIT_DAY = dt.date(2999, 12, 31)
+
+
 def explicit_last_day(asked: dt.date, calendar: WorkCalendar) -> ExplicitDay:
     """A last day someone entered: on a rest day it moves to the next working day, with a note
-    ("原定2026年12月19日为休息日，顺延至2026年12月21日")."""
+    ("原定2026年12月19日为休息日，顺延至2026年12月21日"). A date past LATEST_EXPLICIT_DAY is
+    refused with a ValidationError, for every form that takes one (not an HTTP 500)."""
+    if asked > LATEST_EXPLICIT_DAY:
+        raise ValidationError(f"期限不能晚于{cn_date(LATEST_EXPLICIT_DAY)}")
     day = calendar.next_workday_on_or_after(asked)
     note = "" if day == asked else f"原定{cn_date(asked)}为休息日，顺延至{cn_date(day)}"
     return ExplicitDay(asked, day, note)
