@@ -26,25 +26,19 @@ type area.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
-from lxml import etree
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from xinfang.cases import access, clocks
 from xinfang.cases.models import Case, CaseEvent, Channel, Outcome, State
 from xinfang.cases.selectors import clock_rules, cn_date, last_day, work_calendar
 from xinfang.cases.services import _clock_plan
 from xinfang.cases.validators import mask_id_number, mask_phone
+from xinfang.lib import gbt9704
 from xinfang.orgs.models import Unit, User
 
 # slug -> (title, the event that makes the notice available)
@@ -86,26 +80,10 @@ _MISSING = {
 
 # ---------------------------------------------------------------- layout (GB/T 9704-2012)
 
-PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
-MARGIN_TOP, MARGIN_BOTTOM = Mm(37), Mm(35)
-MARGIN_LEFT, MARGIN_RIGHT = Mm(28), Mm(26)
-LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
-BODY_SIZE = Pt(16)  # 三号
-TITLE_SIZE = Pt(22)  # 二号
-PAGE_NUMBER_SIZE = Pt(14)  # 四号
-# 225 mm of type area / 22 lines = 28.95 pt (579 twips) per line.
-LINE_PITCH_TWIPS = 579
-LINE_PITCH = Pt(LINE_PITCH_TWIPS / 20)
-# The page number's dash sits 7 mm below the type area.
-FOOTER_DISTANCE = Mm(25)
-HEADER_DISTANCE = Mm(15)
-
-BODY_FONT = getattr(settings, "XINFANG_NOTICE_BODY_FONT", "仿宋_GB2312")
-TITLE_FONT = getattr(settings, "XINFANG_NOTICE_TITLE_FONT", "方正小标宋简体")
-NUMBER_FONT = "宋体"
-LATIN_FONT = "Times New Roman"
-# Word uses altName when the named font is missing: FangSong_GB2312 is not on every PC.
-_FONT_FALLBACKS = {"仿宋_GB2312": "仿宋", "方正小标宋简体": "宋体", "宋体": "SimSun"}
+# The layout itself is xinfang/lib/gbt9704.py (shared with the reports); an office may name
+# other installed fonts for the body and the title.
+BODY_FONT = getattr(settings, "XINFANG_NOTICE_BODY_FONT", gbt9704.BODY_FONT)
+TITLE_FONT = getattr(settings, "XINFANG_NOTICE_TITLE_FONT", gbt9704.TITLE_FONT)
 
 
 # ---------------------------------------------------------------- what a notice says
@@ -579,280 +557,9 @@ _BUILDERS: dict[str, Builder] = {
 # ---------------------------------------------------------------- layout
 
 
-def _width_in_chars(text: str) -> float:
-    """Full-width characters count 1, half-width (digits, Latin) count 1/2."""
-    return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
-
-
-# Schema order: what may follow <w:szCs> in <w:rPr>, and <w:snapToGrid> in <w:pPr>.
-_AFTER_SZCS = (
-    "w:highlight",
-    "w:u",
-    "w:effect",
-    "w:bdr",
-    "w:shd",
-    "w:fitText",
-    "w:vertAlign",
-    "w:rtl",
-    "w:cs",
-    "w:em",
-    "w:lang",
-    "w:eastAsianLayout",
-    "w:specVanish",
-    "w:oMath",
-)
-_AFTER_SNAP = (
-    "w:spacing",
-    "w:ind",
-    "w:contextualSpacing",
-    "w:mirrorIndents",
-    "w:suppressOverlap",
-    "w:jc",
-    "w:textDirection",
-    "w:textAlignment",
-    "w:textboxTightWrap",
-    "w:outlineLvl",
-    "w:divId",
-    "w:cnfStyle",
-    "w:rPr",
-    "w:sectPr",
-    "w:pPrChange",
-)
-
-
-def _drop_theme_fonts(fonts) -> None:
-    """Theme font attributes override explicit ones: remove them."""
-    for attr in list(fonts.attrib):
-        if attr.lower().endswith("theme"):
-            del fonts.attrib[attr]
-
-
-def _set_fonts(rpr, east_asia: str, latin: str, size: Pt) -> None:
-    """Set the fonts (East-Asian via w:eastAsia) and size of a <w:rPr> explicitly."""
-    fonts = rpr.get_or_add_rFonts()
-    _drop_theme_fonts(fonts)
-    for attr, value in (
-        ("w:ascii", latin),
-        ("w:hAnsi", latin),
-        ("w:cs", latin),
-        ("w:eastAsia", east_asia),
-        ("w:hint", "eastAsia"),
-    ):
-        fonts.set(qn(attr), value)
-    rpr.sz_val = size
-    size_cs = rpr.find(qn("w:szCs"))
-    if size_cs is None:
-        size_cs = OxmlElement("w:szCs")
-        rpr.insert_element_before(size_cs, *_AFTER_SZCS)
-    size_cs.set(qn("w:val"), str(int(size.pt * 2)))
-
-
-def _char_indent(
-    paragraph, *, first_line: float = 0, left: float = 0, right: float = 0, size: Pt = BODY_SIZE
-) -> None:
-    """Indents in characters (Word's firstLineChars etc.), with the twips equivalent."""
-    fmt = paragraph.paragraph_format
-    fmt.first_line_indent = Pt(size.pt * first_line) if first_line else None
-    fmt.left_indent = Pt(size.pt * left) if left else None
-    fmt.right_indent = Pt(size.pt * right) if right else None
-    ind = paragraph._p.get_or_add_pPr().find(qn("w:ind"))
-    if ind is None:
-        return
-    for attr, value in (
-        ("w:firstLineChars", first_line),
-        ("w:leftChars", left),
-        ("w:rightChars", right),
-    ):
-        if value:
-            ind.set(qn(attr), str(round(value * 100)))
-
-
-def _exact_lines(paragraph, pitch: Pt = LINE_PITCH) -> None:
-    fmt = paragraph.paragraph_format
-    fmt.space_before = fmt.space_after = Pt(0)
-    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    fmt.line_spacing = pitch
-    fmt.widow_control = False
-
-
-def _no_grid(paragraph) -> None:
-    """Keep a paragraph (title, page number) off the character grid so its glyphs are not spread."""
-    snap = OxmlElement("w:snapToGrid")
-    snap.set(qn("w:val"), "0")
-    paragraph._p.get_or_add_pPr().insert_element_before(snap, *_AFTER_SNAP)
-    for run in paragraph.runs:
-        run._r.get_or_add_rPr().get_or_add_snapToGrid().set(qn("w:val"), "0")
-
-
-def _add(
-    doc_or_part,
-    text: str,
-    *,
-    font: str = BODY_FONT,
-    size: Pt = BODY_SIZE,
-    align=WD_ALIGN_PARAGRAPH.JUSTIFY,
-    first_line: float = 0,
-    right: float = 0,
-):
-    paragraph = doc_or_part.add_paragraph()
-    _exact_lines(paragraph)
-    paragraph.alignment = align
-    _char_indent(paragraph, first_line=first_line, right=right)
-    if text:
-        _set_fonts(paragraph.add_run(text)._r.get_or_add_rPr(), font, LATIN_FONT, size)
-    return paragraph
-
-
-def _field_char(run, kind: str) -> None:
-    fld = OxmlElement("w:fldChar")
-    fld.set(qn("w:fldCharType"), kind)
-    run._r.append(fld)
-
-
-def _page_number(footer, *, odd: bool) -> None:
-    """Page number "— 1 —" in 4号 half-width 宋体: odd pages right, even pages left, one char in."""
-    paragraph = footer.paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if odd else WD_ALIGN_PARAGRAPH.LEFT
-    _exact_lines(paragraph, Pt(18))
-    if odd:
-        _char_indent(paragraph, right=1, size=PAGE_NUMBER_SIZE)
-    else:
-        _char_indent(paragraph, left=1, size=PAGE_NUMBER_SIZE)
-
-    def run(text: str = ""):
-        r = paragraph.add_run(text)
-        _set_fonts(r._r.get_or_add_rPr(), NUMBER_FONT, NUMBER_FONT, PAGE_NUMBER_SIZE)
-        return r
-
-    run("— ")
-    _field_char(run(), "begin")
-    instr = OxmlElement("w:instrText")
-    instr.set(qn("xml:space"), "preserve")
-    instr.text = " PAGE "
-    run()._r.append(instr)
-    _field_char(run(), "separate")
-    run("1")
-    _field_char(run(), "end")
-    run(" —")
-    _no_grid(paragraph)
-
-
-# 28 characters of 16 pt on the 156 mm (442.2 pt) line: each character condensed by 0.25 pt
-# (28 × 15.75 pt = 441 pt), in twentieths of a point.
-CHAR_SPACING_TWENTIETHS = -5
-
-
-def _setup_page(doc) -> None:
-    section = doc.sections[0]
-    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
-    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
-    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
-    section.header_distance, section.footer_distance = HEADER_DISTANCE, FOOTER_DISTANCE
-    section.gutter = Mm(0)
-    # A line grid of 22 lines of 28.95 pt. The 28 characters a line come from condensing each
-    # character (see CHAR_SPACING_TWENTIETHS), not from a character grid: LibreOffice lays a
-    # Word "linesAndChars" grid out at about half the characters, so the same file would print
-    # differently there.
-    sect = section._sectPr
-    grid = sect.find(qn("w:docGrid"))
-    if grid is None:
-        grid = OxmlElement("w:docGrid")
-        sect.append(grid)
-    grid.set(qn("w:type"), "lines")
-    grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
-    grid.attrib.pop(qn("w:charSpace"), None)
-    doc.settings.odd_and_even_pages_header_footer = True
-    _page_number(section.footer, odd=True)
-    _page_number(section.even_page_footer, odd=False)
-
-
-def _setup_styles(doc) -> None:
-    """Body defaults: 3号仿宋, Chinese language, no theme fonts, no extra paragraph spacing."""
-    styles = doc.styles.element
-    for fonts in styles.iter(qn("w:rFonts")):
-        _drop_theme_fonts(fonts)
-    rpr_default = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    _set_fonts(rpr_default, BODY_FONT, LATIN_FONT, BODY_SIZE)
-    condense = OxmlElement("w:spacing")
-    condense.set(qn("w:val"), str(CHAR_SPACING_TWENTIETHS))
-    rpr_default.find(qn("w:sz")).addprevious(condense)
-    lang = rpr_default.find(qn("w:lang"))
-    if lang is not None:
-        lang.set(qn("w:val"), "en-US")
-        lang.set(qn("w:eastAsia"), "zh-CN")
-    ppr_default = styles.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr"))
-    for child in list(ppr_default):
-        ppr_default.remove(child)
-    for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):
-        el = OxmlElement(tag)
-        el.set(qn("w:val"), "0")
-        ppr_default.append(el)
-    spacing = OxmlElement("w:spacing")
-    spacing.set(qn("w:line"), str(LINE_PITCH_TWIPS))
-    spacing.set(qn("w:lineRule"), "exact")
-    ppr_default.append(spacing)
-    normal = doc.styles["Normal"]
-    _set_fonts(normal.element.get_or_add_rPr(), BODY_FONT, LATIN_FONT, BODY_SIZE)
-
-
-def _setup_package(doc, text: NoticeText) -> None:
-    """Document properties, font fallbacks, and no stray thumbnail from the blank template."""
-    props = doc.core_properties
-    props.title = text.title
-    props.subject = text.number
-    props.author = props.last_modified_by = text.issuer
-    props.comments = props.keywords = props.category = ""
-    moment = dt.datetime.combine(text.date, dt.time(12), tzinfo=dt.UTC)
-    props.created = props.modified = moment
-    props.revision = 1
-    package = doc.part.package
-    for rid, rel in list(package.rels.items()):
-        if rel.reltype == RT.THUMBNAIL:
-            del package.rels[rid]
-    for part in package.iter_parts():
-        if str(part.partname) == "/word/fontTable.xml":
-            part._blob = _font_table(part.blob)
-
-
-def _font_table(blob: bytes) -> bytes:
-    root = etree.fromstring(blob)
-    present = {f.get(qn("w:name")) for f in root.findall(qn("w:font"))}
-    for name, alt in _FONT_FALLBACKS.items():
-        if name in present:
-            continue
-        font = etree.SubElement(root, qn("w:font"))
-        font.set(qn("w:name"), name)
-        for tag, value in (
-            ("w:altName", alt),
-            ("w:charset", "86"),
-            ("w:family", "modern"),
-            ("w:pitch", "fixed"),
-        ):
-            etree.SubElement(font, qn(tag)).set(qn("w:val"), value)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-def _signature(doc, issuer: str, date_text: str) -> None:
-    """发文机关署名 centred over the date; the date 4 characters in from the right (加盖印章时)."""
-    name_w, date_w = _width_in_chars(issuer), _width_in_chars(date_text)
-    date_right = 4.0
-    name_right = date_right + (date_w - name_w) / 2
-    if name_right < 2:
-        date_right += 2 - name_right
-        name_right = 2.0
-    _add(doc, issuer, align=WD_ALIGN_PARAGRAPH.RIGHT, right=name_right)
-    _add(doc, date_text, align=WD_ALIGN_PARAGRAPH.RIGHT, right=date_right)
-
-
 def _layout(text: NoticeText) -> bytes:
-    doc = Document()
-    _setup_styles(doc)
-    _setup_page(doc)
-    body = doc.paragraphs[0]._p if doc.paragraphs else None
-    if body is not None:  # the blank template's empty first paragraph
-        body.getparent().remove(body)
-    title = _add(doc, text.title, font=TITLE_FONT, size=TITLE_SIZE, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _no_grid(title)
+    doc = gbt9704.new_document(body_font=BODY_FONT)
+    gbt9704.title(doc, text.title, font=TITLE_FONT)
     _add(doc, text.number, align=WD_ALIGN_PARAGRAPH.CENTER)
     _add(doc, "")
     _add(doc, text.addressee)
@@ -860,8 +567,11 @@ def _layout(text: NoticeText) -> bytes:
         _add(doc, paragraph, first_line=2)
     _add(doc, "")
     _add(doc, "")
-    _signature(doc, text.issuer, cn_date(text.date))
-    _setup_package(doc, text)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    gbt9704.signature(doc, text.issuer, cn_date(text.date), font=BODY_FONT)
+    return gbt9704.to_bytes(
+        doc, title=text.title, subject=text.number, author=text.issuer, date=text.date
+    )
+
+
+def _add(doc, text: str, **kwargs):
+    return gbt9704.add(doc, text, font=BODY_FONT, **kwargs)
