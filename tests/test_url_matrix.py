@@ -176,6 +176,12 @@ ROUTES: dict[str, Route] = {
     "xinfang-api:list_categories": Route(api=True),
     "xinfang-api:list_rates": Route(api=True, data=lambda w: {"date_from": "2026-10-01",
                                                               "date_to": "2026-12-31"}),
+    "xinfang-api:list_orders": Route(api=True),
+    "xinfang-api:get_order": Route(lambda w: {"order_id": 1}, api=True),
+    "xinfang-api:feedback_order": Route(lambda w: {"order_id": 1}, "post", lambda w: {"feedback": "已办理"},
+                                        api=True),
+    "xinfang-api:close_order": Route(lambda w: {"order_id": 1}, "post", lambda w: {"accept": True, "note": "同意"},
+                                     api=True),
     "": Route(),  # the root redirects to the queue
     "login": Route(),
     "logout": Route(method="post"),

@@ -380,3 +380,10 @@ def list_rates(request: HttpRequest, filters: Query[RatesQuery]):
     if not form.is_valid():
         return _fail(422, "统计条件不正确", _form_errors(form))
     return table_json(rates_table(request.user, form.cleaned_data["period"], form.cleaned_data["by"]))
+
+
+# ---------------------------------------------------------------- 督查督办 (xinfang.supervision)
+
+from xinfang.supervision.api import router as _supervision_router  # noqa: E402
+
+api.add_router("/supervision", _supervision_router)

@@ -122,6 +122,8 @@ class CaseRow(Schema):
     petitioner: str
     phone: str
     version: int
+    urge_count: int = Field(0, description="在办期间被催办的次数（台帐中的“被催办 N次”）")
+    open_orders: int = Field(0, description="未办结的督办单数（待反馈、待审核），只计本用户可见的督办单")
 
 
 class CasePage(Schema):

@@ -12,6 +12,7 @@ from xinfang.cases.models import Case
 from xinfang.cases.templatetags.xinfang import event_label
 from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.orgs.models import User
+from xinfang.supervision.selectors import open_order_counts
 
 
 def case_for_user(user: User, pk: int) -> Case | None:
@@ -46,7 +47,7 @@ def case_row(row: dict) -> dict:
         "due_state": str(row["due_state"]), "paused": case.paused,
         "lead_unit": _ref(case.lead_unit), "place": _ref(case.place), "category": _ref(case.category),
         "petitioner": row["petitioner"], "phone": row["phone"],
-        "version": case.version,
+        "version": case.version, "urge_count": row["urges"],
     }
 
 
@@ -55,7 +56,9 @@ def queue(user: User, data: dict, *, size: int = selectors.PAGE_SIZE) -> dict:
     scope, rows, next_cursor = selectors.user_queue(user, data, size=size)
     # a category names its parent ("劳动社保/拖欠工资"): fetch the parents once for the page
     prefetch_related_objects([row["case"] for row in rows], "category__parent")
-    return {"scope": scope, "items": [case_row(row) for row in rows], "next": next_cursor}
+    orders = open_order_counts(user, [row["case"].pk for row in rows]) if rows else {}
+    items = [{**case_row(row), "open_orders": orders.get(row["case"].pk, 0)} for row in rows]
+    return {"scope": scope, "items": items, "next": next_cursor}
 
 
 def _person(case: Case, *, reveal: bool) -> dict:

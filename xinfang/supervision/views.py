@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -75,10 +75,15 @@ def orders(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "open")
     if tab not in selectors.TABS:
         tab = "open"
-    user = request.user
+    user, now = request.user, timezone.now()
+    found = selectors.order_list(user, tab, now=now)
+    if request.GET.get("format") == "json":  # the page's twin: the same selector, the same rows
+        return JsonResponse({"tab": tab, "tab_label": selectors.TABS[tab],
+                             "items": [selectors.order_json(o, user, now) for o in found]},
+                            json_dumps_params={"ensure_ascii": False})
     return render(request, "supervision/orders.html", {
-        "tab": tab, "tabs": selectors.TABS, "orders": selectors.order_list(user, tab),
-        "is_supervisor": user.role == Role.SUPERVISOR, "now": timezone.now(),
+        "tab": tab, "tabs": selectors.TABS, "orders": found,
+        "is_supervisor": user.role == Role.SUPERVISOR, "now": now,
     })
 
 

@@ -1,0 +1,180 @@
+"""Every deduction and credit of the assessment, declared once (as `reports.rates` declares rates).
+
+An item's rows are the events (or matters, orders, backlog cases) it counts, each annotated with
+`_unit` (the unit it is counted for), `_at` (the moment that puts it in the period) and `_case`
+(its matter). The assessment counts them with one GROUP BY query per item; the accountability
+record (责任追究台账) lists the very same rows, so a deduction and its lines can never disagree.
+
+Deliberately absent (scope rule): nothing about petitioners, and nothing about a citizen going to
+a higher level (越级): no unit loses points because a citizen petitioned above it.
+
+Period: a row belongs to the period when its moment falls in it (Beijing dates, both ends included).
+"As of now" items (逾期未办结, 督办逾期未反馈) count what is still undone when the assessment is computed,
+for deadlines that fell in the period; once done late, the same matter is counted instead as a late
+reply (逾期答复) or late feedback (督办逾期反馈) in the period in which it was done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Case as CaseWhen
+from django.db.models import Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
+
+from xinfang.backlog.models import BacklogCase
+from xinfang.backlog.models import Status as BacklogStatus
+from xinfang.cases.models import Case, CaseEvent, State
+from xinfang.reports.rates import ACTOR_OR_LEAD, BY_NAME, CHANGED
+
+DEDUCTION, CREDIT = "deduction", "credit"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.datetime  # first moment, included
+    end: dt.datetime  # first moment after the period
+    now: dt.datetime  # when the assessment is computed
+    urge_days: int = 5
+
+    @property
+    def until_now(self) -> dt.datetime:
+        """The period's end, or now if the period has not ended yet."""
+        return min(self.end, self.now)
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    label: str
+    sign: str  # DEDUCTION or CREDIT
+    definition: str
+    rows: Callable[[Window], QuerySet]  # `_unit`, `_at`, `_case` annotated
+
+    @property
+    def is_credit(self) -> bool:
+        return self.sign == CREDIT
+
+
+# Who holds the running clock in each state (notify.services.HOLDER_FIELD, as a SQL expression).
+HOLDER_STATES = (State.REGISTERED, State.ROUTED, State.ACCEPTED, State.REVIEWING, State.REREVIEWING)
+
+
+def _holder(prefix: str = ""):
+    return CaseWhen(
+        When(**{f"{prefix}state": State.REGISTERED}, then=F(f"{prefix}office_id")),
+        When(**{f"{prefix}state__in": [State.ROUTED, State.ACCEPTED]}, then=F(f"{prefix}lead_unit_id")),
+        When(**{f"{prefix}state": State.REVIEWING}, then=F(f"{prefix}review_unit_id")),
+        When(**{f"{prefix}state": State.REREVIEWING}, then=F(f"{prefix}rereview_unit_id")),
+        default=Value(None), output_field=IntegerField(),
+    )
+
+
+def _events(kind: str, w: Window, unit, *, end: dt.datetime | None = None) -> QuerySet:
+    return CaseEvent.objects.filter(kind=kind, at__gte=w.start, at__lt=end or w.end).annotate(
+        _unit=unit, _at=F("at"), _case=F("case_id"))
+
+
+def _detail_int(key: str):
+    return Cast(KT(f"details__{key}"), IntegerField())
+
+
+def _overdue_open(w: Window) -> QuerySet:
+    return Case.objects.filter(state__in=HOLDER_STATES, due_at__gte=w.start, due_at__lt=w.until_now).annotate(
+        _unit=_holder(), _at=F("due_at"), _case=F("id"))
+
+
+def _overdue_reply(w: Window) -> QuerySet:
+    return _events("case.replied", w, ACTOR_OR_LEAD).filter(details__on_time=False)
+
+
+def _extended(w: Window) -> QuerySet:
+    return _events("case.extended", w, ACTOR_OR_LEAD)
+
+
+def _objection_rejected(w: Window) -> QuerySet:
+    """A route back to a unit that had objected (异议) after an earlier route to it: the office
+    did not accept the objection (推诿). Counted for that unit when the matter comes back."""
+    objected_between = CaseEvent.objects.filter(
+        case_id=OuterRef(OuterRef("case_id")), kind="case.objected",
+        at__gt=OuterRef("at"), at__lt=OuterRef(OuterRef("at")))
+    earlier_route = CaseEvent.objects.filter(
+        case_id=OuterRef("case_id"), kind="case.routed", at__lt=OuterRef("at"),
+    ).annotate(_target=_detail_int("unit_id")).filter(_target=OuterRef("_unit")).filter(Exists(objected_between))
+    return _events("case.routed", w, _detail_int("unit_id")).filter(Exists(earlier_route))
+
+
+def _review_changed(w: Window) -> QuerySet:
+    # The numerator of 复查复核改变率, read from its declaration (same rows, same units).
+    return BY_NAME["review_reversal"].rows(w.start, w.end).filter(CHANGED).annotate(_case=F("case_id"))
+
+
+# What counts as "doing something" after an urge: any step of the unit on the matter.
+ACTION_KINDS = (
+    "case.routed", "case.objected", "case.accepted", "case.declined", "case.not_accepted_again",
+    "case.extended", "case.replied", "case.report_submitted", "case.review_decided",
+    "case.rereview_decided", "case.paused", "case.resumed", "case.merged", "supervision.feedback",
+    "cohandling.opinion",
+)
+
+
+def _urge_ignored(w: Window) -> QuerySet:
+    """An urge (催办) after which the matter saw no step for `urge_days` days. Counted once the
+    days have passed, for the unit holding the clock (recorded on the event when present; else
+    the holder now, which is the holder then, since no step has moved the matter meanwhile)."""
+    days = dt.timedelta(days=w.urge_days)
+    acted = CaseEvent.objects.filter(case_id=OuterRef("case_id"), kind__in=ACTION_KINDS,
+                                     at__gt=OuterRef("at"), at__lte=OuterRef("at") + days)
+    unit = Coalesce(_detail_int("urged_unit_id"), _holder("case__"), F("case__lead_unit_id"), F("case__office_id"),
+                    output_field=IntegerField())
+    return _events("case.urged", w, unit, end=min(w.end, w.now - days)).filter(~Exists(acted))
+
+
+def _supervision_ignored(w: Window) -> QuerySet:
+    from xinfang.supervision.models import SupervisionOrder
+
+    return SupervisionOrder.objects.filter(
+        status=SupervisionOrder.Status.OPEN, deadline__gte=w.start, deadline__lt=w.until_now,
+    ).annotate(_unit=F("unit_id"), _at=F("deadline"), _case=F("case_id"))
+
+
+def _supervision_late(w: Window) -> QuerySet:
+    from xinfang.supervision.models import SupervisionOrder
+
+    unit = Subquery(SupervisionOrder.objects.filter(pk=OuterRef("_order")).values("unit_id")[:1])
+    return (CaseEvent.objects.filter(kind="supervision.feedback", at__gte=w.start, at__lt=w.end,
+                                     details__on_time=False)
+            .annotate(_order=_detail_int("order")).annotate(_unit=unit, _at=F("at"), _case=F("case_id")))
+
+
+def _backlog_cleared(w: Window) -> QuerySet:
+    return BacklogCase.objects.filter(status=BacklogStatus.CLOSED, closed_at__gte=w.start,
+                                      closed_at__lt=w.end).annotate(_unit=F("unit_id"), _at=F("closed_at"),
+                                                                    _case=F("case_id"))
+
+
+ITEMS: tuple[Item, ...] = (
+    Item("overdue_open", "逾期未办结", DEDUCTION,
+         "办理时限（转送、受理、办理、复查、复核）在统计期内届满、计算时仍未办结的事项，计入当前持有时限的单位",
+         _overdue_open),
+    Item("overdue_reply", "逾期答复", DEDUCTION,
+         "统计期内超过办理时限（含批准的延期，扣除中止计时）作出答复的事项，计入答复单位", _overdue_reply),
+    Item("extension", "延期办理", DEDUCTION, "统计期内批准延期的事项，计入延期的办理单位", _extended),
+    Item("objection_rejected", "异议被驳回（推诿）", DEDUCTION,
+         "单位异议退回后，登记机构仍将事项转回该单位办理的次数（异议不成立），计入该单位", _objection_rejected),
+    Item("review_changed", "复查复核改变", DEDUCTION,
+         "统计期内复查（复核）改变原处理（复查）意见的决定；复查计入原办理单位，复核计入复查机关", _review_changed),
+    Item("urge_ignored", "催办未落实", DEDUCTION,
+         "催办后规定天数内事项没有任何办理动作的催办次数，计入被催办（持有时限）的单位", _urge_ignored),
+    Item("supervision_ignored", "督办逾期未反馈", DEDUCTION,
+         "反馈期限在统计期内届满、计算时仍未反馈的督办单，计入被督办单位", _supervision_ignored),
+    Item("supervision_late", "督办逾期反馈", DEDUCTION,
+         "统计期内超过反馈期限才反馈的督办单（每次反馈计一次），计入被督办单位", _supervision_late),
+    Item("backlog_cleared", "积案化解销号", CREDIT,
+         "统计期内化解销号的积案，计入积案的责任单位", _backlog_cleared),
+)
+ITEM_BY_NAME = {i.name: i for i in ITEMS}
+ITEM_CHOICES = [(i.name, f"{i.label}（{'加分' if i.is_credit else '扣分'}）") for i in ITEMS]
