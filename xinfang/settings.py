@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "xinfang.reception",
     "xinfang.reports",
     "xinfang.supervision",
+    "xinfang.exports",
+    "xinfang.assessment",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +130,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "xinfang" / "static"]
 MEDIA_ROOT = Path(env_str("XINFANG_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Large exports written by the worker (private: served only to their owner, files 0600).
+XINFANG_EXPORT_DIR = Path(env_str("XINFANG_EXPORT_DIR", str(VAR_DIR / "exports")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # 附件限制 / attachment limits

@@ -26,6 +26,7 @@ from xinfang.cases import deadlines
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel, Kind
 from xinfang.cases.selectors import work_calendar
+from xinfang.lib.xlsxcells import keep_text, safe_row
 from xinfang.orgs.models import Place, Unit, User
 
 EntryStatus = ScreeningEntry.EntryStatus
@@ -181,12 +182,12 @@ def export_entries(entries: Iterable[ScreeningEntry], out: IO[bytes], *, title: 
     ws = wb.create_sheet(title[:31])
     ws.append(COLUMNS)
     for e in entries:
-        ws.append([
+        ws.append(safe_row(ws, [
             entry_code(e), e.issue, e.place.name, e.location, "、".join(u.name for u in e.units.all()),
             e.responsible.username if e.responsible else "", e.plan,
             e.deadline, e.get_status_display(), e.households,
             e.converted_case.number if e.converted_case_id else "",
-        ])
+        ]))  # an issue typed as "=..." stays text
     wb.save(out)
 
 
@@ -215,6 +216,7 @@ def template(out: IO[bytes], *, user: User | None = None, today: dt.date | None 
                leader, "组织协商，分户听取意见", deadline.isoformat(), EntryStatus.PENDING.label, 24])
     for cell in ws[2]:
         cell.font = Font(italic=True, color="808080")
+    keep_text(ws[2])  # names come from the database
     ws.freeze_panes = "A2"
     wb.save(out)
 

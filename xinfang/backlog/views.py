@@ -26,6 +26,7 @@ from xinfang.backlog.models import (
 )
 from xinfang.backlog.report import write_report
 from xinfang.cases import access
+from xinfang.lib.xlsxcells import safe_row
 
 EXPORT_HEADERS = [
     ("case_number", "事项编号"), ("title", "标题"), ("unit", "责任单位"), ("owner", "包案领导"),
@@ -105,7 +106,7 @@ def _board_xlsx(request: HttpRequest, filters: selectors.BoardFilters) -> HttpRe
     ws = wb.create_sheet("积案台帐")
     ws.append([label for _k, label in EXPORT_HEADERS])
     for row in selectors.board_export_rows(request.user, filters):
-        ws.append([row[k] for k, _l in EXPORT_HEADERS])
+        ws.append(safe_row(ws, [row[k] for k, _l in EXPORT_HEADERS]))  # "=..." stays text
     buffer = io.BytesIO()
     wb.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=(

@@ -56,6 +56,7 @@ from xinfang.cases.selectors import case_due_state
 from xinfang.cases.services import Petitioner
 from xinfang.cases.validators import mask_phone
 from xinfang.env import env_int
+from xinfang.lib.xlsxcells import safe_row
 from xinfang.orgs.models import Category, Place, Unit, User
 
 BATCH_SIZE = 5000
@@ -983,7 +984,7 @@ def export_cases(qs: QuerySet[Case], path_or_stream: str | os.PathLike | IO[byte
     ws.append(header)
     count = 0
     for row in export_rows(qs, user=user):
-        ws.append(row)
+        ws.append(safe_row(ws, row))  # a citizen's "=..." title stays text
         count += 1
     if isinstance(path_or_stream, (str, os.PathLike)):
         wb.save(path_or_stream)

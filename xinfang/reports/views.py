@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from xinfang.cases.models import State
+from xinfang.exports import views as export_views
+from xinfang.exports.services import is_large
 from xinfang.reports import xlsx
 from xinfang.reports.forms import DrillForm, RatesForm
 from xinfang.reports.rates import BY_NAME, COMPOSITE_LABEL, RATES, composite_definition
@@ -107,6 +109,8 @@ def rate_matters(request: HttpRequest) -> HttpResponse:
                    "lead_unit": c.lead_unit.name if c.lead_unit else "", "state": c.state,
                    "state_label": states.get(c.state, c.state), "at": r._at}
 
+    if fmt == "xlsx" and is_large(qs):
+        return export_views.start(request, "rate_matters", request.GET)  # streamed by the worker
     if fmt in {"json", "xlsx"}:
         rows = list(qs[:100_000])
         items = list(lines(rows))

@@ -394,6 +394,8 @@ def write_xlsx(clusters: Sequence[Cluster], out, title: str = "热点问题") ->
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from xinfang.lib.xlsxcells import keep_text
+
     book = Workbook()
     sheet = book.active
     sheet.title = "热点问题"
@@ -406,6 +408,7 @@ def write_xlsx(clusters: Sequence[Cluster], out, title: str = "热点问题") ->
             rank, c.label, c.place, c.count, c.prev_count, f"{c.growth:+.0%}", c.people, c.likes,
             c.against, round(c.heat, 2), "是" if c.candidate else "", "；".join(c.examples),
         ])
+        keep_text(sheet[sheet.max_row])  # citizens' titles that start with "=" stay text
     for column, width in zip("ABCDEFGHIJKL", [6, 28, 12, 9, 9, 8, 6, 7, 7, 8, 12, 60], strict=True):
         sheet.column_dimensions[column].width = width
     book.save(out)

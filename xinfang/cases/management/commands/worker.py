@@ -14,6 +14,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from xinfang.cases.services import finalize_expired
+from xinfang.exports import services as exports
 from xinfang.notify import services as notify
 from xinfang.routing import selectors as routing
 from xinfang.supervision import services as supervision
@@ -54,8 +55,9 @@ class Command(BaseCommand):
             finalized = finalize_expired()
             escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
             done = notify.run_pass(worker)
-            if once or finalized or escalated or done:
-                self.stdout.write(f"期满终结 {finalized} 件；督办逾期 {escalated} 件；{done}")
+            exported = exports.run_pending(worker)  # one large export a pass (xinfang/exports)
+            if once or finalized or escalated or done or exported:
+                self.stdout.write(f"期满终结 {finalized} 件；督办逾期 {escalated} 件；导出 {exported} 个；{done}")
                 self.stdout.flush()
             if once:
                 return
