@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/reveal/", views.reveal, name="reveal"),
     path("<int:pk>/accused/", views.record_accused, name="record_accused"),
     path("<int:pk>/notices/<str:notice>.docx", views.notice, name="notice"),
+    path("<int:pk>/outcome-report.docx", views.outcome_report, name="outcome_report"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

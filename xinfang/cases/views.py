@@ -343,6 +343,19 @@ def notice(request: HttpRequest, pk: int, notice: str) -> HttpResponse:
 
 
 @login_required
+def outcome_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """处理结果报告 (.docx) of a matter the user may see; the petitioner as `can_see_petitioner` allows."""
+    from urllib.parse import quote
+
+    from xinfang.cases import outcome_report as report
+
+    case = _case_for_user(request, pk)
+    response = HttpResponse(report.render(case, viewer=request.user), content_type=notices.DOCX_CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(report.filename(case))}"
+    return response
+
+
+@login_required
 def attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     """Attachments are served only through the access check, never as public media."""
     case = _case_for_user(request, pk)
