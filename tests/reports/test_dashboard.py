@@ -417,3 +417,26 @@ def test_drill_page_number_past_the_end_is_the_last_page(world, people, client):
 def test_dashboard_needs_a_login(client):
     assert client.get(URL).status_code == 302
     assert client.get("/reports/dashboard/matters/?panel=channel&key=visit").status_code == 302
+
+
+def test_figures_are_kept_a_few_minutes_and_the_list_says_when_it_moved_on(
+    world, county, people, client
+):
+    client.force_login(people.supervisor)
+    assert "统计于 2026-12-03 10:00" in client.get(URL).content.decode()
+    register(county, people.clerk, bj(2026, 11, 21, 9), title="又一件来电", channel=Channel.PHONE)
+    rows = client.get(URL, {"panel": "channel", "format": "json"}).json()["rows"]
+    phone = next(r for r in rows if r["key"] == "phone")
+    assert phone["values"]["count"] == 1  # counted before the new matter, kept for CACHE_SECONDS
+    page = client.get(phone["links"]["count"]).content.decode()
+    assert "（2 件）" in page and "看板上的数字 1 是 10:00 统计的" in page
+
+
+def test_the_worker_counts_each_supervisors_dashboard_ahead(world, people):
+    from django.core.cache import cache
+
+    assert (
+        dash.refresh_dashboards() == 2
+    )  # the administrator (everything) and the county supervisor
+    kept = cache.get(dash.cache_key(people.supervisor, "channel", _filters()))
+    assert kept is not None and sum(r.values["count"] for r in kept.rows) == 6

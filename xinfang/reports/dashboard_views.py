@@ -173,17 +173,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "units": units,
             "query": filters.query(),
             "panels": [_card(p, filters) for p in panels],
+            "counted_at": min((p.computed_at for p in panels if p.computed_at), default=None),
+            "refresh_minutes": dash.CACHE_SECONDS // 60,
         },
     )
 
 
-def _figure_label(user, name: str, filters: dash.Filters, key: str, series: str) -> str:
-    """What the figure clicked is called on the dashboard, e.g. "按来源渠道 · 来访 · 登记件数"."""
+def _figure(user, name: str, filters: dash.Filters, key: str, series: str) -> dict:
+    """The figure clicked as the dashboard shows it: its name (e.g. "按来源渠道 · 来访 · 登记件数"),
+    its value and when it was counted."""
     p = dash.panel(user, name, filters)
     row = next((r for r in p.rows if r.key == key), None)
     labels = dict(p.series)
-    part = labels.get(series) or (p.series[0][1] if len(p.series) == 1 or name == "trend" else "")
-    return " · ".join(x for x in (p.title, row.label if row else key, part) if x)
+    series = series if series in labels else p.series[0][0]
+    label = " · ".join(x for x in (p.title, row.label if row else key, labels[series]) if x)
+    return {
+        "label": label,
+        "value": row.values.get(series) if row else None,
+        "counted_at": p.computed_at,
+    }
 
 
 @login_required
@@ -202,9 +210,8 @@ def dashboard_matters(request: HttpRequest) -> HttpResponse:
         return _bad(request, form, "reports/dashboard_matters.html", {"page": None})
     qs = qs.select_related("lead_unit", "office").order_by("-registered_at", "-id")
     states = dict(State.choices)
-    label = _figure_label(
-        request.user, name, filters, data.get("key") or "", data.get("series") or ""
-    )
+    figure = _figure(request.user, name, filters, data.get("key") or "", data.get("series") or "")
+    label = figure["label"]
 
     def lines(cases):
         for c in cases:
@@ -262,6 +269,7 @@ def dashboard_matters(request: HttpRequest) -> HttpResponse:
             "page": page,
             "items": list(lines(page)),
             "label": label,
+            "figure": figure,
             "back": reverse("reports:dashboard") + "?" + filters.query(),
             "query": query.urlencode(),
         },
