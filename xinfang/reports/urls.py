@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xinfang.reports import dashboard_views, views
+from xinfang.reports import analysis_views, dashboard_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     path("rates/matters/", views.rate_matters, name="rate_matters"),
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("dashboard/matters/", dashboard_views.dashboard_matters, name="dashboard_matters"),
+    path("analysis/", analysis_views.analysis_page, name="analysis"),
 ]
