@@ -90,6 +90,7 @@ def drill_queryset(user: User, filters: dict):
 def _rate_matters(user: User, filters: dict) -> Source:
     from xinfang.cases.models import State
     from xinfang.orgs.models import Unit
+    from xinfang.reports.selectors import shown_title
 
     qs, _data = drill_queryset(user, filters)
     states = dict(State.choices)
@@ -100,7 +101,7 @@ def _rate_matters(user: User, filters: dict) -> Source:
             c = r.case
             yield [
                 c.number,
-                c.title,
+                shown_title(r),
                 names.get(r._unit, ""),
                 c.lead_unit.name if c.lead_unit_id else "",
                 states.get(c.state, c.state),

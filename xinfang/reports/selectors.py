@@ -6,22 +6,21 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from xinfang.cases import access
 from xinfang.cases.clocks import LOCAL
 from xinfang.cases.models import Channel
 from xinfang.orgs.models import Category, Place, Unit, User
-from xinfang.reports.models import RateConfig
+from xinfang.reports import rollup
+from xinfang.reports.models import RateCell, RateConfig, RateFact
 from xinfang.reports.rates import (
     BY_NAME,
     COMPOSITE,
     RATES,
     Rate,
     composite_definition,
-    drill_filter,
-    numerator_expr,
 )
 
 GROUPINGS = {
@@ -30,6 +29,13 @@ GROUPINGS = {
     "category": ("事项分类", "case__category_id"),
     "channel": ("来源渠道", "case__channel"),
     "all": ("合计", None),
+}
+# The rollup's column for each grouping (`RateFact`).
+FACT_COLUMNS = {
+    "_unit": "unit_id",
+    "case__place_id": "place_id",
+    "case__category_id": "category_id",
+    "case__channel": "channel",
 }
 TOTAL = "all"
 NONE_KEY = "none"  # a matter without a category
@@ -86,21 +92,28 @@ class Table:
     total: Row
     config: RateConfig
     rates: tuple[Rate, ...] = RATES
+    freshness: rollup.Freshness | None = None
 
 
-def _scoped(qs: QuerySet, user: User) -> QuerySet:
-    """Only rows of visible matters, counted for a unit in the user's scope."""
+def _in_scope(qs: QuerySet, user: User) -> QuerySet:
+    """Only rows counted for a unit in the user's scope (their unit; heads and supervisors the
+    subtree). A row counts for its unit even when the matter has since left that unit (a 12345
+    dispatch sent back, say): the drill-down then names the matter without its content."""
     ids = access.scope_unit_ids(user)
     if ids is None:
         return qs
-    if not ids:
-        return qs.none()
-    return qs.filter(_unit__in=ids, case_id__in=access.visible_cases(user).values("id"))
+    return qs.filter(unit_id__in=ids) if ids else qs.none()
+
+
+def _days(period: Period) -> Q:
+    return Q(day__gte=period.start, day__lte=period.end)
 
 
 def rate_rows(user: User, rate: Rate, period: Period) -> QuerySet:
-    """The denominator rows of `rate` that `user` may count, in the period."""
-    return _scoped(rate.rows(*period.bounds), user)
+    """The denominator rows of `rate` that `user` may count, in the period (from the rollup,
+    which counts exactly what `rate.rows` declares), with `_unit`, `_at` and `case`."""
+    facts = RateFact.objects.filter(_days(period), rate=rate.name)
+    return _in_scope(facts, user).annotate(_unit=F("unit_id"), _at=F("at"))
 
 
 def _group_key(value) -> str:
@@ -129,44 +142,107 @@ def _composite(figures: dict[str, Figure], config: RateConfig) -> float | None:
     return round(sum(float(w) * f.pct for w, f in zip(weights, parts, strict=True)), 2)
 
 
+def _figure(rate: Rate, n: int, b: int, d: int, weight: Decimal) -> Figure:
+    numerator = n + float(weight) * b if rate.weighted else n
+    return Figure(numerator, d)
+
+
+def _cells(user: User, period: Period) -> list[tuple[str, int | None, int, int, int]]:
+    """(rate, unit, numerator, basically, denominator) per unit over the period's day cells."""
+    cells = _in_scope(RateCell.objects.filter(_days(period)), user)
+    return list(
+        cells.values_list("rate", "unit_id")
+        .annotate(n=Sum("numerator"), b=Sum("basically"), d=Sum("denominator"))
+        .order_by()
+    )
+
+
+def _grouped_facts(user: User, period: Period, column: str):
+    """(rate, group, numerator, basically, denominator) per place, category or channel."""
+    for rate in RATES:
+        facts = _in_scope(RateFact.objects.filter(_days(period), rate=rate.name), user)
+        grouped = (
+            facts.values_list(column)
+            .annotate(n=Count("pk", filter=Q(hit=1)), b=Count("pk", filter=Q(hit=2)), d=Count("pk"))
+            .order_by()
+        )
+        for key, n, b, d in grouped:
+            yield rate.name, key, n, b, d
+
+
 def rates_table(user: User, period: Period, by: str = "unit") -> Table:
-    """Every rate for every group of `by` (and the total): n/d per cell, one query per rate per
-    grouping (GROUP BY in SQL)."""
+    """Every rate for every group of `by` (and the total), n/d per cell, read from the rollup
+    (`rollup.py`): day cells for units and the total, counted rows for the other groupings."""
     if by not in GROUPINGS:
         raise ValueError(by)
+    freshness = rollup.refresh(limit=rollup.INLINE_LIMIT)
     config = RateConfig.current()
     weight = Decimal(config.basically_weight)
-    rows: dict[str, Row] = {}
-    total = Row(TOTAL, "合计")
+    sums: dict[str, dict[str, list[int]]] = {}
+    totals: dict[str, list[int]] = {r.name: [0, 0, 0] for r in RATES}
+    cells = _cells(user, period)
+    for name, _unit, n, b, d in cells:
+        _add(totals.setdefault(name, [0, 0, 0]), n, b, d)
     column = GROUPINGS[by][1]
-    for rate in RATES:
-        qs = rate_rows(user, rate, period)
-        agg = qs.aggregate(n=numerator_expr(rate, weight), d=Count("pk"))
-        total.figures[rate.name] = Figure(agg["n"] or 0, agg["d"] or 0)
-        if column is None:
-            continue
-        grouped = qs.values(_g=F(column)).annotate(n=numerator_expr(rate, weight), d=Count("pk")).order_by()
-        for item in grouped:
-            key = _group_key(item["_g"])
-            rows.setdefault(key, Row(key, "")).figures[rate.name] = Figure(item["n"] or 0, item["d"] or 0)
-    labels = _labels(by, set(rows))
-    for key, row in rows.items():
-        row.label = labels[key]
-        for rate in RATES:
-            row.figures.setdefault(rate.name, Figure(0, 0))
-        row.composite = _composite(row.figures, config)
+    if column == "_unit":
+        groups = ((name, unit, n, b, d) for name, unit, n, b, d in cells)
+    elif column is not None:
+        groups = _grouped_facts(user, period, FACT_COLUMNS[column])
+    else:
+        groups = iter(())
+    for name, key, n, b, d in groups:
+        _add(sums.setdefault(_group_key(key), {}).setdefault(name, [0, 0, 0]), n, b, d)
+    total = Row(TOTAL, "合计", {r.name: _figure(r, *totals[r.name], weight) for r in RATES})
+    labels = _labels(by, set(sums))
+    rows = []
+    for key, per_rate in sums.items():
+        figures = {r.name: _figure(r, *per_rate.get(r.name, (0, 0, 0)), weight) for r in RATES}
+        rows.append(Row(key, labels[key], figures, _composite(figures, config)))
     total.composite = _composite(total.figures, config)
-    ordered = sorted(rows.values(), key=lambda r: (r.key == NONE_KEY, r.label))
-    return Table(period, by, ordered, total, config)
+    ordered = sorted(rows, key=lambda r: (r.key == NONE_KEY, r.label))
+    return Table(period, by, ordered, total, config, freshness=freshness)
+
+
+def _add(acc: list[int], n: int, b: int, d: int) -> None:
+    acc[0] += n or 0
+    acc[1] += b or 0
+    acc[2] += d or 0
 
 
 def drill_rows(user: User, rate: Rate, part: str, period: Period, by: str, group: str) -> QuerySet:
     """The rows behind one figure: exactly those counted in its numerator or denominator."""
-    qs = rate_rows(user, rate, period).filter(drill_filter(rate, part))
+    rollup.refresh(limit=rollup.INLINE_LIMIT)
+    qs = rate_rows(user, rate, period)
+    if part == "numerator":
+        qs = qs.filter(hit__gt=0)
     column = GROUPINGS[by][1]
     if column is not None and group != TOTAL:
-        qs = qs.filter(**{f"{column}__isnull": True}) if group == NONE_KEY else qs.filter(**{column: group})
-    return qs.select_related("case", "case__lead_unit").order_by("_at", "pk")
+        column = FACT_COLUMNS[column]
+        qs = (
+            qs.filter(**{f"{column}__isnull": True})
+            if group == NONE_KEY
+            else qs.filter(**{column: group})
+        )
+    visible = (
+        Value(True)
+        if access.scope_unit_ids(user) is None
+        else Exists(access.visible_cases(user).filter(pk=OuterRef("case_id")))
+    )
+    return (
+        qs.annotate(_visible=visible)
+        .select_related("case", "case__lead_unit")
+        .order_by("_at", "pk")
+    )
+
+
+HIDDEN_TITLE = "（该事项已不在本单位办理范围，内容不显示）"
+
+
+def shown_title(row) -> str:
+    """A drill-down row's title, or a placeholder when the matter has left the user's units
+    (a 12345 dispatch sent back, say): it still counts for the unit, but its content is not the
+    unit's to read."""
+    return row.case.title if row._visible else HIDDEN_TITLE
 
 
 def unit_names(ids) -> dict[int, str]:
@@ -187,13 +263,26 @@ def table_json(table) -> dict:
             out[rate.name] = {"numerator": f.numerator, "denominator": f.denominator, "pct": f.pct}
         return out
 
+    fresh = table.freshness
     return {
-        "from": table.period.start.isoformat(), "to": table.period.end.isoformat(), "by": table.by,
-        "rates": [{"name": r.name, "label": r.label, "family": r.family, "definition": r.definition}
-                  for r in RATES],
+        "from": table.period.start.isoformat(),
+        "to": table.period.end.isoformat(),
+        "by": table.by,
+        "as_of": fresh.refreshed_at.isoformat() if fresh and fresh.refreshed_at else None,
+        "pending_matters": fresh.pending if fresh else 0,
+        "rates": [
+            {"name": r.name, "label": r.label, "family": r.family, "definition": r.definition}
+            for r in RATES
+        ],
         "composite_definition": composite_definition(table.config),
-        "rows": [{"key": row.key, "label": row.label, "rates": figures(row), "composite": row.composite}
-                 for row in table.rows],
-        "total": {"key": table.total.key, "label": table.total.label, "rates": figures(table.total),
-                  "composite": table.total.composite},
+        "rows": [
+            {"key": row.key, "label": row.label, "rates": figures(row), "composite": row.composite}
+            for row in table.rows
+        ],
+        "total": {
+            "key": table.total.key,
+            "label": table.total.label,
+            "rates": figures(table.total),
+            "composite": table.total.composite,
+        },
     }

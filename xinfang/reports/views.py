@@ -18,7 +18,14 @@ from xinfang.exports.services import is_large
 from xinfang.reports import xlsx
 from xinfang.reports.forms import DrillForm, RatesForm
 from xinfang.reports.rates import BY_NAME, COMPOSITE_LABEL, RATES, composite_definition
-from xinfang.reports.selectors import GROUPINGS, drill_rows, rates_table, table_json, unit_names
+from xinfang.reports.selectors import (
+    GROUPINGS,
+    drill_rows,
+    rates_table,
+    shown_title,
+    table_json,
+    unit_names,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 100
@@ -105,7 +112,8 @@ def rate_matters(request: HttpRequest) -> HttpResponse:
         names = unit_names(r._unit for r in rows)
         for r in rows:
             c = r.case
-            yield {"id": c.pk, "number": c.number, "title": c.title, "unit": names.get(r._unit, ""),
+            yield {"id": c.pk, "number": c.number, "title": shown_title(r), "visible": r._visible,
+                   "unit": names.get(r._unit, ""),
                    "lead_unit": c.lead_unit.name if c.lead_unit else "", "state": c.state,
                    "state_label": states.get(c.state, c.state), "at": r._at}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from xinfang.cases.demo import SERVICE_PATH_MAX, generate
@@ -38,7 +40,15 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"已生成 {result.created} 件（{way}），用时 {result.seconds:.1f} 秒，约 {rate:.0f} 件/秒"))
             self._print_states(result)
+            self._count_rates()
         self._print_logins(org)
+
+    def _count_rates(self) -> None:
+        from xinfang.reports import rollup  # the statistics' rollup, as the worker keeps it
+
+        started = time.perf_counter()
+        rollup.refresh()
+        self.stdout.write(f"统计汇总已更新，用时 {time.perf_counter() - started:.1f} 秒")
 
     def _progress(self, done: int, total: int, seconds: float) -> None:
         rate = done / seconds if seconds else 0

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from xinfang.cases.services import finalize_expired
 from xinfang.exports import services as exports
 from xinfang.notify import services as notify
+from xinfang.reports import rollup
 from xinfang.routing import selectors as routing
 from xinfang.supervision import services as supervision
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             passes += 1
             finalized = finalize_expired()
             escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
+            rollup.refresh()  # the rates' counted rows and day cells (xinfang/reports/rollup.py)
             done = notify.run_pass(worker)
             exported = exports.run_pending(worker)  # one large export a pass (xinfang/exports)
             if once or finalized or escalated or done or exported:
