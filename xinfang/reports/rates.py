@@ -75,12 +75,28 @@ def _routed(kinds):
 
 
 def _dispatched(start, end):
-    """12345 dispatches (派单), each counted for the unit it was dispatched to."""
+    """12345 dispatches (派单), each counted for the unit it was dispatched to. A dispatch that
+    was sent back (退单) is not responded, even when the request is later dispatched to the same
+    unit again and accepted there: that acceptance answers the later dispatch. (A matter is only
+    routed again after an objection, so "an objection after this dispatch" is "sent back".)"""
     unit = Cast(KT("details__unit_id"), IntegerField())
     accepted = CaseEvent.objects.filter(
         ON_TIME, case_id=OuterRef("case_id"), kind="case.accepted", at__gte=OuterRef("at"),
     ).filter(Q(unit_id=OuterRef("_unit")) | Q(unit__isnull=True, case__lead_unit_id=OuterRef("_unit")))
-    return _events("case.routed", HOTLINE_KINDS, unit, start, end).annotate(_responded=Exists(accepted))
+    sent_back = CaseEvent.objects.filter(case_id=OuterRef("case_id"), kind="case.objected", at__gte=OuterRef("at"))
+    return _events("case.routed", HOTLINE_KINDS, unit, start, end).annotate(
+        _responded=Exists(accepted), _sent_back=Exists(sent_back))
+
+
+def _replied(start, end):
+    """Replies to petitions, each counted for the unit that replied, with `_paused_late`: the
+    handling clock was paused after it had already run out (the pause event itself was late).
+    Such a pause stops no clock: the matter was overdue, and a reply made during the pause, or
+    after a resume that moved the deadline past it, is still late."""
+    paused_late = CaseEvent.objects.filter(
+        case_id=OuterRef("case_id"), kind="case.paused", details__on_time=False, at__lt=OuterRef("at"))
+    return _events("case.replied", PETITION_KINDS, ACTOR_OR_LEAD, start, end).annotate(
+        _paused_late=Exists(paused_late))
 
 
 def _review_unit():
@@ -117,8 +133,8 @@ RATES: tuple[Rate, ...] = (
     Rate(
         "complete_on_time", "按期办结率", "petition",
         "在办理时限（受理后60日，含批准的延期，扣除中止计时）内答复的事项", "期内答复的事项",
-        "计入答复时的主办单位；并单的重复事项不单独计为办结",
-        lambda s, e: _events("case.replied", PETITION_KINDS, ACTOR_OR_LEAD, s, e), ON_TIME,
+        "计入答复时的主办单位；并单的重复事项不单独计为办结；超期后才中止计时的，仍计为超期",
+        _replied, ON_TIME & Q(_paused_late=False),
     ),
     Rate(
         "rating_participation", "参评率", "petition",
@@ -149,8 +165,8 @@ RATES: tuple[Rate, ...] = (
     Rate(
         "hotline_response", "响应率", "hotline",
         "派单后在办理时限内由该单位受理（签收）的派单", "期内派单次数",
-        "计入派往的单位；退单改派的，原单位该次派单计为未响应",
-        _dispatched, Q(_responded=True),
+        "计入派往的单位；被退单的派单计为未响应（改派他单位或再派回原单位均同）",
+        _dispatched, Q(_responded=True, _sent_back=False),
     ),
     Rate(
         "hotline_resolution", "解决率", "hotline",
