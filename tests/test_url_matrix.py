@@ -70,6 +70,16 @@ class Route:
 
 
 R = lambda w: {"pk": w.report.pk}  # noqa: E731 - a table of small lambdas reads best
+
+
+def _export_job(w: World):
+    """A queued export job of the supervisor's: everyone else gets 404 on its pages."""
+    from xinfang.exports.models import ExportJob
+
+    owner = w.users["supervisor"]
+    return ExportJob.objects.filter(owner=owner).first() or ExportJob.objects.create(owner=owner, kind="ledger")
+
+
 ROUTES: dict[str, Route] = {
     # the pages that are not a matter's: the same rule applies (no complainant anywhere)
     "cases:queue": Route(),
@@ -83,6 +93,11 @@ ROUTES: dict[str, Route] = {
     "cases:record_accused": Route(R, "post", lambda w: {"units": [], "no_unit": "on", "reason": "试"}),
     "cases:notice": Route(lambda w: {"pk": w.report.pk, "notice": "reply"}, report_page=True),
     "cases:attachment": Route(lambda w: {"pk": w.report.pk, "attachment_id": w.attachment.pk}),
+    "cases:outcome_report": Route(R, report_page=True),
+    "exports:jobs": Route(),
+    "exports:detail": Route(lambda w: {"pk": _export_job(w).pk}),  # the supervisor's own job
+    "exports:download": Route(lambda w: {"pk": _export_job(w).pk}),
+    "exports:retry": Route(lambda w: {"pk": _export_job(w).pk}, "post"),
     "portal:home": Route(),
     "portal:submit": Route(),
     "portal:submitted": Route(),
@@ -148,6 +163,16 @@ ROUTES: dict[str, Route] = {
     "reports:rates": Route(data=lambda w: {"from": "2026-10-01", "to": "2026-12-31"}),
     "reports:rate_matters": Route(data=lambda w: {"rate": "accept_on_time", "part": "denominator",
                                                   "from": "2026-10-01", "to": "2026-12-31"}),
+    "reports:analysis": Route(data=lambda w: {"month": "2026-11"}),
+    "reports:dashboard": Route(data=lambda w: {"from": "2026-01-01", "to": "2026-12-31"}),
+    "reports:dashboard_matters": Route(data=lambda w: {"panel": "channel", "key": "other", "from": "2026-01-01",
+                                                       "to": "2026-12-31"}),
+    "assessment:list": Route(),
+    "assessment:compute": Route(method="post", data=lambda w: {"from": "2026-10-01", "to": "2026-12-31"}),
+    "assessment:detail": Route(lambda w: {"pk": 1}),
+    "assessment:act": Route(lambda w: {"pk": 1, "action": "review"}, "post"),
+    "assessment:scheme": Route(),
+    "assessment:record": Route(data=lambda w: {"from": "2026-10-01", "to": "2026-12-31"}),
     "api-openapi": Route(),
     "xinfang-api:openapi-json": Route(),
     "xinfang-api:openapi-view": Route(),
@@ -182,6 +207,8 @@ ROUTES: dict[str, Route] = {
                                         api=True),
     "xinfang-api:close_order": Route(lambda w: {"order_id": 1}, "post", lambda w: {"accept": True, "note": "同意"},
                                      api=True),
+    "xinfang-api:list_assessments": Route(api=True),
+    "xinfang-api:get_assessment": Route(lambda w: {"assessment_id": 1}, api=True),
     "": Route(),  # the root redirects to the queue
     "login": Route(),
     "logout": Route(method="post"),

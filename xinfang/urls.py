@@ -20,6 +20,8 @@ urlpatterns = [
     path("routing/", include("xinfang.routing.urls")),
     path("supervision/", include("xinfang.supervision.urls")),
     path("reports/", include("xinfang.reports.urls")),
+    path("exports/", include("xinfang.exports.urls")),
+    path("assessment/", include("xinfang.assessment.urls")),
     path("", include("xinfang.api.urls")),  # /api/... and /open311/v2/...
     path("admin/", admin.site.urls),
 ]

@@ -55,13 +55,26 @@ def scheme(db):
     sc = Scheme.objects.create(name="测试方案", active=False, urge_response_days=5)
     Indicator.objects.create(scheme=sc, rate="complete_on_time", weight=Decimal(60), position=0)
     Indicator.objects.create(scheme=sc, rate="satisfaction", weight=Decimal(40), position=1)
-    for i, (item, points, cap) in enumerate([
-        ("overdue_open", "2", None), ("overdue_reply", "1", None), ("extension", "0.5", None),
-        ("objection_rejected", "3", None), ("review_changed", "2", None), ("urge_ignored", "1", None),
-        ("supervision_ignored", "4", "3"), ("supervision_late", "1", None), ("backlog_cleared", "5", None),
-    ]):
-        Adjustment.objects.create(scheme=sc, item=item, points=Decimal(points),
-                                  cap=None if cap is None else Decimal(cap), position=i)
+    for i, (item, points, cap) in enumerate(
+        [
+            ("overdue_open", "2", None),
+            ("overdue_reply", "1", None),
+            ("extension", "0.5", None),
+            ("objection_rejected", "3", None),
+            ("review_changed", "2", None),
+            ("urge_ignored", "1", None),
+            ("supervision_ignored", "4", "3"),
+            ("supervision_late", "1", None),
+            ("backlog_cleared", "5", None),
+        ]
+    ):
+        Adjustment.objects.create(
+            scheme=sc,
+            item=item,
+            points=Decimal(points),
+            cap=None if cap is None else Decimal(cap),
+            position=i,
+        )
     return sc
 
 
@@ -74,7 +87,9 @@ def quarter(county, people):
         return s.case_route(case=case, by=p.clerk, unit=unit, at=bj(2026, 1, day, 10))
 
     a1, a2, a3 = (register(c, p.clerk, reg, title=t) for t in ("欠薪一", "欠薪二", "欠薪三"))
-    b1, b2 = (register(c, p.clerk, reg, title=t, category=c.schooling) for t in ("入学一", "入学二"))
+    b1, b2 = (
+        register(c, p.clerk, reg, title=t, category=c.schooling) for t in ("入学一", "入学二")
+    )
     for case in (a1, a2, a3):
         route(case, c.hr, 6)
         s.case_accept(case=case, by=p.officer, at=bj(2026, 1, 7, 10))
@@ -84,11 +99,18 @@ def quarter(county, people):
     _reply(a2, p.officer, bj(2026, 3, 20, 10), Outcome.NOT_SUPPORTED)
     s.case_rate(case=a2, by=p.clerk, rating=Rating.UNSATISFIED, at=bj(2026, 3, 21, 10))
     s.case_request_review(case=a2, by=None, reason="不服", at=bj(2026, 3, 22, 10))
-    s.case_decide_review(case=a2, by=p.reviewer, outcome=Outcome.SUPPORTED, text="改为支持", at=bj(2026, 3, 30, 10))
+    s.case_decide_review(
+        case=a2, by=p.reviewer, outcome=Outcome.SUPPORTED, text="改为支持", at=bj(2026, 3, 30, 10)
+    )
     s.case_urge(case=a3, by=p.supervisor, note="请抓紧办理", at=bj(2026, 3, 12, 10))
     a3.refresh_from_db()  # routed and accepted since register() returned it
-    supervision.order_issue(case=a3, by=p.supervisor, requirements="请说明逾期原因", deadline_date=dt.date(2026, 3, 20),
-                            at=bj(2026, 3, 13, 10))
+    supervision.order_issue(
+        case=a3,
+        by=p.supervisor,
+        requirements="请说明逾期原因",
+        deadline_date=dt.date(2026, 3, 20),
+        at=bj(2026, 3, 13, 10),
+    )
 
     route(b1, c.edu, 6)
     s.case_object(case=b1, by=p.outsider, reason="不属于教育局职责", at=bj(2026, 1, 7, 10))
@@ -101,8 +123,11 @@ def quarter(county, people):
     _reply(b2, p.outsider, bj(2026, 2, 1, 10))
     s.case_rate(case=b2, by=p.clerk, rating=Rating.BASICALLY, at=bj(2026, 2, 2, 10))
     b2.refresh_from_db()
-    backlog = backlog_services.backlog_flag(case=b2, by=None, reason="多次反映", at=bj(2026, 2, 10, 10))
+    backlog = backlog_services.backlog_flag(
+        case=b2, by=None, reason="多次反映", at=bj(2026, 2, 10, 10)
+    )
     # test setup: the acceptance paperwork of 销号 is not what is under test here
-    BacklogCase.objects.filter(pk=backlog.pk).update(status=BacklogStatus.CLOSED, active=False,
-                                                     closed_at=bj(2026, 3, 25, 10))
+    BacklogCase.objects.filter(pk=backlog.pk).update(
+        status=BacklogStatus.CLOSED, active=False, closed_at=bj(2026, 3, 25, 10)
+    )
     return {"a1": a1, "a2": a2, "a3": a3, "b1": b1, "b2": b2}

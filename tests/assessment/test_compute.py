@@ -25,34 +25,61 @@ def test_scores_deductions_and_ranking_as_worked_by_hand(county, people, scheme,
     lines = _lines(a)
     hr, edu = lines[county.hr.name], lines[county.edu.name]
     assert hr.indicator_score == Decimal("80.00")
-    assert {i["rate"]: (i["numerator"], i["denominator"], i["score"]) for i in hr.breakdown["indicators"]} == {
-        "complete_on_time": (2, 2, 60.0), "satisfaction": (1, 2, 20.0)}
+    assert {
+        i["rate"]: (i["numerator"], i["denominator"], i["score"])
+        for i in hr.breakdown["indicators"]
+    } == {"complete_on_time": (2, 2, 60.0), "satisfaction": (1, 2, 20.0)}
     assert {k: v for k, v in _items(hr).items() if v[0]} == {
-        "overdue_open": (1, 2.0), "extension": (1, 0.5), "review_changed": (1, 2.0), "urge_ignored": (1, 1.0),
-        "supervision_ignored": (1, 3.0)}  # 4 points, capped at 3
+        "overdue_open": (1, 2.0),
+        "extension": (1, 0.5),
+        "review_changed": (1, 2.0),
+        "urge_ignored": (1, 1.0),
+        "supervision_ignored": (1, 3.0),
+    }  # 4 points, capped at 3
     assert (hr.deductions, hr.credits, hr.total, hr.rank) == (Decimal("8.5"), 0, Decimal("71.5"), 1)
     assert edu.indicator_score == Decimal("70.00")
     assert {k: v for k, v in _items(edu).items() if v[0]} == {
-        "objection_rejected": (1, 3.0), "overdue_reply": (1, 1.0), "backlog_cleared": (1, 5.0)}
-    assert (edu.deductions, edu.credits, edu.total, edu.rank) == (Decimal(4), Decimal(5), Decimal(71), 2)
+        "objection_rejected": (1, 3.0),
+        "overdue_reply": (1, 1.0),
+        "backlog_cleared": (1, 5.0),
+    }
+    assert (edu.deductions, edu.credits, edu.total, edu.rank) == (
+        Decimal(4),
+        Decimal(5),
+        Decimal(71),
+        2,
+    )
     others = [line for name, line in lines.items() if name not in {county.hr.name, county.edu.name}]
-    assert {line.unit.name for line in others} == {county.office.name, county.county.name, county.housing.name,
-                                                     county.school.name, county.town.name}
+    assert {line.unit.name for line in others} == {
+        county.office.name,
+        county.county.name,
+        county.housing.name,
+        county.school.name,
+        county.town.name,
+    }
     assert all(not line.has_data and line.rank is None and line.total is None for line in others)
     ordered = list(a.lines.order_by("pk").values_list("unit__name", flat=True))
     assert ordered[:2] == [county.hr.name, county.edu.name]  # ranked first, then 无数据
 
 
-def test_the_accountability_record_counts_what_the_assessment_deducts(county, people, scheme, quarter):
+def test_the_accountability_record_counts_what_the_assessment_deducts(
+    county, people, scheme, quarter
+):
     a = services.assessment_compute(people.supervisor, scheme, Q1, now=NOW)
     for line in a.lines.select_related("unit"):
-        rec = selectors.record(people.supervisor, line.unit, Q1, urge_days=scheme.urge_response_days, now=NOW)
+        rec = selectors.record(
+            people.supervisor, line.unit, Q1, urge_days=scheme.urge_response_days, now=NOW
+        )
         counts = {item.name: count for item, count, rows in rec}
         assert counts == {i["item"]: i["count"] for i in line.breakdown["items"]}, line.unit.name
         for _item, count, rows in rec:
-            assert len(rows) == count and all(r.case is not None for r in rows)
-    hr_rec = {item.name: rows for item, _n, rows in
-              selectors.record(people.supervisor, county.hr, Q1, now=NOW)}
+            assert len(rows) == count and all(
+                r.case is not None for r in rows
+            )  # the supervisor sees all
+    hr_rec = {
+        item.name: rows
+        for item, _n, rows in selectors.record(people.supervisor, county.hr, Q1, now=NOW)
+    }
     assert [r.case.pk for r in hr_rec["overdue_open"]] == [quarter["a3"].pk]
     assert [r.case.pk for r in hr_rec["review_changed"]] == [quarter["a2"].pk]
 
@@ -78,7 +105,11 @@ def test_recompute_until_published_then_a_new_draft(county, people, scheme, quar
     assert a.status == Assessment.Status.DRAFT and a.reviewed_by is None
     services.assessment_review(people.supervisor, a)
     a = services.assessment_publish(people.supervisor, a)
-    assert (a.status, a.published_by, a.reviewed_by) == ("published", people.supervisor, people.supervisor)
+    assert (a.status, a.published_by, a.reviewed_by) == (
+        "published",
+        people.supervisor,
+        people.supervisor,
+    )
     before = list(a.lines.values_list("unit_id", "total", "rank"))
     scheme.indicators.filter(rate="satisfaction").update(weight=0)
     new = services.assessment_recompute(people.supervisor, a, now=NOW)
@@ -104,5 +135,5 @@ def test_publish_needs_review_and_a_supervisor(county, people, scheme, quarter):
         services.assessment_publish(people.head, a)
     services.assessment_publish(people.supervisor, a)
     assert selectors.assessment_for_user(people.officer, a.pk) is not None
-    shown = dict((line.unit_id, open_) for line, open_ in selectors.lines_for_user(people.officer, a))
+    shown = {line.unit_id: open_ for line, open_ in selectors.lines_for_user(people.officer, a)}
     assert shown[county.hr.pk] is True and shown[county.edu.pk] is False

@@ -387,3 +387,10 @@ def list_rates(request: HttpRequest, filters: Query[RatesQuery]):
 from xinfang.supervision.api import router as _supervision_router  # noqa: E402
 
 api.add_router("/supervision", _supervision_router)
+
+
+# ---------------------------------------------------------------- assessment (xinfang.assessment)
+
+from xinfang.assessment.api import register as _register_assessment  # noqa: E402
+
+_register_assessment(api)

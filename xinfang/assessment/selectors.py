@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from xinfang.assessment.items import ITEM_BY_NAME, ITEMS, Item, Window
+from xinfang.assessment.items import ITEM_BY_NAME, ITEMS, Item, Window, event_rows
 from xinfang.assessment.models import Assessment, AssessmentLine, Scheme
 from xinfang.cases import access
 from xinfang.cases.models import Case
@@ -38,24 +38,40 @@ def q2(value) -> Decimal:
 
 
 def active_scheme() -> Scheme | None:
-    return Scheme.objects.filter(active=True).order_by("-pk").first() or Scheme.objects.order_by("-pk").first()
+    return (
+        Scheme.objects.filter(active=True).order_by("-pk").first()
+        or Scheme.objects.order_by("-pk").first()
+    )
 
 
 def scheme_snapshot(scheme: Scheme) -> dict:
     """The scheme as data, frozen into each assessment computed with it."""
     return {
-        "id": scheme.pk, "name": scheme.name, "urge_response_days": scheme.urge_response_days,
+        "id": scheme.pk,
+        "name": scheme.name,
+        "urge_response_days": scheme.urge_response_days,
         "indicators": [
-            {"rate": i.rate, "label": BY_NAME[i.rate].label if i.rate in BY_NAME else i.rate,
-             "weight": str(i.weight), "lower_is_better": i.rate in LOWER_IS_BETTER,
-             "definition": BY_NAME[i.rate].definition if i.rate in BY_NAME else ""}
-            for i in scheme.indicators.order_by("position", "pk") if i.rate in BY_NAME
+            {
+                "rate": i.rate,
+                "label": BY_NAME[i.rate].label if i.rate in BY_NAME else i.rate,
+                "weight": str(i.weight),
+                "lower_is_better": i.rate in LOWER_IS_BETTER,
+                "definition": BY_NAME[i.rate].definition if i.rate in BY_NAME else "",
+            }
+            for i in scheme.indicators.order_by("position", "pk")
+            if i.rate in BY_NAME
         ],
         "items": [
-            {"item": a.item, "label": ITEM_BY_NAME[a.item].label, "sign": ITEM_BY_NAME[a.item].sign,
-             "points": str(a.points), "cap": None if a.cap is None else str(a.cap),
-             "definition": ITEM_BY_NAME[a.item].definition}
-            for a in scheme.adjustments.order_by("position", "pk") if a.item in ITEM_BY_NAME
+            {
+                "item": a.item,
+                "label": ITEM_BY_NAME[a.item].label,
+                "sign": ITEM_BY_NAME[a.item].sign,
+                "points": str(a.points),
+                "cap": None if a.cap is None else str(a.cap),
+                "definition": ITEM_BY_NAME[a.item].definition,
+            }
+            for a in scheme.adjustments.order_by("position", "pk")
+            if a.item in ITEM_BY_NAME
         ],
     }
 
@@ -69,23 +85,41 @@ def window(period: Period, now: dt.datetime | None = None, urge_days: int = 5) -
 
 
 def scoped(qs: QuerySet, user: User) -> QuerySet:
-    """Only rows of matters `user` may see, counted for a unit in the user's scope."""
+    """Only rows counted for a unit in the user's scope (as the rates table counts them: a row
+    counts for its unit even when the matter has since left that unit). The record shows such a
+    matter without a link or a title (`record`)."""
     ids = access.scope_unit_ids(user)
     if ids is None:
         return qs
-    if not ids:
-        return qs.none()
-    return qs.filter(_unit__in=ids, _case__in=access.visible_cases(user).values("id"))
+    return qs.filter(_unit__in=ids) if ids else qs.none()
 
 
 def item_rows(user: User, item: Item, w: Window) -> QuerySet:
     return scoped(item.rows(w), user)
 
 
-def item_counts(user: User, item: Item, w: Window) -> dict[int, int]:
-    """{unit id: rows} for one item: one GROUP BY query."""
-    grouped = item_rows(user, item, w).values("_unit").annotate(n=Count("pk")).order_by()
-    return {row["_unit"]: row["n"] for row in grouped if row["_unit"] is not None}
+def all_counts(user: User, items, w: Window) -> dict[str, dict[int, int]]:
+    """{item: {unit id: rows}}: one GROUP BY scan of the timeline for the timeline items, one
+    GROUP BY query for each of the others."""
+    counts: dict[str, dict[int, int]] = {i.name: {} for i in items}
+    timeline = [i for i in items if i.on_timeline]
+    if timeline:
+        grouped = (
+            scoped(event_rows(timeline, w), user)
+            .values("_item", "_unit")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in grouped:
+            if row["_unit"] is not None:
+                counts[row["_item"]][row["_unit"]] = row["n"]
+    for item in items:
+        if not item.on_timeline:
+            grouped = item_rows(user, item, w).values("_unit").annotate(n=Count("pk")).order_by()
+            counts[item.name] = {
+                row["_unit"]: row["n"] for row in grouped if row["_unit"] is not None
+            }
+    return counts
 
 
 @dataclass
@@ -117,15 +151,25 @@ def _indicator_part(snapshot: dict, figures: dict) -> tuple[list[dict], Decimal,
             score = q2(share * weight / 100)
             scored += share * weight / 100
             applicable += weight
-        out.append({"rate": ind["rate"], "label": ind["label"], "weight": float(weight),
-                    "numerator": float(numerator), "denominator": denominator,
-                    "pct": None if pct is None else float(q2(pct)), "score": None if score is None else float(score)})
+        out.append(
+            {
+                "rate": ind["rate"],
+                "label": ind["label"],
+                "weight": float(weight),
+                "numerator": float(numerator),
+                "denominator": denominator,
+                "pct": None if pct is None else float(q2(pct)),
+                "score": None if score is None else float(score),
+            }
+        )
     if not applicable:
         return out, Decimal(0), False
     return out, q2(scored * full / applicable), True
 
 
-def _item_part(snapshot: dict, counts: dict[str, dict[int, int]], unit_id: int) -> tuple[list[dict], Decimal, Decimal]:
+def _item_part(
+    snapshot: dict, counts: dict[str, dict[int, int]], unit_id: int
+) -> tuple[list[dict], Decimal, Decimal]:
     out, minus, plus = [], Decimal(0), Decimal(0)
     for spec in snapshot["items"]:
         n = counts.get(spec["item"], {}).get(unit_id, 0)
@@ -137,9 +181,17 @@ def _item_part(snapshot: dict, counts: dict[str, dict[int, int]], unit_id: int) 
             plus += amount
         else:
             minus += amount
-        out.append({"item": spec["item"], "label": spec["label"], "sign": spec["sign"], "count": n,
-                    "points": float(spec["points"]), "cap": None if spec["cap"] is None else float(spec["cap"]),
-                    "amount": float(amount)})
+        out.append(
+            {
+                "item": spec["item"],
+                "label": spec["label"],
+                "sign": spec["sign"],
+                "count": n,
+                "points": float(spec["points"]),
+                "cap": None if spec["cap"] is None else float(spec["cap"]),
+                "amount": float(amount),
+            }
+        )
     return out, minus, plus
 
 
@@ -166,17 +218,20 @@ def assessed_units(user: User, root: Unit | None) -> list[Unit]:
     return list(qs.order_by("path"))
 
 
-def compute_lines(user: User, snapshot: dict, period: Period, *, root: Unit | None,
-                  now: dt.datetime | None = None) -> list[Line]:
+def compute_lines(
+    user: User, snapshot: dict, period: Period, *, root: Unit | None, now: dt.datetime | None = None
+) -> list[Line]:
     """Every unit's scores for the period, ranked. Reads only (the bench calls it too)."""
     w = window(period, now, snapshot.get("urge_response_days", 5))
     table = rates_table(user, period, by="unit")
     figures = {row.key: row.figures for row in table.rows}
-    counts = {spec["item"]: item_counts(user, ITEM_BY_NAME[spec["item"]], w) for spec in snapshot["items"]}
+    counts = all_counts(user, [ITEM_BY_NAME[spec["item"]] for spec in snapshot["items"]], w)
     lines = []
     for unit in assessed_units(user, root):
         line = Line(unit)
-        line.indicators, line.indicator_score, line.has_data = _indicator_part(snapshot, figures.get(str(unit.pk), {}))
+        line.indicators, line.indicator_score, line.has_data = _indicator_part(
+            snapshot, figures.get(str(unit.pk), {})
+        )
         line.items, line.deductions, line.credits = _item_part(snapshot, counts, unit.pk)
         if line.has_data:
             line.total = q2(line.indicator_score - line.deductions + line.credits)
@@ -188,20 +243,26 @@ def compute_lines(user: User, snapshot: dict, period: Period, *, root: Unit | No
 
 
 def is_assessor(user: User) -> bool:
-    return user.is_authenticated and (user.role in {Role.SUPERVISOR, Role.ADMIN} or user.is_superuser)
+    return user.is_authenticated and (
+        user.role in {Role.SUPERVISOR, Role.ADMIN} or user.is_superuser
+    )
 
 
 def visible_assessments(user: User) -> QuerySet[Assessment]:
     """Supervisors: every assessment of a scope inside theirs (drafts too). Everyone else: the
     published ones that rank a unit in their scope."""
-    qs = Assessment.objects.select_related("unit", "scheme", "computed_by", "reviewed_by", "published_by")
+    qs = Assessment.objects.select_related(
+        "unit", "scheme", "computed_by", "reviewed_by", "published_by"
+    )
     ids = access.scope_unit_ids(user)
     if ids is None:
         return qs
     if not ids:
         return qs.none()
-    published = Q(status=Assessment.Status.PUBLISHED,
-                  pk__in=AssessmentLine.objects.filter(unit_id__in=ids).values("assessment_id"))
+    published = Q(
+        status=Assessment.Status.PUBLISHED,
+        pk__in=AssessmentLine.objects.filter(unit_id__in=ids).values("assessment_id"),
+    )
     if is_assessor(user):
         return qs.filter(Q(unit_id__in=ids) | published)
     return qs.filter(published)
@@ -238,20 +299,48 @@ class RecordLine:
     at: dt.datetime
 
 
-def record(user: User, unit: Unit, period: Period, *, urge_days: int = 5, now: dt.datetime | None = None,
-           items: tuple[Item, ...] = ITEMS, limit: int | None = RECORD_LIMIT) -> list[tuple[Item, int, list[RecordLine]]]:
-    """Per item, the rows counted for `unit` in the period (only matters `user` may see), with
-    the count that the assessment deducts or credits for them."""
+def record(
+    user: User,
+    unit: Unit,
+    period: Period,
+    *,
+    urge_days: int = 5,
+    now: dt.datetime | None = None,
+    items: tuple[Item, ...] = ITEMS,
+    limit: int | None = RECORD_LIMIT,
+) -> list[tuple[Item, int, list[RecordLine]]]:
+    """Per item, the rows counted for `unit` in the period and their count: exactly what the
+    assessment deducts or credits. A matter `user` may not open is listed without link or title."""
     w = window(period, now, urge_days)
-    out = []
+    counts = all_counts(user, items, w)
+    rows: dict[str, list[tuple[int, dt.datetime]]] = {i.name: [] for i in items}
+    timeline = [i for i in items if i.on_timeline]
+    if timeline:
+        found = scoped(event_rows(timeline, w), user).filter(_unit=unit.pk)
+        for name, case_id, at in found.values_list("_item", "_case", "_at").order_by("_at", "pk"):
+            if limit is None or len(rows[name]) < limit:
+                rows[name].append((case_id, at))
     for item in items:
-        qs = item_rows(user, item, w).filter(_unit=unit.pk)
-        count = qs.count()
-        rows = list(qs.values_list("_case", "_at").order_by("_at", "pk")[:limit])
-        cases = access.visible_cases(user).filter(pk__in={c for c, _ in rows}).only("id", "number", "title")
-        found = {c.pk: c for c in cases}
-        out.append((item, count, [RecordLine(found.get(c), at) for c, at in rows]))
-    return out
+        if not item.on_timeline:
+            qs = (
+                item_rows(user, item, w)
+                .filter(_unit=unit.pk)
+                .values_list("_case", "_at")
+                .order_by("_at", "pk")
+            )
+            rows[item.name] = list(qs if limit is None else qs[:limit])
+    ids = {c for pairs in rows.values() for c, _ in pairs}
+    visible = {
+        c.pk: c for c in access.visible_cases(user).filter(pk__in=ids).only("id", "number", "title")
+    }
+    return [
+        (
+            item,
+            counts[item.name].get(unit.pk, 0),
+            [RecordLine(visible.get(c), at) for c, at in rows[item.name]],
+        )
+        for item in items
+    ]
 
 
 def record_units(user: User) -> list[Unit]:
@@ -272,27 +361,50 @@ def assessment_json(user: User, assessment: Assessment) -> dict:
 
     ranking = []
     for line, open_ in lines_for_user(user, assessment):
-        row = {"unit": {"id": line.unit_id, "name": line.unit.name}, "has_data": line.has_data,
-               "rank": line.rank, "total": None if line.total is None else float(line.total)}
+        row = {
+            "unit": {"id": line.unit_id, "name": line.unit.name},
+            "has_data": line.has_data,
+            "rank": line.rank,
+            "total": None if line.total is None else float(line.total),
+        }
         if open_:
-            row.update({"indicator_score": float(line.indicator_score), "deductions": float(line.deductions),
-                        "credits": float(line.credits), "indicators": line.breakdown.get("indicators", []),
-                        "items": line.breakdown.get("items", [])})
+            row.update(
+                {
+                    "indicator_score": float(line.indicator_score),
+                    "deductions": float(line.deductions),
+                    "credits": float(line.credits),
+                    "indicators": line.breakdown.get("indicators", []),
+                    "items": line.breakdown.get("items", []),
+                }
+            )
         ranking.append(row)
     return {
-        "id": assessment.pk, "scope": assessment.scope_name, "unit_id": assessment.unit_id,
-        "from": assessment.period_start.isoformat(), "to": assessment.period_end.isoformat(),
-        "status": assessment.status, "status_label": assessment.get_status_display(),
+        "id": assessment.pk,
+        "scope": assessment.scope_name,
+        "unit_id": assessment.unit_id,
+        "from": assessment.period_start.isoformat(),
+        "to": assessment.period_end.isoformat(),
+        "status": assessment.status,
+        "status_label": assessment.get_status_display(),
         "scheme": assessment.scheme_snapshot,
-        "computed_at": when(assessment.computed_at), "computed_by": who(assessment.computed_by),
-        "reviewed_at": when(assessment.reviewed_at), "reviewed_by": who(assessment.reviewed_by),
-        "published_at": when(assessment.published_at), "published_by": who(assessment.published_by),
+        "computed_at": when(assessment.computed_at),
+        "computed_by": who(assessment.computed_by),
+        "reviewed_at": when(assessment.reviewed_at),
+        "reviewed_by": who(assessment.reviewed_by),
+        "published_at": when(assessment.published_at),
+        "published_by": who(assessment.published_by),
         "ranking": ranking,
     }
 
 
 def assessment_summary(assessment: Assessment) -> dict:
-    return {"id": assessment.pk, "scope": assessment.scope_name, "from": assessment.period_start.isoformat(),
-            "to": assessment.period_end.isoformat(), "status": assessment.status,
-            "status_label": assessment.get_status_display(), "scheme": assessment.scheme.name,
-            "computed_at": timezone.localtime(assessment.computed_at).isoformat()}
+    return {
+        "id": assessment.pk,
+        "scope": assessment.scope_name,
+        "from": assessment.period_start.isoformat(),
+        "to": assessment.period_end.isoformat(),
+        "status": assessment.status,
+        "status_label": assessment.get_status_display(),
+        "scheme": assessment.scheme.name,
+        "computed_at": timezone.localtime(assessment.computed_at).isoformat(),
+    }

@@ -32,17 +32,28 @@ def _root(user: User) -> Unit | None:
 def _write_lines(assessment: Assessment, lines: list[selectors.Line]) -> None:
     AssessmentLine.objects.bulk_create(
         AssessmentLine(
-            assessment=assessment, unit=line.unit, has_data=line.has_data,
-            indicator_score=line.indicator_score, deductions=line.deductions, credits=line.credits,
-            total=line.total, rank=line.rank,
+            assessment=assessment,
+            unit=line.unit,
+            has_data=line.has_data,
+            indicator_score=line.indicator_score,
+            deductions=line.deductions,
+            credits=line.credits,
+            total=line.total,
+            rank=line.rank,
             breakdown={"indicators": line.indicators, "items": line.items},
         )
         for line in lines
     )
 
 
-def assessment_compute(user: User, scheme: Scheme, period: Period, *, now: dt.datetime | None = None,
-                       supersedes: Assessment | None = None) -> Assessment:
+def assessment_compute(
+    user: User,
+    scheme: Scheme,
+    period: Period,
+    *,
+    now: dt.datetime | None = None,
+    supersedes: Assessment | None = None,
+) -> Assessment:
     """A new draft assessment of the units in `user`'s scope for `period`, with `scheme`."""
     if not selectors.is_assessor(user):
         raise PermissionDenied(NOT_ASSESSOR)
@@ -54,8 +65,15 @@ def assessment_compute(user: User, scheme: Scheme, period: Period, *, now: dt.da
     lines = selectors.compute_lines(user, snapshot, period, root=root, now=now)
     with transaction.atomic():
         assessment = Assessment.objects.create(
-            scheme=scheme, scheme_snapshot=snapshot, unit=root, period_start=period.start,
-            period_end=period.end, status=S.DRAFT, computed_at=now, computed_by=user, supersedes=supersedes,
+            scheme=scheme,
+            scheme_snapshot=snapshot,
+            unit=root,
+            period_start=period.start,
+            period_end=period.end,
+            status=S.DRAFT,
+            computed_at=now,
+            computed_by=user,
+            supersedes=supersedes,
         )
         _write_lines(assessment, lines)
     return assessment
@@ -68,7 +86,9 @@ def _locked(assessment: Assessment, user: User) -> Assessment:
     return fresh
 
 
-def assessment_recompute(user: User, assessment: Assessment, *, now: dt.datetime | None = None) -> Assessment:
+def assessment_recompute(
+    user: User, assessment: Assessment, *, now: dt.datetime | None = None
+) -> Assessment:
     """Recompute with the current scheme and timeline. A published assessment stays as it was and
     a new draft is made; otherwise the draft's lines are replaced (and a review is undone)."""
     if not selectors.may_manage(user, assessment):
@@ -93,18 +113,26 @@ def assessment_recompute(user: User, assessment: Assessment, *, now: dt.datetime
     return assessment
 
 
-def assessment_review(user: User, assessment: Assessment, *, now: dt.datetime | None = None) -> Assessment:
+def assessment_review(
+    user: User, assessment: Assessment, *, now: dt.datetime | None = None
+) -> Assessment:
     """复核: the supervisor checks the draft's figures."""
     with transaction.atomic():
         assessment = _locked(assessment, user)
         if assessment.status != S.DRAFT:
             raise ValidationError(f"该考核结果{assessment.get_status_display()}，只有草稿可以复核")
-        assessment.status, assessment.reviewed_at, assessment.reviewed_by = S.REVIEWED, now or timezone.now(), user
+        assessment.status, assessment.reviewed_at, assessment.reviewed_by = (
+            S.REVIEWED,
+            now or timezone.now(),
+            user,
+        )
         assessment.save(update_fields=["status", "reviewed_at", "reviewed_by"])
     return assessment
 
 
-def assessment_publish(user: User, assessment: Assessment, *, now: dt.datetime | None = None) -> Assessment:
+def assessment_publish(
+    user: User, assessment: Assessment, *, now: dt.datetime | None = None
+) -> Assessment:
     """发布: the units see the ranking and their own breakdown; the figures are frozen."""
     with transaction.atomic():
         assessment = _locked(assessment, user)
@@ -112,6 +140,9 @@ def assessment_publish(user: User, assessment: Assessment, *, now: dt.datetime |
             message = "该考核结果已发布" if assessment.frozen else "考核结果须先复核，才能发布"
             raise ValidationError(message)
         assessment.status, assessment.published_at, assessment.published_by = (
-            S.PUBLISHED, now or timezone.now(), user)
+            S.PUBLISHED,
+            now or timezone.now(),
+            user,
+        )
         assessment.save(update_fields=["status", "published_at", "published_by"])
     return assessment
