@@ -39,7 +39,7 @@ from functools import lru_cache
 from typing import IO, Any
 
 from django.db import connection, transaction
-from django.db.models import F, QuerySet, Value
+from django.db.models import F, QuerySet, Value, prefetch_related_objects
 from django.utils import timezone
 from lxml import etree
 from openpyxl import Workbook
@@ -51,7 +51,16 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from xinfang.cases import access, bulk, clocks, deadlines, validators
-from xinfang.cases.models import Case, Channel, ImportJob, Kind, Outcome, Rating, State
+from xinfang.cases.models import (
+    CONFIDENTIAL_KINDS,
+    Case,
+    Channel,
+    ImportJob,
+    Kind,
+    Outcome,
+    Rating,
+    State,
+)
 from xinfang.cases.selectors import case_due_state
 from xinfang.cases.services import Petitioner
 from xinfang.cases.validators import mask_phone
@@ -951,14 +960,43 @@ def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
 
 
 def export_rows(qs: QuerySet[Case], *, user: User, now: dt.datetime | None = None) -> Iterable[list[Any]]:
-    """The ledger's rows, streamed with the related names joined in (no query per matter).
+    """The ledger's rows, streamed (no query per matter, no list of matters).
 
     `qs` holds only matters the user may see (`access.visible_cases` or `access.queue_cases`).
+    Places, categories and units are small tables read once and set on each matter, instead of
+    joined in SQL: with the joins SQLite sorted a million rows before the first one came out;
+    without them the rows stream in index order. Columns the row never reads are not fetched,
+    and the other accused units are read, per chunk, for the reports only.
     """
     now = now or timezone.now()
-    qs = qs.select_related("place", "category__parent", "lead_unit", "accused_unit")
-    qs = qs.prefetch_related("other_accused_units")  # can_see_petitioner reads them per report
-    for case in qs.iterator(chunk_size=2000):
+    places = Place.objects.in_bulk()
+    categories = Category.objects.select_related("parent").in_bulk()
+    units = Unit.objects.in_bulk()
+    qs = qs.select_related(None).prefetch_related(None).defer(*_UNREAD)
+    chunk: list[Case] = []
+    for case in qs.iterator(chunk_size=EXPORT_CHUNK):
+        case.place = places.get(case.place_id)
+        case.category = categories.get(case.category_id)
+        case.lead_unit = units.get(case.lead_unit_id)
+        case.accused_unit = units.get(case.accused_unit_id)
+        chunk.append(case)
+        if len(chunk) == EXPORT_CHUNK:
+            yield from _chunk_rows(chunk, user, now)
+            chunk = []
+    yield from _chunk_rows(chunk, user, now)
+
+
+EXPORT_CHUNK = 2000
+# Columns an export row does not read (the free text and the other clocks' times).
+_UNREAD = ("content", "report_submitted_at", "routed_at", "accepted_at", "replied_at", "closed_at",
+           "clock_started_at", "warn_at", "assign_due_at", "object_due_at")
+
+
+def _chunk_rows(chunk: list[Case], user: User, now: dt.datetime) -> Iterator[list[Any]]:
+    reports = [c for c in chunk if c.kind in CONFIDENTIAL_KINDS]  # can_see_petitioner reads these
+    if reports:
+        prefetch_related_objects(reports, "other_accused_units")
+    for case in chunk:
         yield _export_row(case, user, now)
 
 
