@@ -276,13 +276,22 @@ def test_ledger_rows_cost_the_same_queries_for_few_or_many(county, people, matte
 
     def count() -> tuple[int, int]:
         with CaptureQueriesContext(connection) as queries:
-            rows = list(ledger.export_rows(access.visible_cases(people.supervisor), user=people.supervisor))
+            rows = list(
+                ledger.export_rows(access.visible_cases(people.supervisor), user=people.supervisor)
+            )
         return len(rows), len(queries)
 
     count()  # the supervisor's subtree, cached after the first read
     few = count()
     for i in range(5):
-        register(county, people.clerk, bj(2026, 3, 3, 9), kind=Kind.ACCUSATION, title=f"举报{i}",
-                 accused_unit=county.county, petitioner=_person())
+        register(
+            county,
+            people.clerk,
+            bj(2026, 3, 3, 9),
+            kind=Kind.ACCUSATION,
+            title=f"举报{i}",
+            accused_unit=county.county,
+            petitioner=_person(),
+        )
     many = count()
     assert many[0] == few[0] + 5 and many[1] == few[1]  # no query per matter
