@@ -339,10 +339,40 @@ def test_hot_issues_panel_shows_the_top_clusters_and_their_matters(county, peopl
 
 
 def test_panels_are_grouped_in_sql_not_per_matter(world, people, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    # a query per month for the registrations (index ranges), never one per matter
+    with django_assert_max_num_queries(24):
         dash.grouping(people.supervisor, _filters(), "category")
         dash.trend(people.supervisor, _filters())
         dash.overdue(people.supervisor, _filters())
+
+
+def test_matters_of_an_office_outside_the_scope_count_only_when_they_reach_into_it(
+    world, county, people
+):
+    from xinfang.orgs.models import Unit
+
+    city_office = Unit.objects.create(
+        name="A市信访局",
+        code="XF4301",
+        parent=county.city,
+        level=Unit.Level.CITY,
+        kind=Unit.Kind.PETITION_OFFICE,
+        place=county.place,
+    )
+    sup = people.supervisor
+    before = {r.key: r.values["count"] for r in dash.grouping(sup, _filters(), "channel").rows}
+    assert (
+        dash.visible(sup).model.objects.count() == 7 and dash.visible(sup).count() == 7
+    )  # every matter
+    routed_in = register(county, None, bj(2026, 11, 2, 9), office=city_office, channel=Channel.FAX)
+    s.case_route(case=routed_in, by=None, unit=county.hr, at=bj(2026, 11, 2, 10))
+    register(
+        county, None, bj(2026, 11, 2, 9), office=city_office, channel=Channel.FAX, title="市里自办"
+    )
+    assert dash.visible(sup).count() == 8  # now the exact visible set, not every matter
+    after = {r.key: r.values["count"] for r in dash.grouping(sup, _filters(), "channel").rows}
+    assert after == {**before, "fax": 1}
+    assert list(dash.panel_cases(sup, "channel", _filters(), "fax")) == [routed_in]
 
 
 @pytest.mark.parametrize(

@@ -129,8 +129,27 @@ def scoped_units(user: User) -> QuerySet[Unit]:
     return Unit.objects.all() if ids is None else Unit.objects.filter(pk__in=ids)
 
 
+def visible(user: User) -> QuerySet[Case]:
+    """`access.visible_cases(user)`, written as every matter when it is the same set.
+
+    A matter whose registering office is in the user's scope is visible to them, so when no
+    matter was registered by an office outside the scope (one index probe per unit outside it),
+    the user sees every matter. This is the county supervisor's case, and it matters: SQLite runs
+    the five-column OR of `visible_cases` as one index walk per unit plus a row fetch per matter
+    (3 s instead of 0.3 s for a year of a million matters), where every matter needs no filter.
+    """
+    ids = access.scope_unit_ids(user)
+    if ids is None:
+        return Case.objects.all()
+    if ids:
+        outside = list(Unit.objects.exclude(pk__in=ids).values_list("pk", flat=True))
+        if not outside or not Case.objects.filter(office_id__in=outside).exists():
+            return Case.objects.all()
+    return access.visible_cases(user)
+
+
 def _matters(user: User, filters: Filters) -> QuerySet[Case]:
-    qs = access.visible_cases(user)
+    qs = visible(user)
     if filters.unit is not None:
         sub = subtree_ids(filters.unit)
         qs = qs.filter(Q(lead_unit_id__in=sub) | Q(lead_unit__isnull=True, office_id__in=sub))
@@ -171,19 +190,24 @@ TREND_SERIES = {"registered": ("登记", "registered_at"), "replied": ("办结�
 
 
 def trend(user: User, filters: Filters) -> Panel:
-    """Matters registered, and matters answered, in each month: one query, each month of each
-    series a filtered COUNT (plain comparisons, no per-row date function)."""
+    """Matters registered, and matters answered, in each month.
+
+    Registrations: one COUNT per month over the registration-time index (index-only when the
+    user sees every matter). Answers (`replied_at` has no index): one pass over the period with
+    a filtered COUNT per month, plain comparisons, no per-row date function."""
     spans = months(filters.period)
     first, after = filters.period.bounds
-    aggs = {
-        f"{name}:{key}": Count("pk", filter=_in(column, start, end))
-        for name, (_label, column) in TREND_SERIES.items()
+    base = _matters(user, filters)
+    counts = {
+        f"registered:{key}": base.filter(_in("registered_at", start, end)).count()
         for key, _l, start, end in spans
     }
-    in_period = Q()
-    for _label, column in TREND_SERIES.values():
-        in_period |= _in(column, first, after)
-    counts = _matters(user, filters).filter(in_period).aggregate(**aggs) if aggs else {}
+    aggs = {
+        f"replied:{key}": Count("pk", filter=_in("replied_at", start, end))
+        for key, _l, start, end in spans
+    }
+    if aggs:
+        counts.update(base.filter(_in("replied_at", first, after)).aggregate(**aggs))
     rows = [
         Item(
             key,
@@ -381,7 +405,7 @@ def _holder():
 
 
 def _overdue(user: User, filters: Filters, now: dt.datetime | None = None) -> QuerySet[Case]:
-    qs = overdue_cases(access.visible_cases(user), now).exclude(clock__in=CITIZEN_WINDOWS)
+    qs = overdue_cases(visible(user), now).exclude(clock__in=CITIZEN_WINDOWS)
     qs = qs.annotate(_holder=_holder())
     ids = access.scope_unit_ids(user)
     if ids is not None:
@@ -575,7 +599,7 @@ def panel_cases(
         base = _overdue(user, filters, now)
     elif name == "hot":
         q = _hot_q(user, filters, key)
-        base = access.visible_cases(user)
+        base = visible(user)
     else:
         return None
     return None if q is None else base.filter(q)
