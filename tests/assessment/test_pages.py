@@ -159,3 +159,10 @@ def test_api_lists_and_shows_assessments_as_in_openapi(client, county, people, p
     assert client.get("/api/assessments").status_code == 401
     paths = json.loads(client.get("/api/openapi.json").content)["paths"]
     assert "/api/assessments" in paths and "/api/assessments/{assessment_id}" in paths
+
+
+@pytest.mark.parametrize("scheme_id", ["9" * 30, "abc", "-1", "²"])
+def test_a_bad_scheme_is_refused_in_chinese(client, people, scheme_id):
+    client.force_login(people.supervisor)
+    response = client.post(reverse("assessment:compute"), {"scheme": scheme_id}, follow=True)
+    assert response.status_code == 200 and "没有这个考核方案" in response.content.decode()
