@@ -42,6 +42,9 @@ from xinfang.reports.selectors import Period, rates_table
 
 TOP = 5
 HOT_TOP = 5
+# 办结（答复）: the replies of the month as the rates count them (按期办结率 and the 12345 解决率
+# have every reply of the month in scope as their denominator), so it costs no query of its own.
+REPLY_RATES = ("complete_on_time", "hotline_resolution")
 EARLIEST = dt.date(2000, 1, 1)
 
 
@@ -184,8 +187,10 @@ def _holder():
 
 
 def _overdue(user: User, now: dt.datetime) -> dict[int, int]:
+    # A matter whose clock a unit in scope holds is visible to the user (the holder is one of its
+    # row units), so no visible_cases() OR-filter here: the due_at index alone finds the rows.
     qs = (
-        overdue_cases(access.visible_cases(user), now)
+        overdue_cases(Case.objects.all(), now)
         .exclude(clock__in=CITIZEN_WINDOWS)
         .annotate(_h=_holder())
     )
@@ -239,7 +244,6 @@ def analysis_for(user: User, first: dt.date, *, now: dt.datetime | None = None) 
     now = now or timezone.now()
     cases = access.visible_cases(user)
     this, before = _registered(cases, first), _registered(cases, _previous(first))
-    start, end = _bounds(first)
     channels = dict(Channel.choices)
     by_category_now, by_category_before = (
         _grouped(this, "category_id"),
@@ -260,7 +264,7 @@ def analysis_for(user: User, first: dt.date, *, now: dt.datetime | None = None) 
         total=this.count(),
         previous=before.count(),
         last_year=_registered(cases, _same_month_last_year(first)).count(),
-        replied=cases.filter(replied_at__gte=start, replied_at__lt=end).count(),
+        replied=sum(table.total.figures[name].denominator for name in REPLY_RATES),
         by_channel=_lines(
             _grouped(this, "channel"), _grouped(before, "channel"), channels, top=None
         ),
@@ -318,18 +322,27 @@ MIN_DENOMINATOR = 5
 RISE = 0.30  # a category, or the total, up more than 30% on the previous month
 MIN_RISE_COUNT = 5  # ... with at least this many matters this month
 OVERDUE_NAMED = 3  # the units with most overdue matters that a sentence names
+LOW_RATES_NAMED = 10  # low unit rates named one by one, furthest below the floor first
 
 
 def _low_rates(a: Analysis) -> list[str]:
+    low = [
+        u
+        for u in a.unit_rates
+        if u.rate in RATE_FLOORS
+        and u.denominator >= MIN_DENOMINATOR
+        and u.pct < RATE_FLOORS[u.rate]
+    ]
+    low.sort(key=lambda u: (u.pct - RATE_FLOORS[u.rate], u.unit))  # furthest below its floor first
     out = []
-    for u in a.unit_rates:
-        floor = RATE_FLOORS.get(u.rate)
-        if floor is not None and u.denominator >= MIN_DENOMINATOR and u.pct < floor:
-            n = int(u.numerator) if float(u.numerator).is_integer() else round(u.numerator, 1)
-            out.append(
-                f"{u.unit}{u.label}为{_pct(u.pct)}（{n}/{u.denominator}），低于{floor:g}%，"
-                f"建议督促该单位分析原因、限期整改。"
-            )
+    for u in low[:LOW_RATES_NAMED]:
+        n = int(u.numerator) if float(u.numerator).is_integer() else round(u.numerator, 1)
+        out.append(
+            f"{u.unit}{u.label}为{_pct(u.pct)}（{n}/{u.denominator}），低于{RATE_FLOORS[u.rate]:g}%，"
+            f"建议督促该单位分析原因、限期整改。"
+        )
+    if len(low) > LOW_RATES_NAMED:
+        out.append(f"另有{len(low) - LOW_RATES_NAMED}项单位指标低于下限，详见统计与考核指标表。")
     return out
 
 
@@ -382,7 +395,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "low_rate",
         "某单位某项指标低于下限（分母至少5件）：转送交办及时率、及时受理率95%，按期办结率90%，"
-        "满意率80%，12345响应率95%、解决率80%、满意率80%",
+        "满意率80%，12345响应率95%、解决率80%、满意率80%；逐条点名离下限最远的10项，其余合并为一句",
         _low_rates,
     ),
     Rule("rising_category", "某类事项较上月增长超过30%（本月至少5件）", _rising_categories),
