@@ -7,8 +7,8 @@ national document layout, xinfang/lib/gbt9704.py), so the three always agree:
 
 - 受理量 (volumes): matters in `access.visible_cases(user)` registered in the month (Beijing
   dates), with the previous month (环比) and the same month a year before (同比); by channel,
-  by category and by place (the TOP with most), each with the previous month; 办结: answered
-  (`replied_at`) in the month.
+  by category and by place (the TOP with most), each with the previous month; 办结: the
+  month's replies as the rates count them (see REPLY_RATES).
 - 指标: `rates_table` for the month (n/d and % of every rate), the total and per unit.
 - 超期: open matters past their deadline when the report is made, per unit holding the clock,
   units in the user's scope only (the citizen's own windows excluded).
