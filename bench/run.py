@@ -216,7 +216,8 @@ def main() -> None:
     build_database()
     bench_pages()
     bench_register()
-    for script in ("import_bench.py", "routing_bench.py", "similar_bench.py", "backlog_bench.py"):
+    for script in ("import_bench.py", "routing_bench.py", "similar_bench.py", "backlog_bench.py",
+                   "assessment_bench.py"):
         forward(script)
 
 
