@@ -132,6 +132,8 @@ MEDIA_ROOT = Path(env_str("XINFANG_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 # Large exports written by the worker (private: served only to their owner, files 0600).
 XINFANG_EXPORT_DIR = Path(env_str("XINFANG_EXPORT_DIR", str(VAR_DIR / "exports")))
+# `xinfang worker` writes one export a pass; false when `xinfang export run --loop` runs apart.
+XINFANG_WORKER_EXPORTS = env_bool("XINFANG_WORKER_EXPORTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # 附件限制 / attachment limits

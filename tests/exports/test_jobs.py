@@ -295,3 +295,22 @@ def test_ledger_rows_cost_the_same_queries_for_few_or_many(county, people, matte
         )
     many = count()
     assert many[0] == few[0] + 5 and many[1] == few[1]  # no query per matter
+
+
+def test_the_worker_can_leave_exports_to_their_own_process(people, matters, settings):
+    settings.XINFANG_WORKER_EXPORTS = False
+    job = services.export_request(owner=people.clerk, kind="ledger", filters={})
+    call_command("worker", "--once")
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED
+    call_command("export", "run", "--job", str(job.pk))
+    job.refresh_from_db()
+    assert job.status == Status.DONE
+
+
+@pytest.mark.django_db
+def test_export_run_names_a_missing_job_in_chinese():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="没有编号为 424242 的导出任务"):
+        call_command("export", "run", "--job", "424242")

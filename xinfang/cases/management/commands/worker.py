@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from xinfang.cases.services import finalize_expired
@@ -57,7 +58,7 @@ class Command(BaseCommand):
             escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
             rollup.refresh()  # the rates' counted rows and day cells (xinfang/reports/rollup.py)
             done = notify.run_pass(worker)
-            exported = exports.run_pending(worker)  # one large export a pass (xinfang/exports)
+            exported = exports.run_pending(worker) if settings.XINFANG_WORKER_EXPORTS else 0  # one a pass
             if once or finalized or escalated or done or exported:
                 self.stdout.write(f"期满终结 {finalized} 件；督办逾期 {escalated} 件；导出 {exported} 个；{done}")
                 self.stdout.flush()
