@@ -217,7 +217,7 @@ def main() -> None:
     bench_pages()
     bench_register()
     for script in ("import_bench.py", "routing_bench.py", "similar_bench.py", "backlog_bench.py",
-                   "assessment_bench.py"):
+                   "assessment_bench.py", "export_bench.py"):
         forward(script)
 
 
