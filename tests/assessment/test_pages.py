@@ -166,3 +166,13 @@ def test_a_bad_scheme_is_refused_in_chinese(client, people, scheme_id):
     client.force_login(people.supervisor)
     response = client.post(reverse("assessment:compute"), {"scheme": scheme_id}, follow=True)
     assert response.status_code == 200 and "没有这个考核方案" in response.content.decode()
+
+
+def test_the_ranking_page_costs_the_same_queries_for_any_number_of_units(
+    client, county, people, published, django_assert_max_num_queries
+):
+    client.force_login(people.supervisor)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("assessment:detail", args=[published.pk])).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("assessment:list")).status_code == 200
