@@ -137,3 +137,29 @@ def test_publish_needs_review_and_a_supervisor(county, people, scheme, quarter):
     assert selectors.assessment_for_user(people.officer, a.pk) is not None
     shown = {line.unit_id: open_ for line, open_ in selectors.lines_for_user(people.officer, a)}
     assert shown[county.hr.pk] is True and shown[county.edu.pk] is False
+
+
+def test_equal_totals_share_a_rank_and_no_data_is_never_ranked(county):
+    from xinfang.assessment.selectors import Line
+
+    def line(unit, total):
+        return Line(
+            unit, has_data=total is not None, total=None if total is None else Decimal(total)
+        )
+
+    ranked = selectors.rank(
+        [
+            line(county.hr, "90"),
+            line(county.edu, "95"),
+            line(county.town, "90"),
+            line(county.housing, None),
+            line(county.school, "80"),
+        ]
+    )
+    assert [(x.unit, x.rank) for x in ranked] == [
+        (county.edu, 1),
+        (county.hr, 2),
+        (county.town, 2),
+        (county.school, 4),
+        (county.housing, None),
+    ]

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from xinfang.assessment import exports, selectors, services
@@ -236,10 +237,10 @@ def record(request: HttpRequest) -> HttpResponse:
                                 "id": r.case.pk,
                                 "number": r.case.number,
                                 "title": r.case.title,
-                                "at": r.at.isoformat(),
+                                "at": timezone.localtime(r.at).isoformat(),
                             }
                             if r.case
-                            else {"id": None, "at": r.at.isoformat()}
+                            else {"id": None, "at": timezone.localtime(r.at).isoformat()}
                             for r in rows
                         ],
                     }
