@@ -492,3 +492,12 @@ def test_rebuild_gives_the_same_figures(quarter, people):
     before = _figures(rates_table(people.supervisor, Q1, "unit"))
     assert rollup.rebuild() >= 8
     assert _figures(rates_table(people.supervisor, Q1, "unit")) == before
+
+
+def test_a_figure_of_zero_opens_an_empty_list_not_the_error_layout(people, client):
+    client.force_login(people.supervisor)
+    page = client.get("/reports/rates/matters/", {"rate": "accept_on_time", "part": "numerator",
+                                                  "from": "2026-01-01", "to": "2026-03-31"})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "及时受理率" in body and "查询条件不正确" not in body
