@@ -23,6 +23,7 @@ from xinfang.cases.forms import SERVICE_CALLS
 ACTION_PATHS = {f"/api/cases/{{case_id}}/{name}" for name in SERVICE_CALLS}
 SUPERVISION_PATHS = {"/api/supervision/orders", "/api/supervision/orders/{order_id}",
                      "/api/supervision/orders/{order_id}/feedback", "/api/supervision/orders/{order_id}/close"}
+ASSESSMENT_PATHS = {"/api/assessments", "/api/assessments/{assessment_id}"}
 
 
 def test_the_schema_is_openapi_3_with_every_operation(client, db):
@@ -35,7 +36,8 @@ def test_the_schema_is_openapi_3_with_every_operation(client, db):
     paths = schema["paths"]
     assert set(paths) == {"/api/cases", "/api/cases/{case_id}", "/api/cases/{case_id}/reveal",
                           "/api/cases/{case_id}/accused",
-                          "/api/units", "/api/categories", "/api/rates", *ACTION_PATHS, *SUPERVISION_PATHS}
+                          "/api/units", "/api/categories", "/api/rates", *ACTION_PATHS, *SUPERVISION_PATHS,
+                          *ASSESSMENT_PATHS}
     assert set(paths["/api/cases"]) == {"get", "post"}
     params = {p["name"] for p in paths["/api/cases"]["get"]["parameters"]}
     assert params == {"scope", "state", "due", "kind", "channel", "category", "place", "date_from",

@@ -121,3 +121,16 @@ def test_screening_export_and_template(round_, county, people):
     out = io.BytesIO()
     screening.template(out, user=people.clerk)
     _assert_text(_cells(out), "=东湖街道办事处")
+
+
+def test_a_title_with_a_slash_still_makes_a_sheet():
+    """A dashboard list titled “12345/热线…” once raised in openpyxl (HTTP 500): every writer
+    names its sheet through `sheet_title`."""
+    from xinfang.lib.xlsxcells import sheet_title
+    from xinfang.reports import xlsx
+
+    out = io.BytesIO()
+    xlsx.write(out, "来源渠道：12345/热线 [电话]", ["编号"], [["A1"]])
+    out.seek(0)
+    assert load_workbook(out).sheetnames == [sheet_title("来源渠道：12345/热线 [电话]")]
+    assert sheet_title("a/b\\c*d?e:f[g]h" * 5) == ("a-b-c-d-e-f-g-h" * 5)[:31]

@@ -26,7 +26,7 @@ from xinfang.cases import deadlines
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel, Kind
 from xinfang.cases.selectors import work_calendar
-from xinfang.lib.xlsxcells import keep_text, safe_row
+from xinfang.lib.xlsxcells import keep_text, safe_row, sheet_title
 from xinfang.orgs.models import Place, Unit, User
 
 EntryStatus = ScreeningEntry.EntryStatus
@@ -179,7 +179,7 @@ def entry_to_backlog(*, entry: ScreeningEntry, by: User) -> BacklogCase:
 
 def export_entries(entries: Iterable[ScreeningEntry], out: IO[bytes], *, title: str = "排查台帐") -> None:
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
+    ws = wb.create_sheet(sheet_title(title))
     ws.append(COLUMNS)
     for e in entries:
         ws.append(safe_row(ws, [

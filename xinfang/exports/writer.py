@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 
-from xinfang.lib.xlsxcells import safe_row
+from xinfang.lib.xlsxcells import safe_row, sheet_title
 
 PROGRESS_EVERY = 2000  # rows between two progress reports (one UPDATE each)
 
@@ -35,7 +35,7 @@ def write_xlsx(
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet[:31])
+    ws = wb.create_sheet(sheet_title(sheet))
     ws.freeze_panes = "A2"
     for index, (_name, width) in enumerate(columns, 1):
         ws.column_dimensions[get_column_letter(index)].width = width

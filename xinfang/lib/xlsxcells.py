@@ -9,10 +9,20 @@ apostrophe Excel shows in the formula bar). Framework-free.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@")
+
+
+_NOT_IN_SHEET_TITLES = re.compile(r"[\\/*?:\[\]]")
+
+
+def sheet_title(text: str) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of \\ / * ? : [ ] (a title
+    such as "12345/热线" would otherwise make openpyxl raise)."""
+    return _NOT_IN_SHEET_TITLES.sub("-", text)[:31] or "Sheet"
 
 
 def looks_like_formula(value: Any) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from xinfang.lib.xlsxcells import sheet_title
+
 FORMULA_START = ("=", "+", "-", "@")
 
 
@@ -14,7 +16,7 @@ def write(out, title: str, header: Sequence[str], rows: Iterable[Sequence]) -> N
     from openpyxl.styles import Alignment, Font, PatternFill
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
+    ws = wb.create_sheet(sheet_title(title))
     ws.freeze_panes = "B3"
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
