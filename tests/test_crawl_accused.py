@@ -763,12 +763,21 @@ def _area(url: str) -> str:
     return next((owner for prefix, owner in OWNERS.items() if url.startswith(prefix)), "other")
 
 
-def _crawl_all(client, world: World) -> dict:
-    """Crawl as every user of an accused unit; collect 500s, capped crawls and leaks by area."""
+def _shard(world: World, shard: tuple[int, int]) -> list[User]:
+    """This shard's users: every `count`-th user from `index` (the world is built again per shard,
+    in a second or two, so that pytest-xdist spreads the crawl over every core)."""
+    index, count = shard
+    accused = sorted((u for u in world.users if _rules(u, world) is not None), key=lambda u: u.username)
+    return accused[index::count]
+
+
+def _crawl_all(client, world: World, shard: tuple[int, int] = (0, 1)) -> dict:
+    """Crawl as every user of an accused unit in the shard; collect 500s, capped crawls and
+    leaks by area."""
     leaks: dict[str, list[str]] = defaultdict(list)
     out = {"crawled": [], "requests": 0, "errors": [], "capped": [], "leaks": leaks}
     only = set(filter(None, os.environ.get("CRAWL_USERS", "").split(",")))  # to debug one user
-    for user in world.users:
+    for user in _shard(world, shard):
         rules = _rules(user, world)
         if rules is None or (only and user.username not in only):
             continue
@@ -808,13 +817,21 @@ def _assert_clean(result: dict) -> None:
     )
 
 
+DEMO_SHARDS = 4
+COUNTY_SHARDS = 2
+
+
 @pytest.mark.slow
-def test_a_crawl_as_each_accused_user_never_finds_the_complainant(db, client, settings, tmp_path):
+@pytest.mark.parametrize("index", range(DEMO_SHARDS))
+def test_a_crawl_as_each_accused_user_never_finds_the_complainant(
+    db, client, settings, tmp_path, index
+):
     settings.MEDIA_ROOT = str(tmp_path)
     started = time.monotonic()
     with time_machine.travel(NOW, tick=False):
         world = _build(tmp_path)
-        result = _crawl_all(client, world)
+        mine = {user.username for user in _shard(world, (index, DEMO_SHARDS))}
+        result = _crawl_all(client, world, (index, DEMO_SHARDS))
     print(
         f"demo world: crawled {len(result['crawled'])} users, {result['requests']} requests in "
         f"{time.monotonic() - started:.1f}s; {'; '.join(world.notes)}"
@@ -837,13 +854,14 @@ def test_a_crawl_as_each_accused_user_never_finds_the_complainant(db, client, se
             "school2_head",
             "hb_officer",
             "hb_head",
-        } <= set(result["crawled"])
+        } & mine <= set(result["crawled"])
     _assert_clean(result)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("index", range(COUNTY_SHARDS))
 def test_a_crawl_when_the_county_government_is_accused(
-    db, client, county, people, settings, tmp_path
+    db, client, county, people, settings, tmp_path, index
 ):
     """Everyone in the county is below the accused: the supervisor, who opens the report through
     the subtree, the petition office that registered it, and every bureau, school and town."""
@@ -851,7 +869,8 @@ def test_a_crawl_when_the_county_government_is_accused(
     started = time.monotonic()
     with time_machine.travel(NOW, tick=False):
         world = _build_county(county, people)
-        result = _crawl_all(client, world)
+        mine = {user.username for user in _shard(world, (index, COUNTY_SHARDS))}
+        result = _crawl_all(client, world, (index, COUNTY_SHARDS))
     print(
         f"county world: crawled {len(result['crawled'])} users, {result['requests']} requests in "
         f"{time.monotonic() - started:.1f}s"
@@ -866,7 +885,7 @@ def test_a_crawl_when_the_county_government_is_accused(
         "outsider",
         "accused",
         "school_clerk",
-    } <= set(result["crawled"])
+    } & mine <= set(result["crawled"])
     assert "rereviewer" not in result["crawled"]  # the city handles it
     _assert_clean(result)
 
