@@ -172,6 +172,38 @@ def bench_pages() -> None:
     emit("case_detail_p95_ms", p95(samples), "ms")
 
 
+def last_quarter(today):
+    """The last whole quarter before `today`'s (a full three months of counted matters)."""
+    import datetime as dt
+
+    from xinfang.reports.selectors import current_quarter
+
+    return current_quarter(current_quarter(today).start - dt.timedelta(days=1))
+
+
+def bench_rates() -> None:
+    """统计指标: the rates table of a whole quarter by unit, as the county's supervisor (every
+    unit), the JSON twin too; the rollup is fresh, as the worker keeps it."""
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from xinfang.orgs.models import Role, Unit, User
+
+    root = Unit.objects.filter(parent=None).order_by("path").first()
+    user = User.objects.filter(role=Role.SUPERVISOR, is_active=True, unit=root).first() or (
+        User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("unit__path").first()
+    )
+    client = Client()
+    client.force_login(user)
+    quarter = last_quarter(timezone.localdate())
+    params = {"by": "unit", "from": quarter.start.isoformat(), "to": quarter.end.isoformat()}
+    url = reverse("reports:rates")
+    emit("rates_p95_ms", time_get(client, url, params), "ms",
+         period=f"{quarter.start}..{quarter.end}", user=f"{user.username} ({user.unit})")
+    emit("rates_json_p95_ms", time_get(client, url, {**params, "format": "json"}), "ms")
+
+
 def bench_register(count: int = 300) -> None:
     from django.utils import timezone
 
@@ -215,9 +247,10 @@ def main() -> None:
     print(f"# {COMMAND}  (database {DB_URL})", flush=True)
     build_database()
     bench_pages()
+    bench_rates()
     bench_register()
     for script in ("import_bench.py", "routing_bench.py", "similar_bench.py", "backlog_bench.py",
-                   "assessment_bench.py", "export_bench.py"):
+                   "assessment_bench.py", "dashboard_bench.py", "export_bench.py"):
         forward(script)
 
 

@@ -470,3 +470,15 @@ def test_the_worker_counts_each_supervisors_dashboard_ahead(world, people):
     )  # the administrator (everything) and the county supervisor
     kept = cache.get(dash.cache_key(people.supervisor, "channel", _filters()))
     assert kept is not None and sum(r.values["count"] for r in kept.rows) == 6
+
+
+def test_a_worker_pass_counts_the_dashboards_so_the_first_view_is_counted_already(
+    world, people, client
+):
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    assert cache.get(dash.cache_key(people.supervisor, "trend", _filters())) is None
+    call_command("worker", "--once")
+    kept = cache.get(dash.cache_key(people.supervisor, "trend", _filters()))
+    assert kept is not None and sum(r.values["registered"] for r in kept.rows) == 6

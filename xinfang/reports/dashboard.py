@@ -528,10 +528,16 @@ def cache_key(user: User, name: str, filters: Filters) -> str:
 
 
 def panel(
-    user: User, name: str, filters: Filters, *, now: dt.datetime | None = None, fresh: bool = False
+    user: User,
+    name: str,
+    filters: Filters,
+    *,
+    now: dt.datetime | None = None,
+    fresh: bool = False,
+    keep: int = CACHE_SECONDS,
 ) -> Panel:
     """The rows of one panel (the chart, its table, its JSON and .xlsx all render these), from
-    the shared cache when counted in the last CACHE_SECONDS for the same scope and filters."""
+    the shared cache when counted in the last `keep` seconds for the same scope and filters."""
     if name not in PANELS:
         raise ValueError(name)
     key = cache_key(user, name, filters)
@@ -540,14 +546,15 @@ def panel(
         found = _compute(user, name, filters, now)
         found.computed_at = timezone.now()
         if now is None:
-            cache.set(key, found, CACHE_SECONDS)
+            cache.set(key, found, keep)
     return found
 
 
-def refresh_dashboards() -> int:
+def refresh_dashboards(keep: int = 2 * CACHE_SECONDS) -> int:
     """Count the default dashboard (the last twelve months, all units) of each administrator's
     and supervisor's scope into the shared cache, as `routing.selectors.refresh_hot` does for
-    the hot issues; for `xinfang worker`, every few minutes. Returns how many scopes."""
+    the hot issues; for `xinfang worker`, every five minutes, kept for ten (so that a page never
+    finds the entry gone between two passes). Returns how many scopes."""
     from xinfang.orgs.models import Role
 
     filters = Filters(last_12_months())
@@ -563,7 +570,7 @@ def refresh_dashboards() -> int:
             continue
         done.add(key)
         for name in PANELS:
-            panel(user, name, filters, fresh=True)
+            panel(user, name, filters, fresh=True, keep=keep)
     return len(done)
 
 

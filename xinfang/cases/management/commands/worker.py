@@ -2,7 +2,7 @@
 
 Each pass: makes final the matters whose review window closed unused, queues staff reminders
 and daily digests, delivers the notification outbox, (every five minutes) computes this month's
-hot-issue page into the shared cache, and (hourly) refreshes the database's planner statistics. Work is claimed with conditional updates, so two workers never do the
+hot-issue page and each supervisor's default dashboard into the shared cache, and (hourly) refreshes the database's planner statistics. Work is claimed with conditional updates, so two workers never do the
 same thing twice, and a killed worker loses nothing (claimed messages return after a lease).
 `xinfang notify_worker` runs only the delivery part, for offices that scale it separately.
 """
@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from xinfang.cases.services import finalize_expired
 from xinfang.exports import services as exports
 from xinfang.notify import services as notify
-from xinfang.reports import rollup
+from xinfang.reports import dashboard, rollup
 from xinfang.routing import selectors as routing
 from xinfang.supervision import services as supervision
 
@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 refresh_statistics()
             if passes % HOT_EVERY == 0:
                 routing.refresh_hot()
+                dashboard.refresh_dashboards()  # each supervisor's default 统计看板
             passes += 1
             finalized = finalize_expired()
             escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
