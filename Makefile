@@ -21,6 +21,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check xinfang tests bench
+	$(BIN)/ruff format --check xinfang tests bench
 	bash scripts/test.sh $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -31,8 +31,11 @@ def _database_url() -> tuple[str, int]:
     if path.exists():
         return f"sqlite:///{path}", CASES
     small = ROOT / "var" / f"bench-{SMALL}.sqlite3"
-    print(f"{path} does not exist (run `BENCH_CASES={CASES} make bench` to build it); "
-          f"using a small database of {SMALL} matters at {small}", file=sys.stderr)
+    print(
+        f"{path} does not exist (run `BENCH_CASES={CASES} make bench` to build it); "
+        f"using a small database of {SMALL} matters at {small}",
+        file=sys.stderr,
+    )
     return f"sqlite:///{small}", SMALL
 
 
@@ -98,11 +101,16 @@ def main() -> None:
         cpu.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200
     line = {
-        "name": "backlog_board_p95_ms", "value": round(p95(samples), 2), "unit": "ms", "cases": total,
-        "command": COMMAND, "backlog_cases": BacklogCase.objects.count(),
+        "name": "backlog_board_p95_ms",
+        "value": round(p95(samples), 2),
+        "unit": "ms",
+        "cases": total,
+        "command": COMMAND,
+        "backlog_cases": BacklogCase.objects.count(),
         "median_ms": round(statistics.median(samples), 2),
         # CPU time of this process: what the page costs when the machine is busy with others.
-        "cpu_p95_ms": round(p95(cpu), 2), "load_1min": round(os.getloadavg()[0], 1),
+        "cpu_p95_ms": round(p95(cpu), 2),
+        "load_1min": round(os.getloadavg()[0], 1),
     }
     print(json.dumps(line, ensure_ascii=False), flush=True)
 

@@ -55,7 +55,9 @@ def _drop_postgres() -> None:
 
 
 def _setup(folder: str) -> None:
-    os.environ["DATABASE_URL"] = _fresh_postgres() if PG_URL else f"sqlite:///{folder}/bench.sqlite3"
+    os.environ["DATABASE_URL"] = (
+        _fresh_postgres() if PG_URL else f"sqlite:///{folder}/bench.sqlite3"
+    )
     if BASE and not PG_URL:
         shutil.copyfile(BASE, f"{folder}/bench.sqlite3")
         os.sync()  # else the import's first fsync also writes out the whole fresh copy
@@ -77,8 +79,13 @@ def _org():
 
     county = Place.objects.create(code="439901", name="导入测试区")
     Place.objects.create(code="439901001", name="导入测试街道", parent=county)
-    office = Unit.objects.create(name="导入测试区信访局", code="XF439901", level=Unit.Level.COUNTY,
-                                 kind=Unit.Kind.PETITION_OFFICE, place=county)
+    office = Unit.objects.create(
+        name="导入测试区信访局",
+        code="XF439901",
+        level=Unit.Level.COUNTY,
+        kind=Unit.Kind.PETITION_OFFICE,
+        place=county,
+    )
     labour = Category.objects.create(code="DRLD", name="导入测试大类")
     Category.objects.create(code="DRLD01", name="导入测试小类", parent=labour)
     return office
@@ -107,11 +114,21 @@ def _rows(rows: int):
     places = ["导入测试街道", "439901"]
     for i in range(rows):
         yield [
-            _when(i, rows), ["来访", "来信", "网上", "来电"][i % 4],
-            "申诉求决" if i % 5 else "建议意见", f"某小区物业拖欠维修基金第{i}号",
+            _when(i, rows),
+            ["来访", "来信", "网上", "来电"][i % 4],
+            "申诉求决" if i % 5 else "建议意见",
+            f"某小区物业拖欠维修基金第{i}号",
             f"本人反映某小区物业公司长期拖欠维修基金，电梯损坏{i % 30}天无人维修，请求督促处理。",
-            places[i % 2], "导入测试大类/导入测试小类" if i % 3 else "DRLD01", f"王{i % 500}",
-            ids[i % len(ids)], f"139{i:08d}", f"A1区东湖街道{i % 300}号", "否", 1 + i % 3, None, None,
+            places[i % 2],
+            "导入测试大类/导入测试小类" if i % 3 else "DRLD01",
+            f"王{i % 500}",
+            ids[i % len(ids)],
+            f"139{i:08d}",
+            f"A1区东湖街道{i % 300}号",
+            "否",
+            1 + i % 3,
+            None,
+            None,
         ]
 
 
@@ -143,7 +160,10 @@ def _write_excel(path: str, rows: int) -> None:
     wb.close()
 
 
-LAYOUTS = {"excel": ("import_per_s", _write_excel), "openpyxl": ("import_inline_strings_per_s", _write_openpyxl)}
+LAYOUTS = {
+    "excel": ("import_per_s", _write_excel),
+    "openpyxl": ("import_inline_strings_per_s", _write_openpyxl),
+}
 
 
 def measure(layout: str, rows: int) -> None:
@@ -163,13 +183,26 @@ def measure(layout: str, rows: int) -> None:
         if not result.ok or Case.objects.count() != before + rows:
             raise SystemExit(f"import failed: {result.messages[:5]}")
         database = "postgresql" if PG_URL else "sqlite"
-        prefix = f"BENCH_IMPORT_PG_URL={PG_URL} " if PG_URL else (f"BENCH_IMPORT_BASE={BASE} " if BASE else "")
-        print(json.dumps({
-            "name": name, "value": round(rows / seconds), "unit": "1/s", "cases": rows, "database": database,
-            "already_in_database": before,
-            "seconds": round(seconds, 2),
-            "command": f"{prefix}BENCH_IMPORT_ROWS={rows} .venv/bin/python bench/import_bench.py",
-        }), flush=True)
+        prefix = (
+            f"BENCH_IMPORT_PG_URL={PG_URL} "
+            if PG_URL
+            else (f"BENCH_IMPORT_BASE={BASE} " if BASE else "")
+        )
+        print(
+            json.dumps(
+                {
+                    "name": name,
+                    "value": round(rows / seconds),
+                    "unit": "1/s",
+                    "cases": rows,
+                    "database": database,
+                    "already_in_database": before,
+                    "seconds": round(seconds, 2),
+                    "command": f"{prefix}BENCH_IMPORT_ROWS={rows} .venv/bin/python bench/import_bench.py",
+                }
+            ),
+            flush=True,
+        )
     if PG_URL:
         _drop_postgres()
 
@@ -183,7 +216,9 @@ def main() -> None:
     for layout in LAYOUTS:  # each run in a fresh process and database; the median is reported
         runs = []
         for _ in range(repeat):
-            out = subprocess.run([sys.executable, __file__, layout], check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, __file__, layout], check=True, capture_output=True, text=True
+            )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         line = sorted(runs, key=lambda r: r["value"])[len(runs) // 2]
         line["runs"] = [r["value"] for r in runs]

@@ -19,7 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = int(os.environ.get("BENCH_CASES", "100000"))
-DB_URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{ROOT / 'var' / f'bench-{CASES}.sqlite3'}")
+DB_URL = os.environ.get(
+    "BENCH_DATABASE_URL", f"sqlite:///{ROOT / 'var' / f'bench-{CASES}.sqlite3'}"
+)
 COMMAND = f"BENCH_CASES={CASES} make bench"
 REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
 
@@ -29,7 +31,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def emit(name: str, value: float, unit: str, **extra) -> None:
-    line = {"name": name, "value": round(value, 2), "unit": unit, "cases": CASES, "command": COMMAND}
+    line = {
+        "name": name,
+        "value": round(value, 2),
+        "unit": unit,
+        "cases": CASES,
+        "command": COMMAND,
+    }
     line.update(extra)
     print(json.dumps(line, ensure_ascii=False), flush=True)
 
@@ -51,7 +59,9 @@ def build_database() -> None:
         _count_rates()
         return
     if have:
-        sys.exit(f"bench database {DB_URL} holds {have} matters, fewer than {CASES}: remove it first")
+        sys.exit(
+            f"bench database {DB_URL} holds {have} matters, fewer than {CASES}: remove it first"
+        )
     started = time.perf_counter()
     call_command("demo", cases=CASES, bulk=True, seed=1)
     elapsed = time.perf_counter() - started
@@ -66,8 +76,10 @@ def _count_rates() -> None:
 
     started = time.perf_counter()
     fresh = rollup.refresh()
-    print(f"# rates rollup refreshed in {time.perf_counter() - started:.1f} s (as of {fresh.refreshed_at})",
-          flush=True)
+    print(
+        f"# rates rollup refreshed in {time.perf_counter() - started:.1f} s (as of {fresh.refreshed_at})",
+        flush=True,
+    )
 
 
 def p95(samples: list[float]) -> float:
@@ -93,7 +105,11 @@ def busiest_officer():
     from xinfang.orgs.models import Role, User
 
     top = (
-        Case.objects.exclude(lead_unit=None).values("lead_unit").annotate(n=Count("id")).order_by("-n").first()
+        Case.objects.exclude(lead_unit=None)
+        .values("lead_unit")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
     )
     return User.objects.filter(role=Role.OFFICER, unit_id=top["lead_unit"]).first()
 
@@ -106,7 +122,12 @@ def quietest_officer():
     from xinfang.cases.models import Case
     from xinfang.orgs.models import Role, User
 
-    led = Case.objects.exclude(lead_unit=None).values("lead_unit").annotate(n=Count("id")).order_by("n")
+    led = (
+        Case.objects.exclude(lead_unit=None)
+        .values("lead_unit")
+        .annotate(n=Count("id"))
+        .order_by("n")
+    )
     for row in led[:20]:
         officer = User.objects.filter(role=Role.OFFICER, unit_id=row["lead_unit"]).first()
         if officer is not None:
@@ -146,17 +167,24 @@ def bench_pages() -> None:
 
     emit("queue_first_page_p95_ms", time_get(officer_client, queue), "ms")
     cursor = deep_cursor(officer, State.ACCEPTED, max(accepted // 2, 0))
-    emit("queue_deep_page_p95_ms",
-         time_get(officer_client, queue, {"state": State.ACCEPTED, "after": cursor}), "ms",
-         depth_rows=accepted // 2)
+    emit(
+        "queue_deep_page_p95_ms",
+        time_get(officer_client, queue, {"state": State.ACCEPTED, "after": cursor}),
+        "ms",
+        depth_rows=accepted // 2,
+    )
     emit("overdue_list_p95_ms", time_get(officer_client, queue, {"due": "overdue"}), "ms")
     emit("search_2char_p95_ms", time_get(clerk_client, queue, {"q": "欠薪"}), "ms")
     emit("search_4char_p95_ms", time_get(clerk_client, queue, {"q": "拖欠工资"}), "ms")
     small, led = quietest_officer()
     small_client = Client()
     small_client.force_login(small)
-    emit("search_narrow_scope_p95_ms", time_get(small_client, queue, {"q": "欠薪", "scope": "lead"}), "ms",
-         officer_unit_matters=led)
+    emit(
+        "search_narrow_scope_p95_ms",
+        time_get(small_client, queue, {"q": "欠薪", "scope": "lead"}),
+        "ms",
+        officer_unit_matters=led,
+    )
 
     ids = list(unit_cases.values_list("id", flat=True)[:5000])
     rng = random.Random(7)
@@ -199,8 +227,13 @@ def bench_rates() -> None:
     quarter = last_quarter(timezone.localdate())
     params = {"by": "unit", "from": quarter.start.isoformat(), "to": quarter.end.isoformat()}
     url = reverse("reports:rates")
-    emit("rates_p95_ms", time_get(client, url, params), "ms",
-         period=f"{quarter.start}..{quarter.end}", user=f"{user.username} ({user.unit})")
+    emit(
+        "rates_p95_ms",
+        time_get(client, url, params),
+        "ms",
+        period=f"{quarter.start}..{quarter.end}",
+        user=f"{user.username} ({user.unit})",
+    )
     emit("rates_json_p95_ms", time_get(client, url, {**params, "format": "json"}), "ms")
 
 
@@ -217,8 +250,13 @@ def bench_register(count: int = 300) -> None:
     started = time.perf_counter()
     for i in range(count):
         services.case_register(
-            office=clerk.unit, by=clerk, channel="visit", kind="appeal",
-            title=f"基准测试登记{i}：拖欠工资", content=template.content, place=place,
+            office=clerk.unit,
+            by=clerk,
+            channel="visit",
+            kind="appeal",
+            title=f"基准测试登记{i}：拖欠工资",
+            content=template.content,
+            place=place,
             category=template.category,
             petitioner=services.Petitioner(name="基准", phone="13800138000", address="测试路1号"),
             at=timezone.now(),
@@ -232,8 +270,9 @@ def forward(script: str) -> None:
     if not path.exists():
         return
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env,
-                            cwd=ROOT, check=False)
+    result = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, env=env, cwd=ROOT, check=False
+    )
     for line in result.stdout.splitlines():
         if line.startswith("{"):
             data = json.loads(line)
@@ -249,8 +288,15 @@ def main() -> None:
     bench_pages()
     bench_rates()
     bench_register()
-    for script in ("import_bench.py", "routing_bench.py", "similar_bench.py", "backlog_bench.py",
-                   "assessment_bench.py", "dashboard_bench.py", "export_bench.py"):
+    for script in (
+        "import_bench.py",
+        "routing_bench.py",
+        "similar_bench.py",
+        "backlog_bench.py",
+        "assessment_bench.py",
+        "dashboard_bench.py",
+        "export_bench.py",
+    ):
         forward(script)
 
 

@@ -21,15 +21,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = int(os.environ.get("BENCH_CASES", "100000"))
-DB_URL = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{ROOT / 'var' / f'bench-{CASES}.sqlite3'}")
+DB_URL = os.environ.get(
+    "BENCH_DATABASE_URL", f"sqlite:///{ROOT / 'var' / f'bench-{CASES}.sqlite3'}"
+)
 QUERIES = int(os.environ.get("BENCH_QUERIES", "200"))
 COMMAND = f"BENCH_CASES={CASES} .venv/bin/python bench/similar_bench.py"
 
 
 def main() -> None:
     if DB_URL.startswith("sqlite:///") and not Path(DB_URL.removeprefix("sqlite:///")).exists():
-        print(f"# similar_bench: no bench database at {DB_URL}; run `BENCH_CASES={CASES} make bench` "
-              "first to build it. Skipped.")
+        print(
+            f"# similar_bench: no bench database at {DB_URL}; run `BENCH_CASES={CASES} make bench` "
+            "first to build it. Skipped."
+        )
         return
     os.environ["DATABASE_URL"] = DB_URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
@@ -51,12 +55,20 @@ def main() -> None:
     user = user or User.objects.filter(is_superuser=True).first()
     rng = random.Random(1)
     picks = Case.objects.filter(id__in=[rng.randint(1, top) for _ in range(QUERIES * 2)]).only(
-        "id", "title", "content", "place_id")[:QUERIES]
+        "id", "title", "content", "place_id"
+    )[:QUERIES]
     picks = list(picks)
 
     def run(case) -> int:
-        return len(selectors.similar_cases(user, title=case.title, content=case.content,
-                                           place_id=case.place_id, exclude_ids=(case.pk,)))
+        return len(
+            selectors.similar_cases(
+                user,
+                title=case.title,
+                content=case.content,
+                place_id=case.place_id,
+                exclude_ids=(case.pk,),
+            )
+        )
 
     for case in picks[:5]:  # warm the caches
         run(case)
@@ -66,11 +78,23 @@ def main() -> None:
         found.append(run(case))
         samples.append((time.perf_counter() - started) * 1000)
     p95 = statistics.quantiles(samples, n=20)[18] if len(samples) >= 20 else max(samples)
-    print(json.dumps({
-        "name": "similar_search_p95_ms", "value": round(p95, 2), "unit": "ms", "cases": CASES, "command": COMMAND, "queries": len(samples),
-        "median_ms": round(statistics.median(samples), 2), "mean_found": round(statistics.mean(found), 2),
-        "user": f"{user.username} ({user.get_role_display()})" if user else None,
-    }, ensure_ascii=False), flush=True)
+    print(
+        json.dumps(
+            {
+                "name": "similar_search_p95_ms",
+                "value": round(p95, 2),
+                "unit": "ms",
+                "cases": CASES,
+                "command": COMMAND,
+                "queries": len(samples),
+                "median_ms": round(statistics.median(samples), 2),
+                "mean_found": round(statistics.mean(found), 2),
+                "user": f"{user.username} ({user.get_role_display()})" if user else None,
+            },
+            ensure_ascii=False,
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

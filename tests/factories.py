@@ -43,12 +43,30 @@ def make_county() -> County:
     p_county = Place.objects.create(code="430102", name="A1区", parent=p_city)
     p_town = Place.objects.create(code="430102001", name="东湖街道", parent=p_county)
     G, L = Unit.Kind, Unit.Level
-    province = Unit.objects.create(name="西地省人民政府", code="G43", level=L.PROVINCE, kind=G.GOVERNMENT, place=p_prov)
-    city = Unit.objects.create(name="A市人民政府", code="G4301", parent=province, level=L.CITY, kind=G.GOVERNMENT, place=p_city)
-    county = Unit.objects.create(name="A1区人民政府", code="G430102", parent=city, level=L.COUNTY, kind=G.GOVERNMENT, place=p_county)
+    province = Unit.objects.create(
+        name="西地省人民政府", code="G43", level=L.PROVINCE, kind=G.GOVERNMENT, place=p_prov
+    )
+    city = Unit.objects.create(
+        name="A市人民政府",
+        code="G4301",
+        parent=province,
+        level=L.CITY,
+        kind=G.GOVERNMENT,
+        place=p_city,
+    )
+    county = Unit.objects.create(
+        name="A1区人民政府",
+        code="G430102",
+        parent=city,
+        level=L.COUNTY,
+        kind=G.GOVERNMENT,
+        place=p_county,
+    )
 
     def unit(name, code, kind, parent=county, level=L.COUNTY, place=p_county):
-        return Unit.objects.create(name=name, code=code, parent=parent, level=level, kind=kind, place=place)
+        return Unit.objects.create(
+            name=name, code=code, parent=parent, level=level, kind=kind, place=place
+        )
 
     office = unit("A1区信访局", "XF430102", G.PETITION_OFFICE)
     hr = unit("A1区人力资源和社会保障局", "RS430102", G.DEPARTMENT)
@@ -62,13 +80,32 @@ def make_county() -> County:
     schooling = Category.objects.create(code="JY01", name="入学招生", parent=education)
     DispatchRule.objects.create(category=wages, place=None, unit=hr)
     DispatchRule.objects.create(category=schooling, place=None, unit=edu)
-    return County(province, city, county, office, hr, edu, housing, school, town, p_county, p_town,
-                  wages, schooling)
+    return County(
+        province,
+        city,
+        county,
+        office,
+        hr,
+        edu,
+        housing,
+        school,
+        town,
+        p_county,
+        p_town,
+        wages,
+        schooling,
+    )
 
 
 def make_user(username: str, unit: Unit | None, role: str, **extra) -> User:
-    user = User.objects.create_user(username=username, password=PASSWORD, unit=unit, role=role,
-                                    display_name=extra.pop("display_name", username), **extra)
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        unit=unit,
+        role=role,
+        display_name=extra.pop("display_name", username),
+        **extra,
+    )
     return user
 
 
@@ -100,19 +137,33 @@ def make_personas(c: County) -> Personas:
 
 
 def petitioner(**kw) -> services.Petitioner:
-    data = {"name": "张三", "id_number": VALID_ID, "phone": VALID_PHONE, "address": "A1区东湖街道1号"}
+    data = {
+        "name": "张三",
+        "id_number": VALID_ID,
+        "phone": VALID_PHONE,
+        "address": "A1区东湖街道1号",
+    }
     data.update(kw)
     return services.Petitioner(**data)
 
 
 def register(c: County, by: User | None, at: dt.datetime, **kw) -> Case:
     data = {
-        "office": c.office, "by": by, "channel": Channel.VISIT, "kind": Kind.APPEAL,
-        "title": "某公司拖欠工资三个月", "content": "本人在某建筑公司务工，公司拖欠工资三个月未发，欠薪共计两万元，请求帮助追讨。",
-        "place": c.place, "category": c.wages, "petitioner": petitioner(), "at": at,
+        "office": c.office,
+        "by": by,
+        "channel": Channel.VISIT,
+        "kind": Kind.APPEAL,
+        "title": "某公司拖欠工资三个月",
+        "content": "本人在某建筑公司务工，公司拖欠工资三个月未发，欠薪共计两万元，请求帮助追讨。",
+        "place": c.place,
+        "category": c.wages,
+        "petitioner": petitioner(),
+        "at": at,
     }
     data.update(kw)
-    if data["kind"] in CONFIDENTIAL_KINDS and not (data.get("accused_unit") or data.get("other_accused_units")):
+    if data["kind"] in CONFIDENTIAL_KINDS and not (
+        data.get("accused_unit") or data.get("other_accused_units")
+    ):
         # the registering clerk's decision that the report accuses no unit; tests of the
         # pending state (被反映单位待确定) pass no_accused_unit=False
         data.setdefault("no_accused_unit", True)

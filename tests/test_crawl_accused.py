@@ -767,7 +767,9 @@ def _shard(world: World, shard: tuple[int, int]) -> list[User]:
     """This shard's users: every `count`-th user from `index` (the world is built again per shard,
     in a second or two, so that pytest-xdist spreads the crawl over every core)."""
     index, count = shard
-    accused = sorted((u for u in world.users if _rules(u, world) is not None), key=lambda u: u.username)
+    accused = sorted(
+        (u for u in world.users if _rules(u, world) is not None), key=lambda u: u.username
+    )
     return accused[index::count]
 
 

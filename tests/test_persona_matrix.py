@@ -36,8 +36,13 @@ def matters(county, people):
     appeal = register(county, people.clerk, bj(2026, 11, 2, 9))
     appeal = services.case_route(case=appeal, by=people.clerk, unit=county.hr)
     report = register(
-        county, people.clerk, bj(2026, 11, 3, 9), kind=Kind.ACCUSATION, title="反映信访局工作人员推诿",
-        content="信访局某工作人员多次推诿不予登记。", accused_unit=county.office,
+        county,
+        people.clerk,
+        bj(2026, 11, 3, 9),
+        kind=Kind.ACCUSATION,
+        title="反映信访局工作人员推诿",
+        content="信访局某工作人员多次推诿不予登记。",
+        accused_unit=county.office,
         petitioner=petitioner(name="王举报", phone="13900001111"),
     )
     report = services.case_route(case=report, by=people.clerk, unit=county.hr)
@@ -67,7 +72,10 @@ def test_detail_page_visibility(client, people, matters, persona):
         assert not PersonalDataView.objects.filter(user=user).exists()  # a GET writes no audit row
         revealed = client.post(reverse("cases:reveal", args=[report.pk]), {"reason": "电话回访"})
         assert ("13900001111" in revealed.content.decode()) is sees
-        assert PersonalDataView.objects.filter(user=user, case=report, reason="电话回访").exists() is sees
+        assert (
+            PersonalDataView.objects.filter(user=user, case=report, reason="电话回访").exists()
+            is sees
+        )
 
 
 @pytest.mark.parametrize("persona", sorted(DETAIL))
@@ -80,7 +88,9 @@ def test_queue_never_shows_hidden_matters_or_full_numbers(client, people, matter
         if persona not in SEES_COMPLAINANT:
             assert "王举报" not in text
         shown |= {c.number for c in matters if c.number in text}
-    expected = {c.number for c, code in zip(matters, DETAIL[persona], strict=True) if code == VISIBLE}
+    expected = {
+        c.number for c, code in zip(matters, DETAIL[persona], strict=True) if code == VISIBLE
+    }
     assert shown == expected
 
 
@@ -88,7 +98,9 @@ def test_queue_never_shows_hidden_matters_or_full_numbers(client, people, matter
 def test_actions_cannot_be_forced_by_hidden_users(client, people, matters, persona):
     _client_for(client, people, persona)
     appeal, _report = matters
-    response = client.post(reverse("cases:act", args=[appeal.pk, "accept"]), {"version": appeal.version})
+    response = client.post(
+        reverse("cases:act", args=[appeal.pk, "accept"]), {"version": appeal.version}
+    )
     appeal.refresh_from_db()
     accepted = appeal.state == "accepted"
     # Only the lead unit handles; administrators keep the system but never act on matters.
@@ -97,7 +109,9 @@ def test_actions_cannot_be_forced_by_hidden_users(client, people, matters, perso
         assert response.status_code == HIDDEN
 
 
-def test_queue_page_query_count_does_not_grow_with_rows(client, county, people, django_assert_max_num_queries):
+def test_queue_page_query_count_does_not_grow_with_rows(
+    client, county, people, django_assert_max_num_queries
+):
     for day in range(1, 26):
         case = register(county, people.clerk, bj(2026, 10, day, 9))
         services.case_route(case=case, by=people.clerk, unit=county.hr)
@@ -107,7 +121,9 @@ def test_queue_page_query_count_does_not_grow_with_rows(client, county, people, 
     assert response.content.decode().count("XF430102-2026-") >= 20
 
 
-def test_case_page_query_count_does_not_grow_with_the_timeline(client, county, people, django_assert_max_num_queries):
+def test_case_page_query_count_does_not_grow_with_the_timeline(
+    client, county, people, django_assert_max_num_queries
+):
     case = register(county, people.clerk, bj(2026, 10, 1, 9))
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, co_units=[county.edu])
     case = services.case_accept(case=case, by=people.officer)

@@ -43,8 +43,9 @@ def _patterns(patterns, prefix: str = "", ns: str | None = None):
 
 def url_names() -> set[str]:
     """Every named pattern of the site (Django's admin is one entry: it is for admins only)."""
-    return {n for n in _patterns(get_resolver().url_patterns)
-            if not n.startswith(("admin:", "admin/"))}
+    return {
+        n for n in _patterns(get_resolver().url_patterns) if not n.startswith(("admin:", "admin/"))
+    }
 
 
 @dataclass
@@ -77,7 +78,9 @@ def _export_job(w: World):
     from xinfang.exports.models import ExportJob
 
     owner = w.users["supervisor"]
-    return ExportJob.objects.filter(owner=owner).first() or ExportJob.objects.create(owner=owner, kind="ledger")
+    return ExportJob.objects.filter(owner=owner).first() or ExportJob.objects.create(
+        owner=owner, kind="ledger"
+    )
 
 
 ROUTES: dict[str, Route] = {
@@ -87,10 +90,15 @@ ROUTES: dict[str, Route] = {
     "cases:import": Route(),
     "cases:register": Route(),
     "cases:detail": Route(R, report_page=True),
-    "cases:act": Route(lambda w: {"pk": w.report.pk, "action": "urge"}, "post",
-                       lambda w: {"urge-note": "请加快办理"}),
+    "cases:act": Route(
+        lambda w: {"pk": w.report.pk, "action": "urge"},
+        "post",
+        lambda w: {"urge-note": "请加快办理"},
+    ),
     "cases:reveal": Route(R, "post", lambda w: {"reason": "核实"}, report_page=True),
-    "cases:record_accused": Route(R, "post", lambda w: {"units": [], "no_unit": "on", "reason": "试"}),
+    "cases:record_accused": Route(
+        R, "post", lambda w: {"units": [], "no_unit": "on", "reason": "试"}
+    ),
     "cases:notice": Route(lambda w: {"pk": w.report.pk, "notice": "reply"}, report_page=True),
     "cases:attachment": Route(lambda w: {"pk": w.report.pk, "attachment_id": w.attachment.pk}),
     "cases:outcome_report": Route(R, report_page=True),
@@ -147,28 +155,58 @@ ROUTES: dict[str, Route] = {
     "supervision:orders": Route(),
     "supervision:order": Route(lambda w: {"pk": 1}),
     "supervision:feedback": Route(lambda w: {"pk": 1}, "post", lambda w: {"feedback": "已办理"}),
-    "supervision:close": Route(lambda w: {"pk": 1}, "post", lambda w: {"decision": "close", "note": "同意"}),
-    "supervision:issue": Route(lambda w: {"case_pk": w.report.pk}, "post",
-                               lambda w: {"unit": w.report.lead_unit_id, "requirements": "请加快办理",
-                                          "deadline": "2027-01-04"}),
-    "supervision:opinion": Route(lambda w: {"case_pk": w.report.pk}, "post", lambda w: {"text": "协办意见"}),
-    "routing:suggest": Route(method="post", data=lambda w: {
-        "title": "举报", "content": "举报住建局", "petitioner_phone": SECRET_PHONE,
-        "petitioner_id_number": VALID_ID}),
+    "supervision:close": Route(
+        lambda w: {"pk": 1}, "post", lambda w: {"decision": "close", "note": "同意"}
+    ),
+    "supervision:issue": Route(
+        lambda w: {"case_pk": w.report.pk},
+        "post",
+        lambda w: {
+            "unit": w.report.lead_unit_id,
+            "requirements": "请加快办理",
+            "deadline": "2027-01-04",
+        },
+    ),
+    "supervision:opinion": Route(
+        lambda w: {"case_pk": w.report.pk}, "post", lambda w: {"text": "协办意见"}
+    ),
+    "routing:suggest": Route(
+        method="post",
+        data=lambda w: {
+            "title": "举报",
+            "content": "举报住建局",
+            "petitioner_phone": SECRET_PHONE,
+            "petitioner_id_number": VALID_ID,
+        },
+    ),
     "routing:take": Route(R, "post"),
     "routing:merge": Route(R, "post", lambda w: {"into": w.ordinary.pk}),
     "routing:report": Route(),
     "routing:hot": Route(),
     "routing:hot_export": Route(),
     "reports:rates": Route(data=lambda w: {"from": "2026-10-01", "to": "2026-12-31"}),
-    "reports:rate_matters": Route(data=lambda w: {"rate": "accept_on_time", "part": "denominator",
-                                                  "from": "2026-10-01", "to": "2026-12-31"}),
+    "reports:rate_matters": Route(
+        data=lambda w: {
+            "rate": "accept_on_time",
+            "part": "denominator",
+            "from": "2026-10-01",
+            "to": "2026-12-31",
+        }
+    ),
     "reports:analysis": Route(data=lambda w: {"month": "2026-11"}),
     "reports:dashboard": Route(data=lambda w: {"from": "2026-01-01", "to": "2026-12-31"}),
-    "reports:dashboard_matters": Route(data=lambda w: {"panel": "channel", "key": "other", "from": "2026-01-01",
-                                                       "to": "2026-12-31"}),
+    "reports:dashboard_matters": Route(
+        data=lambda w: {
+            "panel": "channel",
+            "key": "other",
+            "from": "2026-01-01",
+            "to": "2026-12-31",
+        }
+    ),
     "assessment:list": Route(),
-    "assessment:compute": Route(method="post", data=lambda w: {"from": "2026-10-01", "to": "2026-12-31"}),
+    "assessment:compute": Route(
+        method="post", data=lambda w: {"from": "2026-10-01", "to": "2026-12-31"}
+    ),
     "assessment:detail": Route(lambda w: {"pk": 1}),
     "assessment:act": Route(lambda w: {"pk": 1, "action": "review"}, "post"),
     "assessment:scheme": Route(),
@@ -179,15 +217,39 @@ ROUTES: dict[str, Route] = {
     "xinfang-api:list_cases": Route(api=True),
     "xinfang-api:register_case": Route(method="post", api=True),
     "xinfang-api:get_case": Route(lambda w: {"case_id": w.report.pk}, api=True, report_page=True),
-    "xinfang-api:reveal_case": Route(lambda w: {"case_id": w.report.pk}, "post",
-                                     lambda w: {"reason": "核实"}, api=True, report_page=True),
-    "xinfang-api:record_accused": Route(lambda w: {"case_id": w.report.pk}, "post",
-                                        lambda w: {"no_unit": True, "reason": "试"}, api=True),
+    "xinfang-api:reveal_case": Route(
+        lambda w: {"case_id": w.report.pk},
+        "post",
+        lambda w: {"reason": "核实"},
+        api=True,
+        report_page=True,
+    ),
+    "xinfang-api:record_accused": Route(
+        lambda w: {"case_id": w.report.pk},
+        "post",
+        lambda w: {"no_unit": True, "reason": "试"},
+        api=True,
+    ),
     **{
         f"xinfang-api:case_{action}": Route(lambda w: {"case_id": w.report.pk}, "post", api=True)
-        for action in ("route", "object", "accept", "decline", "not_accept_again", "extend", "reply",
-                       "report", "rate", "request_review", "decide_review", "request_rereview",
-                       "decide_rereview", "pause", "resume", "urge")
+        for action in (
+            "route",
+            "object",
+            "accept",
+            "decline",
+            "not_accept_again",
+            "extend",
+            "reply",
+            "report",
+            "rate",
+            "request_review",
+            "decide_review",
+            "request_rereview",
+            "decide_rereview",
+            "pause",
+            "resume",
+            "urge",
+        )
     },
     "open311-discovery": Route(lambda w: {"fmt": "json"}),
     "open311-services": Route(lambda w: {"fmt": "json"}),
@@ -199,14 +261,17 @@ ROUTES: dict[str, Route] = {
     "xinfang-api:api-root": Route(api=True),
     "xinfang-api:list_units": Route(api=True),
     "xinfang-api:list_categories": Route(api=True),
-    "xinfang-api:list_rates": Route(api=True, data=lambda w: {"date_from": "2026-10-01",
-                                                              "date_to": "2026-12-31"}),
+    "xinfang-api:list_rates": Route(
+        api=True, data=lambda w: {"date_from": "2026-10-01", "date_to": "2026-12-31"}
+    ),
     "xinfang-api:list_orders": Route(api=True),
     "xinfang-api:get_order": Route(lambda w: {"order_id": 1}, api=True),
-    "xinfang-api:feedback_order": Route(lambda w: {"order_id": 1}, "post", lambda w: {"feedback": "已办理"},
-                                        api=True),
-    "xinfang-api:close_order": Route(lambda w: {"order_id": 1}, "post", lambda w: {"accept": True, "note": "同意"},
-                                     api=True),
+    "xinfang-api:feedback_order": Route(
+        lambda w: {"order_id": 1}, "post", lambda w: {"feedback": "已办理"}, api=True
+    ),
+    "xinfang-api:close_order": Route(
+        lambda w: {"order_id": 1}, "post", lambda w: {"accept": True, "note": "同意"}, api=True
+    ),
     "xinfang-api:list_assessments": Route(api=True),
     "xinfang-api:get_assessment": Route(lambda w: {"assessment_id": 1}, api=True),
     "": Route(),  # the root redirects to the queue
@@ -235,7 +300,9 @@ ACCUSED = {"accused_officer", "accused_head", "accused_clerk"}
 
 def test_every_url_pattern_has_an_entry():
     missing = url_names() - set(ROUTES)
-    assert not missing, f"URL patterns with no persona-matrix entry (add them to ROUTES): {sorted(missing)}"
+    assert not missing, (
+        f"URL patterns with no persona-matrix entry (add them to ROUTES): {sorted(missing)}"
+    )
     stale = set(ROUTES) - url_names() - {"logout"}
     assert not stale, f"ROUTES entries for URL patterns that no longer exist: {sorted(stale)}"
 
@@ -244,8 +311,12 @@ def test_every_url_pattern_has_an_entry():
 def world(county, people, settings, tmp_path) -> World:
     settings.MEDIA_ROOT = str(tmp_path)
     users = {
-        "clerk": people.clerk, "officer": people.officer, "head": people.head,
-        "co_handler": people.outsider, "supervisor": people.supervisor, "reviewer": people.reviewer,
+        "clerk": people.clerk,
+        "officer": people.officer,
+        "head": people.head,
+        "co_handler": people.outsider,
+        "supervisor": people.supervisor,
+        "reviewer": people.reviewer,
         "accused_officer": people.accused_officer,
         "accused_head": make_user("accusedhead", county.housing, Role.HEAD),
         "accused_clerk": make_user("accusedclerk", county.housing, Role.CLERK),
@@ -254,30 +325,58 @@ def world(county, people, settings, tmp_path) -> World:
     }
     secret = petitioner(name=SECRET_NAME, phone=SECRET_PHONE, id_number=VALID_ID)
     report = services.case_register(
-        office=county.office, by=people.clerk, channel="visit", kind=Kind.ACCUSATION,
-        title="举报住建局某科长", content="住建局某科长收受好处，请查处。", place=county.place,
-        petitioner=secret, at=bj(2026, 11, 2, 9), accused_unit=county.housing,
-        attachments=[SimpleUploadedFile("证据.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")],
+        office=county.office,
+        by=people.clerk,
+        channel="visit",
+        kind=Kind.ACCUSATION,
+        title="举报住建局某科长",
+        content="住建局某科长收受好处，请查处。",
+        place=county.place,
+        petitioner=secret,
+        at=bj(2026, 11, 2, 9),
+        accused_unit=county.housing,
+        attachments=[
+            SimpleUploadedFile("证据.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
+        ],
     ).case
-    report = services.case_route(case=report, by=people.clerk, unit=county.hr, co_units=[county.edu],
-                                 at=bj(2026, 11, 2, 10))
+    report = services.case_route(
+        case=report, by=people.clerk, unit=county.hr, co_units=[county.edu], at=bj(2026, 11, 2, 10)
+    )
     report = services.case_accept(case=report, by=people.officer, at=bj(2026, 11, 3, 9))
-    report = services.case_reply(case=report, by=people.officer, outcome=Outcome.SUPPORTED,
-                                 text="经调查，情况属实，已移交纪检部门。", at=bj(2026, 11, 20, 9))
-    report = services.case_request_review(case=report, by=None, reason="对处理意见不服",
-                                          at=bj(2026, 11, 25, 9))
+    report = services.case_reply(
+        case=report,
+        by=people.officer,
+        outcome=Outcome.SUPPORTED,
+        text="经调查，情况属实，已移交纪检部门。",
+        at=bj(2026, 11, 20, 9),
+    )
+    report = services.case_request_review(
+        case=report, by=None, reason="对处理意见不服", at=bj(2026, 11, 25, 9)
+    )
     shared = petitioner(name="孙同人", phone="13711112222", id_number="")
     ordinary = register(county, people.clerk, bj(2026, 11, 4, 9), petitioner=shared)
     ordinary = services.case_route(case=ordinary, by=people.clerk, unit=county.housing)
-    shared_report = register(county, people.clerk, bj(2026, 11, 5, 9), petitioner=shared,
-                             kind=Kind.ACCUSATION, title="再举报住建局", content="住建局拖延办理。",
-                             accused_unit=county.housing)
+    shared_report = register(
+        county,
+        people.clerk,
+        bj(2026, 11, 5, 9),
+        petitioner=shared,
+        kind=Kind.ACCUSATION,
+        title="再举报住建局",
+        content="住建局拖延办理。",
+        accused_unit=county.housing,
+    )
     shared_report = services.case_route(case=shared_report, by=people.clerk, unit=county.hr)
     backlog = backlog_services.backlog_flag(case=report, by=None, reason="多次反映")
-    return World(report=report, shared_report=shared_report, ordinary=ordinary,
-                 attachment=report.attachments.get(),
-                 backlog=backlog, users=users,
-                 tokens={k: api_token_issue(user=u, name="matrix") for k, u in users.items()})
+    return World(
+        report=report,
+        shared_report=shared_report,
+        ordinary=ordinary,
+        attachment=report.attachments.get(),
+        backlog=backlog,
+        users=users,
+        tokens={k: api_token_issue(user=u, name="matrix") for k, u in users.items()},
+    )
 
 
 def _text(response) -> str:
@@ -285,7 +384,9 @@ def _text(response) -> str:
     kind = response.get("Content-Type", "")
     if body[:2] == b"PK" and any(t in kind for t in DOC_TYPES):
         with zipfile.ZipFile(io.BytesIO(body)) as z:
-            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+            return "".join(
+                z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml")
+            )
     return body.decode("utf-8", "replace")
 
 
@@ -326,8 +427,11 @@ def test_each_persona_on_every_route(client, world, persona):
         text = _text(response)
         found = [s for s in SECRETS if s in text]
         if persona in ACCUSED:  # nor may they learn that the reports exist
-            found += [c.number for c in (world.report, world.shared_report)
-                      if c.number in text and c.number not in response.request["PATH_INFO"]]
+            found += [
+                c.number
+                for c in (world.report, world.shared_report)
+                if c.number in text and c.number not in response.request["PATH_INFO"]
+            ]
         if found and not sees:
             leaks.append((name, response.status_code, found))
         if route.report_page:
@@ -336,7 +440,9 @@ def test_each_persona_on_every_route(client, world, persona):
     assert not leaks, f"{persona} got the complainant of a report against their unit: {leaks}"
     expected_open = {200} if opens else {302, 403, 404, 401}
     wrong = {n: code for n, code in report_pages.items() if code not in expected_open}
-    assert not wrong, f"{persona}: the report's own pages answered {wrong}, expected {expected_open}"
+    assert not wrong, (
+        f"{persona}: the report's own pages answered {wrong}, expected {expected_open}"
+    )
 
 
 @pytest.mark.parametrize("persona", sorted(p for p in PERSONAS if PERSONAS[p][0]))

@@ -104,7 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # XINFANG_CACHE_DIR= (empty) keeps a per-process memory cache instead.
 _CACHE_DIR = env_str("XINFANG_CACHE_DIR", str(VAR_DIR / "cache"))
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": _CACHE_DIR}
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": _CACHE_DIR,
+    }
     if _CACHE_DIR
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

@@ -31,8 +31,9 @@ class Api:
         return self.client.get(path, params or {}, **self._headers())
 
     def post(self, path: str, body: dict | None = None):
-        return self.client.post(path, json.dumps(body or {}), content_type="application/json",
-                                **self._headers())
+        return self.client.post(
+            path, json.dumps(body or {}), content_type="application/json", **self._headers()
+        )
 
 
 @pytest.fixture
@@ -59,23 +60,51 @@ def matters(county, people):
     school: routed to 教育局 with 人社局 co-handling. fresh: only registered. reviewed: replied by
     人社局 and under review by the county government.
     """
-    appeal = services.case_route(case=register(county, people.clerk, bj(2026, 11, 2, 9)),
-                                 by=people.clerk, unit=county.hr)
+    appeal = services.case_route(
+        case=register(county, people.clerk, bj(2026, 11, 2, 9)), by=people.clerk, unit=county.hr
+    )
     report = register(
-        county, people.clerk, bj(2026, 11, 3, 9), kind=Kind.ACCUSATION, title="反映信访局工作人员推诿",
-        content="信访局某工作人员多次推诿不予登记。", accused_unit=county.office,
+        county,
+        people.clerk,
+        bj(2026, 11, 3, 9),
+        kind=Kind.ACCUSATION,
+        title="反映信访局工作人员推诿",
+        content="信访局某工作人员多次推诿不予登记。",
+        accused_unit=county.office,
         petitioner=petitioner(name="王举报", phone="13900001111"),
     )
     report = services.case_route(case=report, by=people.clerk, unit=county.hr)
-    school = register(county, people.clerk, bj(2026, 11, 4, 9), title="入学划片不公",
-                      category=county.schooling, content="学区划分不合理，孩子无法就近入学。")
-    school = services.case_route(case=school, by=people.clerk, unit=county.edu, co_units=[county.hr])
+    school = register(
+        county,
+        people.clerk,
+        bj(2026, 11, 4, 9),
+        title="入学划片不公",
+        category=county.schooling,
+        content="学区划分不合理，孩子无法就近入学。",
+    )
+    school = services.case_route(
+        case=school, by=people.clerk, unit=county.edu, co_units=[county.hr]
+    )
     fresh = register(county, people.clerk, bj(2026, 11, 5, 9), title="小区噪音扰民")
     reviewed = register(county, people.clerk, bj(2026, 11, 6, 9), title="工伤认定争议")
-    reviewed = services.case_route(case=reviewed, by=people.clerk, unit=county.hr, at=bj(2026, 11, 6, 10))
+    reviewed = services.case_route(
+        case=reviewed, by=people.clerk, unit=county.hr, at=bj(2026, 11, 6, 10)
+    )
     reviewed = services.case_accept(case=reviewed, by=people.officer, at=bj(2026, 11, 7, 9))
-    reviewed = services.case_reply(case=reviewed, by=people.officer, outcome="explained", text="依法解释",
-                                   at=bj(2026, 11, 8, 9))
-    reviewed = services.case_request_review(case=reviewed, by=people.clerk, reason="不服",
-                                            at=bj(2026, 11, 9, 9))
-    return {"appeal": appeal, "report": report, "school": school, "fresh": fresh, "reviewed": reviewed}
+    reviewed = services.case_reply(
+        case=reviewed,
+        by=people.officer,
+        outcome="explained",
+        text="依法解释",
+        at=bj(2026, 11, 8, 9),
+    )
+    reviewed = services.case_request_review(
+        case=reviewed, by=people.clerk, reason="不服", at=bj(2026, 11, 9, 9)
+    )
+    return {
+        "appeal": appeal,
+        "report": report,
+        "school": school,
+        "fresh": fresh,
+        "reviewed": reviewed,
+    }

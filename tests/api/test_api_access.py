@@ -68,8 +68,9 @@ def test_list_and_detail_match_the_pages_for_every_persona(client, people, matte
 def test_the_accused_unit_never_learns_who_reported_it(client, people, matters, as_, persona):
     user = getattr(people, persona)
     report = matters["report"]
-    listing = json.dumps([as_(persona).get("/api/cases", {"scope": s}).json() for s in SCOPES],
-                         ensure_ascii=False)
+    listing = json.dumps(
+        [as_(persona).get("/api/cases", {"scope": s}).json() for s in SCOPES], ensure_ascii=False
+    )
     detail = as_(persona).get(f"/api/cases/{report.pk}")
     revealed = as_(persona).post(f"/api/cases/{report.pk}/reveal", {"reason": "核实"})
     text = listing + detail.content.decode() + revealed.content.decode()
@@ -88,8 +89,11 @@ def test_the_clerk_of_the_accused_office_sees_the_report_but_not_the_reporter(ma
     assert refused.status_code == 404
     assert not PersonalDataView.objects.filter(case=matters["report"]).exists()
     assert body["attachments"] == []
-    row = next(r for r in as_("clerk").get("/api/cases", {"scope": "office"}).json()["items"]
-               if r["id"] == matters["report"].pk)
+    row = next(
+        r
+        for r in as_("clerk").get("/api/cases", {"scope": "office"}).json()["items"]
+        if r["id"] == matters["report"].pk
+    )
     assert row["petitioner"] == "（保密）" and row["phone"] == ""
 
 
@@ -108,9 +112,13 @@ def test_full_numbers_only_with_reveal_and_then_logged(people, matters, as_):
     assert blank.status_code == 422
     assert not PersonalDataView.objects.exists()
     shown = as_("officer").post(f"/api/cases/{case.pk}/reveal", {"reason": "电话回访核实"}).json()
-    assert shown["petitioner"]["id_number"] == VALID_ID and shown["petitioner"]["phone"] == VALID_PHONE
+    assert (
+        shown["petitioner"]["id_number"] == VALID_ID and shown["petitioner"]["phone"] == VALID_PHONE
+    )
     view = PersonalDataView.objects.get(user=people.officer, case=case)
-    assert view.fields == "id_number,phone" and view.purpose == "api" and view.reason == "电话回访核实"
+    assert (
+        view.fields == "id_number,phone" and view.purpose == "api" and view.reason == "电话回访核实"
+    )
     listing = as_("officer").get("/api/cases").content.decode()
     assert VALID_ID not in listing and VALID_PHONE not in listing and "138****5678" in listing
 
@@ -122,8 +130,11 @@ def test_detail_carries_the_whole_timeline_with_internal_steps(matters, as_):
     services.case_urge(case=case, by=None, note="请抓紧办理")
     body = as_("supervisor").get(f"/api/cases/{case.pk}").json()
     kinds = [(e["kind"], e["label"], e["public"]) for e in body["timeline"]]
-    assert kinds == [("case.registered", "登记", True), ("case.routed", "转送/交办", True),
-                     ("case.urged", "催办", False)]
+    assert kinds == [
+        ("case.registered", "登记", True),
+        ("case.routed", "转送/交办", True),
+        ("case.urged", "催办", False),
+    ]
     assert body["timeline"][1]["details"]["unit"] == "A1区人力资源和社会保障局"
     assert body["timeline"][0]["actor"] == "登记员小王"
     assert body["allowed_actions"] == ["urge"]
@@ -136,7 +147,9 @@ def test_requests_without_a_valid_token_are_refused(client, people, tokens):
     assert client.get("/api/cases").status_code == 401
     assert client.get("/api/units").json()["detail"].startswith("未认证")
     assert Api(client, "xf_not-a-token").get("/api/cases").status_code == 401
-    assert client.get("/api/cases", HTTP_AUTHORIZATION=f"Token {tokens['clerk']}").status_code == 401
+    assert (
+        client.get("/api/cases", HTTP_AUTHORIZATION=f"Token {tokens['clerk']}").status_code == 401
+    )
     ApiToken.objects.filter(user=people.officer).update(revoked=True)
     assert Api(client, tokens["officer"]).get("/api/cases").status_code == 401
     people.head.is_active = False
@@ -178,15 +191,23 @@ def test_filters_and_cursor_follow_the_queue_page(client, county, people, as_):
     for day in range(1, 26):
         case = register(county, people.clerk, bj(2026, 10, day, 9), title=f"第{day}件欠薪")
         services.case_route(case=case, by=people.clerk, unit=county.hr)
-    register(county, people.clerk, bj(2026, 10, 27, 9), title="入学问题", category=county.schooling,
-             content="入学划片问题")
+    register(
+        county,
+        people.clerk,
+        bj(2026, 10, 27, 9),
+        title="入学问题",
+        category=county.schooling,
+        content="入学划片问题",
+    )
     api = as_("clerk")
     first = api.get("/api/cases").json()
     assert first["scope"] == "office" and len(first["items"]) == 20 and first["next"]
     second = api.get("/api/cases", {"after": first["next"]}).json()
     assert len(second["items"]) == 6 and second["next"] is None
     assert not {r["id"] for r in first["items"]} & {r["id"] for r in second["items"]}
-    assert [r["state"] for r in api.get("/api/cases", {"state": "registered"}).json()["items"]] == ["registered"]
+    assert [r["state"] for r in api.get("/api/cases", {"state": "registered"}).json()["items"]] == [
+        "registered"
+    ]
     only = api.get("/api/cases", {"category": county.schooling.parent_id}).json()["items"]
     assert [r["title"] for r in only] == ["入学问题"]
     found = api.get("/api/cases", {"q": "入学"}).json()["items"]
@@ -208,7 +229,9 @@ def test_bad_filters_are_422_in_chinese(as_):
     far = api.get("/api/cases", {"date_to": "9999-12-31"})
     assert far.status_code == 422 and "年份" in far.json()["errors"]["date_to"][0]
     epoch = api.get("/api/cases", {"date_to": "0"})
-    assert epoch.status_code == 422 and epoch.json()["errors"]["date_to"] == ["日期格式应为 YYYY-MM-DD"]
+    assert epoch.status_code == 422 and epoch.json()["errors"]["date_to"] == [
+        "日期格式应为 YYYY-MM-DD"
+    ]
     assert "信访" in api.get("/api/units").content.decode("utf-8")
 
 
@@ -216,13 +239,22 @@ def test_units_and_categories(county, as_):
     units = as_("officer").get("/api/units").json()
     office = next(u for u in units if u["code"] == "XF430102")
     assert office == {
-        "id": county.office.pk, "code": "XF430102", "name": "A1区信访局", "parent_id": county.county.pk,
-        "level": "county", "level_label": "县级", "kind": "petition_office", "kind_label": "信访工作机构",
+        "id": county.office.pk,
+        "code": "XF430102",
+        "name": "A1区信访局",
+        "parent_id": county.county.pk,
+        "level": "county",
+        "level_label": "县级",
+        "kind": "petition_office",
+        "kind_label": "信访工作机构",
         "place_id": county.place.pk,
     }
     categories = as_("officer").get("/api/categories").json()
     wages = next(c for c in categories if c["code"] == "LD01")
-    assert wages["full_name"] == "劳动和社会保障/拖欠工资" and wages["parent_id"] == county.wages.parent_id
+    assert (
+        wages["full_name"] == "劳动和社会保障/拖欠工资"
+        and wages["parent_id"] == county.wages.parent_id
+    )
 
 
 def test_responses_keep_chinese_readable(matters, as_):

@@ -13,29 +13,45 @@ from xinfang.cases.models import Case, CaseEvent, Kind, State
 
 def _register_body(county, **extra) -> dict:
     body = {
-        "channel": "visit", "kind": "appeal", "title": "某公司拖欠工资", "content": "拖欠工资三个月，请求帮助。",
-        "place": county.place.pk, "category": county.wages.pk, "petitioner_name": "李四",
-        "petitioner_id_number": VALID_ID, "petitioner_phone": "13812345678",
+        "channel": "visit",
+        "kind": "appeal",
+        "title": "某公司拖欠工资",
+        "content": "拖欠工资三个月，请求帮助。",
+        "place": county.place.pk,
+        "category": county.wages.pk,
+        "petitioner_name": "李四",
+        "petitioner_id_number": VALID_ID,
+        "petitioner_phone": "13812345678",
     }
     body.update(extra)
     return body
 
 
 def test_a_clerk_registers_a_matter(county, people, as_):
-    response = as_("clerk").post("/api/cases", _register_body(
-        county, representatives=[{"name": "代表甲", "phone": "13700001111"}], group_size=3))
+    response = as_("clerk").post(
+        "/api/cases",
+        _register_body(
+            county, representatives=[{"name": "代表甲", "phone": "13700001111"}], group_size=3
+        ),
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     case = Case.objects.get(pk=body["case"]["id"])
     assert body["created"] is True and body["notice"] == ""
-    assert case.office == county.office and case.created_by == people.clerk and case.state == State.REGISTERED
+    assert (
+        case.office == county.office
+        and case.created_by == people.clerk
+        and case.state == State.REGISTERED
+    )
     assert case.petitioner_name == "李四" and case.group_size == 3
     assert list(case.representatives.values_list("name", "phone")) == [("代表甲", "13700001111")]
     assert body["case"]["petitioner"]["representatives"] == ["代表甲"]
     assert body["case"]["allowed_actions"] == ["route", "decline", "not_accept_again"]
 
 
-@pytest.mark.parametrize("persona", ["officer", "head", "supervisor", "outsider", "reviewer", "admin"])
+@pytest.mark.parametrize(
+    "persona", ["officer", "head", "supervisor", "outsider", "reviewer", "admin"]
+)
 def test_only_clerks_register(county, as_, persona):
     response = as_(persona).post("/api/cases", _register_body(county))
     assert response.status_code == 403
@@ -50,19 +66,32 @@ def test_registration_errors_are_the_forms_chinese_messages_per_field(county, as
     response = as_("clerk").post("/api/cases", _register_body(county, title=" ", place=999999))
     assert response.status_code == 422 and response.json()["detail"] == "登记信息有误"
     assert response.json()["errors"] == {
-        "title": ["这个字段是必填项。"], "place": ["选择一个有效的选项： 该选择不在可用的选项中。"],
+        "title": ["这个字段是必填项。"],
+        "place": ["选择一个有效的选项： 该选择不在可用的选项中。"],
     }
-    response = as_("clerk").post("/api/cases", _register_body(county, petitioner_id_number="110105194912310021"))
-    assert response.json()["errors"] == {"petitioner_id_number": ["身份证号码校验位错误，请核对最后一位"]}
-    response = as_("clerk").post("/api/cases", _register_body(county, petitioner_phone="", petitioner_address=""))
-    assert response.json()["errors"] == {"petitioner_phone": ["请至少填写联系电话或住址之一，以便答复"]}
-    response = as_("clerk").post("/api/cases", _register_body(county, anonymous=True, petitioner_name=""))
+    response = as_("clerk").post(
+        "/api/cases", _register_body(county, petitioner_id_number="110105194912310021")
+    )
+    assert response.json()["errors"] == {
+        "petitioner_id_number": ["身份证号码校验位错误，请核对最后一位"]
+    }
+    response = as_("clerk").post(
+        "/api/cases", _register_body(county, petitioner_phone="", petitioner_address="")
+    )
+    assert response.json()["errors"] == {
+        "petitioner_phone": ["请至少填写联系电话或住址之一，以便答复"]
+    }
+    response = as_("clerk").post(
+        "/api/cases", _register_body(county, anonymous=True, petitioner_name="")
+    )
     assert response.json()["errors"]["anonymous"] == ["只有建议意见、检举控告类事项可以匿名"]
     too_many = [{"name": f"代表{i}"} for i in range(6)]
     response = as_("clerk").post("/api/cases", _register_body(county, representatives=too_many))
     assert response.json()["errors"]["representatives"] == ["集体访代表不能超过5人（现有6人）"]
     response = as_("clerk").post("/api/cases", {"channel": "pigeon"})
-    assert response.status_code == 422 and response.json()["errors"]["channel"] == ["不是允许的取值"]
+    assert response.status_code == 422 and response.json()["errors"]["channel"] == [
+        "不是允许的取值"
+    ]
     assert response.json()["errors"]["kind"] == ["此项为必填项"]
     assert not Case.objects.exists()
 
@@ -90,8 +119,16 @@ def test_every_transition_through_the_api(county, people, as_):
         return response.json() if response.status_code == 200 else None
 
     case = register(county, people.clerk, bj(2026, 11, 2, 9))
-    v = act("clerk", case, "route", unit=county.hr.pk, mode="assign", assign_days=20, note="请办理",
-            expected_version=case.version)
+    v = act(
+        "clerk",
+        case,
+        "route",
+        unit=county.hr.pk,
+        mode="assign",
+        assign_days=20,
+        note="请办理",
+        expected_version=case.version,
+    )
     assert v["state"] == "routed" and v["lead_unit"]["id"] == county.hr.pk
     act("officer", case, "accept")
     v = act("head", case, "extend", days=30, reason="案情复杂")
@@ -107,8 +144,9 @@ def test_every_transition_through_the_api(county, people, as_):
     v = act("rereviewer", case, "decide_rereview", outcome="supported", text="维持")
     assert v["state"] == "final"
 
-    other = services.case_route(case=register(county, people.clerk, bj(2026, 11, 3, 9)), by=people.clerk,
-                                unit=county.hr)
+    other = services.case_route(
+        case=register(county, people.clerk, bj(2026, 11, 3, 9)), by=people.clerk, unit=county.hr
+    )
     act("supervisor", other, "urge", note="请抓紧")
     # After the objection the matter is back with the office: the officer no longer sees it.
     assert act("officer", other, "object", reason="不属本单位职责") is None
@@ -143,7 +181,10 @@ def test_a_transition_the_state_forbids_is_400_in_chinese(county, people, matter
     accepted = services.case_accept(case=matters["appeal"], by=people.officer)
     services.case_extend(case=accepted, by=people.head, days=10, reason="复杂")
     response = _act(as_, "head", accepted, "extend", days=5, reason="x")
-    assert response.status_code == 400 and response.json()["detail"] == "该事项已延期一次，不能再次延期"
+    assert (
+        response.status_code == 400
+        and response.json()["detail"] == "该事项已延期一次，不能再次延期"
+    )
 
 
 def test_a_stale_version_is_409(people, matters, as_):
@@ -161,20 +202,37 @@ def test_invalid_action_input_is_422_with_the_forms_messages(county, people, mat
     response = _act(as_, "head", appeal, "extend", days=10, reason="")
     assert response.status_code == 422 and response.json()["errors"] == {"reason": ["此项不能为空"]}
     response = _act(as_, "head", appeal, "extend", days=10, reason="   ")  # the form strips it
-    assert response.status_code == 422 and response.json()["errors"] == {"reason": ["这个字段是必填项。"]}
+    assert response.status_code == 422 and response.json()["errors"] == {
+        "reason": ["这个字段是必填项。"]
+    }
     response = _act(as_, "officer", appeal, "reply", outcome="maybe", text="x")
-    assert response.status_code == 422 and response.json()["errors"] == {"outcome": ["不是允许的取值"]}
+    assert response.status_code == 422 and response.json()["errors"] == {
+        "outcome": ["不是允许的取值"]
+    }
 
 
 def test_routing_a_report_to_the_accused_unit_is_refused_with_the_reason(county, people, as_):
-    report = register(county, people.clerk, bj(2026, 11, 3, 9), kind=Kind.ACCUSATION,
-                      accused_unit=county.hr, title="反映人社局", content="人社局推诿")
+    report = register(
+        county,
+        people.clerk,
+        bj(2026, 11, 3, 9),
+        kind=Kind.ACCUSATION,
+        accused_unit=county.hr,
+        title="反映人社局",
+        content="人社局推诿",
+    )
     response = _act(as_, "clerk", report, "route", unit=county.hr.pk)
     assert response.status_code == 422
-    assert response.json()["errors"]["unit"] == ["不能将检举控告转给被反映单位“A1区人力资源和社会保障局”办理（回避）"]
+    assert response.json()["errors"]["unit"] == [
+        "不能将检举控告转给被反映单位“A1区人力资源和社会保障局”办理（回避）"
+    ]
 
 
 def test_a_body_that_is_not_json_is_400(matters, client, tokens):
-    response = client.post(f"/api/cases/{matters['appeal'].pk}/accept", "{not json",
-                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {tokens['officer']}")
+    response = client.post(
+        f"/api/cases/{matters['appeal'].pk}/accept",
+        "{not json",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {tokens['officer']}",
+    )
     assert response.status_code == 400 and response.json()["detail"] == "请求体不是有效的 JSON"

@@ -21,8 +21,12 @@ from xinfang.cases import services
 from xinfang.cases.forms import SERVICE_CALLS
 
 ACTION_PATHS = {f"/api/cases/{{case_id}}/{name}" for name in SERVICE_CALLS}
-SUPERVISION_PATHS = {"/api/supervision/orders", "/api/supervision/orders/{order_id}",
-                     "/api/supervision/orders/{order_id}/feedback", "/api/supervision/orders/{order_id}/close"}
+SUPERVISION_PATHS = {
+    "/api/supervision/orders",
+    "/api/supervision/orders/{order_id}",
+    "/api/supervision/orders/{order_id}/feedback",
+    "/api/supervision/orders/{order_id}/close",
+}
 ASSESSMENT_PATHS = {"/api/assessments", "/api/assessments/{assessment_id}"}
 
 
@@ -34,22 +38,46 @@ def test_the_schema_is_openapi_3_with_every_operation(client, db):
     assert schema["openapi"].startswith("3.")
     assert schema["info"]["title"] == "信访事项办理系统 API"
     paths = schema["paths"]
-    assert set(paths) == {"/api/cases", "/api/cases/{case_id}", "/api/cases/{case_id}/reveal",
-                          "/api/cases/{case_id}/accused",
-                          "/api/units", "/api/categories", "/api/rates", *ACTION_PATHS, *SUPERVISION_PATHS,
-                          *ASSESSMENT_PATHS}
+    assert set(paths) == {
+        "/api/cases",
+        "/api/cases/{case_id}",
+        "/api/cases/{case_id}/reveal",
+        "/api/cases/{case_id}/accused",
+        "/api/units",
+        "/api/categories",
+        "/api/rates",
+        *ACTION_PATHS,
+        *SUPERVISION_PATHS,
+        *ASSESSMENT_PATHS,
+    }
     assert set(paths["/api/cases"]) == {"get", "post"}
     params = {p["name"] for p in paths["/api/cases"]["get"]["parameters"]}
-    assert params == {"scope", "state", "due", "kind", "channel", "category", "place", "date_from",
-                      "date_to", "q", "after"}
-    assert schema["components"]["securitySchemes"]["BearerToken"] == {"type": "http", "scheme": "bearer"}
+    assert params == {
+        "scope",
+        "state",
+        "due",
+        "kind",
+        "channel",
+        "category",
+        "place",
+        "date_from",
+        "date_to",
+        "q",
+        "after",
+    }
+    assert schema["components"]["securitySchemes"]["BearerToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
     for path, operations in paths.items():
         for method, operation in operations.items():
             assert operation["security"] == [{"BearerToken": []}], (path, method)
             assert operation["operationId"] and operation["summary"]
     route = paths["/api/cases/{case_id}/route"]["post"]
     assert set(route["responses"]) == {"200", "204", "400", "401", "403", "404", "409", "422"}
-    assert route["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/RouteIn"}
+    assert route["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RouteIn"
+    }
     ids = [op["operationId"] for ops in paths.values() for op in ops.values()]
     assert len(ids) == len(set(ids))
 
@@ -93,9 +121,12 @@ def clerk_token(db, _keep_the_test_connection) -> str:
 @pytest.mark.slow
 @schema.parametrize()
 @hypothesis.settings(
-    max_examples=25, deadline=None, derandomize=True,
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=list(hypothesis.HealthCheck),
 )
 def test_no_server_error_anywhere(case, clerk_token):
-    case.call_and_validate(headers={"Authorization": f"Bearer {clerk_token}"},
-                           checks=[not_a_server_error])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {clerk_token}"}, checks=[not_a_server_error]
+    )

@@ -27,19 +27,28 @@ def accepted_case(county, people, at: dt.datetime, *, to_edu: bool = False, **kw
     """A matter registered at `at`, routed to the labour (or education) bureau and accepted (办理中)."""
     case = register(county, people.clerk, at, **kw)
     unit, officer = (county.edu, people.outsider) if to_edu else (county.hr, people.officer)
-    case = case_services.case_route(case=case, by=people.clerk, unit=unit, at=at + dt.timedelta(days=1))
+    case = case_services.case_route(
+        case=case, by=people.clerk, unit=unit, at=at + dt.timedelta(days=1)
+    )
     return case_services.case_accept(case=case, by=officer, at=at + dt.timedelta(days=2))
 
 
 def reviewing_case(county, people, at: dt.datetime, **kw):
     """A matter answered, rated, and now under review (复查中)."""
     case = accepted_case(county, people, at, **kw)
-    case = case_services.case_reply(case=case, by=people.officer, outcome=Outcome.NOT_SUPPORTED,
-                                    text="不予支持。", at=at + dt.timedelta(days=20))
-    case = case_services.case_rate(case=case, by=people.clerk, rating=Rating.UNSATISFIED,
-                                   at=at + dt.timedelta(days=21))
-    return case_services.case_request_review(case=case, by=people.clerk, reason="不服",
-                                             at=at + dt.timedelta(days=22))
+    case = case_services.case_reply(
+        case=case,
+        by=people.officer,
+        outcome=Outcome.NOT_SUPPORTED,
+        text="不予支持。",
+        at=at + dt.timedelta(days=20),
+    )
+    case = case_services.case_rate(
+        case=case, by=people.clerk, rating=Rating.UNSATISFIED, at=at + dt.timedelta(days=21)
+    )
+    return case_services.case_request_review(
+        case=case, by=people.clerk, reason="不服", at=at + dt.timedelta(days=22)
+    )
 
 
 def repeat(county, people, case, at: dt.datetime):
@@ -60,8 +69,12 @@ def town_head(county):
 def backlog(county, people, now):
     """An open backlog case on an accepted matter registered 150 days ago, flagged by the supervisor."""
     case = accepted_case(county, people, NOW - dt.timedelta(days=150))
-    return services.backlog_flag(case=case, by=people.supervisor, reason="久拖未决，群众反映强烈",
-                                 at=NOW - dt.timedelta(days=1))
+    return services.backlog_flag(
+        case=case,
+        by=people.supervisor,
+        reason="久拖未决，群众反映强烈",
+        at=NOW - dt.timedelta(days=1),
+    )
 
 
 @pytest.fixture(autouse=True)

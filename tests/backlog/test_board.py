@@ -24,8 +24,11 @@ def spread(county, people, now):
     made = []
     for days, unit in ((60, county.hr), (240, county.hr), (540, county.edu), (1100, county.edu)):
         case = accepted_case(county, people, NOW - days * DAY, to_edu=unit == county.edu)
-        made.append(services.backlog_flag(case=case, by=people.supervisor, reason="测试",
-                                          at=NOW - (days - 30) * DAY))
+        made.append(
+            services.backlog_flag(
+                case=case, by=people.supervisor, reason="测试", at=NOW - (days - 30) * DAY
+            )
+        )
     services.backlog_assign_owner(backlog=made[0], by=people.supervisor, owner=people.head)
     services.backlog_assign_owner(backlog=made[1], by=people.supervisor, owner=people.head)
     return made
@@ -113,12 +116,22 @@ def test_dashboard_by_month_with_zero_target(client, county, people, spread):
     assert jan["total"] == 4
     # Close one: it leaves this month's figure, not January's.
     b = spread[0]
-    services.plan_save(backlog=b, by=people.supervisor, lead_unit=county.hr, path="x", plan_date=NOW.date())
+    services.plan_save(
+        backlog=b, by=people.supervisor, lead_unit=county.hr, path="x", plan_date=NOW.date()
+    )
     services.plan_mark_executed(backlog=b, by=people.supervisor, on=NOW.date())
-    services.acceptance_record(backlog=b, by=people.supervisor, on=NOW.date(), kind="reply_record", note="",
-                               evidence=evidence())
+    services.acceptance_record(
+        backlog=b,
+        by=people.supervisor,
+        on=NOW.date(),
+        kind="reply_record",
+        note="",
+        evidence=evidence(),
+    )
     services.backlog_close(backlog=b, by=people.supervisor, at=NOW)
-    series = selectors.dashboard_series(people.supervisor, now=NOW + dt.timedelta(hours=1), months=12)
+    series = selectors.dashboard_series(
+        people.supervisor, now=NOW + dt.timedelta(hours=1), months=12
+    )
     assert series[-1]["total"] == 3
     assert next(r for r in series if r["month"] == dt.date(2027, 1, 1))["total"] == 4
     client.login(username="supervisor", password=PASSWORD)

@@ -18,19 +18,31 @@ TODAY = NOW.date()
 
 
 def _ready(backlog, people, county):
-    services.plan_save(backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="补发工资",
-                       plan_date=TODAY - dt.timedelta(days=10))
+    services.plan_save(
+        backlog=backlog,
+        by=people.supervisor,
+        lead_unit=county.hr,
+        path="补发工资",
+        plan_date=TODAY - dt.timedelta(days=10),
+    )
     services.plan_mark_executed(backlog=backlog, by=people.supervisor, on=TODAY)
-    services.acceptance_record(backlog=backlog, by=people.supervisor, on=TODAY, kind="signed_statement",
-                               note="信访人签字承诺息诉罢访", evidence=evidence())
+    services.acceptance_record(
+        backlog=backlog,
+        by=people.supervisor,
+        on=TODAY,
+        kind="signed_statement",
+        note="信访人签字承诺息诉罢访",
+        evidence=evidence(),
+    )
 
 
 def test_close_is_refused_with_the_reasons_in_chinese(county, people, backlog):
     with pytest.raises(ValidationError) as exc:
         services.backlog_close(backlog=backlog, by=people.supervisor)
     assert exc.value.messages == ["不能化解销号：尚未制定化解方案；尚未记录息诉罢访及佐证材料。"]
-    services.plan_save(backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="补发工资",
-                       plan_date=TODAY)
+    services.plan_save(
+        backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="补发工资", plan_date=TODAY
+    )
     with pytest.raises(ValidationError, match="化解方案（第1版）尚未标记落实"):
         services.backlog_close(backlog=backlog, by=people.supervisor)
     services.plan_mark_executed(backlog=backlog, by=people.supervisor, on=TODAY)
@@ -41,17 +53,30 @@ def test_close_is_refused_with_the_reasons_in_chinese(county, people, backlog):
 
 def test_acceptance_needs_evidence(county, people, backlog):
     with pytest.raises(ValidationError, match="佐证材料"):
-        services.acceptance_record(backlog=backlog, by=people.supervisor, on=TODAY, kind="signed_statement",
-                                   note="", evidence=None)
+        services.acceptance_record(
+            backlog=backlog,
+            by=people.supervisor,
+            on=TODAY,
+            kind="signed_statement",
+            note="",
+            evidence=None,
+        )
     with pytest.raises(ValidationError):
-        services.acceptance_record(backlog=backlog, by=people.supervisor, on=TODAY, kind="reply_record",
-                                   note="", evidence=evidence("virus.exe"))
+        services.acceptance_record(
+            backlog=backlog,
+            by=people.supervisor,
+            on=TODAY,
+            kind="reply_record",
+            note="",
+            evidence=evidence("virus.exe"),
+        )
 
 
 def test_a_new_plan_version_must_be_executed_again(county, people, backlog):
     _ready(backlog, people, county)
-    services.plan_save(backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="调整方案",
-                       plan_date=TODAY)
+    services.plan_save(
+        backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="调整方案", plan_date=TODAY
+    )
     with pytest.raises(ValidationError, match="第2版"):
         services.backlog_close(backlog=backlog, by=people.supervisor)
 
@@ -62,7 +87,11 @@ def test_close_allowed_when_carried_out_and_accepted(county, people, backlog):
         services.backlog_close(backlog=backlog, by=people.officer)
     services.backlog_close(backlog=backlog, by=people.supervisor)
     backlog.refresh_from_db()
-    assert backlog.status == Status.CLOSED and backlog.closed_at == NOW and backlog.closed_by == people.supervisor
+    assert (
+        backlog.status == Status.CLOSED
+        and backlog.closed_at == NOW
+        and backlog.closed_by == people.supervisor
+    )
     with pytest.raises(ValidationError, match="已化解销号"):
         services.plan_save(backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="x")
 
@@ -76,9 +105,16 @@ def test_owner_who_is_a_leader_may_close_outside_scope(county, people, backlog, 
 
 def test_word_report_opens_and_names_the_case(client, county, people, backlog):
     _ready(backlog, people, county)
-    services.hearing_record(backlog=backlog, by=people.supervisor, held_on=TODAY, place="听证室",
-                            participants=[("deputy", "李代表")], minutes="记录", findings="合理",
-                            decision="支持")
+    services.hearing_record(
+        backlog=backlog,
+        by=people.supervisor,
+        held_on=TODAY,
+        place="听证室",
+        participants=[("deputy", "李代表")],
+        minutes="记录",
+        findings="合理",
+        decision="支持",
+    )
     client.login(username="supervisor", password=PASSWORD)
     response = client.get(f"/backlog/{backlog.pk}/report.docx")
     assert response.status_code == 200

@@ -302,12 +302,20 @@ def test_the_board_export_does_not_ask_again_per_report(county, people, now):
 
     def export_queries() -> tuple[int, int]:
         with CaptureQueriesContext(connection) as ctx:
-            rows = list(selectors.board_export_rows(people.clerk, selectors.BoardFilters(status="all")))
+            rows = list(
+                selectors.board_export_rows(people.clerk, selectors.BoardFilters(status="all"))
+            )
         return len(rows), len(ctx.captured_queries)
 
     def flag_report(n: int) -> None:
-        case = register(county, people.clerk, NOW - dt.timedelta(days=150 + n), kind=Kind.ACCUSATION,
-                        accused_unit=county.office, title=f"反映推诿{n}")
+        case = register(
+            county,
+            people.clerk,
+            NOW - dt.timedelta(days=150 + n),
+            kind=Kind.ACCUSATION,
+            accused_unit=county.office,
+            title=f"反映推诿{n}",
+        )
         services.backlog_flag(case=case, by=people.supervisor, reason="张三多次来访")
 
     flag_report(0)

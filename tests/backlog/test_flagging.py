@@ -36,7 +36,10 @@ def test_open_past_n_days_is_flagged_and_a_recent_one_is_not(county, people, now
     assert backlog.case == old and backlog.flag_rule == RuleKind.OPEN_DAYS
     assert backlog.flag_reason == "登记后超过90天仍未办结"
     assert backlog.unit == county.hr and backlog.registered_at == old.registered_at
-    assert set(BacklogUnit.objects.values_list("unit_id", flat=True)) == {county.office.pk, county.hr.pk}
+    assert set(BacklogUnit.objects.values_list("unit_id", flat=True)) == {
+        county.office.pk,
+        county.hr.pk,
+    }
     assert not BacklogCase.objects.filter(case=young).exists()
 
 
@@ -121,17 +124,32 @@ def test_head_of_the_handling_unit_may_flag(county, people, now):
 
 
 def test_closed_backlog_reopens_when_the_matter_is_raised_again(county, people, now, backlog):
-    services.plan_save(backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="补发工资",
-                       plan_date=NOW.date() - dt.timedelta(days=1))
+    services.plan_save(
+        backlog=backlog,
+        by=people.supervisor,
+        lead_unit=county.hr,
+        path="补发工资",
+        plan_date=NOW.date() - dt.timedelta(days=1),
+    )
     services.plan_mark_executed(backlog=backlog, by=people.supervisor, on=NOW.date())
-    services.acceptance_record(backlog=backlog, by=people.supervisor, on=NOW.date(),
-                               kind="signed_statement", note="签字承诺息诉罢访", evidence=evidence())
+    services.acceptance_record(
+        backlog=backlog,
+        by=people.supervisor,
+        on=NOW.date(),
+        kind="signed_statement",
+        note="签字承诺息诉罢访",
+        evidence=evidence(),
+    )
     services.backlog_close(backlog=backlog, by=people.supervisor)
     assert backlog.status == Status.CLOSED
     repeat(county, people, backlog.case, NOW)
     backlog.refresh_from_db()
     assert backlog.status == Status.REOPENED and backlog.reopen_count == 1
-    assert backlog.closed_at is None and backlog.acceptance_on is None and not backlog.acceptance_evidence
+    assert (
+        backlog.closed_at is None
+        and backlog.acceptance_on is None
+        and not backlog.acceptance_evidence
+    )
     event = BacklogEvent.objects.get(backlog=backlog, kind="backlog.reopened")
     assert event.details["previous"]["acceptance_kind"] == "signed_statement"
     # Reopened means closing needs a fresh acceptance.

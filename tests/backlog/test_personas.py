@@ -11,18 +11,30 @@ from tests.factories import PASSWORD
 from xinfang.backlog import permissions, selectors, services
 
 SEES = {
-    "supervisor": True, "head": True, "officer": True, "clerk": True, "admin": True,
-    "outsider": False, "accused_officer": False, "rereviewer": False,
+    "supervisor": True,
+    "head": True,
+    "officer": True,
+    "clerk": True,
+    "admin": True,
+    "outsider": False,
+    "accused_officer": False,
+    "rereviewer": False,
 }
 FLAGS = {"supervisor": True, "head": True}
 
 
 @pytest.fixture
 def two(county, people, now):
-    hr = services.backlog_flag(case=accepted_case(county, people, NOW - dt.timedelta(days=200)),
-                               by=people.supervisor, reason="人社积案")
-    edu = services.backlog_flag(case=accepted_case(county, people, NOW - dt.timedelta(days=300), to_edu=True),
-                                by=people.supervisor, reason="教育积案")
+    hr = services.backlog_flag(
+        case=accepted_case(county, people, NOW - dt.timedelta(days=200)),
+        by=people.supervisor,
+        reason="人社积案",
+    )
+    edu = services.backlog_flag(
+        case=accepted_case(county, people, NOW - dt.timedelta(days=300), to_edu=True),
+        by=people.supervisor,
+        reason="教育积案",
+    )
     return hr, edu
 
 
@@ -58,7 +70,9 @@ def test_owner_and_task_force_member_see_theirs(client, people, two, town_head):
     assert permissions.can_view(town_head, hr) and permissions.can_work(town_head, hr)
     assert list(selectors.visible_backlog(town_head)) == [hr]
     services.taskforce_add(backlog=hr, by=people.supervisor, user=people.rereviewer)
-    assert permissions.can_view(people.rereviewer, hr) and permissions.can_work(people.rereviewer, hr)
+    assert permissions.can_view(people.rereviewer, hr) and permissions.can_work(
+        people.rereviewer, hr
+    )
     client.login(username="rereviewer", password=PASSWORD)
     assert client.get(f"/backlog/{hr.pk}/").status_code == 200
     # A member records work but cannot close or reassign (not a supervisor or head).
@@ -69,9 +83,18 @@ def test_officer_reads_but_does_not_write(client, people, two):
     hr, _edu = two
     assert permissions.can_view(people.officer, hr) and not permissions.can_work(people.officer, hr)
     client.login(username="officer", password=PASSWORD)
-    response = client.post(f"/backlog/{hr.pk}/do/hearing/", {
-        "hearing-held_on": "2027-03-01", "hearing-place": "x", "hearing-minutes": "m", "hearing-findings": "f",
-        "hearing-decision": "d", "hearing-p_deputy": "李代表"}, follow=True)
+    response = client.post(
+        f"/backlog/{hr.pk}/do/hearing/",
+        {
+            "hearing-held_on": "2027-03-01",
+            "hearing-place": "x",
+            "hearing-minutes": "m",
+            "hearing-findings": "f",
+            "hearing-decision": "d",
+            "hearing-p_deputy": "李代表",
+        },
+        follow=True,
+    )
     assert "无权记录" in response.content.decode()
     assert not hr.hearings.exists()
 
@@ -85,5 +108,7 @@ def test_admin_sees_all_but_does_not_handle(people, two):
 def test_flag_form_refuses_a_clerk(client, people, two, county, now):
     case = accepted_case(county, people, NOW - dt.timedelta(days=5))
     client.login(username="clerk", password=PASSWORD)
-    response = client.post("/backlog/flag/", {"case_number": case.number, "reason": "x"}, follow=True)
+    response = client.post(
+        "/backlog/flag/", {"case_number": case.number, "reason": "x"}, follow=True
+    )
     assert "只有能查看该事项的督查人员或单位负责人可以认定积案" in response.content.decode()

@@ -17,14 +17,25 @@ from xinfang.cases.models import Case, Channel, Kind
 
 @pytest.fixture
 def round_(county, people):
-    return screening.round_create(by=people.clerk, name="2027年春节前矛盾纠纷排查",
-                                  period_start=dt.date(2027, 1, 4), period_end=dt.date(2027, 1, 29))
+    return screening.round_create(
+        by=people.clerk,
+        name="2027年春节前矛盾纠纷排查",
+        period_start=dt.date(2027, 1, 4),
+        period_end=dt.date(2027, 1, 29),
+    )
 
 
 def _entry(round_, people, county, **kw):
-    data = screening.EntryData(issue="某小区加装电梯意见分歧", place=county.town_place, location="东湖小区3栋",
-                               units=[county.housing, county.town], responsible=people.supervisor,
-                               plan="组织协商", deadline=dt.date(2027, 1, 20), households=24)
+    data = screening.EntryData(
+        issue="某小区加装电梯意见分歧",
+        place=county.town_place,
+        location="东湖小区3栋",
+        units=[county.housing, county.town],
+        responsible=people.supervisor,
+        plan="组织协商",
+        deadline=dt.date(2027, 1, 20),
+        households=24,
+    )
     for k, v in kw.items():
         setattr(data, k, v)
     return screening.entry_create(round_=round_, by=people.clerk, data=data)
@@ -32,9 +43,24 @@ def _entry(round_, people, county, **kw):
 
 def test_entries_are_issues_never_people():
     names = {f.name for f in ScreeningEntry._meta.get_fields()}
-    assert names == {"id", "round", "issue", "place", "location", "units", "responsible", "plan", "deadline",
-                     "deadline_note", "status", "households", "converted_case"}
-    assert not any(word in " ".join(names) for word in ("risk", "key_person", "petitioner", "id_number"))
+    assert names == {
+        "id",
+        "round",
+        "issue",
+        "place",
+        "location",
+        "units",
+        "responsible",
+        "plan",
+        "deadline",
+        "deadline_note",
+        "status",
+        "households",
+        "converted_case",
+    }
+    assert not any(
+        word in " ".join(names) for word in ("risk", "key_person", "petitioner", "id_number")
+    )
 
 
 def _xlsx(rows, header=None) -> io.BytesIO:
@@ -57,24 +83,44 @@ def test_excel_round_trip(round_, county, people):
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[0] == tuple(screening.COLUMNS)
     assert rows[1][0] == screening.entry_code(round_.entries.get())
-    assert rows[1][1:6] == ("某小区加装电梯意见分歧", "东湖街道", "东湖小区3栋",
-                           "A1区住房和城乡建设局、东湖街道办事处", "supervisor")
-    other = screening.round_create(by=people.clerk, name="2027年五一前排查", period_start=dt.date(2027, 4, 1),
-                                   period_end=dt.date(2027, 4, 28))
+    assert rows[1][1:6] == (
+        "某小区加装电梯意见分歧",
+        "东湖街道",
+        "东湖小区3栋",
+        "A1区住房和城乡建设局、东湖街道办事处",
+        "supervisor",
+    )
+    other = screening.round_create(
+        by=people.clerk,
+        name="2027年五一前排查",
+        period_start=dt.date(2027, 4, 1),
+        period_end=dt.date(2027, 4, 28),
+    )
     out.seek(0)
     assert screening.import_entries(round_=other, by=people.clerk, source=out).created == 1
     copy = other.entries.get()
     original = round_.entries.get()
-    for field in ("issue", "place", "location", "responsible", "plan", "deadline", "status", "households"):
+    for field in (
+        "issue",
+        "place",
+        "location",
+        "responsible",
+        "plan",
+        "deadline",
+        "status",
+        "households",
+    ):
         assert getattr(copy, field) == getattr(original, field), field
     assert set(copy.units.all()) == {county.housing, county.town}
 
 
 def test_bad_rows_are_named_and_nothing_is_written(round_, people):
-    source = _xlsx([
-        ["道路积水", "东湖街道", "", "", "", "", "2027-02-01", "待化解", 5],
-        ["", "火星", "", "不存在局", "nobody", "", "明天", "办完了", "很多"],
-    ])
+    source = _xlsx(
+        [
+            ["道路积水", "东湖街道", "", "", "", "", "2027-02-01", "待化解", 5],
+            ["", "火星", "", "不存在局", "nobody", "", "明天", "办完了", "很多"],
+        ]
+    )
     with pytest.raises(ValidationError) as exc:
         screening.import_entries(round_=round_, by=people.clerk, source=source)
     assert exc.value.messages == [
@@ -91,9 +137,13 @@ def test_bad_rows_are_named_and_nothing_is_written(round_, people):
 
 def test_missing_columns_and_not_excel(round_, people):
     with pytest.raises(ValidationError, match="缺少列：属地"):
-        screening.import_entries(round_=round_, by=people.clerk, source=_xlsx([["x"]], header=["矛盾纠纷问题"]))
+        screening.import_entries(
+            round_=round_, by=people.clerk, source=_xlsx([["x"]], header=["矛盾纠纷问题"])
+        )
     with pytest.raises(ValidationError, match="无法读取"):
-        screening.import_entries(round_=round_, by=people.clerk, source=io.BytesIO(b"not a workbook"))
+        screening.import_entries(
+            round_=round_, by=people.clerk, source=io.BytesIO(b"not a workbook")
+        )
 
 
 def test_entry_becomes_a_matter_then_a_backlog_case(round_, county, people):
@@ -125,7 +175,10 @@ def test_convert_channel_is_visit_or_online(round_, county, people):
 def test_outsider_cannot_edit_or_see_the_round(client, round_, county, people):
     with pytest.raises(PermissionDenied):
         screening.entry_create(
-            round_=round_, by=people.outsider, data=screening.EntryData(issue="x", place=county.place))
+            round_=round_,
+            by=people.outsider,
+            data=screening.EntryData(issue="x", place=county.place),
+        )
     client.login(username="outsider", password=PASSWORD)
     assert client.get(f"/backlog/screening/{round_.pk}/").status_code == 404
     assert round_.name not in client.get("/backlog/screening/").content.decode()
@@ -133,13 +186,21 @@ def test_outsider_cannot_edit_or_see_the_round(client, round_, county, people):
 
 def test_screening_pages(client, round_, county, people):
     client.login(username="clerk", password=PASSWORD)
-    response = client.post(f"/backlog/screening/{round_.pk}/", {
-        "entry-issue": "菜市场摊位费纠纷", "entry-place": county.town_place.pk, "entry-status": "pending",
-        "entry-households": 12, "entry-units": [county.town.pk],
-    })
+    response = client.post(
+        f"/backlog/screening/{round_.pk}/",
+        {
+            "entry-issue": "菜市场摊位费纠纷",
+            "entry-place": county.town_place.pk,
+            "entry-status": "pending",
+            "entry-households": 12,
+            "entry-units": [county.town.pk],
+        },
+    )
     assert response.status_code == 302
     entry = ScreeningEntry.objects.get()
-    source = _xlsx([["小区停车位分配纠纷", "430102001", "", "东湖街道办事处", "", "", "", "化解中", 30]])
+    source = _xlsx(
+        [["小区停车位分配纠纷", "430102001", "", "东湖街道办事处", "", "", "", "化解中", 30]]
+    )
     source.name = "ledger.xlsx"
     client.post(f"/backlog/screening/{round_.pk}/import/", {"file": source})
     assert round_.entries.count() == 2
@@ -147,7 +208,9 @@ def test_screening_pages(client, round_, county, people):
     entry.refresh_from_db()
     assert entry.converted_case.channel == "online"
     page = client.get(f"/backlog/screening/{round_.pk}/").content.decode()
-    assert "菜市场摊位费纠纷" in page and entry.converted_case.number in page and "涉及 42 户" in page
+    assert (
+        "菜市场摊位费纠纷" in page and entry.converted_case.number in page and "涉及 42 户" in page
+    )
     export = client.get(f"/backlog/screening/{round_.pk}/", {"format": "xlsx"})
     assert len(list(load_workbook(io.BytesIO(export.content)).active.iter_rows())) == 3
     client.logout()
@@ -159,8 +222,10 @@ def test_screening_pages(client, round_, county, people):
 
 def test_round_creation_page(client, people):
     client.login(username="clerk", password=PASSWORD)
-    response = client.post("/backlog/screening/", {"name": "国庆前排查", "period_start": "2027-09-01",
-                                                   "period_end": "2027-09-25"})
+    response = client.post(
+        "/backlog/screening/",
+        {"name": "国庆前排查", "period_start": "2027-09-01", "period_end": "2027-09-25"},
+    )
     round_ = ScreeningRound.objects.get()
     assert response["Location"] == f"/backlog/screening/{round_.pk}/"
     assert round_.office == people.clerk.unit
@@ -171,7 +236,9 @@ def test_round_creation_page(client, people):
 
 def _export(round_) -> io.BytesIO:
     out = io.BytesIO()
-    entries = round_.entries.select_related("place", "responsible", "converted_case").prefetch_related("units")
+    entries = round_.entries.select_related(
+        "place", "responsible", "converted_case"
+    ).prefetch_related("units")
     screening.export_entries(entries, out)
     out.seek(0)
     return out
@@ -184,8 +251,12 @@ def test_the_templates_sample_row_imports_cleanly_on_the_demo(client, db):
 
     org = ensure_demo_org()
     clerk = org.users["clerk"]
-    round_ = screening.round_create(by=clerk, name="春节前排查", period_start=dt.date(2027, 1, 4),
-                                    period_end=dt.date(2027, 1, 29))
+    round_ = screening.round_create(
+        by=clerk,
+        name="春节前排查",
+        period_start=dt.date(2027, 1, 4),
+        period_end=dt.date(2027, 1, 29),
+    )
     client.force_login(clerk)
     response = client.get("/backlog/screening/template.xlsx")
     assert response.status_code == 200
@@ -222,7 +293,9 @@ def test_an_impossible_date_is_named_in_chinese(round_, people, cell):
     source = _xlsx([["道路积水", "东湖街道", "", "", "", "", cell, "待化解", 5]])
     with pytest.raises(ValidationError) as exc:
         screening.import_entries(round_=round_, by=people.clerk, source=source)
-    assert exc.value.messages == [f"第2行“化解期限”列：“{cell}”不是有效日期（没有这一天），请写成 2027-01-20"]
+    assert exc.value.messages == [
+        f"第2行“化解期限”列：“{cell}”不是有效日期（没有这一天），请写成 2027-01-20"
+    ]
     assert "month" not in str(exc.value) and "day is out of range" not in str(exc.value)
 
 
@@ -273,12 +346,15 @@ def test_bad_entry_codes_are_named(round_, county, people):
     entry = _entry(round_, people, county)
     code = screening.entry_code(entry)
     header = screening.COLUMNS[:-1]
-    source = _xlsx([
-        [code, "道路积水", "东湖街道"],
-        [code, "道路积水", "东湖街道"],
-        [f"PC{round_.pk}-999999", "道路积水", "东湖街道"],
-        ["ABC", "道路积水", "东湖街道"],
-    ], header=header)
+    source = _xlsx(
+        [
+            [code, "道路积水", "东湖街道"],
+            [code, "道路积水", "东湖街道"],
+            [f"PC{round_.pk}-999999", "道路积水", "东湖街道"],
+            ["ABC", "道路积水", "东湖街道"],
+        ],
+        header=header,
+    )
     with pytest.raises(ValidationError) as exc:
         screening.import_entries(round_=round_, by=people.clerk, source=source)
     assert exc.value.messages == [

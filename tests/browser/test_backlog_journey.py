@@ -30,7 +30,9 @@ def test_flag_plan_meet_hear_close(page, live_server, county, people, settings, 
     settings.MEDIA_ROOT = tmp_path / "media"
     at = timezone.now() - dt.timedelta(days=200)
     case = register(county, people.clerk, at)
-    case = case_services.case_route(case=case, by=people.clerk, unit=county.hr, at=at + dt.timedelta(days=1))
+    case = case_services.case_route(
+        case=case, by=people.clerk, unit=county.hr, at=at + dt.timedelta(days=1)
+    )
     case_services.case_accept(case=case, by=people.officer, at=at + dt.timedelta(days=2))
     today = timezone.localdate().isoformat()
 
@@ -89,8 +91,12 @@ def test_flag_plan_meet_hear_close(page, live_server, county, people, settings, 
     open_action(page, "acceptance")
     page.select_option("#id_acceptance-kind", "signed_statement")
     page.fill("#id_acceptance-note", "信访人签字承诺息诉罢访")
-    page.set_input_files("#id_acceptance-evidence", files=[
-        {"name": "statement.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 signed"}])
+    page.set_input_files(
+        "#id_acceptance-evidence",
+        files=[
+            {"name": "statement.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 signed"}
+        ],
+    )
     page.click("button[name=submit-acceptance]")
     page.wait_for_selector("text=已记录息诉罢访")
     page.click("button[name=submit-close]")

@@ -23,7 +23,9 @@ def phone(browser, settings, tmp_path, monkeypatch):
     """A phone-sized browser page."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     monkeypatch.setenv("XINFANG_SMS_BACKEND", "memory")
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page
@@ -80,13 +82,21 @@ def test_submit_follow_rate_and_ask_for_review(phone, live_server, county, peopl
     # The office does its work (through the services, as the staff pages would).
     case = services.case_route(case=case, by=people.clerk, unit=county.hr)
     case = services.case_accept(case=case, by=people.officer)
-    services.case_reply(case=case, by=people.officer, outcome=Outcome.EXPLAINED,
-                        text="该路段已列入年度维修计划，将于下月施工。")
+    services.case_reply(
+        case=case,
+        by=people.officer,
+        outcome=Outcome.EXPLAINED,
+        text="该路段已列入年度维修计划，将于下月施工。",
+    )
     page.reload()
     page.wait_for_selector("text=该路段已列入年度维修计划")
     assert page.is_visible("text=处理意见书")
-    last_day = timezone.localtime(Case.objects.get(pk=case.pk).due_at - dt.timedelta(seconds=1)).date()
-    assert f"申请复查的最后一日：{last_day.year}年{last_day.month}月{last_day.day}日" in page.content()
+    last_day = timezone.localtime(
+        Case.objects.get(pk=case.pk).due_at - dt.timedelta(seconds=1)
+    ).date()
+    assert (
+        f"申请复查的最后一日：{last_day.year}年{last_day.month}月{last_day.day}日" in page.content()
+    )
     assert fits_the_screen(page)
 
     page.check("input[name=rating][value=unsatisfied]")
@@ -107,13 +117,23 @@ def test_a_closed_window_offers_no_form(phone, live_server, county, people):
     now = timezone.now()
     case = register(county, people.clerk, now - dt.timedelta(days=70))
     code = services.case_issue_query_code(case=case)
-    case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=now - dt.timedelta(days=69))
+    case = services.case_route(
+        case=case, by=people.clerk, unit=county.hr, at=now - dt.timedelta(days=69)
+    )
     case = services.case_accept(case=case, by=people.officer, at=now - dt.timedelta(days=68))
-    case = services.case_reply(case=case, by=people.officer, outcome=Outcome.SUPPORTED, text="已解决。",
-                               at=now - dt.timedelta(days=60))
+    case = services.case_reply(
+        case=case,
+        by=people.officer,
+        outcome=Outcome.SUPPORTED,
+        text="已解决。",
+        at=now - dt.timedelta(days=60),
+    )
     last_day = timezone.localtime(case.due_at - dt.timedelta(seconds=1)).date()
 
     follow(phone, live_server.url, case.number, code)
     phone.wait_for_selector("#window-closed")
     assert phone.locator("#review-form").count() == 0
-    assert f"申请复查的期限已于{last_day.year}年{last_day.month}月{last_day.day}日届满" in phone.content()
+    assert (
+        f"申请复查的期限已于{last_day.year}年{last_day.month}月{last_day.day}日届满"
+        in phone.content()
+    )

@@ -12,10 +12,18 @@ from xinfang.routing.models import RoutingSuggestion
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_clerk_takes_a_suggestion_with_a_click(page, live_server, county, people, settings, tmp_path):
+def test_the_clerk_takes_a_suggestion_with_a_click(
+    page, live_server, county, people, settings, tmp_path
+):
     settings.XINFANG_ROUTING_MODEL = str(trained_model(tmp_path / "model.joblib"))
-    case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, title="反映拖欠工资问题",
-                    content="工地老板拖欠工资三个月，工人讨薪无门。")
+    case = register(
+        county,
+        people.clerk,
+        bj(2026, 11, 2, 9),
+        category=None,
+        title="反映拖欠工资问题",
+        content="工地老板拖欠工资三个月，工人讨薪无门。",
+    )
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "clerk")
     page.fill("#id_password", PASSWORD)
@@ -30,12 +38,12 @@ def test_the_clerk_takes_a_suggestion_with_a_click(page, live_server, county, pe
     page.click("details[data-action=route] summary")
     page.select_option("#id_route-unit", str(county.edu.pk))  # something else first
     rows.first.locator("button.routing-take").click()
-    page.wait_for_function(
-        f"document.getElementById('id_route-unit').value === '{county.hr.pk}'"
-    )
+    page.wait_for_function(f"document.getElementById('id_route-unit').value === '{county.hr.pk}'")
     assert "已采用" in page.inner_text("#routing-status")
     row = RoutingSuggestion.objects.get(case=case)
-    assert row.clicked_label == "劳动和社会保障" and row.taken_top1 and row.decided_by == people.clerk
+    assert (
+        row.clicked_label == "劳动和社会保障" and row.taken_top1 and row.decided_by == people.clerk
+    )
 
     page.click("button[name=submit-route]")
     page.wait_for_selector("text=已完成：转送/交办")

@@ -59,7 +59,10 @@ def test_register_route_accept_reply(page, live_server, county, people):
     case.refresh_from_db()
     assert case.state == State.REPLIED and case.outcome == "supported"
     assert list(case.events.values_list("kind", flat=True)) == [
-        "case.registered", "case.routed", "case.accepted", "case.replied",
+        "case.registered",
+        "case.routed",
+        "case.accepted",
+        "case.replied",
     ]
 
 

@@ -332,13 +332,18 @@ def test_the_objection_window_follows_the_notice_too(county, people):
     window ends on 11 February; with the Spring Festival (6-14 February) it ends on the 18th."""
     with time_machine.travel(bj(2027, 2, 4, 10), tick=False):
         case = register(county, people.clerk, bj(2027, 2, 4, 9))
-        case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2027, 2, 4, 10))
+        case = services.case_route(
+            case=case, by=people.clerk, unit=county.hr, at=bj(2027, 2, 4, 10)
+        )
         assert deadlines.last_day(case.object_due_at) == D(2027, 2, 11)
         holidays.notice_load(notice=parse_notice(NOTICE_2027))
         case.refresh_from_db()
     assert deadlines.last_day(case.object_due_at) == D(2027, 2, 18)
     event = CaseEvent.objects.get(case=case, kind=holidays.EVENT_KIND, details__clock="object")
-    assert not event.public and event.details["note"] == "因节假日调整，异议期限由2027年2月11日顺延至2027年2月18日"
+    assert (
+        not event.public
+        and event.details["note"] == "因节假日调整，异议期限由2027年2月11日顺延至2027年2月18日"
+    )
 
 
 @pytest.mark.parametrize("day", [dt.date(9999, 12, 31), dt.date(9999, 12, 25), dt.date(3000, 1, 1)])

@@ -92,10 +92,15 @@ def test_bulk_and_service_paths_give_identical_matters_and_timelines(org):
 def test_every_state_appears_with_overdue_and_due_soon_matters(bulk_run):
     states = Counter(row["state"] for row in bulk_run.values())
     assert set(states) == set(State.values)
-    office_clocks = [r for r in bulk_run.values() if r["due_at"] and r["clock"] not in {
-        "review_request", "rereview_request"}]
+    office_clocks = [
+        r
+        for r in bulk_run.values()
+        if r["due_at"] and r["clock"] not in {"review_request", "rereview_request"}
+    ]
     assert any(r["due_at"] <= NOW for r in office_clocks), "some matters are overdue"
-    assert any(NOW < r["due_at"] <= NOW + dt.timedelta(days=3) for r in office_clocks), "some due soon"
+    assert any(NOW < r["due_at"] <= NOW + dt.timedelta(days=3) for r in office_clocks), (
+        "some due soon"
+    )
     kinds = Counter(row["kind"] for row in bulk_run.values())
     assert kinds["appeal"] and any(kinds[k] for k in HOTLINE_KINDS)
     channels = {row["channel"] for row in bulk_run.values()}
@@ -116,7 +121,9 @@ def test_numbers_are_unique_and_follow_registration_order(bulk_run):
     for year in {r["year"] for r in rows}:
         same_year = sorted((r for r in rows if r["year"] == year), key=lambda r: r["seq"])
         assert [r["seq"] for r in same_year] == list(range(1, len(same_year) + 1))
-        assert [r["registered_at"] for r in same_year] == sorted(r["registered_at"] for r in same_year)
+        assert [r["registered_at"] for r in same_year] == sorted(
+            r["registered_at"] for r in same_year
+        )
 
 
 def test_id_numbers_and_phones_are_valid(bulk_run):
@@ -204,11 +211,21 @@ def test_same_seed_same_data_and_another_seed_other_data(org):
 
 
 def test_organisation_is_idempotent_and_complete(org):
-    counts = (Place.objects.count(), Unit.objects.count(), Category.objects.count(),
-              DispatchRule.objects.count(), User.objects.count())
+    counts = (
+        Place.objects.count(),
+        Unit.objects.count(),
+        Category.objects.count(),
+        DispatchRule.objects.count(),
+        User.objects.count(),
+    )
     ensure_demo_org()
-    assert counts == (Place.objects.count(), Unit.objects.count(), Category.objects.count(),
-                      DispatchRule.objects.count(), User.objects.count())
+    assert counts == (
+        Place.objects.count(),
+        Unit.objects.count(),
+        Category.objects.count(),
+        DispatchRule.objects.count(),
+        User.objects.count(),
+    )
     office = Unit.objects.get(kind=Unit.Kind.PETITION_OFFICE)
     assert office.name == "示范县信访局"
     assert Unit.objects.filter(kind=Unit.Kind.DEPARTMENT).count() >= 10

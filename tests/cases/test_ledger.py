@@ -68,9 +68,18 @@ def test_a_good_ledger_registers_every_row_with_events_and_search(county, people
     rows = [good_row(i) for i in range(50)]
     rows[5] = good_row(5, **{"登记时间": "2026/3/2", "是否匿名": "", "来访人数": None})
     rows[6] = good_row(6, **{"登记时间": "2026年3月3日", "联系电话": " 138-1234-5678 "})
-    rows[7] = good_row(7, **{"事项类型": "检举控告", "是否匿名": "是", "信访人姓名": "",
-                             "被反映单位": "A1区住房和城乡建设局", "被反映人": "李某", "标题": "举报违建",
-                             "诉求内容": "住建局某干部违规审批违建。"})
+    rows[7] = good_row(
+        7,
+        **{
+            "事项类型": "检举控告",
+            "是否匿名": "是",
+            "信访人姓名": "",
+            "被反映单位": "A1区住房和城乡建设局",
+            "被反映人": "李某",
+            "标题": "举报违建",
+            "诉求内容": "住建局某干部违规审批违建。",
+        },
+    )
     result = run(xlsx(rows), county, by=people.clerk)
     assert result.ok, result.messages
     assert result.created == result.total_rows == 50
@@ -88,22 +97,41 @@ def test_a_good_ledger_registers_every_row_with_events_and_search(county, people
     assert cases.get(title="某公司拖欠工资第5号").registered_at == bj(2026, 3, 2)
     assert cases.get(title="某公司拖欠工资第6号").petitioner_phone == VALID_PHONE
     report = cases.get(title="举报违建")
-    assert report.anonymous and report.petitioner_name == "" and report.accused_unit == county.housing
+    assert (
+        report.anonymous and report.petitioner_name == "" and report.accused_unit == county.housing
+    )
     assert report.kind == Kind.ACCUSATION and report.accused_person == "李某"
     events = CaseEvent.objects.filter(kind="case.registered")
     assert events.count() == 50
     assert events.filter(actor=people.clerk, unit=county.office).count() == 50
     assert search.filter_cases(Case.objects.all(), "欠薪").count() == 49
     assert list(search.filter_cases(Case.objects.all(), "违建")) == [report]
-    assert search.filter_cases(Case.objects.all(), "欠薪", units=("office", [county.office.pk])).count() == 49
-    assert search.filter_cases(Case.objects.all(), "欠薪", units=("office", [county.hr.pk])).count() == 0
+    assert (
+        search.filter_cases(
+            Case.objects.all(), "欠薪", units=("office", [county.office.pk])
+        ).count()
+        == 49
+    )
+    assert (
+        search.filter_cases(Case.objects.all(), "欠薪", units=("office", [county.hr.pk])).count()
+        == 0
+    )
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.DONE and job.committed_rows == 50
 
 
 def test_columns_in_any_order_with_spaces_and_unknown_columns(county):
-    columns = ["备注", " 标题 ", "诉求内容", "问题属地", "事项类型", "来源渠道", "登记时间",
-               "信访人姓名", "联系电话"]
+    columns = [
+        "备注",
+        " 标题 ",
+        "诉求内容",
+        "问题属地",
+        "事项类型",
+        "来源渠道",
+        "登记时间",
+        "信访人姓名",
+        "联系电话",
+    ]
     data = xlsx([good_row(1, 备注="无关"), good_row(2)], columns)
     result = run(data, county)
     assert result.ok, result.messages
@@ -191,7 +219,9 @@ def dies_on_second_batch(monkeypatch):
 
 def test_a_killed_big_import_resumes_without_duplicates(county, people, monkeypatch):
     monkeypatch.setattr(ledger, "BATCH_SIZE", 10)
-    monkeypatch.setattr(ledger, "ATOMIC_ROWS", 0)  # "big": checked whole, then committed batch by batch
+    monkeypatch.setattr(
+        ledger, "ATOMIC_ROWS", 0
+    )  # "big": checked whole, then committed batch by batch
     data = xlsx([good_row(i) for i in range(35)])
     real = dies_on_second_batch(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
@@ -219,7 +249,11 @@ def test_a_killed_import_of_a_small_file_leaves_nothing_and_the_same_file_then_i
     real = dies_on_second_batch(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         run(data, county, by=people.clerk)
-    assert Case.objects.count() == 0 and ImportJob.objects.count() == 0 and CaseEvent.objects.count() == 0
+    assert (
+        Case.objects.count() == 0
+        and ImportJob.objects.count() == 0
+        and CaseEvent.objects.count() == 0
+    )
 
     monkeypatch.setattr(bulk, "register_prepared", real)
     result = run(data, county, by=people.clerk)
@@ -233,7 +267,11 @@ def test_a_problem_after_clean_batches_were_written_rolls_them_back(county, monk
     rows = [good_row(i) for i in range(35)]
     rows[31]["联系电话"] = "12345"  # Excel row 33, after three clean batches went to the writer
     result = run(xlsx(rows), county)
-    assert not result.ok and result.error_count == 1 and result.messages[0].startswith("第33行 联系电话：")
+    assert (
+        not result.ok
+        and result.error_count == 1
+        and result.messages[0].startswith("第33行 联系电话：")
+    )
     assert Case.objects.count() == 0 and ImportJob.objects.count() == 0
     assert search.filter_cases(Case.objects.all(), "欠薪").count() == 0
 
@@ -338,8 +376,14 @@ def test_the_import_command(county, people, tmp_path, capsys):
 
 def test_export_round_trip(county, people, tmp_path):
     case = register(county, people.clerk, bj(2026, 3, 2, 10))
-    report = register(county, people.clerk, bj(2026, 3, 3, 10), kind=Kind.ACCUSATION,
-                      title="举报住建局违规审批", accused_unit=county.housing)
+    report = register(
+        county,
+        people.clerk,
+        bj(2026, 3, 3, 10),
+        kind=Kind.ACCUSATION,
+        title="举报住建局违规审批",
+        accused_unit=county.housing,
+    )
     path = tmp_path / "out.xlsx"
     count = export_cases(Case.objects.order_by("id"), path, user=people.supervisor)
     assert count == 2
@@ -371,7 +415,9 @@ def test_export_streams_into_an_http_response_without_a_query_per_matter(
         register(county, people.clerk, bj(2026, 3, day, 10))
     from django.http import HttpResponse
 
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     qs = access.visible_cases(people.supervisor).order_by("id")
     with django_assert_max_num_queries(12):
         assert export_cases(qs, response, user=people.supervisor) == 5
@@ -389,7 +435,9 @@ def test_the_export_command(county, people, tmp_path, capsys):
 
 def test_the_fast_reader_and_the_streaming_fallback_read_the_same_rows(county, monkeypatch):
     rows = [good_row(i) for i in range(12)]
-    rows[3] = good_row(3, **{"登记时间": "2026年3月3日", "身份证号": 110105194912310021, "来访人数": 2.0})
+    rows[3] = good_row(
+        3, **{"登记时间": "2026年3月3日", "身份证号": 110105194912310021, "来访人数": 2.0}
+    )
     rows[4] = good_row(4, **{"是否匿名": True, "登记时间": dt.date(2026, 3, 4)})
     data = xlsx(rows)
     fast = list(ledger._FastSheet(io.BytesIO(data)).rows())
@@ -409,7 +457,9 @@ def test_the_fast_reader_and_the_streaming_fallback_read_the_same_rows(county, m
 
 
 @pytest.mark.parametrize("reader", ["calamine", "streamed"])
-def test_a_table_that_starts_lower_and_further_right_keeps_excel_row_numbers(county, monkeypatch, reader):
+def test_a_table_that_starts_lower_and_further_right_keeps_excel_row_numbers(
+    county, monkeypatch, reader
+):
     if reader == "streamed":
         monkeypatch.setattr(ledger, "CALAMINE_MAX_XML", 0)
     wb = Workbook()
@@ -417,7 +467,9 @@ def test_a_table_that_starts_lower_and_further_right_keeps_excel_row_numbers(cou
     ws["A1"] = None
     rows = [good_row(i) for i in range(3)]
     rows[1]["联系电话"] = "12345"
-    for r, values in enumerate([COLUMNS] + [[row.get(c) for c in COLUMNS] for row in rows], start=3):
+    for r, values in enumerate(
+        [COLUMNS] + [[row.get(c) for c in COLUMNS] for row in rows], start=3
+    ):
         for c, value in enumerate(values, start=2):  # header in row 3, from column B
             ws.cell(row=r, column=c, value=value)
     out = io.BytesIO()
@@ -427,7 +479,14 @@ def test_a_table_that_starts_lower_and_further_right_keeps_excel_row_numbers(cou
     assert result.messages[0].startswith("第5行 联系电话：")
 
 
-@pytest.mark.parametrize("moment", [bj(2026, 3, 1, 9, 30), bj(2025, 12, 31, 23, 59, 59), dt.datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC)])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        bj(2026, 3, 1, 9, 30),
+        bj(2025, 12, 31, 23, 59, 59),
+        dt.datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC),
+    ],
+)
 def test_the_preparer_adapts_times_exactly_as_django_does(moment):
     from django.db import connection
 
@@ -438,26 +497,51 @@ def test_the_preparer_adapts_times_exactly_as_django_does(moment):
 
 
 def test_every_problem_of_a_row_is_reported_not_only_the_first(county):
-    row = good_row(1, **{"登记时间": "昨天", "来源渠道": "飞鸽", "事项类型": "表扬", "标题": "", "诉求内容": "",
-                         "身份证号": VALID_ID[:-1] + "1", "联系电话": "12345", "问题属地": "火星"})
+    row = good_row(
+        1,
+        **{
+            "登记时间": "昨天",
+            "来源渠道": "飞鸽",
+            "事项类型": "表扬",
+            "标题": "",
+            "诉求内容": "",
+            "身份证号": VALID_ID[:-1] + "1",
+            "联系电话": "12345",
+            "问题属地": "火星",
+        },
+    )
     result = run(xlsx([row]), county)
     assert not result.ok
     columns = [m.split("：", 1)[0] for m in result.messages]
-    assert columns == ["第2行 登记时间", "第2行 来源渠道", "第2行 事项类型", "第2行 问题属地", "第2行 标题",
-                       "第2行 诉求内容", "第2行 身份证号", "第2行 联系电话"], result.messages
+    assert columns == [
+        "第2行 登记时间",
+        "第2行 来源渠道",
+        "第2行 事项类型",
+        "第2行 问题属地",
+        "第2行 标题",
+        "第2行 诉求内容",
+        "第2行 身份证号",
+        "第2行 联系电话",
+    ], result.messages
     assert result.error_count == 8
 
 
-@pytest.mark.parametrize("cell", ["2026-13-01", "2026-02-30", "2026年2月29日 09:00", "2026-03-01 25:00"])
+@pytest.mark.parametrize(
+    "cell", ["2026-13-01", "2026-02-30", "2026年2月29日 09:00", "2026-03-01 25:00"]
+)
 def test_an_impossible_date_is_named_in_chinese_with_row_and_column(county, cell):
     rows = [good_row(0), good_row(1, **{"登记时间": cell})]
     result = run(xlsx(rows), county)
     assert not result.ok
-    assert result.messages == [f"第3行 登记时间：“{cell}”不是有效的时间，请写成 2026-03-01 09:30 或 2026年3月1日"]
+    assert result.messages == [
+        f"第3行 登记时间：“{cell}”不是有效的时间，请写成 2026-03-01 09:30 或 2026年3月1日"
+    ]
     assert not any(word in m for m in result.messages for word in ("month", "day", "range"))
 
 
 def test_an_unreadable_time_does_not_hide_the_type_rules(county):
     row = good_row(1, **{"登记时间": "昨天", "事项类型": "申诉求决", "是否匿名": "是"})
     result = run(xlsx([row]), county)
-    assert [m.split("：", 1)[0] for m in result.messages] == ["第2行 登记时间", "第2行 是否匿名"], result.messages
+    assert [m.split("：", 1)[0] for m in result.messages] == ["第2行 登记时间", "第2行 是否匿名"], (
+        result.messages
+    )

@@ -439,7 +439,11 @@ def test_anonymous_petitioner_is_addressed_as_xinfangren(county, people):
 
 def test_issuer_name_overrides_the_signature(county, people):
     case = _walk_to_reply(county, people)
-    doc = _open(notices.render_notice(case, "reply", issuer_name="A1区人力资源和社会保障局（印）", viewer=notices.PETITIONER))
+    doc = _open(
+        notices.render_notice(
+            case, "reply", issuer_name="A1区人力资源和社会保障局（印）", viewer=notices.PETITIONER
+        )
+    )
     assert doc.paragraphs[-2].text == "A1区人力资源和社会保障局（印）"
 
 
@@ -468,7 +472,9 @@ def test_notice_kinds_table():
 )
 def test_acceptance_notice_is_one_page_as_pdf(county, people, tmp_path):
     source = tmp_path / "notice.docx"
-    source.write_bytes(notices.render_notice(_accepted(county, people), "accept", viewer=notices.PETITIONER))
+    source.write_bytes(
+        notices.render_notice(_accepted(county, people), "accept", viewer=notices.PETITIONER)
+    )
     subprocess.run(  # noqa: S603
         [
             shutil.which("soffice"),

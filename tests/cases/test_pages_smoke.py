@@ -13,12 +13,21 @@ def login(client, user):
 
 def test_clerk_registers_through_the_form_and_sees_it_in_the_queue(client, county, people):
     login(client, people.clerk)
-    response = client.post(reverse("cases:register"), {
-        "channel": "visit", "kind": "appeal", "title": "小区物业乱收费", "content": "物业公司多收停车费。",
-        "place": county.place.pk, "category": county.wages.pk, "petitioner_name": "李四",
-        "petitioner_id_number": "11010519491231002X", "petitioner_phone": "13812345678",
-        "group_size": 1,
-    })
+    response = client.post(
+        reverse("cases:register"),
+        {
+            "channel": "visit",
+            "kind": "appeal",
+            "title": "小区物业乱收费",
+            "content": "物业公司多收停车费。",
+            "place": county.place.pk,
+            "category": county.wages.pk,
+            "petitioner_name": "李四",
+            "petitioner_id_number": "11010519491231002X",
+            "petitioner_phone": "13812345678",
+            "group_size": 1,
+        },
+    )
     case = Case.objects.get()
     assert response.status_code == 302 and response.url == reverse("cases:detail", args=[case.pk])
     # The query code is shown once, to hand to the petitioner, and only its hash is kept.
@@ -34,11 +43,20 @@ def test_clerk_registers_through_the_form_and_sees_it_in_the_queue(client, count
 
 def test_a_wrong_check_digit_is_refused_with_a_chinese_message(client, county, people):
     login(client, people.clerk)
-    response = client.post(reverse("cases:register"), {
-        "channel": "visit", "kind": "appeal", "title": "t", "content": "c", "place": county.place.pk,
-        "petitioner_name": "李四", "petitioner_id_number": "110105194912310021",
-        "petitioner_phone": "13812345678", "group_size": 1,
-    })
+    response = client.post(
+        reverse("cases:register"),
+        {
+            "channel": "visit",
+            "kind": "appeal",
+            "title": "t",
+            "content": "c",
+            "place": county.place.pk,
+            "petitioner_name": "李四",
+            "petitioner_id_number": "110105194912310021",
+            "petitioner_phone": "13812345678",
+            "group_size": 1,
+        },
+    )
     assert response.status_code == 200
     assert "身份证号码校验位错误" in response.content.decode()
     assert not Case.objects.exists()
@@ -52,12 +70,16 @@ def test_officer_accepts_from_the_case_page(client, county, people):
     login(client, people.officer)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert 'data-action="accept"' in page and 'data-action="route"' not in page
-    assert not PersonalDataView.objects.exists()  # a GET shows masked numbers and writes no audit row
+    assert (
+        not PersonalDataView.objects.exists()
+    )  # a GET shows masked numbers and writes no audit row
     client.post(reverse("cases:act", args=[case.pk, "accept"]), {"version": case.version})
     case.refresh_from_db()
     assert case.state == State.ACCEPTED
     # A second accept with the old version is refused: the matter changed.
-    response = client.post(reverse("cases:act", args=[case.pk, "accept"]), {"version": 1}, follow=True)
+    response = client.post(
+        reverse("cases:act", args=[case.pk, "accept"]), {"version": 1}, follow=True
+    )
     assert "已被他人修改" in response.content.decode() or "不能进行" in response.content.decode()
 
 
@@ -97,7 +119,9 @@ def test_queue_exports_what_the_user_sees_as_xlsx(client, county, people):
     assert "138****5678" in rows[1]
 
 
-def test_an_impossible_date_filter_is_reported_and_the_other_filters_still_apply(client, county, people):
+def test_an_impossible_date_filter_is_reported_and_the_other_filters_still_apply(
+    client, county, people
+):
     register(county, people.clerk, bj(2026, 11, 1, 9))
     login(client, people.clerk)
     response = client.get(reverse("cases:queue"), {"date_to": "9999-12-31", "q": "欠薪"})

@@ -228,7 +228,9 @@ def test_a_12345_emergency_runs_two_hours_from_dispatch_and_cannot_be_extended(c
     from xinfang.cases.models import Kind
     from xinfang.cases.workflow import TransitionNotAllowed
 
-    case = register(county, people.clerk, bj(2026, 11, 5, 22), kind=Kind.HOTLINE_HELP, urgency="emergency")
+    case = register(
+        county, people.clerk, bj(2026, 11, 5, 22), kind=Kind.HOTLINE_HELP, urgency="emergency"
+    )
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 11, 5, 23))
     assert case.clock == "hotline_emergency" and case.due_at == bj(2026, 11, 6, 1)
     case = services.case_accept(case=case, by=people.officer, at=bj(2026, 11, 5, 23, 30))

@@ -9,7 +9,15 @@ from xinfang.cases.models import Case
 
 
 def test_tokens_are_overlapping_bigrams_with_latin_words_whole():
-    assert search.tokens("拖欠工资ABC公司 3个月") == ["拖欠", "欠工", "工资", "abc", "公司", "3", "个月"]
+    assert search.tokens("拖欠工资ABC公司 3个月") == [
+        "拖欠",
+        "欠工",
+        "工资",
+        "abc",
+        "公司",
+        "3",
+        "个月",
+    ]
     assert search.tokens("薪") == ["薪"]
 
 
@@ -62,7 +70,9 @@ def test_many_hits_take_the_other_plan_with_the_same_result(matters, monkeypatch
 
 @pytest.mark.parametrize("with_units", [False, True])
 @pytest.mark.parametrize(("first", "last"), [(256, 16384), (2, 8), (1, 1)])
-def test_search_pages_walk_every_hit_once_in_the_users_scope(county, people, monkeypatch, first, last, with_units):
+def test_search_pages_walk_every_hit_once_in_the_users_scope(
+    county, people, monkeypatch, first, last, with_units
+):
     from xinfang.cases import access, selectors, services
 
     monkeypatch.setattr(selectors, "SEARCH_FIRST_BATCH", first)
@@ -117,7 +127,9 @@ def test_the_index_knows_each_matters_units_as_they_change(county, people):
     assert found("lead", county.hr) == [case] and found("co", county.edu) == [case]
     assert found("lead", county.edu) == []
     services.case_object(case=case, by=people.officer, reason="不属于本单位职责")
-    assert found("lead", county.hr) == [] and found("co", county.edu) == []  # no stale entry is left
+    assert (
+        found("lead", county.hr) == [] and found("co", county.edu) == []
+    )  # no stale entry is left
     services.case_route(case=case, by=people.clerk, unit=county.housing)
     assert found("lead", county.housing) == [case] and found("office", county.office) == [case]
     assert search.filter_cases(Case.objects.all(), "欠薪").get() == case  # words alone still match

@@ -16,23 +16,48 @@ def test_a_matter_runs_from_registration_to_final(county, people):
     assert case.object_due_at == bj(2026, 10, 14)
     case = services.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
     assert case.state == State.ACCEPTED
-    case = services.case_reply(case=case, by=people.officer, outcome=Outcome.SUPPORTED,
-                               text="已责成公司支付。", at=bj(2026, 11, 1, 9))
-    case = services.case_rate(case=case, by=people.clerk, rating=Rating.UNSATISFIED, at=bj(2026, 11, 2, 9))
-    case = services.case_request_review(case=case, by=people.clerk, reason="金额不对",
-                                        at=bj(2026, 11, 3, 9))
+    case = services.case_reply(
+        case=case,
+        by=people.officer,
+        outcome=Outcome.SUPPORTED,
+        text="已责成公司支付。",
+        at=bj(2026, 11, 1, 9),
+    )
+    case = services.case_rate(
+        case=case, by=people.clerk, rating=Rating.UNSATISFIED, at=bj(2026, 11, 2, 9)
+    )
+    case = services.case_request_review(
+        case=case, by=people.clerk, reason="金额不对", at=bj(2026, 11, 3, 9)
+    )
     assert case.state == State.REVIEWING and case.review_unit == county.county
-    case = services.case_decide_review(case=case, by=people.reviewer, outcome=Outcome.SUPPORTED,
-                                       text="维持", at=bj(2026, 11, 10, 9))
-    case = services.case_request_rereview(case=case, by=people.clerk, reason="仍不服",
-                                          at=bj(2026, 11, 12, 9))
+    case = services.case_decide_review(
+        case=case,
+        by=people.reviewer,
+        outcome=Outcome.SUPPORTED,
+        text="维持",
+        at=bj(2026, 11, 10, 9),
+    )
+    case = services.case_request_rereview(
+        case=case, by=people.clerk, reason="仍不服", at=bj(2026, 11, 12, 9)
+    )
     assert case.rereview_unit == county.city
-    case = services.case_decide_rereview(case=case, by=people.rereviewer, outcome=Outcome.SUPPORTED,
-                                         text="维持", at=bj(2026, 11, 20, 9))
+    case = services.case_decide_rereview(
+        case=case,
+        by=people.rereviewer,
+        outcome=Outcome.SUPPORTED,
+        text="维持",
+        at=bj(2026, 11, 20, 9),
+    )
     assert case.state == State.FINAL and case.due_at is None
     kinds = list(CaseEvent.objects.filter(case=case).values_list("kind", flat=True))
     assert kinds == [
-        "case.registered", "case.routed", "case.accepted", "case.replied", "case.rated",
-        "case.review_requested", "case.review_decided", "case.rereview_requested",
+        "case.registered",
+        "case.routed",
+        "case.accepted",
+        "case.replied",
+        "case.rated",
+        "case.review_requested",
+        "case.review_decided",
+        "case.rereview_requested",
         "case.rereview_decided",
     ]

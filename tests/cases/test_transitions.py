@@ -80,7 +80,9 @@ def _drive(county, state: str, t: dt.datetime = T0, **register_kw) -> tuple[Case
         return services.case_not_accept_again(case=case, by=None, prior=prior, at=t), t
     t += dt.timedelta(days=1)
     # Assigned (交办), so that the completion report is owed and can be tried in every state.
-    case = services.case_route(case=case, by=None, unit=county.hr, mode="assign", assign_days=20, at=t)
+    case = services.case_route(
+        case=case, by=None, unit=county.hr, mode="assign", assign_days=20, at=t
+    )
     if state == S.ROUTED:
         return case, t
     if state == S.DECLINED:
@@ -818,18 +820,28 @@ def _petitioner():
     return petitioner()
 
 
-def test_an_assigned_matter_owes_one_completion_report_and_records_whether_it_was_on_time(county, people):
+def test_an_assigned_matter_owes_one_completion_report_and_records_whether_it_was_on_time(
+    county, people
+):
     from tests.factories import bj, register
     from xinfang.cases import access, services
     from xinfang.cases.workflow import TransitionNotAllowed
 
     case = register(county, people.clerk, bj(2026, 11, 2, 9))
-    case = services.case_route(case=case, by=people.clerk, unit=county.hr, mode="assign", assign_days=10,
-                               at=bj(2026, 11, 2, 10))
+    case = services.case_route(
+        case=case,
+        by=people.clerk,
+        unit=county.hr,
+        mode="assign",
+        assign_days=10,
+        at=bj(2026, 11, 2, 10),
+    )
     assert case.assign_due_at == bj(2026, 11, 13)
     case = services.case_accept(case=case, by=people.officer, at=bj(2026, 11, 3, 9))
     assert "report" in access.allowed_actions(people.officer, case)
-    case = services.case_report(case=case, by=people.officer, text="已办结。", at=bj(2026, 11, 14, 9))
+    case = services.case_report(
+        case=case, by=people.officer, text="已办结。", at=bj(2026, 11, 14, 9)
+    )
     assert case.report_submitted_at == bj(2026, 11, 14, 9)
     assert case.events.get(kind="case.report_submitted").details["report_on_time"] is False
     assert "report" not in access.allowed_actions(people.officer, case)

@@ -41,7 +41,9 @@ def _delivered(path: Path) -> list[str]:
 
 def _rows(db: Path) -> list[tuple[str, str, int]]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT body, status, attempts FROM notify_outbox ORDER BY id").fetchall()
+        return conn.execute(
+            "SELECT body, status, attempts FROM notify_outbox ORDER BY id"
+        ).fetchall()
 
 
 def _wait(predicate, timeout=60.0):
@@ -68,14 +70,23 @@ def test_a_killed_worker_loses_nothing(tmp_path):
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     _run(["migrate", "notify", "--noinput"], env)
-    _run(["shell", "-c", (
-        "from xinfang.notify.services import outbox_queue\n"
-        f"for i in range({MESSAGES}):\n"
-        "    outbox_queue(channel='sms', recipient='138%08d' % i, body='消息%02d' % i, kind='test')\n"
-    )], env)
+    _run(
+        [
+            "shell",
+            "-c",
+            (
+                "from xinfang.notify.services import outbox_queue\n"
+                f"for i in range({MESSAGES}):\n"
+                "    outbox_queue(channel='sms', recipient='138%08d' % i, body='消息%02d' % i, kind='test')\n"
+            ),
+        ],
+        env,
+    )
     worker_args = [XINFANG, "notify_worker", "--interval", "0.2", "--no-reminders"]
 
-    first = subprocess.Popen(worker_args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    first = subprocess.Popen(  # noqa: S603 - our own command line, nothing from outside
+        worker_args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         assert _wait(lambda: len(_delivered(sms)) >= 3), "the first worker delivered nothing"
     finally:
@@ -87,7 +98,9 @@ def test_a_killed_worker_loses_nothing(tmp_path):
     # Nothing is marked sent that was not delivered.
     assert {body for body, status, _ in _rows(db) if status == "sent"} <= set(before)
 
-    second = subprocess.Popen(worker_args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    second = subprocess.Popen(  # noqa: S603 - our own command line, nothing from outside
+        worker_args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         done = _wait(lambda: all(status == "sent" for _, status, _ in _rows(db)), timeout=60)
     finally:

@@ -47,13 +47,18 @@ def test_each_public_step_queues_a_plain_chinese_message(county, people):
     case = cases.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
     bodies = list(Outbox.objects.order_by("id").values_list("kind", "channel", "recipient", "body"))
     assert [b[:3] for b in bodies] == [
-        ("case.registered", "sms", VALID_PHONE), ("case.routed", "sms", VALID_PHONE),
+        ("case.registered", "sms", VALID_PHONE),
+        ("case.routed", "sms", VALID_PHONE),
         ("case.accepted", "sms", VALID_PHONE),
     ]
     assert bodies[0][3].startswith(f"您的信访事项{case.number}已登记，将于2026年10月8日前转送")
-    assert bodies[1][3].startswith(f"您的信访事项{case.number}已转送A1区人力资源和社会保障局，受理期限至2026年10月15日")
+    assert bodies[1][3].startswith(
+        f"您的信访事项{case.number}已转送A1区人力资源和社会保障局，受理期限至2026年10月15日"
+    )
     # 60 days from 9 Oct end on 8 Dec.
-    assert bodies[2][3].startswith(f"您的信访事项{case.number}已由A1区人力资源和社会保障局受理，办理期限至2026年12月8日。")
+    assert bodies[2][3].startswith(
+        f"您的信访事项{case.number}已由A1区人力资源和社会保障局受理，办理期限至2026年12月8日。"
+    )
     assert all("查询进度请访问" in b[3] and "张三" not in b[3] for b in bodies)
 
 
@@ -74,9 +79,16 @@ def test_private_steps_and_unreachable_petitioners_get_no_message(county, people
     n = Outbox.objects.count()
     cases.case_urge(case=case, by=people.supervisor, note="请加快", at=bj(2026, 9, 18, 9))
     assert Outbox.objects.count() == n
-    register(county, people.clerk, NOW, kind=Kind.ACCUSATION,
-             petitioner=petitioner(name="", id_number="", phone="", address="", anonymous=True))
-    register(county, people.clerk, NOW, petitioner=petitioner(phone="01062345678"))  # a landline: no SMS
+    register(
+        county,
+        people.clerk,
+        NOW,
+        kind=Kind.ACCUSATION,
+        petitioner=petitioner(name="", id_number="", phone="", address="", anonymous=True),
+    )
+    register(
+        county, people.clerk, NOW, petitioner=petitioner(phone="01062345678")
+    )  # a landline: no SMS
     assert Outbox.objects.count() == n
 
 
@@ -85,7 +97,13 @@ def test_the_query_code_is_never_in_a_step_message(county, people):
     code = cases.case_issue_query_code(case=case)
     case = cases.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 9, 17, 9))
     case = cases.case_accept(case=case, by=people.officer, at=bj(2026, 9, 18, 9))
-    cases.case_reply(case=case, by=people.officer, outcome=Outcome.EXPLAINED, text="已解释", at=bj(2026, 9, 20, 9))
+    cases.case_reply(
+        case=case,
+        by=people.officer,
+        outcome=Outcome.EXPLAINED,
+        text="已解释",
+        at=bj(2026, 9, 20, 9),
+    )
     bodies = list(Outbox.objects.order_by("id").values_list("body", flat=True))
     assert len(bodies) == 4 and not any(code in b for b in bodies)
     assert "已答复，处理结果：解释。如不服，可于2026年10月20日前向上一级机关申请复查" in bodies[-1]
@@ -109,8 +127,13 @@ def test_memory_and_file_backends(tmp_path, monkeypatch):
     assert isinstance(sender, FileSms)
     sender.send(recipient=VALID_PHONE, subject="", body="第一条")
     sender.send(recipient="13900000000", subject="", body="第二条")
-    lines = [json.loads(x) for x in (tmp_path / "sms.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert lines == [{"phone": VALID_PHONE, "text": "第一条"}, {"phone": "13900000000", "text": "第二条"}]
+    lines = [
+        json.loads(x) for x in (tmp_path / "sms.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert lines == [
+        {"phone": VALID_PHONE, "text": "第一条"},
+        {"phone": "13900000000", "text": "第二条"},
+    ]
 
 
 def test_unknown_sms_backend_is_a_delivery_error(monkeypatch):
@@ -149,32 +172,50 @@ def test_http_gateway_backend(gateway, monkeypatch):
     monkeypatch.setenv("XINFANG_SMS_GATEWAY_URL", f"{gateway}/ok")
     monkeypatch.setenv("XINFANG_SMS_GATEWAY_TOKEN", "s3cret")
     backends.get_sender("sms").send(recipient=VALID_PHONE, subject="", body="您的信访事项已受理")
-    assert _Gateway.received == [("/ok", "Bearer s3cret", {"phone": VALID_PHONE, "text": "您的信访事项已受理"})]
+    assert _Gateway.received == [
+        ("/ok", "Bearer s3cret", {"phone": VALID_PHONE, "text": "您的信访事项已受理"})
+    ]
     with pytest.raises(DeliveryError, match="短信网关返回 500"):
         HttpSms(url=f"{gateway}/broken", token="").send(recipient=VALID_PHONE, subject="", body="x")
     with pytest.raises(DeliveryError, match="无法连接"):
-        HttpSms(url="http://127.0.0.1:9/", token="", timeout=2).send(recipient=VALID_PHONE, subject="", body="x")
+        HttpSms(url="http://127.0.0.1:9/", token="", timeout=2).send(
+            recipient=VALID_PHONE, subject="", body="x"
+        )
     with pytest.raises(DeliveryError, match="未配置短信网关"):
         HttpSms(url="")
 
 
 def test_email_goes_through_the_configured_django_backend():
-    backends.get_sender("email").send(recipient="a@example.com", subject="信访事项通知", body="正文")
-    assert [(m.to, m.subject, m.body) for m in mail.outbox] == [(["a@example.com"], "信访事项通知", "正文")]
+    backends.get_sender("email").send(
+        recipient="a@example.com", subject="信访事项通知", body="正文"
+    )
+    assert [(m.to, m.subject, m.body) for m in mail.outbox] == [
+        (["a@example.com"], "信访事项通知", "正文")
+    ]
 
 
 # ---------------------------------------------------------------- delivery and retries
 
 
 def queued(n=1, channel="sms", **kw):
-    return [services.outbox_queue(channel=channel, recipient=VALID_PHONE if channel == "sms" else "a@example.com",
-                                  body=f"消息{i}", kind="test", **kw) for i in range(n)]
+    return [
+        services.outbox_queue(
+            channel=channel,
+            recipient=VALID_PHONE if channel == "sms" else "a@example.com",
+            body=f"消息{i}",
+            kind="test",
+            **kw,
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.mark.django_db
 def test_a_pass_delivers_due_messages_and_marks_them_sent():
     queued(3)
-    services.outbox_queue(channel="email", recipient="b@example.com", subject="主题", body="邮件", kind="test")
+    services.outbox_queue(
+        channel="email", recipient="b@example.com", subject="主题", body="邮件", kind="test"
+    )
     assert services.deliver_due(worker="w1") == {"sent": 4}
     assert sorted(m.body for m in MemorySms.sent) == ["消息0", "消息1", "消息2"]
     assert [m.to for m in mail.outbox] == [["b@example.com"]]
@@ -246,8 +287,11 @@ def test_the_worker_command_runs_one_pass():
 
 
 def _with_emails(people):
-    for user, email in ((people.officer, "officer@hr.example"), (people.head, "head@hr.example"),
-                        (people.clerk, "clerk@office.example")):
+    for user, email in (
+        (people.officer, "officer@hr.example"),
+        (people.head, "head@hr.example"),
+        (people.clerk, "clerk@office.example"),
+    ):
         user.email = email
         user.save(update_fields=["email"])
 
@@ -269,8 +313,10 @@ def test_reminders_go_once_per_clock_to_the_unit_holding_it(county, people):
     assert services.queue_reminders(now=bj(2026, 11, 21, 9)) == 0
     rows = staff_mail()
     assert [(r.recipient, r.kind) for r in rows] == [
-        ("officer@hr.example", "reminder.due_soon"), ("head@hr.example", "reminder.due_soon"),
-        ("officer@hr.example", "reminder.overdue"), ("head@hr.example", "reminder.overdue"),
+        ("officer@hr.example", "reminder.due_soon"),
+        ("head@hr.example", "reminder.due_soon"),
+        ("officer@hr.example", "reminder.overdue"),
+        ("head@hr.example", "reminder.overdue"),
     ]
     assert "将于2026年11月17日届满" in rows[0].body and "已于2026年11月17日届满" in rows[2].body
     assert Reminder.objects.count() == 2
@@ -280,8 +326,14 @@ def test_reminders_go_once_per_clock_to_the_unit_holding_it(county, people):
 
 def test_a_report_reminder_names_no_petitioner_even_to_its_handlers(county, people):
     _with_emails(people)
-    case = register(county, people.clerk, NOW, kind=Kind.ACCUSATION, accused_unit=county.housing,
-                    title="举报住建局某科长索贿")
+    case = register(
+        county,
+        people.clerk,
+        NOW,
+        kind=Kind.ACCUSATION,
+        accused_unit=county.housing,
+        title="举报住建局某科长索贿",
+    )
     services.queue_reminders(now=bj(2026, 10, 7, 9))
     [row] = staff_mail()
     assert row.recipient == "clerk@office.example" and case.number in row.body
@@ -312,8 +364,9 @@ def test_the_daily_digest_goes_once_a_day_per_unit(county, people, monkeypatch):
 
 def test_outbox_page_for_admins_and_supervisors_with_masked_recipients(client, county, people):
     register(county, people.clerk, NOW)
-    services.outbox_queue(channel="email", recipient="zhangsan@example.com", body="x", kind="test",
-                          unit=county.office)
+    services.outbox_queue(
+        channel="email", recipient="zhangsan@example.com", body="x", kind="test", unit=county.office
+    )
     client.login(username="supervisor", password=PASSWORD)
     html = client.get("/notify/").content.decode()
     assert "138****5678" in html and "z***@example.com" in html

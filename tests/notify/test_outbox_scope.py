@@ -148,7 +148,9 @@ def test_masking_report_rows_costs_no_query_per_row(county, people, outbox):
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            rows = selectors.outbox_rows(people.supervisor, list(selectors.outbox_list(people.supervisor)))
+            rows = selectors.outbox_rows(
+                people.supervisor, list(selectors.outbox_list(people.supervisor))
+            )
         assert any(r["hidden"] for r in rows)
         return len(ctx.captured_queries)
 
@@ -156,6 +158,13 @@ def test_masking_report_rows_costs_no_query_per_row(county, people, outbox):
     queries()  # the scope's subtree is cached after the first read
     before = queries()
     for n in range(3):
-        register(county, people.clerk, NOW, kind=Kind.ACCUSATION, accused_unit=county.county,
-                 title=f"举报{n}", petitioner=petitioner(name="王五", phone="13900002222"))
+        register(
+            county,
+            people.clerk,
+            NOW,
+            kind=Kind.ACCUSATION,
+            accused_unit=county.county,
+            title=f"举报{n}",
+            petitioner=petitioner(name="王五", phone="13900002222"),
+        )
     assert queries() == before

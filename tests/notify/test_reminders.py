@@ -34,7 +34,9 @@ def staff_mail():
     return [(r.recipient, r.kind) for r in Outbox.objects.filter(channel="email").order_by("id")]
 
 
-def test_a_reminder_without_an_address_waits_and_goes_out_once_there_is_one(county, people, accepted):
+def test_a_reminder_without_an_address_waits_and_goes_out_once_there_is_one(
+    county, people, accepted
+):
     for user in (people.officer, people.head):
         assert not user.email
     assert services.queue_reminders(now=DUE_SOON) == 0
@@ -63,8 +65,13 @@ def test_a_waiting_due_soon_reminder_is_not_sent_after_the_deadline(county, peop
 
 def test_a_waiting_reminder_of_a_clock_that_moved_on_is_not_sent(county, people, accepted):
     services.queue_reminders(now=DUE_SOON)
-    cases.case_reply(case=accepted, by=people.officer, outcome=Outcome.EXPLAINED, text="已解释。",
-                     at=bj(2026, 11, 15, 9, 30))
+    cases.case_reply(
+        case=accepted,
+        by=people.officer,
+        outcome=Outcome.EXPLAINED,
+        text="已解释。",
+        at=bj(2026, 11, 15, 9, 30),
+    )
     people.officer.email = "officer@hr.example"
     people.officer.save(update_fields=["email"])
     assert services.queue_reminders(now=bj(2026, 11, 15, 10)) == 0
@@ -110,7 +117,9 @@ def test_another_units_reminders_cannot_be_marked_or_seen(client, county, people
         assert not ReminderRead.objects.exists()
 
 
-def test_the_bell_costs_at_most_two_queries(client, county, people, accepted, django_assert_max_num_queries):
+def test_the_bell_costs_at_most_two_queries(
+    client, county, people, accepted, django_assert_max_num_queries
+):
     from django.template import Context, Template
     from django.test import RequestFactory
 

@@ -34,9 +34,16 @@ def travel(moment):
 
 def form_data(county, **kw):
     data = {
-        "kind": Kind.APPEAL, "title": "小区门口道路破损", "content": "东湖街道某小区门口道路破损半年，雨天积水，请求修复。",
-        "place": county.town_place.pk, "name": "李四", "phone": VALID_PHONE, "email": "lisi@example.com",
-        "address": "东湖街道2号", "id_number": VALID_ID, "consent": "on",
+        "kind": Kind.APPEAL,
+        "title": "小区门口道路破损",
+        "content": "东湖街道某小区门口道路破损半年，雨天积水，请求修复。",
+        "place": county.town_place.pk,
+        "name": "李四",
+        "phone": VALID_PHONE,
+        "email": "lisi@example.com",
+        "address": "东湖街道2号",
+        "id_number": VALID_ID,
+        "consent": "on",
     }
     data.update(kw)
     return {k: v for k, v in data.items() if v is not None}
@@ -78,7 +85,9 @@ def login_citizen(client, case, code):
 def test_home_and_form_are_in_chinese(client, county):
     assert "我要信访" in client.get("/portal/").content.decode()
     html = client.get("/portal/submit/").content.decode()
-    assert 'name="viewport"' in html and "个人信息使用说明" in html and "csrfmiddlewaretoken" in html
+    assert (
+        'name="viewport"' in html and "个人信息使用说明" in html and "csrfmiddlewaretoken" in html
+    )
 
 
 def test_a_valid_submission_is_registered_online_and_shows_number_and_code_once(client, county):
@@ -96,7 +105,8 @@ def test_a_valid_submission_is_registered_online_and_shows_number_and_code_once(
     # One receipt per contact, carrying number and code; no separate "registered" message.
     rows = list(Outbox.objects.order_by("channel"))
     assert [(r.channel, r.recipient, r.kind) for r in rows] == [
-        ("email", "lisi@example.com", "submission"), ("sms", VALID_PHONE, "submission"),
+        ("email", "lisi@example.com", "submission"),
+        ("sms", VALID_PHONE, "submission"),
     ]
     assert all(number in r.body and code in r.body and r.sensitive for r in rows)
     assert CitizenContact.objects.get().email == "lisi@example.com"
@@ -119,37 +129,67 @@ def test_the_configured_office_registers_portal_matters(client, county, monkeypa
         ({"phone": "12345"}, "联系电话不是有效"),
         ({"id_number": "110105194912310021"}, "身份证号码校验位错误"),
         ({"email": "not-an-address"}, "电子邮箱格式不正确"),
-        ({"anonymous": "on", "name": "", "kind": Kind.APPEAL}, "只有建议意见、检举控告类事项可以匿名"),
+        (
+            {"anonymous": "on", "name": "", "kind": Kind.APPEAL},
+            "只有建议意见、检举控告类事项可以匿名",
+        ),
     ],
 )
-def test_invalid_submissions_say_why_in_chinese_and_save_nothing(client, county, change, field_error):
+def test_invalid_submissions_say_why_in_chinese_and_save_nothing(
+    client, county, change, field_error
+):
     with travel(NOW):
         response = submit(client, county, **change)
     html = response.content.decode()
     assert response.status_code == 200 and field_error in html and "提交未成功" in html
-    assert not Case.objects.exists() and not Outbox.objects.exists() and not CaseEvent.objects.exists()
+    assert (
+        not Case.objects.exists() and not Outbox.objects.exists() and not CaseEvent.objects.exists()
+    )
 
 
 def test_attachments_are_checked_against_the_upload_limits(client, county, settings):
     settings.XINFANG_MAX_ATTACHMENT_BYTES = 10
     with travel(NOW):
-        bad_type = client.post("/portal/submit/", {
-            **form_data(county), "attachments": [SimpleUploadedFile("x.exe", b"MZ")]})
-        too_big = client.post("/portal/submit/", {
-            **form_data(county), "attachments": [SimpleUploadedFile("photo.jpg", b"x" * 11)]})
-        fine = client.post("/portal/submit/", {
-            **form_data(county), "attachments": [SimpleUploadedFile("a.pdf", b"%PDF"),
-                                                 SimpleUploadedFile("b.png", b"png")]})
+        bad_type = client.post(
+            "/portal/submit/",
+            {**form_data(county), "attachments": [SimpleUploadedFile("x.exe", b"MZ")]},
+        )
+        too_big = client.post(
+            "/portal/submit/",
+            {**form_data(county), "attachments": [SimpleUploadedFile("photo.jpg", b"x" * 11)]},
+        )
+        fine = client.post(
+            "/portal/submit/",
+            {
+                **form_data(county),
+                "attachments": [
+                    SimpleUploadedFile("a.pdf", b"%PDF"),
+                    SimpleUploadedFile("b.png", b"png"),
+                ],
+            },
+        )
     assert "类型不允许" in bad_type.content.decode()
     assert "单个附件不能超过" in too_big.content.decode()
     assert fine.status_code == 302
-    assert sorted(Case.objects.get().attachments.values_list("name", flat=True)) == ["a.pdf", "b.png"]
+    assert sorted(Case.objects.get().attachments.values_list("name", flat=True)) == [
+        "a.pdf",
+        "b.png",
+    ]
 
 
 def test_an_anonymous_report_without_contact_is_accepted_and_sends_nothing(client, county):
     with travel(NOW):
-        response = submit(client, county, kind=Kind.ACCUSATION, anonymous="on", name="", phone="",
-                          email="", address="", id_number="")
+        response = submit(
+            client,
+            county,
+            kind=Kind.ACCUSATION,
+            anonymous="on",
+            name="",
+            phone="",
+            email="",
+            address="",
+            id_number="",
+        )
     assert response.status_code == 302
     case = Case.objects.get()
     assert case.anonymous and case.petitioner_name == ""
@@ -167,7 +207,9 @@ def test_a_failure_after_registration_leaves_nothing_half_saved(client, county, 
     with travel(NOW):
         response = submit(client, county)
     assert response.status_code == 500
-    assert not Case.objects.exists() and not CaseEvent.objects.exists() and not Outbox.objects.exists()
+    assert (
+        not Case.objects.exists() and not CaseEvent.objects.exists() and not Outbox.objects.exists()
+    )
 
 
 # ---------------------------------------------------------------- following with the code
@@ -239,9 +281,16 @@ def replied_case(county, people, reply_text="经调查，已责成公司支付�
     case, code = issued(county, people)
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 9, 30, 9))
     case = services.case_accept(case=case, by=people.officer, at=bj(2026, 10, 9, 9))
-    case = services.case_extend(case=case, by=people.head, days=10, reason="需要补充调查", at=bj(2026, 10, 20, 9))
-    case = services.case_reply(case=case, by=people.officer, outcome=Outcome.SUPPORTED, text=reply_text,
-                               at=bj(2026, 11, 1, 9))
+    case = services.case_extend(
+        case=case, by=people.head, days=10, reason="需要补充调查", at=bj(2026, 10, 20, 9)
+    )
+    case = services.case_reply(
+        case=case,
+        by=people.officer,
+        outcome=Outcome.SUPPORTED,
+        text=reply_text,
+        at=bj(2026, 11, 1, 9),
+    )
     return case, code
 
 
@@ -250,12 +299,25 @@ def test_the_public_page_shows_the_timeline_deadlines_and_notices(client, county
     with travel(bj(2026, 11, 5, 9)):
         login_citizen(client, case, code)
         html = client.get("/portal/case/").content.decode()
-    for text in ["事项已登记", "已转送A1区人力资源和社会保障局办理", "A1区人力资源和社会保障局已受理",
-                 "办理期限延长10日", "延期理由：需要补充调查", "处理结果：支持", "经调查，已责成公司支付。",
-                 "受理告知书", "延期告知书", "处理意见书"]:
+    for text in [
+        "事项已登记",
+        "已转送A1区人力资源和社会保障局办理",
+        "A1区人力资源和社会保障局已受理",
+        "办理期限延长10日",
+        "延期理由：需要补充调查",
+        "处理结果：支持",
+        "经调查，已责成公司支付。",
+        "受理告知书",
+        "延期告知书",
+        "处理意见书",
+    ]:
         assert text in html, text
     # Deadlines owed and whether they were met: routed on the last day, accepted on time...
-    rows = re.findall(r"<tr><td>(.*?)</td>\s*<td[^>]*>(.*?)</td>\s*<td><span class=\"badge st-(\w+)\">", html, re.S)
+    rows = re.findall(
+        r"<tr><td>(.*?)</td>\s*<td[^>]*>(.*?)</td>\s*<td><span class=\"badge st-(\w+)\">",
+        html,
+        re.S,
+    )
     assert [(label.split("（")[0], day, status) for label, day, status in rows] == [
         ("登记后15日内转送、交办", "2026年10月8日", "met"),
         ("收到后15日内决定是否受理", "2026年10月15日", "met"),
@@ -276,14 +338,26 @@ def test_a_missed_deadline_is_shown_as_missed(client, county, people):
 
 
 def test_no_personal_data_on_public_pages(client, county, people):
-    text = f"张三同志：经调查，已责成公司支付。如有疑问请拨打{VALID_PHONE}，身份证{VALID_ID}已核实。"
+    text = (
+        f"张三同志：经调查，已责成公司支付。如有疑问请拨打{VALID_PHONE}，身份证{VALID_ID}已核实。"
+    )
     case, code = replied_case(county, people, reply_text=text)
     with travel(bj(2026, 11, 5, 9)):
         login_citizen(client, case, code)
-        pages = [client.get(url).content.decode() for url in
-                 ("/portal/", "/portal/track/", "/portal/case/", "/portal/submit/done/")]
+        pages = [
+            client.get(url).content.decode()
+            for url in ("/portal/", "/portal/track/", "/portal/case/", "/portal/submit/done/")
+        ]
     for html in pages:
-        for secret in ("张三", VALID_PHONE, VALID_ID, "A1区东湖街道1号", "经办人小李", "人社局张局长", "登记员小王"):
+        for secret in (
+            "张三",
+            VALID_PHONE,
+            VALID_ID,
+            "A1区东湖街道1号",
+            "经办人小李",
+            "人社局张局长",
+            "登记员小王",
+        ):
             assert secret not in html, secret
     assert "已责成公司支付" in pages[2]
 
@@ -299,10 +373,17 @@ def test_get_never_changes_anything(client, county, people):
     with travel(bj(2026, 11, 5, 9)):
         login_citizen(client, case, code)
         before = snapshot()
-        for url in ("/portal/", "/portal/submit/", "/portal/track/", "/portal/case/",
-                    "/portal/case/notices/reply.docx", "/portal/case/notices/accept.docx",
-                    "/portal/case/rate/?rating=satisfied", "/portal/case/review/?reason=x",
-                    "/portal/case/leave/"):
+        for url in (
+            "/portal/",
+            "/portal/submit/",
+            "/portal/track/",
+            "/portal/case/",
+            "/portal/case/notices/reply.docx",
+            "/portal/case/notices/accept.docx",
+            "/portal/case/rate/?rating=satisfied",
+            "/portal/case/review/?reason=x",
+            "/portal/case/leave/",
+        ):
             assert client.get(url).status_code in {200, 405}, url
         assert snapshot() == before
         assert client.session["portal_case"] == case.pk
@@ -323,7 +404,9 @@ def test_rate_once_then_ask_for_review_within_the_window(client, county, people)
     case, code = replied_case(county, people)
     with travel(bj(2026, 11, 5, 9)):
         login_citizen(client, case, code)
-        response = client.post("/portal/case/rate/", {"rating": Rating.UNSATISFIED, "comment": "金额不对"})
+        response = client.post(
+            "/portal/case/rate/", {"rating": Rating.UNSATISFIED, "comment": "金额不对"}
+        )
         assert response.status_code == 302
         again = client.post("/portal/case/rate/", {"rating": Rating.SATISFIED}, follow=True)
         assert "已评价" in again.content.decode()
@@ -333,7 +416,9 @@ def test_rate_once_then_ask_for_review_within_the_window(client, county, people)
     case.refresh_from_db()
     assert case.rating == Rating.UNSATISFIED and case.state == State.REVIEWING
     assert case.review_unit == county.county
-    assert "复查申请已提交" in response.content.decode() and "已申请复查" in response.content.decode()
+    assert (
+        "复查申请已提交" in response.content.decode() and "已申请复查" in response.content.decode()
+    )
     kinds = list(case.events.values_list("kind", flat=True))
     assert kinds[-2:] == ["case.rated", "case.review_requested"]
     assert case.events.get(kind="case.review_requested").actor is None
@@ -342,8 +427,13 @@ def test_rate_once_then_ask_for_review_within_the_window(client, county, people)
 def test_rereview_after_the_review_decision(client, county, people):
     case, code = replied_case(county, people)
     case = services.case_request_review(case=case, by=None, reason="不服", at=bj(2026, 11, 3, 9))
-    services.case_decide_review(case=case, by=people.reviewer, outcome=Outcome.SUPPORTED, text="维持原处理意见",
-                                at=bj(2026, 11, 10, 9))
+    services.case_decide_review(
+        case=case,
+        by=people.reviewer,
+        outcome=Outcome.SUPPORTED,
+        text="维持原处理意见",
+        at=bj(2026, 11, 10, 9),
+    )
     with travel(bj(2026, 11, 12, 9)):
         login_citizen(client, case, code)
         html = client.get("/portal/case/").content.decode()
@@ -384,8 +474,13 @@ def test_a_window_closed_and_finalized_still_shows_its_last_day(client, county, 
 
 def test_a_declined_matter_shows_why_and_the_proper_channel(client, county, people):
     case, code = issued(county, people)
-    services.case_decline(case=case, by=people.clerk, reason="属于劳动争议仲裁范围",
-                          proper_channel="向A1区劳动人事争议仲裁委员会申请仲裁", at=bj(2026, 9, 20, 9))
+    services.case_decline(
+        case=case,
+        by=people.clerk,
+        reason="属于劳动争议仲裁范围",
+        proper_channel="向A1区劳动人事争议仲裁委员会申请仲裁",
+        at=bj(2026, 9, 20, 9),
+    )
     with travel(bj(2026, 9, 21, 9)):
         login_citizen(client, case, code)
         html = client.get("/portal/case/").content.decode()
@@ -408,8 +503,12 @@ def test_the_public_timeline_scrubs_numbers_in_any_form(client, county, people):
     case, code = issued(county, people)
     case = services.case_route(case=case, by=people.clerk, unit=county.hr)
     case = services.case_accept(case=case, by=people.officer)
-    services.case_reply(case=case, by=people.officer, outcome="supported",
-                        text="已联系 138.0013.8000 及 １３９００００１１１１，身份证 1101 0519 4912 3100 2X 已核实。")
+    services.case_reply(
+        case=case,
+        by=people.officer,
+        outcome="supported",
+        text="已联系 138.0013.8000 及 １３９００００１１１１，身份证 1101 0519 4912 3100 2X 已核实。",
+    )
     login_citizen(client, case, code)
     page = client.get("/portal/case/").content.decode()
     assert "已隐去" in page

@@ -32,8 +32,16 @@ def leaders(county):
 
 def open_slot(county, by, leader, capacity=2, date="2026-10-10"):
     with frozen(2026, 10, 8, 9):
-        return services.slot_create(office=county.office, by=by, date=d(date), start=dt.time(9),
-                                    end=dt.time(11), capacity=capacity, leader=leader, place="接待大厅")
+        return services.slot_create(
+            office=county.office,
+            by=by,
+            date=d(date),
+            start=dt.time(9),
+            end=dt.time(11),
+            capacity=capacity,
+            leader=leader,
+            place="接待大厅",
+        )
 
 
 def book(slot, phone=VALID_PHONE, **kw):
@@ -45,11 +53,25 @@ def book(slot, phone=VALID_PHONE, **kw):
 
 def test_slots_are_offered_on_working_days_only(county, people, leaders):
     with frozen(2026, 10, 8, 9), pytest.raises(ValidationError):
-        services.slot_create(office=county.office, by=people.clerk, date=d("2026-10-05"),
-                             start=dt.time(9), end=dt.time(11), capacity=3, leader=leaders.director)
+        services.slot_create(
+            office=county.office,
+            by=people.clerk,
+            date=d("2026-10-05"),
+            start=dt.time(9),
+            end=dt.time(11),
+            capacity=3,
+            leader=leaders.director,
+        )
     with frozen(2026, 10, 8, 9), pytest.raises(PermissionDenied):
-        services.slot_create(office=county.office, by=people.officer, date=d("2026-10-10"),
-                             start=dt.time(9), end=dt.time(11), capacity=3, leader=leaders.director)
+        services.slot_create(
+            office=county.office,
+            by=people.officer,
+            date=d("2026-10-10"),
+            start=dt.time(9),
+            end=dt.time(11),
+            capacity=3,
+            leader=leaders.director,
+        )
     slot = open_slot(county, people.clerk, leaders.director)
     assert slot.date == d("2026-10-10") and slot.places_left == 2  # a swapped working Saturday
 
@@ -90,7 +112,9 @@ def test_two_people_booking_the_last_place_at_once_one_succeeds(county, people, 
         try:
             for _ in range(200):
                 try:
-                    services.slot_book(slot_id=slot.pk, name="王五", phone=phone, description="同一时刻预约")
+                    services.slot_book(
+                        slot_id=slot.pk, name="王五", phone=phone, description="同一时刻预约"
+                    )
                     results.append("ok")
                     return
                 except ValidationError:
@@ -107,7 +131,9 @@ def test_two_people_booking_the_last_place_at_once_one_succeeds(county, people, 
             connection.close()
 
     with frozen(2026, 10, 8, 10):
-        threads = [threading.Thread(target=attempt, args=(p,)) for p in ("13900001111", "13900002222")]
+        threads = [
+            threading.Thread(target=attempt, args=(p,)) for p in ("13900001111", "13900002222")
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -126,8 +152,13 @@ def test_public_booking_page_books_without_login_and_get_changes_nothing(county,
         assert 'name="viewport"' in page.content.decode()
         assert Booking.objects.count() == 0
         # Without the CSRF token the booking is refused.
-        data = {"slot": slot.pk, "name": "王五", "phone": VALID_PHONE, "description": "噪音扰民",
-                "case_number": ""}
+        data = {
+            "slot": slot.pk,
+            "name": "王五",
+            "phone": VALID_PHONE,
+            "description": "噪音扰民",
+            "case_number": "",
+        }
         assert client.post("/reception/book/", data).status_code == 403
         data["csrfmiddlewaretoken"] = page.cookies["csrftoken"].value
         response = client.post("/reception/book/", data)
@@ -145,12 +176,20 @@ def test_bookings_are_rate_limited_per_address(county, people, leaders, monkeypa
     client = Client()
     with frozen(2026, 10, 8, 10):
         codes = [
-            client.post("/reception/book/", {"slot": slot.pk, "name": "王五", "phone": f"1390000{i:04d}",
-                                             "description": "噪音"}).status_code
+            client.post(
+                "/reception/book/",
+                {
+                    "slot": slot.pk,
+                    "name": "王五",
+                    "phone": f"1390000{i:04d}",
+                    "description": "噪音",
+                },
+            ).status_code
             for i in range(3)
         ]
         other = Client(REMOTE_ADDR="10.0.0.9").post(
-            "/reception/book/", {"slot": slot.pk, "name": "赵六", "phone": "13900009999", "description": "x"}
+            "/reception/book/",
+            {"slot": slot.pk, "name": "赵六", "phone": "13900009999", "description": "x"},
         )
     assert codes == [302, 302, 429]
     assert other.status_code == 302
@@ -161,9 +200,13 @@ def test_citizen_cancels_with_reference_and_phone(county, people, leaders):
     slot = open_slot(county, people.clerk, leaders.director)
     booking = book(slot)
     client = Client()
-    wrong = client.post("/reception/book/cancel/", {"reference": booking.reference, "phone": "13900001111"})
+    wrong = client.post(
+        "/reception/book/cancel/", {"reference": booking.reference, "phone": "13900001111"}
+    )
     assert "不符" in wrong.content.decode()
-    ok = client.post("/reception/book/cancel/", {"reference": booking.reference.lower(), "phone": VALID_PHONE})
+    ok = client.post(
+        "/reception/book/cancel/", {"reference": booking.reference.lower(), "phone": VALID_PHONE}
+    )
     assert "已取消" in ok.content.decode()
     slot.refresh_from_db()
     booking.refresh_from_db()
@@ -177,7 +220,9 @@ def test_staff_see_masked_phones_and_full_views_are_logged(county, people, leade
     html = client.get(f"/reception/slots/{slot.pk}/").content.decode()
     assert "138****5678" in html and VALID_PHONE not in html
     assert BookingPhoneView.objects.count() == 0
-    html = client.post(f"/reception/slots/{slot.pk}/", {"booking": booking.pk, "reveal": "1"}).content.decode()
+    html = client.post(
+        f"/reception/slots/{slot.pk}/", {"booking": booking.pk, "reveal": "1"}
+    ).content.decode()
     assert VALID_PHONE in html
     view = BookingPhoneView.objects.get()
     assert view.user == people.clerk and view.booking == booking
@@ -194,6 +239,11 @@ def test_staff_cancel_from_the_slot_page(county, people, leaders, client):
     slot = open_slot(county, people.clerk, leaders.director)
     booking = book(slot)
     client.login(username="clerk", password=PASSWORD)
-    assert client.post(f"/reception/slots/{slot.pk}/", {"booking": booking.pk, "cancel": "1"}).status_code == 302
+    assert (
+        client.post(
+            f"/reception/slots/{slot.pk}/", {"booking": booking.pk, "cancel": "1"}
+        ).status_code
+        == 302
+    )
     slot.refresh_from_db()
     assert slot.booked == 0

@@ -15,8 +15,13 @@ from xinfang.reception.services import Leader
 @pytest.fixture
 def rota(county, people):
     leaders = make_leaders(county)
-    services.rota_fill(office=county.office, by=people.clerk, start=d("2026-09-30"), end=d("2026-10-12"),
-                       leaders=[Leader(user=leaders.director), Leader(user=leaders.deputy)])
+    services.rota_fill(
+        office=county.office,
+        by=people.clerk,
+        start=d("2026-09-30"),
+        end=d("2026-10-12"),
+        leaders=[Leader(user=leaders.director), Leader(user=leaders.deputy)],
+    )
     return leaders
 
 
@@ -39,6 +44,7 @@ def test_a_private_link_serves_the_same_calendar_without_a_session(client, count
         response = client.get(url)  # no session: a calendar app
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
+
     def events(raw):  # DTSTAMP is the day in the feed, so that its ETag holds all day
         return [{k: v for k, v in e.items() if k != "DTSTAMP"} for e in parse_ics(raw)]
 

@@ -23,32 +23,55 @@ def leaders(county):
 
 
 def fill(county, by, start, end, *people):
-    return services.rota_fill(office=county.office, by=by, start=d(start), end=d(end),
-                              leaders=[Leader(user=p) if not isinstance(p, str) else Leader(name=p)
-                                       for p in people])
+    return services.rota_fill(
+        office=county.office,
+        by=by,
+        start=d(start),
+        end=d(end),
+        leaders=[Leader(user=p) if not isinstance(p, str) else Leader(name=p) for p in people],
+    )
 
 
 def test_the_rota_holds_only_working_days_including_swapped_saturdays(county, people, leaders):
     days = fill(county, people.clerk, "2026-09-28", "2026-10-12", leaders.director)
     dates = [day.date for day in days]
     # 1-7 Oct are the National Day holiday; Saturday 10 Oct is a swapped working day (调休).
-    assert dates == [d("2026-09-28"), d("2026-09-29"), d("2026-09-30"), d("2026-10-08"),
-                     d("2026-10-09"), d("2026-10-10"), d("2026-10-12")]
+    assert dates == [
+        d("2026-09-28"),
+        d("2026-09-29"),
+        d("2026-09-30"),
+        d("2026-10-08"),
+        d("2026-10-09"),
+        d("2026-10-10"),
+        d("2026-10-12"),
+    ]
     with pytest.raises(ValidationError) as err:
-        services.rota_day_set(office=county.office, by=people.clerk, date=d("2026-10-03"),
-                              leader=leaders.director)
+        services.rota_day_set(
+            office=county.office, by=people.clerk, date=d("2026-10-03"), leader=leaders.director
+        )
     assert "不是工作日" in str(err.value)
-    day = services.rota_day_set(office=county.office, by=people.clerk, date=d("2026-10-10"),
-                                leader=leaders.deputy)
+    day = services.rota_day_set(
+        office=county.office, by=people.clerk, date=d("2026-10-10"), leader=leaders.deputy
+    )
     assert day.on_duty == "李副局长"
 
 
 def test_round_robin_skips_rest_days_and_takes_named_leaders(county, people, leaders):
-    days = fill(county, people.clerk, "2026-09-30", "2026-10-12", leaders.director, leaders.deputy,
-                "王副县长")
+    days = fill(
+        county,
+        people.clerk,
+        "2026-09-30",
+        "2026-10-12",
+        leaders.director,
+        leaders.deputy,
+        "王副县长",
+    )
     assert [(day.date.isoformat(), day.on_duty) for day in days] == [
-        ("2026-09-30", "张局长"), ("2026-10-08", "李副局长"), ("2026-10-09", "王副县长"),
-        ("2026-10-10", "张局长"), ("2026-10-12", "李副局长"),
+        ("2026-09-30", "张局长"),
+        ("2026-10-08", "李副局长"),
+        ("2026-10-09", "王副县长"),
+        ("2026-10-10", "张局长"),
+        ("2026-10-12", "李副局长"),
     ]
     assert RotaDay.objects.count() == 5
     # Refilling a range replaces those days, not adds to them.
@@ -68,7 +91,10 @@ def test_only_leaders_of_the_government_tree_may_receive(county, people, leaders
         fill(county, people.clerk, "2026-10-08", "2026-10-09", people.officer)
     assert "不是可安排接访的领导" in str(err.value)
     # A head or supervisor of the county's units may: the labour bureau's head, the supervisor.
-    assert len(fill(county, people.clerk, "2026-10-08", "2026-10-09", people.head, people.supervisor)) == 2
+    assert (
+        len(fill(county, people.clerk, "2026-10-08", "2026-10-09", people.head, people.supervisor))
+        == 2
+    )
 
 
 @pytest.mark.parametrize("who", ["officer", "outsider", "supervisor", "head"])
@@ -93,12 +119,25 @@ def test_a_gap_within_the_warning_window_is_warned(county, people, leaders, monk
 
 def test_an_absent_leader_without_substitute_is_warned_until_one_is_named(county, people, leaders):
     fill(county, people.clerk, "2026-10-08", "2026-10-20", leaders.director)
-    services.rota_day_set(office=county.office, by=people.clerk, date=d("2026-10-09"),
-                          leader=leaders.director, leader_absent=True)
+    services.rota_day_set(
+        office=county.office,
+        by=people.clerk,
+        date=d("2026-10-09"),
+        leader=leaders.director,
+        leader_absent=True,
+    )
     warnings = selectors.rota_warnings(county.office, start=d("2026-10-08"), days=5)
-    assert [(w.date, w.reason) for w in warnings] == [(d("2026-10-09"), "张局长缺席且未安排替班领导")]
-    day = services.rota_day_set(office=county.office, by=people.clerk, date=d("2026-10-09"),
-                                leader=leaders.director, leader_absent=True, substitute=leaders.deputy)
+    assert [(w.date, w.reason) for w in warnings] == [
+        (d("2026-10-09"), "张局长缺席且未安排替班领导")
+    ]
+    day = services.rota_day_set(
+        office=county.office,
+        by=people.clerk,
+        date=d("2026-10-09"),
+        leader=leaders.director,
+        leader_absent=True,
+        substitute=leaders.deputy,
+    )
     assert day.on_duty == "李副局长"
     assert selectors.rota_warnings(county.office, start=d("2026-10-08"), days=5) == []
 
@@ -114,9 +153,15 @@ def test_rota_check_command_prints_the_gaps(county, people, leaders):
 
 def test_ics_feed_has_one_event_per_rota_day(county, people, leaders, client):
     fill(county, people.clerk, "2026-09-30", "2026-10-12", leaders.director, leaders.deputy)
-    services.rota_day_set(office=county.office, by=people.clerk, date=d("2026-10-09"),
-                          leader=leaders.director, leader_absent=True, substitute=leaders.deputy,
-                          note="上午在县信访接待中心，下午带案下访；地点：东湖街道,二楼")
+    services.rota_day_set(
+        office=county.office,
+        by=people.clerk,
+        date=d("2026-10-09"),
+        leader=leaders.director,
+        leader_absent=True,
+        substitute=leaders.deputy,
+        note="上午在县信访接待中心，下午带案下访；地点：东湖街道,二楼",
+    )
     client.login(username="clerk", password=PASSWORD)
     with frozen(2026, 9, 29, 9):
         response = client.get(f"/reception/{county.office.code}/rota.ics")
@@ -128,7 +173,10 @@ def test_ics_feed_has_one_event_per_rota_day(county, people, leaders, client):
     assert events[0]["SUMMARY"] == "领导接访：张局长"
     assert events[0]["DTEND;VALUE=DATE"] == "20261001"
     assert unescape(events[2]["SUMMARY"]) == "领导接访：李副局长（代张局长）"
-    assert unescape(events[2]["DESCRIPTION"]) == "上午在县信访接待中心，下午带案下访；地点：东湖街道,二楼"
+    assert (
+        unescape(events[2]["DESCRIPTION"])
+        == "上午在县信访接待中心，下午带案下访；地点：东湖街道,二楼"
+    )
     assert len({e["UID"] for e in events}) == 5
     assert all(e["DTSTAMP"] == "20260929T010000Z" for e in events)
 
@@ -154,21 +202,41 @@ def test_rota_page_and_warnings_json(county, people, leaders, client):
     assert "2026年10月12日：未安排接访领导" in html
     assert 'class="rest' in html and "休息" in html  # 1-7 Oct greyed
     assert data["days_ahead"] == 10
-    assert data["warnings"] == [{"office": "XF430102", "office_name": "A1区信访局",
-                                 "date": "2026-10-12", "reason": "未安排接访领导"}]
+    assert data["warnings"] == [
+        {
+            "office": "XF430102",
+            "office_name": "A1区信访局",
+            "date": "2026-10-12",
+            "reason": "未安排接访领导",
+        }
+    ]
 
 
 def test_month_builder_form_fills_and_day_edit_marks_absent(county, people, leaders, client):
     client.login(username="clerk", password=PASSWORD)
-    response = client.post("/reception/", {
-        "office": county.office.code, "start": "2026-10-01", "end": "2026-10-31",
-        "leaders": [leaders.director.pk, leaders.deputy.pk], "names": "",
-    })
+    response = client.post(
+        "/reception/",
+        {
+            "office": county.office.code,
+            "start": "2026-10-01",
+            "end": "2026-10-31",
+            "leaders": [leaders.director.pk, leaders.deputy.pk],
+            "names": "",
+        },
+    )
     assert response.status_code == 302
-    assert RotaDay.objects.count() == 18  # October 2026: 8, 9, 10 (swapped Saturday) and 3 full weeks
-    response = client.post(f"/reception/day/{county.office.code}/2026-10-09/", {
-        "leader": leaders.deputy.pk, "leader_absent": "on", "substitute": "", "note": "外出开会",
-    })
+    assert (
+        RotaDay.objects.count() == 18
+    )  # October 2026: 8, 9, 10 (swapped Saturday) and 3 full weeks
+    response = client.post(
+        f"/reception/day/{county.office.code}/2026-10-09/",
+        {
+            "leader": leaders.deputy.pk,
+            "leader_absent": "on",
+            "substitute": "",
+            "note": "外出开会",
+        },
+    )
     assert response.status_code == 302
     day = RotaDay.objects.get(date=d("2026-10-09"))
     assert day.leader_absent and day.on_duty == ""
@@ -176,17 +244,33 @@ def test_month_builder_form_fills_and_day_edit_marks_absent(county, people, lead
 
 def test_who_sees_the_rota(county, people, leaders, client):
     fill(county, people.clerk, "2026-10-08", "2026-10-09", leaders.director)
-    for username, status in [("clerk", 200), ("director", 200), ("supervisor", 200),
-                             ("outsider", 404), ("officer", 404)]:
+    for username, status in [
+        ("clerk", 200),
+        ("director", 200),
+        ("supervisor", 200),
+        ("outsider", 404),
+        ("officer", 404),
+    ]:
         client.login(username=username, password=PASSWORD)
-        assert client.get(f"/reception/?office={county.office.code}").status_code == status, username
-        assert client.get(f"/reception/{county.office.code}/rota.ics").status_code == status, username
+        assert client.get(f"/reception/?office={county.office.code}").status_code == status, (
+            username
+        )
+        assert client.get(f"/reception/{county.office.code}/rota.ics").status_code == status, (
+            username
+        )
     # A leader from another unit who is on the rota sees it, but may not change it.
     fill(county, people.clerk, "2026-10-12", "2026-10-12", people.head)
     client.login(username="head", password=PASSWORD)
     assert client.get(f"/reception/?office={county.office.code}").status_code == 200
-    response = client.post("/reception/", {"office": county.office.code, "start": "2026-10-13",
-                                           "end": "2026-10-14", "names": "某领导"})
+    response = client.post(
+        "/reception/",
+        {
+            "office": county.office.code,
+            "start": "2026-10-13",
+            "end": "2026-10-14",
+            "names": "某领导",
+        },
+    )
     assert response.status_code == 403
     client.logout()
     assert client.get("/reception/").status_code == 302  # to the login page

@@ -443,7 +443,8 @@ def _live(user_scope, period):
         if user_scope is not None:
             rows = rows.filter(_unit__in=user_scope)
         agg = rows.annotate(_hit=hit_expr(rate)).aggregate(
-            one=Count("pk", filter=Q(_hit=1)), two=Count("pk", filter=Q(_hit=2)), d=Count("pk"))
+            one=Count("pk", filter=Q(_hit=1)), two=Count("pk", filter=Q(_hit=2)), d=Count("pk")
+        )
         weight = float(RateConfig.current().basically_weight)
         n = agg["one"] + weight * agg["two"] if rate.weighted else agg["one"]
         out[rate.name] = (n, agg["d"])
@@ -465,10 +466,14 @@ def test_the_rollup_follows_every_change_and_equals_the_declarations(quarter, co
             assert _figures(rates_table(user, Q1, "unit")) == _live(access.scope_unit_ids(user), Q1)
 
     check()
-    s.case_rate(case=quarter["m2"], by=people.clerk, rating=Rating.BASICALLY, at=bj(2026, 3, 25, 10))
+    s.case_rate(
+        case=quarter["m2"], by=people.clerk, rating=Rating.BASICALLY, at=bj(2026, 3, 25, 10)
+    )
     check()  # m2's reply (25 Feb) is now rated: 参评率 moves on a day the rating did not happen
     b3 = BacklogCase.objects.get(case=quarter["m3"])
-    BacklogCase.objects.filter(pk=b3.pk).update(status=BacklogStatus.CLOSED, closed_at=bj(2026, 3, 5, 10))
+    BacklogCase.objects.filter(pk=b3.pk).update(
+        status=BacklogStatus.CLOSED, closed_at=bj(2026, 3, 5, 10)
+    )
     rollup.refresh()  # the worker's pass notices a change dated before the last refresh
     check()
     m7 = register(county, people.clerk, bj(2026, 3, 2, 9), title="新事项")
@@ -479,13 +484,18 @@ def test_the_rollup_follows_every_change_and_equals_the_declarations(quarter, co
 
 def test_a_page_does_not_wait_for_a_large_recount(quarter, people, monkeypatch):
     rollup.refresh()
-    s.case_rate(case=quarter["m2"], by=people.clerk, rating=Rating.SATISFIED, at=bj(2026, 3, 25, 10))
+    s.case_rate(
+        case=quarter["m2"], by=people.clerk, rating=Rating.SATISFIED, at=bj(2026, 3, 25, 10)
+    )
     monkeypatch.setattr(rollup, "INLINE_LIMIT", 0)
     table = rates_table(people.supervisor, Q1, "all")
     assert table.freshness.pending == 1
     assert table.total.figures["rating_participation"].numerator == 2  # not yet m2's rating
     monkeypatch.setattr(rollup, "INLINE_LIMIT", 2_000)
-    assert rates_table(people.supervisor, Q1, "all").total.figures["rating_participation"].numerator == 3
+    assert (
+        rates_table(people.supervisor, Q1, "all").total.figures["rating_participation"].numerator
+        == 3
+    )
 
 
 def test_rebuild_gives_the_same_figures(quarter, people):
@@ -496,8 +506,10 @@ def test_rebuild_gives_the_same_figures(quarter, people):
 
 def test_a_figure_of_zero_opens_an_empty_list_not_the_error_layout(people, client):
     client.force_login(people.supervisor)
-    page = client.get("/reports/rates/matters/", {"rate": "accept_on_time", "part": "numerator",
-                                                  "from": "2026-01-01", "to": "2026-03-31"})
+    page = client.get(
+        "/reports/rates/matters/",
+        {"rate": "accept_on_time", "part": "numerator", "from": "2026-01-01", "to": "2026-03-31"},
+    )
     assert page.status_code == 200
     body = page.content.decode()
     assert "及时受理率" in body and "查询条件不正确" not in body

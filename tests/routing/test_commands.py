@@ -41,7 +41,9 @@ def test_train_from_csv_then_evaluate_prints_one_json_line(tmp_path, db):
 
 
 def test_predict_reads_title_and_content_from_stdin(with_model, monkeypatch, db):
-    out = json.loads(run("predict", stdin="反映拖欠工资问题\n工地老板拖欠工资三个月\n", monkeypatch=monkeypatch))
+    out = json.loads(
+        run("predict", stdin="反映拖欠工资问题\n工地老板拖欠工资三个月\n", monkeypatch=monkeypatch)
+    )
     assert out["top"][0]["label"] == "劳动和社会保障"
     assert len(out["top"]) == 3
     assert abs(sum(t["confidence"] for t in out["top"]) - 1) < 0.01
@@ -56,11 +58,16 @@ def test_without_a_model_the_commands_say_how_to_train(no_model, db, monkeypatch
 
 def test_train_from_the_offices_decided_matters(county, tmp_path, building):
     t = bj(2026, 9, 1, 9)
-    topics = {county.wages: ("拖欠工资", "工地老板拖欠工资"), county.schooling: ("入学报名", "孩子入学报名难"),
-              building: ("小区物业", "小区物业乱收费业主不满")}
+    topics = {
+        county.wages: ("拖欠工资", "工地老板拖欠工资"),
+        county.schooling: ("入学报名", "孩子入学报名难"),
+        building: ("小区物业", "小区物业乱收费业主不满"),
+    }
     for i in range(12):
         for category, (title, content) in topics.items():
-            case = register(county, None, t, category=category, title=f"{title}{i}", content=f"{content}{i}次")
+            case = register(
+                county, None, t, category=category, title=f"{title}{i}", content=f"{content}{i}次"
+            )
             services.case_route(case=case, by=None, unit=county.hr, at=t)
     register(county, None, t, category=None, title="未分类", content="没有分类的事项不用于训练")
     model = tmp_path / "db.joblib"

@@ -12,7 +12,10 @@ from xinfang.cases.workflow import TransitionNotAllowed
 from xinfang.orgs.models import Role, Unit
 from xinfang.routing import selectors
 
-NOISE = {"title": "丽发新城搅拌站噪音扰民", "content": "丽发新城小区附近的搅拌站夜间施工，噪音和灰尘严重影响居民休息。"}
+NOISE = {
+    "title": "丽发新城搅拌站噪音扰民",
+    "content": "丽发新城小区附近的搅拌站夜间施工，噪音和灰尘严重影响居民休息。",
+}
 OTHER = [
     ("学校食堂卫生差", "孩子学校食堂饭菜不卫生，希望教育局检查。"),
     ("道路积水严重", "东湖路下雨积水，行人无法通行。"),
@@ -32,57 +35,100 @@ def _ids(items):
 def test_similar_matters_in_the_same_place_are_found_others_not(county, people):
     for title, content in OTHER:
         register(county, people.clerk, bj(2026, 11, 1, 9), title=title, content=content)
-    first = _noise(county, people, 2, petitioner=petitioner(name="李四", phone="13900000001", id_number=""))
-    second = _noise(county, people, 3, title="投诉丽发新城附近搅拌站噪音",
-                    content="搅拌站噪音扰民，丽发新城居民晚上睡不着。")
+    first = _noise(
+        county, people, 2, petitioner=petitioner(name="李四", phone="13900000001", id_number="")
+    )
+    second = _noise(
+        county,
+        people,
+        3,
+        title="投诉丽发新城附近搅拌站噪音",
+        content="搅拌站噪音扰民，丽发新城居民晚上睡不着。",
+    )
     elsewhere = _noise(county, people, 3, place=county.town_place)
     new = _noise(county, people, 4)
-    found = selectors.similar_cases(people.clerk, title=new.title, content=new.content,
-                                    place_id=new.place_id, exclude_ids=(new.pk,), now=bj(2026, 11, 5))
+    found = selectors.similar_cases(
+        people.clerk,
+        title=new.title,
+        content=new.content,
+        place_id=new.place_id,
+        exclude_ids=(new.pk,),
+        now=bj(2026, 11, 5),
+    )
     assert set(_ids(found)) == {first.pk, second.pk}
     assert elsewhere.pk not in _ids(found)
     assert found[0].case.pk == first.pk and found[0].score > found[1].score  # identical text first
 
 
 def test_matters_the_user_may_not_see_are_never_shown(county, people):
-    other_office = Unit.objects.create(name="B区信访局", code="XF999", parent=county.county,
-                                       level=Unit.Level.COUNTY, kind=Unit.Kind.PETITION_OFFICE)
+    other_office = Unit.objects.create(
+        name="B区信访局",
+        code="XF999",
+        parent=county.county,
+        level=Unit.Level.COUNTY,
+        kind=Unit.Kind.PETITION_OFFICE,
+    )
     other_clerk = make_user("clerk2", other_office, Role.CLERK)
     hidden = register(county, other_clerk, bj(2026, 11, 2, 9), office=other_office, **NOISE)
     mine = _noise(county, people, 3)
     new = _noise(county, people, 4)
-    found = selectors.similar_cases(people.clerk, title=new.title, content=new.content,
-                                    place_id=new.place_id, exclude_ids=(new.pk,), now=bj(2026, 11, 5))
+    found = selectors.similar_cases(
+        people.clerk,
+        title=new.title,
+        content=new.content,
+        place_id=new.place_id,
+        exclude_ids=(new.pk,),
+        now=bj(2026, 11, 5),
+    )
     assert _ids(found) == [mine.pk]
     assert hidden.pk not in _ids(found)
-    outsider = selectors.similar_cases(people.outsider, title=new.title, content=new.content,
-                                       place_id=new.place_id, now=bj(2026, 11, 5))
+    outsider = selectors.similar_cases(
+        people.outsider,
+        title=new.title,
+        content=new.content,
+        place_id=new.place_id,
+        now=bj(2026, 11, 5),
+    )
     assert outsider == []
 
 
-def test_the_case_page_and_the_form_endpoint_list_similar_and_same_petitioner_matters(county, people, client):
+def test_the_case_page_and_the_form_endpoint_list_similar_and_same_petitioner_matters(
+    county, people, client
+):
     earlier = _noise(county, people, 2)
     new = _noise(county, people, 4)
     assert client.login(username=people.clerk.username, password=PASSWORD)
     page = client.get(reverse("cases:detail", args=[new.pk]))
     assert _ids(page.context["routing"]["similar"]) == [earlier.pk]
     assert "并单：并入此事项" in page.content.decode()
-    body = client.post(reverse("routing:suggest"), {**NOISE, "place": county.place.pk,
-                                                    "petitioner_phone": "13812345678"}).json()
+    body = client.post(
+        reverse("routing:suggest"),
+        {**NOISE, "place": county.place.pk, "petitioner_phone": "13812345678"},
+    ).json()
     assert {c["number"] for c in body["similar"]} == {earlier.number, new.number}
     assert {c["number"] for c in body["same_petitioner"]} == {earlier.number, new.number}
 
 
 def test_merge_closes_the_duplicate_and_the_main_matter_carries_on(county, people):
-    main = _noise(county, people, 2, petitioner=petitioner(name="李四", phone="13900000001", id_number=""))
-    dup = _noise(county, people, 3, petitioner=petitioner(name="王五", phone="13900000002", id_number=""))
-    dup2 = _noise(county, people, 4, petitioner=petitioner(name="赵六", phone="13900000003", id_number=""))
+    main = _noise(
+        county, people, 2, petitioner=petitioner(name="李四", phone="13900000001", id_number="")
+    )
+    dup = _noise(
+        county, people, 3, petitioner=petitioner(name="王五", phone="13900000002", id_number="")
+    )
+    dup2 = _noise(
+        county, people, 4, petitioner=petitioner(name="赵六", phone="13900000003", id_number="")
+    )
     at = bj(2026, 11, 4, 10)
     dup = services.case_merge(case=dup, into=main, by=people.clerk, at=at, note="同一搅拌站")
     assert dup.state == State.FINAL and dup.linked_to == main and dup.closed_at == at
     assert dup.due_at is None
     event = CaseEvent.objects.filter(case=dup).latest("id")
-    assert event.kind == "case.merged" and event.details["into"] == main.number and event.actor == people.clerk
+    assert (
+        event.kind == "case.merged"
+        and event.details["into"] == main.number
+        and event.actor == people.clerk
+    )
     main.refresh_from_db()
     assert main.state == State.REGISTERED
     received = CaseEvent.objects.filter(case=main).latest("id")
@@ -125,8 +171,12 @@ def test_merge_from_the_case_page(county, people, client):
 def test_everyone_who_raised_a_merged_matter_hears_when_the_main_matter_moves(county, people):
     from xinfang.notify.models import Outbox
 
-    main = _noise(county, people, 2, petitioner=petitioner(name="李四", phone="13900000001", id_number=""))
-    dup = _noise(county, people, 3, petitioner=petitioner(name="王五", phone="13900000002", id_number=""))
+    main = _noise(
+        county, people, 2, petitioner=petitioner(name="李四", phone="13900000001", id_number="")
+    )
+    dup = _noise(
+        county, people, 3, petitioner=petitioner(name="王五", phone="13900000002", id_number="")
+    )
     services.case_merge(case=dup, into=main, by=people.clerk, at=bj(2026, 11, 4, 10))
     before = Outbox.objects.filter(recipient="13900000002").count()
     services.case_route(case=main, by=people.clerk, unit=county.hr, at=bj(2026, 11, 5, 9))

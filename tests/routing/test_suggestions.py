@@ -44,7 +44,9 @@ def test_taking_a_suggestion_records_the_choice_and_routing_settles_it(
 ):
     case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, **WAGES)
     clerk_client.get(reverse("cases:detail", args=[case.pk]))
-    response = clerk_client.post(reverse("routing:take", args=[case.pk]), {"label": "劳动和社会保障"})
+    response = clerk_client.post(
+        reverse("routing:take", args=[case.pk]), {"label": "劳动和社会保障"}
+    )
     assert response.status_code == 200
     assert response.json()["unit_id"] == county.hr.pk
     row = RoutingSuggestion.objects.get(case=case)
@@ -81,7 +83,10 @@ def test_the_monthly_report_counts_how_often_the_suggestion_was_taken(
     assert selectors.suggestion_report("2026-10")["decided"] == 0
     page = clerk_client.get(reverse("routing:report") + "?month=2026-11")
     assert "采纳首选建议" in page.content.decode() and page.context["report"]["taken_top1"] == 2
-    assert clerk_client.get(reverse("routing:report") + "?month=2026-11&format=json").json()["decided"] == 3
+    assert (
+        clerk_client.get(reverse("routing:report") + "?month=2026-11&format=json").json()["decided"]
+        == 3
+    )
 
 
 def test_without_a_model_the_page_shows_no_suggestions_and_says_how_to_train(
@@ -100,11 +105,21 @@ def test_only_the_routing_clerk_gets_suggestions(with_model, county, people, cli
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 11, 2, 10))
     assert client.login(username=people.officer.username, password=PASSWORD)
     page = client.get(reverse("cases:detail", args=[case.pk]))
-    assert page.context["routing"]["suggestions"] is None and "智能分派建议" not in page.content.decode()
-    assert client.post(reverse("routing:take", args=[case.pk]), {"label": "劳动和社会保障"}).status_code == 403
+    assert (
+        page.context["routing"]["suggestions"] is None
+        and "智能分派建议" not in page.content.decode()
+    )
+    assert (
+        client.post(
+            reverse("routing:take", args=[case.pk]), {"label": "劳动和社会保障"}
+        ).status_code
+        == 403
+    )
 
 
-def test_the_registration_form_endpoint_suggests_categories(with_model, county, people, clerk_client):
+def test_the_registration_form_endpoint_suggests_categories(
+    with_model, county, people, clerk_client
+):
     response = clerk_client.post(reverse("routing:suggest"), {**WAGES, "place": county.place.pk})
     body = response.json()
     assert body["suggestions"][0]["label"] == "劳动和社会保障"

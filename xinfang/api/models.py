@@ -27,7 +27,10 @@ class ApiToken(models.Model):
     """接口令牌: a staff member's bearer token for the JSON API. Acts with that member's rights."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="工作人员", on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        verbose_name="工作人员",
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
     )
     name = models.CharField("用途", max_length=80, blank=True)
     token_hash = models.CharField("令牌摘要", max_length=64, unique=True, editable=False)
@@ -83,7 +86,12 @@ class Open311Request(models.Model):
     )
     token = models.CharField("受理令牌", max_length=40, unique=True)
     key = models.ForeignKey(
-        Open311Key, verbose_name="接入系统", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Open311Key,
+        verbose_name="接入系统",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     service_code = models.CharField("服务代码", max_length=20)
     address_string = models.CharField("地址", max_length=250, blank=True)

@@ -46,8 +46,9 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
     category = georeport.service_categories().filter(code=code).first()
     if category is None:
         return georeport.errors(fmt, 404, f"服务代码 {code} 不存在")
-    return georeport.render(fmt, georeport.service_definition(category), root="service_definition",
-                            item="attribute")
+    return georeport.render(
+        fmt, georeport.service_definition(category), root="service_definition", item="attribute"
+    )
 
 
 @csrf_exempt
@@ -60,7 +61,9 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
         rows = _search(request)
     except services.Open311Error as exc:
         return georeport.errors(fmt, exc.status, exc.description)
-    return georeport.render(fmt, georeport.request_rows(rows), root="service_requests", item="request")
+    return georeport.render(
+        fmt, georeport.request_rows(rows), root="service_requests", item="request"
+    )
 
 
 def _field(request: HttpRequest, name: str) -> str:
@@ -71,8 +74,18 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     key = services.open311_key_check(_field(request, "api_key"))
     if key is None:
         return georeport.errors(fmt, 403, "api_key 无效或已吊销，不能提交诉求")
-    names = ["service_code", "description", "lat", "long", "address_string", "email",
-             "first_name", "last_name", "phone", "media_url"]
+    names = [
+        "service_code",
+        "description",
+        "lat",
+        "long",
+        "address_string",
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "media_url",
+    ]
     sub = services.Open311Submission(**{name: _field(request, name) for name in names})
     try:
         made = services.open311_submit(sub=sub, key=key)
@@ -95,7 +108,9 @@ def _parse_time(raw: str, name: str) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(raw.replace(" ", "+") if "T" in raw else raw)
     except ValueError as exc:
-        raise services.Open311Error(400, f"{name} 不是有效的 ISO 8601 时间（如 2026-11-02T09:00:00+08:00）") from exc
+        raise services.Open311Error(
+            400, f"{name} 不是有效的 ISO 8601 时间（如 2026-11-02T09:00:00+08:00）"
+        ) from exc
     if not 1900 <= moment.year <= 2999:
         raise services.Open311Error(400, f"{name} 的年份超出范围")
     if timezone.is_naive(moment):
@@ -117,7 +132,9 @@ def _window(request: HttpRequest) -> tuple[dt.datetime, dt.datetime]:
     if start > end:
         raise services.Open311Error(400, "start_date 不能晚于 end_date")
     if end - start > days:
-        raise services.Open311Error(400, f"start_date 与 end_date 的间隔不能超过{conf.max_days()}天")
+        raise services.Open311Error(
+            400, f"start_date 与 end_date 的间隔不能超过{conf.max_days()}天"
+        )
     return start, end
 
 
@@ -149,7 +166,9 @@ def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpRespo
     rows = list(georeport.requests_queryset().filter(case__number=request_id))
     if not rows:
         return georeport.errors(fmt, 404, f"诉求 {request_id} 不存在")
-    return georeport.render(fmt, georeport.request_rows(rows), root="service_requests", item="request")
+    return georeport.render(
+        fmt, georeport.request_rows(rows), root="service_requests", item="request"
+    )
 
 
 def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
@@ -165,4 +184,3 @@ def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
 def not_found(request: HttpRequest, rest: str) -> HttpResponse:
     fmt = "xml" if rest.endswith(".xml") else "json"
     return georeport.errors(fmt, 404, "没有这个接口；请以 .json 或 .xml 结尾，参见 discovery")
-

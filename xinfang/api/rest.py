@@ -65,7 +65,9 @@ def _fail(status: int, detail: str, errors: dict | None = None) -> Status:
     return Status(status, {"detail": detail, "errors": errors or {}})
 
 
-def _error(request: HttpRequest, status: int, detail: str, errors: dict | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, detail: str, errors: dict | None = None
+) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or {}}, status=status)
 
 
@@ -161,8 +163,12 @@ class QueueQuery(Schema):
         return s._sane_year(value, "日期")
 
 
-@api.get("/cases", response={200: s.CasePage, 401: s.ErrorOut, 422: s.ErrorOut}, tags=["事项"],
-         summary="台帐（事项列表）")
+@api.get(
+    "/cases",
+    response={200: s.CasePage, 401: s.ErrorOut, 422: s.ErrorOut},
+    tags=["事项"],
+    summary="台帐（事项列表）",
+)
 def list_cases(request: HttpRequest, filters: Query[QueueQuery]):
     """与台帐页面相同的筛选和游标分页（每页20件）；不传 scope 时按用户所在单位选择默认台帐。"""
     raw = QueryDict(mutable=True)
@@ -174,8 +180,12 @@ def list_cases(request: HttpRequest, filters: Query[QueueQuery]):
     return selectors.queue(request.user, form.cleaned_data)
 
 
-@api.get("/cases/{case_id}", tags=["事项"], summary="事项详情",
-         response={200: s.CaseDetail, 401: s.ErrorOut, 404: s.ErrorOut, 422: s.ErrorOut})
+@api.get(
+    "/cases/{case_id}",
+    tags=["事项"],
+    summary="事项详情",
+    response={200: s.CaseDetail, 401: s.ErrorOut, 404: s.ErrorOut, 422: s.ErrorOut},
+)
 def get_case(request: HttpRequest, case_id: int):
     """含全部办理过程（公开和内部）与当前可办理操作。身份证号和电话打码；查看全文请用
     POST /api/cases/{id}/reveal 并说明理由。对被反映单位，信访人为 null。"""
@@ -185,8 +195,12 @@ def get_case(request: HttpRequest, case_id: int):
     return selectors.case_detail(request.user, case)
 
 
-@api.post("/cases/{case_id}/reveal", tags=["事项"], summary="查看完整身份信息",
-          response={200: s.CaseDetail, **ERRORS})
+@api.post(
+    "/cases/{case_id}/reveal",
+    tags=["事项"],
+    summary="查看完整身份信息",
+    response={200: s.CaseDetail, **ERRORS},
+)
 def reveal_case(request: HttpRequest, case_id: int, payload: s.RevealIn):
     """说明理由后返回身份证号和电话全文，并记入个人信息查看记录（只有 POST 才记录）。
     无权查看信访人的用户（如被反映单位）得到 404。"""
@@ -194,8 +208,9 @@ def reveal_case(request: HttpRequest, case_id: int, payload: s.RevealIn):
     if case is None:
         return _fail(404, NOT_FOUND)
     try:
-        revealed = services.personal_data_reveal(case=case, by=request.user, reason=payload.reason,
-                                                 purpose="api")
+        revealed = services.personal_data_reveal(
+            case=case, by=request.user, reason=payload.reason, purpose="api"
+        )
     except DjangoValidationError as exc:
         return _fail(422, "请说明查看理由", _django_errors(exc))
     if not revealed:
@@ -203,8 +218,12 @@ def reveal_case(request: HttpRequest, case_id: int, payload: s.RevealIn):
     return selectors.case_detail(request.user, case, reveal=True)
 
 
-@api.post("/cases/{case_id}/accused", tags=["事项"], summary="记录/更正被反映单位",
-          response={200: s.CaseDetail, **ERRORS})
+@api.post(
+    "/cases/{case_id}/accused",
+    tags=["事项"],
+    summary="记录/更正被反映单位",
+    response={200: s.CaseDetail, **ERRORS},
+)
 def record_accused(request: HttpRequest, case_id: int, payload: s.AccusedIn):
     """检举控告、举报、投诉类事项：登记机构记录被反映单位（可多个），或注明不涉及具体单位。
     被反映单位待确定的事项记录之前不能转送；更正已记录的单位须说明理由。"""
@@ -218,9 +237,15 @@ def record_accused(request: HttpRequest, case_id: int, payload: s.AccusedIn):
     order = {pk: i for i, pk in enumerate(payload.units)}
     units.sort(key=lambda u: order[u.pk])
     try:
-        services.case_record_accused(case=case, by=user, units=units, person=payload.person,
-                                     no_unit=payload.no_unit, reason=payload.reason,
-                                     expected_version=payload.expected_version)
+        services.case_record_accused(
+            case=case,
+            by=user,
+            units=units,
+            person=payload.person,
+            no_unit=payload.no_unit,
+            reason=payload.reason,
+            expected_version=payload.expected_version,
+        )
     except services.ConcurrentChange as exc:
         return _fail(409, str(exc))
     except TransitionNotAllowed as exc:
@@ -247,8 +272,12 @@ def _register_form_data(payload: s.RegisterIn) -> dict[str, Any]:
     return data
 
 
-@api.post("/cases", response={201: s.RegisterOut, 200: s.RegisterOut, **ERRORS}, tags=["事项"],
-          summary="登记事项")
+@api.post(
+    "/cases",
+    response={201: s.RegisterOut, 200: s.RegisterOut, **ERRORS},
+    tags=["事项"],
+    summary="登记事项",
+)
 def register_case(request: HttpRequest, payload: s.RegisterIn):
     """只有信访机构的登记员可以登记；校验与登记页面相同，错误按字段返回中文说明（422）。
     填写 repeat_of 时按重复信访关联原事项（200，created=false）。"""
@@ -261,24 +290,43 @@ def register_case(request: HttpRequest, payload: s.RegisterIn):
     d = form.cleaned_data
     try:
         result = services.case_register(
-            office=user.unit, by=user, channel=d["channel"], kind=d["kind"], title=d["title"],
-            content=d["content"], place=d["place"], category=d["category"],
+            office=user.unit,
+            by=user,
+            channel=d["channel"],
+            kind=d["kind"],
+            title=d["title"],
+            content=d["content"],
+            place=d["place"],
+            category=d["category"],
             petitioner=services.Petitioner(
-                name=d["petitioner_name"], id_number=d["petitioner_id_number"],
-                phone=d["petitioner_phone"], address=d["petitioner_address"], anonymous=d["anonymous"],
+                name=d["petitioner_name"],
+                id_number=d["petitioner_id_number"],
+                phone=d["petitioner_phone"],
+                address=d["petitioner_address"],
+                anonymous=d["anonymous"],
             ),
-            at=d["registered_at"], group_size=d["group_size"], urgency=d["urgency"],
+            at=d["registered_at"],
+            group_size=d["group_size"],
+            urgency=d["urgency"],
             representatives=[r.dict() for r in payload.representatives],
-            accused_unit=d["accused_unit"], accused_person=d["accused_person"], repeat_of=d["repeat_of"],
-            other_accused_units=list(d["other_accused_units"]), no_accused_unit=d["no_accused_unit"],
+            accused_unit=d["accused_unit"],
+            accused_person=d["accused_person"],
+            repeat_of=d["repeat_of"],
+            other_accused_units=list(d["other_accused_units"]),
+            no_accused_unit=d["no_accused_unit"],
         )
     except DjangoValidationError as exc:
         return _fail(422, "登记信息有误", _django_errors(exc))
     case = selectors.case_for_user(user, result.case.pk)
-    if case is None:  # a repeat of a matter outside this office's scope: say what happened, not more
+    if (
+        case is None
+    ):  # a repeat of a matter outside this office's scope: say what happened, not more
         return _fail(403, f"已作为重复信访关联到原事项（{result.case.number}），但您无权查看该事项")
-    body = {"created": result.created, "notice": result.notice,
-            "case": selectors.case_detail(user, case)}
+    body = {
+        "created": result.created,
+        "notice": result.notice,
+        "case": selectors.case_detail(user, case),
+    }
     return Status(201 if result.created else 200, body)
 
 
@@ -304,8 +352,12 @@ def _act(request: HttpRequest, case_id: int, action: str, payload: s.ActionIn):
         return _fail(422, f"{label}：填写有误", _form_errors(form))
     service = getattr(services, f"case_{action}")
     try:
-        service(case=case, by=user, expected_version=payload.expected_version,
-                **SERVICE_CALLS[action](form.cleaned_data))
+        service(
+            case=case,
+            by=user,
+            expected_version=payload.expected_version,
+            **SERVICE_CALLS[action](form.cleaned_data),
+        )
     except services.ConcurrentChange as exc:
         return _fail(409, str(exc))
     except TransitionNotAllowed as exc:
@@ -324,34 +376,52 @@ def _action_view(action: str, body: type[s.ActionIn]):
 
     view.__annotations__ = {**view.__annotations__, "payload": body}
     view.__name__ = f"case_{action}"
-    view.__doc__ = (f"{ACTIONS[action].label}（与事项页面的同名操作相同）。返回办理后的事项；"
-                    "办理后本人已无权查看时（如异议退回）返回 204。")
+    view.__doc__ = (
+        f"{ACTIONS[action].label}（与事项页面的同名操作相同）。返回办理后的事项；"
+        "办理后本人已无权查看时（如异议退回）返回 204。"
+    )
     return view
 
 
 for _name, _body in s.ACTION_INPUTS.items():
     api.post(
-        f"/cases/{{case_id}}/{_name}", response={200: s.CaseDetail, 204: None, **ERRORS}, tags=["办理"],
-        summary=ACTIONS[_name].label, operation_id=f"case_{_name}",
+        f"/cases/{{case_id}}/{_name}",
+        response={200: s.CaseDetail, 204: None, **ERRORS},
+        tags=["办理"],
+        summary=ACTIONS[_name].label,
+        operation_id=f"case_{_name}",
     )(_action_view(_name, _body))
 
 
 # ---------------------------------------------------------------- reference data
 
 
-@api.get("/units", response={200: list[s.UnitOut], 401: s.ErrorOut}, tags=["基础数据"],
-         summary="单位")
+@api.get(
+    "/units", response={200: list[s.UnitOut], 401: s.ErrorOut}, tags=["基础数据"], summary="单位"
+)
 def list_units(request: HttpRequest):
     return [
-        {"id": u.pk, "code": u.code, "name": u.name, "parent_id": u.parent_id, "level": u.level,
-         "level_label": u.get_level_display(), "kind": u.kind, "kind_label": u.get_kind_display(),
-         "place_id": u.place_id}
+        {
+            "id": u.pk,
+            "code": u.code,
+            "name": u.name,
+            "parent_id": u.parent_id,
+            "level": u.level,
+            "level_label": u.get_level_display(),
+            "kind": u.kind,
+            "kind_label": u.get_kind_display(),
+            "place_id": u.place_id,
+        }
         for u in Unit.objects.order_by("path")
     ]
 
 
-@api.get("/categories", response={200: list[s.CategoryOut], 401: s.ErrorOut}, tags=["基础数据"],
-         summary="事项分类")
+@api.get(
+    "/categories",
+    response={200: list[s.CategoryOut], 401: s.ErrorOut},
+    tags=["基础数据"],
+    summary="事项分类",
+)
 def list_categories(request: HttpRequest):
     return [
         {"id": c.pk, "code": c.code, "name": c.name, "full_name": str(c), "parent_id": c.parent_id}
@@ -363,23 +433,35 @@ def list_categories(request: HttpRequest):
 
 
 class RatesQuery(Schema):
-    date_from: str | None = Field(None, max_length=10, description="统计期起（含），如 2026-01-01；默认本季度")
+    date_from: str | None = Field(
+        None, max_length=10, description="统计期起（含），如 2026-01-01；默认本季度"
+    )
     date_to: str | None = Field(None, max_length=10, description="统计期止（含）")
-    by: str | None = Field(None, max_length=10, description="分组：unit、place、category、channel 或 all")
+    by: str | None = Field(
+        None, max_length=10, description="分组：unit、place、category、channel 或 all"
+    )
 
 
-@api.get("/rates", response={200: dict[str, Any], 401: s.ErrorOut, 422: s.ErrorOut}, tags=["统计"],
-         summary="统计与考核指标（分子、分母、百分比）")
+@api.get(
+    "/rates",
+    response={200: dict[str, Any], 401: s.ErrorOut, 422: s.ErrorOut},
+    tags=["统计"],
+    summary="统计与考核指标（分子、分母、百分比）",
+)
 def list_rates(request: HttpRequest, filters: Query[RatesQuery]):
     """与 /reports/rates/ 页面相同的指标表；各指标的定义随结果返回。"""
     from xinfang.reports.forms import RatesForm
     from xinfang.reports.selectors import rates_table, table_json
 
     f = filters.dict(exclude_none=True)
-    form = RatesForm({"from": f.get("date_from", ""), "to": f.get("date_to", ""), "by": f.get("by", "")})
+    form = RatesForm(
+        {"from": f.get("date_from", ""), "to": f.get("date_to", ""), "by": f.get("by", "")}
+    )
     if not form.is_valid():
         return _fail(422, "统计条件不正确", _form_errors(form))
-    return table_json(rates_table(request.user, form.cleaned_data["period"], form.cleaned_data["by"]))
+    return table_json(
+        rates_table(request.user, form.cleaned_data["period"], form.cleaned_data["by"])
+    )
 
 
 # ---------------------------------------------------------------- 督查督办 (xinfang.supervision)

@@ -113,7 +113,9 @@ class CaseRow(Schema):
     channel_label: str
     registered_at: dt.datetime
     due_at: dt.datetime | None
-    due_last_day: dt.date | None = Field(description="期限的最后一日（due_at 为该日24时，即次日0时）")
+    due_last_day: dt.date | None = Field(
+        description="期限的最后一日（due_at 为该日24时，即次日0时）"
+    )
     due_state: str
     paused: bool
     lead_unit: Ref | None
@@ -123,7 +125,9 @@ class CaseRow(Schema):
     phone: str
     version: int
     urge_count: int = Field(0, description="在办期间被催办的次数（台帐中的“被催办 N次”）")
-    open_orders: int = Field(0, description="未办结的督办单数（待反馈、待审核），只计本用户可见的督办单")
+    open_orders: int = Field(
+        0, description="未办结的督办单数（待反馈、待审核），只计本用户可见的督办单"
+    )
 
 
 class CasePage(Schema):
@@ -177,7 +181,9 @@ class CaseDetail(Schema):
     clock: str
     clock_label: str
     due_at: dt.datetime | None
-    due_last_day: dt.date | None = Field(description="期限的最后一日（due_at 为该日24时，即次日0时）")
+    due_last_day: dt.date | None = Field(
+        description="期限的最后一日（due_at 为该日24时，即次日0时）"
+    )
     due_state: str
     paused: bool
     assign_due_at: dt.datetime | None
@@ -232,10 +238,14 @@ class RegisterIn(Schema):
     group_size: int = Field(1, ge=1, le=100000)
     representatives: list[RepresentativeIn] = Field(default_factory=list)
     accused_unit: Id | None = Field(
-        None, ge=1, le=MAX_ID,
+        None,
+        ge=1,
+        le=MAX_ID,
         description="被反映单位 id。检举控告、举报、投诉类事项须填写被反映单位，或 no_accused_unit=true",
     )
-    other_accused_units: list[Id] = Field(default_factory=list, max_length=20, description="其他被反映单位 id")
+    other_accused_units: list[Id] = Field(
+        default_factory=list, max_length=20, description="其他被反映单位 id"
+    )
     no_accused_unit: bool = Field(False, description="检举控告、举报、投诉类事项不涉及具体单位")
     accused_person: str = Field("", max_length=60)
     repeat_of: str = Field("", max_length=40, description="重复信访：原事项编号")
@@ -247,11 +257,15 @@ class RegisterIn(Schema):
 
 
 class RevealIn(Schema):
-    reason: str = Field(min_length=1, max_length=200, pattern=r"\S", description="查看完整身份信息的理由")
+    reason: str = Field(
+        min_length=1, max_length=200, pattern=r"\S", description="查看完整身份信息的理由"
+    )
 
 
 class AccusedIn(Schema):
-    units: list[Id] = Field(default_factory=list, max_length=20, description="被反映单位 id（可多个）")
+    units: list[Id] = Field(
+        default_factory=list, max_length=20, description="被反映单位 id（可多个）"
+    )
     no_unit: bool = Field(False, description="不涉及具体单位")
     person: str = Field("", max_length=60, description="被反映人")
     reason: str = Field("", max_length=200, description="更正已记录的单位时的理由")

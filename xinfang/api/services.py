@@ -87,7 +87,8 @@ def registering_office() -> Unit:
     code = conf.office_code()
     offices = Unit.objects.filter(kind=Unit.Kind.PETITION_OFFICE).select_related("place")
     office = (
-        Unit.objects.select_related("place").filter(code=code).first() if code
+        Unit.objects.select_related("place").filter(code=code).first()
+        if code
         else offices.order_by("id").first()
     )
     if office is None:
@@ -101,7 +102,11 @@ def place_for(address: str, office: Unit) -> Place:
     best = None
     if address:
         for place in Place.objects.only("id", "name", "code"):
-            if place.name and place.name in address and (best is None or len(place.name) > len(best.name)):
+            if (
+                place.name
+                and place.name in address
+                and (best is None or len(place.name) > len(best.name))
+            ):
                 best = place
     if best is not None:
         return best
@@ -152,15 +157,19 @@ def _petitioner(sub: Open311Submission) -> case_services.Petitioner:
     name = f"{sub.last_name.strip()}{sub.first_name.strip()}"
     email = sub.email.strip()
     address = f"电子邮箱：{email}" if email and not sub.phone.strip() else ""
-    return case_services.Petitioner(name=name, phone=sub.phone.strip(), address=address,
-                                    anonymous=not name)
+    return case_services.Petitioner(
+        name=name, phone=sub.phone.strip(), address=address, anonymous=not name
+    )
 
 
 # The register's messages speak of form fields; say them in Open311's terms.
 _OPEN311_WORDS = {
-    "petitioner_phone": {"请至少填写联系电话或住址之一，以便答复": "请提供联系电话（phone）或电子邮箱（email），以便答复"},
-    "anonymous": {"只有建议意见、检举控告类事项可以匿名":
-                  "该服务不接受匿名提交，请填写姓名（first_name、last_name）和联系电话或电子邮箱"},
+    "petitioner_phone": {
+        "请至少填写联系电话或住址之一，以便答复": "请提供联系电话（phone）或电子邮箱（email），以便答复"
+    },
+    "anonymous": {
+        "只有建议意见、检举控告类事项可以匿名": "该服务不接受匿名提交，请填写姓名（first_name、last_name）和联系电话或电子邮箱"
+    },
 }
 
 
@@ -197,11 +206,14 @@ def _check(sub: Open311Submission) -> None:
             raise Open311Error(400, "media_url 不能超过500个字符")
 
 
-def open311_submit(*, sub: Open311Submission, key: Open311Key | None,
-                   at: dt.datetime | None = None) -> Open311Request:
+def open311_submit(
+    *, sub: Open311Submission, key: Open311Key | None, at: dt.datetime | None = None
+) -> Open311Request:
     """POST requests: register the matter (网上渠道) and keep the Open311 side of it."""
     _check(sub)
-    category = Category.objects.select_related("parent").filter(code=sub.service_code.strip()).first()
+    category = (
+        Category.objects.select_related("parent").filter(code=sub.service_code.strip()).first()
+    )
     if category is None:
         raise Open311Error(404, f"服务代码 {sub.service_code} 不存在")
     lat = _coordinate(sub.lat, "lat", 90)
@@ -212,16 +224,29 @@ def open311_submit(*, sub: Open311Submission, key: Open311Key | None,
     with transaction.atomic():
         try:
             result = case_services.case_register(
-                office=office, by=None, channel=Channel.ONLINE,
-                kind=conf.kind_for(category.code, category.parent.code if category.parent_id else ""),
-                title=title, content=_content(sub, lat, long),
-                place=place_for(sub.address_string, office), category=category,
-                petitioner=_petitioner(sub), at=at,
+                office=office,
+                by=None,
+                channel=Channel.ONLINE,
+                kind=conf.kind_for(
+                    category.code, category.parent.code if category.parent_id else ""
+                ),
+                title=title,
+                content=_content(sub, lat, long),
+                place=place_for(sub.address_string, office),
+                category=category,
+                petitioner=_petitioner(sub),
+                at=at,
             )
         except ValidationError as exc:
             raise Open311Error(400, _describe(exc)) from exc
         return Open311Request.objects.create(
-            case=result.case, token=new_secret("t")[:40], key=key, service_code=category.code,
-            address_string=sub.address_string.strip(), lat=lat, long=long,
-            media_url=sub.media_url.strip(), requested_at=result.case.registered_at,
+            case=result.case,
+            token=new_secret("t")[:40],
+            key=key,
+            service_code=category.code,
+            address_string=sub.address_string.strip(),
+            lat=lat,
+            long=long,
+            media_url=sub.media_url.strip(),
+            requested_at=result.case.registered_at,
         )

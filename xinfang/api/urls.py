@@ -32,11 +32,17 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^open311/v2/discovery" + FMT, open311.discovery, name="open311-discovery"),
     re_path(r"^open311/v2/services" + FMT, open311.services_list, name="open311-services"),
-    re_path(r"^open311/v2/services/(?P<code>[^/]+?)" + FMT, open311.service_definition,
-            name="open311-service"),
+    re_path(
+        r"^open311/v2/services/(?P<code>[^/]+?)" + FMT,
+        open311.service_definition,
+        name="open311-service",
+    ),
     re_path(r"^open311/v2/requests" + FMT, open311.requests, name="open311-requests"),
-    re_path(r"^open311/v2/requests/(?P<request_id>[^/]+?)" + FMT, open311.request_detail,
-            name="open311-request"),
+    re_path(
+        r"^open311/v2/requests/(?P<request_id>[^/]+?)" + FMT,
+        open311.request_detail,
+        name="open311-request",
+    ),
     re_path(r"^open311/v2/tokens/(?P<token>[^/]+?)" + FMT, open311.token, name="open311-token"),
     re_path(r"^open311/v2/(?P<rest>.*)$", open311.not_found, name="open311-not-found"),
 ]

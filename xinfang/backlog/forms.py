@@ -31,8 +31,12 @@ def _units():
 
 def _staff():
     # The choice labels name each user's unit: read the units in the same query.
-    return (User.objects.filter(is_active=True).exclude(role=Role.ADMIN).select_related("unit")
-            .order_by("unit__path", "username"))
+    return (
+        User.objects.filter(is_active=True)
+        .exclude(role=Role.ADMIN)
+        .select_related("unit")
+        .order_by("unit__path", "username")
+    )
 
 
 def _leaders():
@@ -54,20 +58,30 @@ class UsersChoice(forms.ModelMultipleChoiceField):
 
 
 class BoardFilterForm(forms.Form):
-    status = forms.ChoiceField(label="状态", required=False, choices=[
-        ("active", "未化解（含重新化解）"), *Status.choices, ("all", "全部")])
+    status = forms.ChoiceField(
+        label="状态",
+        required=False,
+        choices=[("active", "未化解（含重新化解）"), *Status.choices, ("all", "全部")],
+    )
     unit = forms.ModelChoiceField(label="责任单位", queryset=_units(), required=False)
     owner = forms.IntegerField(label="包案领导", required=False, widget=forms.HiddenInput)
-    bucket = forms.ChoiceField(label="积案时长", required=False,
-                               choices=[("", "全部"), *[(k, label) for k, label, _d in BUCKETS]])
-    rule = forms.ChoiceField(label="认定规则", required=False, choices=[("", "全部"), *RuleKind.choices])
+    bucket = forms.ChoiceField(
+        label="积案时长",
+        required=False,
+        choices=[("", "全部"), *[(k, label) for k, label, _d in BUCKETS]],
+    )
+    rule = forms.ChoiceField(
+        label="认定规则", required=False, choices=[("", "全部"), *RuleKind.choices]
+    )
     stuck = forms.BooleanField(label="长期未推进", required=False)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class FlagForm(forms.Form):
     case_number = forms.CharField(label="事项编号", max_length=40)
-    reason = forms.CharField(label="认定理由", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="认定理由", max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class OwnerForm(forms.Form):
@@ -81,15 +95,24 @@ class MemberForm(forms.Form):
 
 class PlanForm(forms.Form):
     lead_unit = forms.ModelChoiceField(label="主责单位", queryset=_units())
-    secondary_units = forms.ModelMultipleChoiceField(label="次责单位", queryset=_units(), required=False)
-    supporting_units = forms.ModelMultipleChoiceField(label="配合单位", queryset=_units(), required=False)
+    secondary_units = forms.ModelMultipleChoiceField(
+        label="次责单位", queryset=_units(), required=False
+    )
+    supporting_units = forms.ModelMultipleChoiceField(
+        label="配合单位", queryset=_units(), required=False
+    )
     path = forms.CharField(label="化解路径", widget=forms.Textarea(attrs={"rows": 3}))
     funds_source = forms.CharField(label="资金来源", max_length=200, required=False)
-    funds_amount = forms.DecimalField(label="资金数额（元）", max_digits=14, decimal_places=2, required=False,
-                                      min_value=0)
+    funds_amount = forms.DecimalField(
+        label="资金数额（元）", max_digits=14, decimal_places=2, required=False, min_value=0
+    )
     plan_date = forms.DateField(label="方案日期", widget=DATE)
-    deadline_days = forms.IntegerField(label="期限（自然日，自方案日期起）", required=False, min_value=1,
-                                       help_text="届满日遇节假日顺延至下一个工作日；与“具体日期”二选一")
+    deadline_days = forms.IntegerField(
+        label="期限（自然日，自方案日期起）",
+        required=False,
+        min_value=1,
+        help_text="届满日遇节假日顺延至下一个工作日；与“具体日期”二选一",
+    )
     due_on = forms.DateField(label="或具体期限日期", required=False, widget=DATE)
 
 
@@ -102,12 +125,19 @@ class StepForm(forms.Form):
     held_on = forms.DateField(label="日期", widget=DATE)
     attendees = UsersChoice(label="参加人员", queryset=_staff(), required=False)
     external_attendees = forms.CharField(label="其他参加人员", max_length=300, required=False)
-    notes = forms.CharField(label="情况记录", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    notes = forms.CharField(
+        label="情况记录", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     plan = forms.IntegerField(label="形成的方案版本（议、定）", required=False, min_value=1)
-    score = forms.DecimalField(label="考核得分（考）", required=False, max_digits=5, decimal_places=1)
-    grade = forms.ChoiceField(label="考核等次（考）", required=False,
-                              choices=[("", "—"), *CycleStep.Grade.choices])
-    comment = forms.CharField(label="考核意见（考）", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    score = forms.DecimalField(
+        label="考核得分（考）", required=False, max_digits=5, decimal_places=1
+    )
+    grade = forms.ChoiceField(
+        label="考核等次（考）", required=False, choices=[("", "—"), *CycleStep.Grade.choices]
+    )
+    comment = forms.CharField(
+        label="考核意见（考）", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class MeetingForm(forms.Form):
@@ -120,13 +150,20 @@ class MeetingForm(forms.Form):
         super().__init__(*args, **kwargs)
         for i in range(1, FOLLOW_UP_ROWS + 1):
             self.fields[f"action{i}_description"] = forms.CharField(
-                label=f"落实事项{i}", max_length=300, required=False)
-            self.fields[f"action{i}_owner"] = UserChoice(label="责任人", queryset=_staff(), required=False)
-            self.fields[f"action{i}_unit"] = forms.ModelChoiceField(label="责任单位", queryset=_units(),
-                                                                    required=False)
-            self.fields[f"action{i}_due_days"] = forms.IntegerField(label="期限（工作日）", required=False,
-                                                                    min_value=1)
-            self.fields[f"action{i}_due_on"] = forms.DateField(label="或期限日期", required=False, widget=DATE)
+                label=f"落实事项{i}", max_length=300, required=False
+            )
+            self.fields[f"action{i}_owner"] = UserChoice(
+                label="责任人", queryset=_staff(), required=False
+            )
+            self.fields[f"action{i}_unit"] = forms.ModelChoiceField(
+                label="责任单位", queryset=_units(), required=False
+            )
+            self.fields[f"action{i}_due_days"] = forms.IntegerField(
+                label="期限（工作日）", required=False, min_value=1
+            )
+            self.fields[f"action{i}_due_on"] = forms.DateField(
+                label="或期限日期", required=False, widget=DATE
+            )
 
     def clean(self):
         data = super().clean()
@@ -152,17 +189,22 @@ class MediationForm(forms.Form):
     lawyer_name = forms.CharField(label="律师姓名", max_length=40)
     law_firm = forms.CharField(label="律师事务所", max_length=100)
     session_on = forms.DateField(label="首次调解日期", required=False, widget=DATE)
-    session_notes = forms.CharField(label="调解情况", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    session_notes = forms.CharField(
+        label="调解情况", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     outcome = forms.ChoiceField(label="调解结果", choices=LawyerMediation.Outcome.choices)
-    outcome_note = forms.CharField(label="结果说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    outcome_note = forms.CharField(
+        label="结果说明", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class SessionForm(forms.Form):
     mediation = forms.IntegerField(widget=forms.HiddenInput)
     held_on = forms.DateField(label="调解日期", widget=DATE)
     notes = forms.CharField(label="调解情况", widget=forms.Textarea(attrs={"rows": 2}))
-    outcome = forms.ChoiceField(label="调解结果", required=False,
-                                choices=[("", "不变"), *LawyerMediation.Outcome.choices])
+    outcome = forms.ChoiceField(
+        label="调解结果", required=False, choices=[("", "不变"), *LawyerMediation.Outcome.choices]
+    )
 
 
 class HearingForm(forms.Form):
@@ -175,13 +217,19 @@ class HearingForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for kind, label in HearingParticipant.Kind.choices:
-            self.fields[f"p_{kind}"] = forms.CharField(label=f"{label}（多人以、分隔）", required=False,
-                                                       max_length=400)
+            self.fields[f"p_{kind}"] = forms.CharField(
+                label=f"{label}（多人以、分隔）", required=False, max_length=400
+            )
 
     def participants(self) -> list[tuple[str, str]]:
         out = []
         for kind, _label in HearingParticipant.Kind.choices:
-            for name in self.cleaned_data.get(f"p_{kind}", "").replace("，", "、").replace(",", "、").split("、"):
+            for name in (
+                self.cleaned_data.get(f"p_{kind}", "")
+                .replace("，", "、")
+                .replace(",", "、")
+                .split("、")
+            ):
                 if name.strip():
                     out.append((kind, name.strip()))
         return out
@@ -192,7 +240,9 @@ class SummonsForm(forms.Form):
     head_name = forms.CharField(label="被约谈负责人", max_length=40)
     held_on = forms.DateField(label="约谈日期", widget=DATE)
     reason = forms.CharField(label="约谈事由", widget=forms.Textarea(attrs={"rows": 2}))
-    commitments = forms.CharField(label="整改承诺", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    commitments = forms.CharField(
+        label="整改承诺", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class AcceptanceForm(forms.Form):
@@ -214,7 +264,9 @@ class EntryForm(forms.Form):
     location = forms.CharField(label="具体地点", max_length=200, required=False)
     units = forms.ModelMultipleChoiceField(label="涉及单位", queryset=_units(), required=False)
     responsible = UserChoice(label="责任领导", queryset=_leaders(), required=False)
-    plan = forms.CharField(label="化解措施", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    plan = forms.CharField(
+        label="化解措施", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     deadline = forms.DateField(label="化解期限", required=False, widget=DATE)
     status = forms.ChoiceField(label="状态", choices=ScreeningEntry.EntryStatus.choices)
     households = forms.IntegerField(label="涉及户数", min_value=0, initial=0)
@@ -225,5 +277,6 @@ class ImportForm(forms.Form):
 
 
 class ConvertForm(forms.Form):
-    channel = forms.ChoiceField(label="来源渠道", choices=[(c.value, c.label) for c in Channel
-                                                          if c in CONVERT_CHANNELS])
+    channel = forms.ChoiceField(
+        label="来源渠道", choices=[(c.value, c.label) for c in Channel if c in CONVERT_CHANNELS]
+    )

@@ -64,49 +64,80 @@ class BacklogCase(models.Model):
     the (active, registered_at) index, and never scans the matters.
     """
 
-    case = models.OneToOneField(Case, verbose_name="信访事项", on_delete=models.CASCADE,
-                                related_name="backlog")
-    unit = models.ForeignKey(Unit, verbose_name="责任单位", on_delete=models.PROTECT,
-                             related_name="+", db_index=False)
-    office = models.ForeignKey(Unit, verbose_name="登记机构", on_delete=models.PROTECT,
-                               related_name="+", db_index=False)
+    case = models.OneToOneField(
+        Case, verbose_name="信访事项", on_delete=models.CASCADE, related_name="backlog"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name="责任单位", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    office = models.ForeignKey(
+        Unit, verbose_name="登记机构", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     registered_at = models.DateTimeField("事项登记时间")
     flag_rule = models.CharField("认定规则", max_length=12, choices=RuleKind.choices)
     flag_reason = models.CharField("认定理由", max_length=300, blank=True)
     flagged_at = models.DateTimeField("认定时间")
-    flagged_by = models.ForeignKey(USER, verbose_name="认定人", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+", db_index=False)
-    owner = models.ForeignKey(USER, verbose_name="包案领导", null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="owned_backlog", db_index=False)
+    flagged_by = models.ForeignKey(
+        USER,
+        verbose_name="认定人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    owner = models.ForeignKey(
+        USER,
+        verbose_name="包案领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_backlog",
+        db_index=False,
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
     active = models.BooleanField("在办", default=True)
     closed_at = models.DateTimeField("化解时间", null=True, blank=True)
-    closed_by = models.ForeignKey(USER, verbose_name="销号人", null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="+", db_index=False)
+    closed_by = models.ForeignKey(
+        USER,
+        verbose_name="销号人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     reopened_at = models.DateTimeField("重新化解时间", null=True, blank=True)
     reopen_count = models.PositiveIntegerField("反弹次数", default=0)
     last_activity_at = models.DateTimeField("最近推进时间")
 
     # 息诉罢访: the outcome of the matter, with its evidence.
     acceptance_on = models.DateField("息诉罢访日期", null=True, blank=True)
-    acceptance_kind = models.CharField("佐证类型", max_length=20, choices=AcceptanceKind.choices,
-                                       blank=True)
+    acceptance_kind = models.CharField(
+        "佐证类型", max_length=20, choices=AcceptanceKind.choices, blank=True
+    )
     acceptance_note = models.TextField("息诉罢访说明", blank=True)
-    acceptance_evidence = models.FileField("佐证材料", upload_to="backlog/acceptance/%Y/%m/",
-                                           blank=True)
+    acceptance_evidence = models.FileField(
+        "佐证材料", upload_to="backlog/acceptance/%Y/%m/", blank=True
+    )
 
-    task_force = models.ManyToManyField(USER, through="TaskForceMember", related_name="backlog_task_forces",
-                                        verbose_name="工作专班")
+    task_force = models.ManyToManyField(
+        USER, through="TaskForceMember", related_name="backlog_task_forces", verbose_name="工作专班"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "信访积案"
         indexes = [
             # Covering indexes of the board: the page walks the first in age order; the counts
             # read the second grouped by unit and owner. Both carry the scope columns.
-            models.Index(fields=["active", "registered_at", "id", "unit", "office", "owner"],
-                         name="backlog_active_age"),
-            models.Index(fields=["active", "unit", "owner", "registered_at", "office"],
-                         name="backlog_active_unit_owner"),
+            models.Index(
+                fields=["active", "registered_at", "id", "unit", "office", "owner"],
+                name="backlog_active_age",
+            ),
+            models.Index(
+                fields=["active", "unit", "owner", "registered_at", "office"],
+                name="backlog_active_unit_owner",
+            ),
             models.Index(fields=["owner", "active"], name="backlog_owner_active"),
             models.Index(fields=["-flagged_at", "-id"], name="backlog_flagged"),
         ]
@@ -122,12 +153,15 @@ class BacklogCase(models.Model):
 class BacklogUnit(models.Model):
     """A unit that takes part in the matter (登记机构、主办、协办、复查、复核): the access scope."""
 
-    backlog = models.ForeignKey(BacklogCase, on_delete=models.CASCADE, related_name="units",
-                                db_index=False)
+    backlog = models.ForeignKey(
+        BacklogCase, on_delete=models.CASCADE, related_name="units", db_index=False
+    )
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["backlog", "unit"], name="backlog_unit_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["backlog", "unit"], name="backlog_unit_unique")
+        ]
         indexes = [models.Index(fields=["unit", "backlog"], name="backlog_unit_scope")]
 
     def __str__(self) -> str:
@@ -182,8 +216,9 @@ class BacklogEvent(models.Model):
     backlog = models.ForeignKey(BacklogCase, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField("事件", max_length=40)
     at = models.DateTimeField("时间")
-    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                              db_index=False)
+    actor = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -202,10 +237,15 @@ class ResolutionPlan(models.Model):
 
     backlog = models.ForeignKey(BacklogCase, on_delete=models.CASCADE, related_name="plans")
     version = models.PositiveIntegerField("版本")
-    lead_unit = models.ForeignKey(Unit, verbose_name="主责单位", on_delete=models.PROTECT,
-                                  related_name="+")
-    secondary_units = models.ManyToManyField(Unit, verbose_name="次责单位", blank=True, related_name="+")
-    supporting_units = models.ManyToManyField(Unit, verbose_name="配合单位", blank=True, related_name="+")
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name="主责单位", on_delete=models.PROTECT, related_name="+"
+    )
+    secondary_units = models.ManyToManyField(
+        Unit, verbose_name="次责单位", blank=True, related_name="+"
+    )
+    supporting_units = models.ManyToManyField(
+        Unit, verbose_name="配合单位", blank=True, related_name="+"
+    )
     path = models.TextField("化解路径")
     funds_source = models.CharField("资金来源", max_length=200, blank=True)
     funds_amount = models.DecimalField("资金数额（元）", max_digits=14, decimal_places=2, default=0)
@@ -216,14 +256,17 @@ class ResolutionPlan(models.Model):
     # An explicit date on a rest day moves to the next working day; this says so.
     due_note = models.CharField("期限说明", max_length=80, blank=True)
     executed_on = models.DateField("方案落实日期", null=True, blank=True)
-    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", db_index=False)
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField("编制时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "化解方案"
         ordering = ["backlog", "version"]
-        constraints = [models.UniqueConstraint(fields=["backlog", "version"], name="plan_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["backlog", "version"], name="plan_version_unique")
+        ]
 
     def __str__(self) -> str:
         return f"方案第{self.version}版"
@@ -251,13 +294,20 @@ class CycleStep(models.Model):
     attendees = models.ManyToManyField(USER, verbose_name="参加人员", blank=True, related_name="+")
     external_attendees = models.CharField("其他参加人员", max_length=300, blank=True)
     notes = models.TextField("情况记录", blank=True)
-    plan = models.ForeignKey(ResolutionPlan, verbose_name="形成的方案版本", null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="steps")
+    plan = models.ForeignKey(
+        ResolutionPlan,
+        verbose_name="形成的方案版本",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="steps",
+    )
     score = models.DecimalField("考核得分", max_digits=5, decimal_places=1, null=True, blank=True)
     grade = models.CharField("考核等次", max_length=10, choices=Grade.choices, blank=True)
     comment = models.TextField("考核意见", blank=True)
-    recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+", db_index=False)
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "五步工作法记录"
@@ -279,8 +329,9 @@ class CoordinationMeeting(models.Model):
     held_on = models.DateField("会议日期")
     attendee_units = models.ManyToManyField(Unit, verbose_name="参会单位", related_name="+")
     decisions = models.TextField("议定事项")
-    recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+", db_index=False)
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "协调会议"
@@ -293,10 +344,16 @@ class CoordinationMeeting(models.Model):
 class FollowUpAction(models.Model):
     """A follow-up action a meeting decided, with an owner and a deadline on the clocks."""
 
-    meeting = models.ForeignKey(CoordinationMeeting, on_delete=models.CASCADE, related_name="actions")
+    meeting = models.ForeignKey(
+        CoordinationMeeting, on_delete=models.CASCADE, related_name="actions"
+    )
     description = models.CharField("落实事项", max_length=300)
-    owner = models.ForeignKey(USER, verbose_name="责任人", on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey(Unit, verbose_name="责任单位", on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        USER, verbose_name="责任人", on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name="责任单位", on_delete=models.PROTECT, related_name="+"
+    )
     due_days = models.PositiveIntegerField("期限（工作日）", null=True, blank=True)
     due_on = models.DateField("完成期限")
     due_at = models.DateTimeField("期限届满时刻")
@@ -327,8 +384,9 @@ class HardshipAid(models.Model):
     approved_on = models.DateField("审批日期")
     paid_on = models.DateField("发放日期", null=True, blank=True)
     note = models.CharField("说明", max_length=300, blank=True)
-    recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+", db_index=False)
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "帮扶救助"
@@ -349,10 +407,13 @@ class LawyerMediation(models.Model):
     backlog = models.ForeignKey(BacklogCase, on_delete=models.CASCADE, related_name="mediations")
     lawyer_name = models.CharField("律师姓名", max_length=40)
     law_firm = models.CharField("律师事务所", max_length=100)
-    outcome = models.CharField("调解结果", max_length=10, choices=Outcome.choices, default=Outcome.ONGOING)
+    outcome = models.CharField(
+        "调解结果", max_length=10, choices=Outcome.choices, default=Outcome.ONGOING
+    )
     outcome_note = models.TextField("结果说明", blank=True)
-    recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+", db_index=False)
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "律师引导调解"
@@ -362,7 +423,9 @@ class LawyerMediation(models.Model):
 
 
 class MediationSession(models.Model):
-    mediation = models.ForeignKey(LawyerMediation, on_delete=models.CASCADE, related_name="sessions")
+    mediation = models.ForeignKey(
+        LawyerMediation, on_delete=models.CASCADE, related_name="sessions"
+    )
     held_on = models.DateField("调解日期")
     notes = models.TextField("调解情况")
 
@@ -382,8 +445,9 @@ class Hearing(models.Model):
     minutes = models.TextField("听证记录")
     findings = models.TextField("评议意见")
     decision = models.TextField("听证结论")
-    recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+", db_index=False)
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "听证评议"
@@ -415,13 +479,16 @@ class UnitHeadSummons(models.Model):
     """A summons of a unit head (约谈) when a case stays stuck."""
 
     backlog = models.ForeignKey(BacklogCase, on_delete=models.CASCADE, related_name="summonses")
-    unit = models.ForeignKey(Unit, verbose_name="被约谈单位", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, verbose_name="被约谈单位", on_delete=models.PROTECT, related_name="+"
+    )
     head_name = models.CharField("被约谈负责人", max_length=40)
     held_on = models.DateField("约谈日期")
     reason = models.TextField("约谈事由")
     commitments = models.TextField("整改承诺", blank=True)
-    recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+", db_index=False)
+    recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "约谈"
@@ -455,9 +522,12 @@ class ScreeningRound(models.Model):
     name = models.CharField("排查名称", max_length=100)
     period_start = models.DateField("排查开始")
     period_end = models.DateField("排查结束")
-    office = models.ForeignKey(Unit, verbose_name="组织单位", on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+", db_index=False)
+    office = models.ForeignKey(
+        Unit, verbose_name="组织单位", on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
@@ -478,19 +548,34 @@ class ScreeningEntry(models.Model):
 
     round = models.ForeignKey(ScreeningRound, on_delete=models.CASCADE, related_name="entries")
     issue = models.TextField("矛盾纠纷问题")
-    place = models.ForeignKey(Place, verbose_name="属地", on_delete=models.PROTECT, related_name="+")
+    place = models.ForeignKey(
+        Place, verbose_name="属地", on_delete=models.PROTECT, related_name="+"
+    )
     location = models.CharField("具体地点", max_length=200, blank=True)
     units = models.ManyToManyField(Unit, verbose_name="涉及单位", blank=True, related_name="+")
-    responsible = models.ForeignKey(USER, verbose_name="责任领导", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    responsible = models.ForeignKey(
+        USER,
+        verbose_name="责任领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     plan = models.TextField("化解措施", blank=True)
     deadline = models.DateField("化解期限", null=True, blank=True)
     deadline_note = models.CharField("期限说明", max_length=80, blank=True)
-    status = models.CharField("状态", max_length=12, choices=EntryStatus.choices,
-                              default=EntryStatus.PENDING)
+    status = models.CharField(
+        "状态", max_length=12, choices=EntryStatus.choices, default=EntryStatus.PENDING
+    )
     households = models.PositiveIntegerField("涉及户数", default=0)
-    converted_case = models.ForeignKey(Case, verbose_name="转为信访事项", null=True, blank=True,
-                                       on_delete=models.SET_NULL, related_name="+")
+    converted_case = models.ForeignKey(
+        Case,
+        verbose_name="转为信访事项",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "排查台帐条目"

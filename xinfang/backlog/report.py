@@ -70,69 +70,150 @@ def write_report(backlog: BacklogCase, out: IO[bytes], *, viewer: User | None = 
     run.font.size = Pt(22)
 
     doc.add_heading("一、基本情况", level=2)
-    members = "、".join(f"{m.user}（{m.get_role_display()}）" for m in backlog.members.select_related("user"))
+    members = "、".join(
+        f"{m.user}（{m.get_role_display()}）" for m in backlog.members.select_related("user")
+    )
     for label, value in [
-        ("事项编号", case.number), ("事项标题", case.title), ("责任单位", backlog.unit.name),
+        ("事项编号", case.number),
+        ("事项标题", case.title),
+        ("责任单位", backlog.unit.name),
         ("登记时间", _d(timezone.localtime(case.registered_at))),
-        ("认定规则", backlog.get_flag_rule_display()), ("认定理由", backlog.flag_reason or "—"),
+        ("认定规则", backlog.get_flag_rule_display()),
+        ("认定理由", backlog.flag_reason or "—"),
         ("认定时间", _d(timezone.localtime(backlog.flagged_at))),
-        ("包案领导", str(backlog.owner) if backlog.owner else "未指定"), ("工作专班", members or "未组建"),
+        ("包案领导", str(backlog.owner) if backlog.owner else "未指定"),
+        ("工作专班", members or "未组建"),
         ("当前状态", backlog.get_status_display()),
     ]:
         doc.add_paragraph(f"{label}：{value}")
 
     doc.add_heading("二、化解方案", level=2)
-    _table(doc, ["版本", "主责单位", "次责/配合单位", "化解路径", "资金", "期限", "落实"], [
-        [f"第{p.version}版", p.lead_unit.name,
-         "、".join(u.name for u in [*p.secondary_units.all(), *p.supporting_units.all()]) or "—",
-         p.path, f"{p.funds_amount}元 {p.funds_source}".strip(), _plan_due(p), _d(p.executed_on)]
-        for p in backlog.plans.select_related("lead_unit").prefetch_related("secondary_units", "supporting_units")
-        .order_by("version")
-    ])
+    _table(
+        doc,
+        ["版本", "主责单位", "次责/配合单位", "化解路径", "资金", "期限", "落实"],
+        [
+            [
+                f"第{p.version}版",
+                p.lead_unit.name,
+                "、".join(u.name for u in [*p.secondary_units.all(), *p.supporting_units.all()])
+                or "—",
+                p.path,
+                f"{p.funds_amount}元 {p.funds_source}".strip(),
+                _plan_due(p),
+                _d(p.executed_on),
+            ]
+            for p in backlog.plans.select_related("lead_unit")
+            .prefetch_related("secondary_units", "supporting_units")
+            .order_by("version")
+        ],
+    )
 
     doc.add_heading("三、“听议明定考”工作记录", level=2)
-    _table(doc, ["日期", "环节", "参加人员", "情况"], [
-        [_d(s.held_on), s.get_step_display(),
-         "、".join([str(u) for u in s.attendees.all()] + ([s.external_attendees] if s.external_attendees else [])),
-         " ".join(filter(None, [s.notes, f"方案第{s.plan.version}版" if s.plan else "",
-                                f"得分{s.score}" if s.score is not None else "", s.get_grade_display(),
-                                s.comment]))]
-        for s in backlog.steps.select_related("plan").prefetch_related("attendees")
-    ])
+    _table(
+        doc,
+        ["日期", "环节", "参加人员", "情况"],
+        [
+            [
+                _d(s.held_on),
+                s.get_step_display(),
+                "、".join(
+                    [str(u) for u in s.attendees.all()]
+                    + ([s.external_attendees] if s.external_attendees else [])
+                ),
+                " ".join(
+                    filter(
+                        None,
+                        [
+                            s.notes,
+                            f"方案第{s.plan.version}版" if s.plan else "",
+                            f"得分{s.score}" if s.score is not None else "",
+                            s.get_grade_display(),
+                            s.comment,
+                        ],
+                    )
+                ),
+            ]
+            for s in backlog.steps.select_related("plan").prefetch_related("attendees")
+        ],
+    )
 
     doc.add_heading("四、化解措施", level=2)
     doc.add_paragraph("（一）协调会议")
-    _table(doc, ["日期", "类型", "参会单位", "议定事项", "落实事项"], [
-        [_d(m.held_on), m.get_kind_display(), "、".join(u.name for u in m.attendee_units.all()), m.decisions,
-         "；".join(_action_text(a) for a in m.actions.all()) or "—"]
-        for m in backlog.meetings.prefetch_related("attendee_units", "actions__owner")
-    ])
+    _table(
+        doc,
+        ["日期", "类型", "参会单位", "议定事项", "落实事项"],
+        [
+            [
+                _d(m.held_on),
+                m.get_kind_display(),
+                "、".join(u.name for u in m.attendee_units.all()),
+                m.decisions,
+                "；".join(_action_text(a) for a in m.actions.all()) or "—",
+            ]
+            for m in backlog.meetings.prefetch_related("attendee_units", "actions__owner")
+        ],
+    )
     doc.add_paragraph("（二）帮扶救助")
-    _table(doc, ["类型", "金额（元）", "资金来源", "审批", "发放日期"], [
-        [a.get_kind_display(), str(a.amount), a.source, f"{a.approved_by} {_d(a.approved_on)}", _d(a.paid_on)]
-        for a in backlog.aids.all()
-    ])
+    _table(
+        doc,
+        ["类型", "金额（元）", "资金来源", "审批", "发放日期"],
+        [
+            [
+                a.get_kind_display(),
+                str(a.amount),
+                a.source,
+                f"{a.approved_by} {_d(a.approved_on)}",
+                _d(a.paid_on),
+            ]
+            for a in backlog.aids.all()
+        ],
+    )
     doc.add_paragraph("（三）律师引导调解")
-    _table(doc, ["律师", "调解次数", "结果"], [
-        [f"{m.law_firm} {m.lawyer_name}", str(len(m.sessions.all())), f"{m.get_outcome_display()} {m.outcome_note}"]
-        for m in backlog.mediations.prefetch_related("sessions")
-    ])
+    _table(
+        doc,
+        ["律师", "调解次数", "结果"],
+        [
+            [
+                f"{m.law_firm} {m.lawyer_name}",
+                str(len(m.sessions.all())),
+                f"{m.get_outcome_display()} {m.outcome_note}",
+            ]
+            for m in backlog.mediations.prefetch_related("sessions")
+        ],
+    )
     doc.add_paragraph("（四）听证评议")
-    _table(doc, ["日期", "地点", "参加人员", "评议意见", "结论"], [
-        [_d(h.held_on), h.place, "、".join(f"{p.get_kind_display()}{r.participant(p)}" for p in h.participants.all()),
-         h.findings, h.decision]
-        for h in backlog.hearings.prefetch_related("participants")
-    ])
+    _table(
+        doc,
+        ["日期", "地点", "参加人员", "评议意见", "结论"],
+        [
+            [
+                _d(h.held_on),
+                h.place,
+                "、".join(
+                    f"{p.get_kind_display()}{r.participant(p)}" for p in h.participants.all()
+                ),
+                h.findings,
+                h.decision,
+            ]
+            for h in backlog.hearings.prefetch_related("participants")
+        ],
+    )
     doc.add_paragraph("（五）约谈")
-    _table(doc, ["日期", "单位", "负责人", "事由", "整改承诺"], [
-        [_d(s.held_on), s.unit.name, s.head_name, s.reason, s.commitments]
-        for s in backlog.summonses.select_related("unit")
-    ])
+    _table(
+        doc,
+        ["日期", "单位", "负责人", "事由", "整改承诺"],
+        [
+            [_d(s.held_on), s.unit.name, s.head_name, s.reason, s.commitments]
+            for s in backlog.summonses.select_related("unit")
+        ],
+    )
 
     doc.add_heading("五、化解结果", level=2)
     if backlog.acceptance_on:
-        doc.add_paragraph(f"息诉罢访：{_d(backlog.acceptance_on)}，佐证材料：{backlog.get_acceptance_kind_display()}。"
-                          f"{backlog.acceptance_note}")
+        doc.add_paragraph(
+            f"息诉罢访：{_d(backlog.acceptance_on)}，佐证材料：{backlog.get_acceptance_kind_display()}。"
+            f"{backlog.acceptance_note}"
+        )
     problems = close_problems(backlog)
     if backlog.closed_at:
         doc.add_paragraph(f"已于{_d(timezone.localtime(backlog.closed_at))}化解销号。")

@@ -36,8 +36,19 @@ CONVERT_CHANNELS = (Channel.VISIT, Channel.ONLINE)
 # key an export writes and an import reads back: a row carrying the code of an entry of the same
 # round updates that entry (keeping its link to the matter it became) instead of adding a copy.
 CODE = "条目编号"
-COLUMNS = [CODE, "矛盾纠纷问题", "属地", "具体地点", "涉及单位", "责任领导", "化解措施", "化解期限",
-           "状态", "涉及户数", "转为信访事项"]
+COLUMNS = [
+    CODE,
+    "矛盾纠纷问题",
+    "属地",
+    "具体地点",
+    "涉及单位",
+    "责任领导",
+    "化解措施",
+    "化解期限",
+    "状态",
+    "涉及户数",
+    "转为信访事项",
+]
 TEMPLATE_COLUMNS = COLUMNS[:-1]
 REQUIRED = ("矛盾纠纷问题", "属地")
 MAX_ROWS = 5000
@@ -57,14 +68,20 @@ def _require_edit(user: User, round_: ScreeningRound) -> None:
         raise PermissionDenied("您无权编辑该排查台帐")
 
 
-def round_create(*, by: User, name: str, period_start: dt.date, period_end: dt.date,
-                 office: Unit | None = None) -> ScreeningRound:
+def round_create(
+    *, by: User, name: str, period_start: dt.date, period_end: dt.date, office: Unit | None = None
+) -> ScreeningRound:
     """Open a screening round for the user's office (or the office given)."""
     office = office or by.unit
     if office is None:
         raise ValidationError("请选择组织单位")
-    round_ = ScreeningRound(name=(name or "").strip(), period_start=period_start, period_end=period_end,
-                            office=office, created_by=by)
+    round_ = ScreeningRound(
+        name=(name or "").strip(),
+        period_start=period_start,
+        period_end=period_end,
+        office=office,
+        created_by=by,
+    )
     _require_edit(by, round_)
     if not round_.name:
         raise ValidationError("请填写排查名称")
@@ -104,16 +121,24 @@ def entry_create(*, round_: ScreeningRound, by: User, data: EntryData) -> Screen
     return entry
 
 
-def _write(round_: ScreeningRound, data: EntryData, *, entry: ScreeningEntry | None = None) -> ScreeningEntry:
+def _write(
+    round_: ScreeningRound, data: EntryData, *, entry: ScreeningEntry | None = None
+) -> ScreeningEntry:
     """Create an entry, or update `entry` in place (its link to a converted matter is kept)."""
     deadline, note = data.deadline, ""
     if deadline is not None:  # a deadline on a rest day moves to the next working day, noted
         explicit = deadlines.explicit_last_day(deadline, work_calendar())
         deadline, note = explicit.day, explicit.note
     values = {
-        "issue": data.issue.strip(), "place_id": data.place.pk, "location": data.location.strip(),
-        "responsible": data.responsible, "plan": data.plan.strip(), "deadline": deadline,
-        "deadline_note": note, "status": data.status, "households": data.households,
+        "issue": data.issue.strip(),
+        "place_id": data.place.pk,
+        "location": data.location.strip(),
+        "responsible": data.responsible,
+        "plan": data.plan.strip(),
+        "deadline": deadline,
+        "deadline_note": note,
+        "status": data.status,
+        "households": data.households,
     }
     if entry is None:
         entry = ScreeningEntry.objects.create(round=round_, **values)
@@ -152,9 +177,13 @@ def entry_to_case(*, entry: ScreeningEntry, by: User, channel: str) -> Case:
     lines.append(f"来源：{entry.round.name}")
     with transaction.atomic():
         result = case_services.case_register(
-            office=entry.round.office, by=by, channel=channel, kind=Kind.SUGGESTION,
+            office=entry.round.office,
+            by=by,
+            channel=channel,
+            kind=Kind.SUGGESTION,
             title=("排查问题：" + entry.issue.strip().replace("\n", " "))[:120],
-            content="\n".join(lines), place=entry.place,
+            content="\n".join(lines),
+            place=entry.place,
             petitioner=case_services.Petitioner(anonymous=True),
         )
         entry.converted_case = result.case
@@ -170,31 +199,51 @@ def entry_to_backlog(*, entry: ScreeningEntry, by: User) -> BacklogCase:
 
     if entry.converted_case_id is None:
         raise ValidationError("请先将该问题登记为信访事项，再认定为积案")
-    return services.backlog_flag(case=entry.converted_case, by=by, rule=RuleKind.MANUAL,
-                                 reason=f"矛盾纠纷排查转入：{entry.round.name}")
+    return services.backlog_flag(
+        case=entry.converted_case,
+        by=by,
+        rule=RuleKind.MANUAL,
+        reason=f"矛盾纠纷排查转入：{entry.round.name}",
+    )
 
 
 # ---------------------------------------------------------------- Excel out
 
 
-def export_entries(entries: Iterable[ScreeningEntry], out: IO[bytes], *, title: str = "排查台帐") -> None:
+def export_entries(
+    entries: Iterable[ScreeningEntry], out: IO[bytes], *, title: str = "排查台帐"
+) -> None:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_title(title))
     ws.append(COLUMNS)
     for e in entries:
-        ws.append(safe_row(ws, [
-            entry_code(e), e.issue, e.place.name, e.location, "、".join(u.name for u in e.units.all()),
-            e.responsible.username if e.responsible else "", e.plan,
-            e.deadline, e.get_status_display(), e.households,
-            e.converted_case.number if e.converted_case_id else "",
-        ]))  # an issue typed as "=..." stays text
+        ws.append(
+            safe_row(
+                ws,
+                [
+                    entry_code(e),
+                    e.issue,
+                    e.place.name,
+                    e.location,
+                    "、".join(u.name for u in e.units.all()),
+                    e.responsible.username if e.responsible else "",
+                    e.plan,
+                    e.deadline,
+                    e.get_status_display(),
+                    e.households,
+                    e.converted_case.number if e.converted_case_id else "",
+                ],
+            )
+        )  # an issue typed as "=..." stays text
     wb.save(out)
 
 
 def _sample_names(user: User | None) -> tuple[str, str, str]:
     """A place, units and a leader that exist here, so the sample row is a row that imports."""
     unit = user.unit if user is not None and user.unit_id else None
-    place = unit.place if unit is not None and unit.place_id else Place.objects.order_by("id").first()
+    place = (
+        unit.place if unit is not None and unit.place_id else Place.objects.order_by("id").first()
+    )
     units = [unit.name] if unit is not None else []
     leader = user.username if user is not None and user.is_authenticated else ""
     return (place.name if place else ""), "、".join(units), leader
@@ -212,8 +261,20 @@ def template(out: IO[bytes], *, user: User | None = None, today: dt.date | None 
         cell.font = Font(bold=True)
     place, units, leader = _sample_names(user)
     deadline = (today or timezone.localdate()) + dt.timedelta(days=30)
-    ws.append([SAMPLE_MARK, "某小区加装电梯意见分歧，部分住户反对", place, "东湖小区3栋", units,
-               leader, "组织协商，分户听取意见", deadline.isoformat(), EntryStatus.PENDING.label, 24])
+    ws.append(
+        [
+            SAMPLE_MARK,
+            "某小区加装电梯意见分歧，部分住户反对",
+            place,
+            "东湖小区3栋",
+            units,
+            leader,
+            "组织协商，分户听取意见",
+            deadline.isoformat(),
+            EntryStatus.PENDING.label,
+            24,
+        ]
+    )
     for cell in ws[2]:
         cell.font = Font(italic=True, color="808080")
     keep_text(ws[2])  # names come from the database
@@ -266,14 +327,21 @@ class _Lookups:
         for pk, code, name in Unit.objects.values_list("id", "code", "name"):
             self.units.setdefault(name, pk)
             self.units[code] = pk
-        self.status = {s.label: s.value for s in EntryStatus} | {s.value: s.value for s in EntryStatus}
+        self.status = {s.label: s.value for s in EntryStatus} | {
+            s.value: s.value for s in EntryStatus
+        }
 
     @staticmethod
     def user(text: str) -> User:
-        users = list(User.objects.filter(Q(username=text) | Q(display_name=text), is_active=True)[:2])
+        users = list(
+            User.objects.filter(Q(username=text) | Q(display_name=text), is_active=True)[:2]
+        )
         if len(users) != 1:
-            raise ValueError(f"找不到工作人员“{text}”" if not users
-                             else f"“{text}”对应多名工作人员，请填写用户名")
+            raise ValueError(
+                f"找不到工作人员“{text}”"
+                if not users
+                else f"“{text}”对应多名工作人员，请填写用户名"
+            )
         return users[0]
 
 
@@ -319,9 +387,15 @@ def _row(values: dict[str, Any], lookups: _Lookups, add) -> EntryData | None:
     if place_id is None or not issue or status is None:
         return None
     return EntryData(
-        issue=issue, place=Place(pk=place_id), location=_text(values.get("具体地点")),
-        units=[Unit(pk=u) for u in units], responsible=responsible, plan=_text(values.get("化解措施")),
-        deadline=deadline, status=status, households=households,
+        issue=issue,
+        place=Place(pk=place_id),
+        location=_text(values.get("具体地点")),
+        units=[Unit(pk=u) for u in units],
+        responsible=responsible,
+        plan=_text(values.get("化解措施")),
+        deadline=deadline,
+        status=status,
+        households=households,
     )
 
 
@@ -337,11 +411,21 @@ class Imported:
         return self.created + self.updated
 
     def __str__(self) -> str:
-        return f"新增 {self.created} 条，更新 {self.updated} 条" if self.updated else f"已导入 {self.created} 条"
+        return (
+            f"新增 {self.created} 条，更新 {self.updated} 条"
+            if self.updated
+            else f"已导入 {self.created} 条"
+        )
 
 
-def _existing(round_: ScreeningRound, code: str, entries: dict[int, ScreeningEntry], seen: dict[int, int],
-              number: int, add) -> tuple[ScreeningEntry | None, bool]:
+def _existing(
+    round_: ScreeningRound,
+    code: str,
+    entries: dict[int, ScreeningEntry],
+    seen: dict[int, int],
+    number: int,
+    add,
+) -> tuple[ScreeningEntry | None, bool]:
     """The entry of this round a row's 条目编号 names; (None, True) when the row is to be added."""
     match = _CODE_RE.match(code)
     if not match:

@@ -39,8 +39,19 @@ BUCKET_LABELS = {key: label for key, label, _days in BUCKETS}
 PAGE_SIZE = 50
 # What a row of the board shows: the matter's number and title, nothing more of it.
 PAGE_FIELDS = (
-    "id", "case_id", "unit_id", "owner_id", "registered_at", "flag_rule", "status", "active",
-    "last_activity_at", "case__number", "case__title", "unit__name", "owner__username",
+    "id",
+    "case_id",
+    "unit_id",
+    "owner_id",
+    "registered_at",
+    "flag_rule",
+    "status",
+    "active",
+    "last_activity_at",
+    "case__number",
+    "case__title",
+    "unit__name",
+    "owner__username",
     "owner__display_name",
 )
 
@@ -102,8 +113,11 @@ def visible_backlog(user: User) -> QuerySet[BacklogCase]:
 def backlog_for_user(user: User, pk: int) -> BacklogCase:
     """The only way a view gets one backlog case: 404 unless `user` may see it."""
     backlog = (
-        BacklogCase.objects.select_related("case", "case__lead_unit", "case__office", "unit", "owner")
-        .filter(pk=pk).first()
+        BacklogCase.objects.select_related(
+            "case", "case__lead_unit", "case__office", "unit", "owner"
+        )
+        .filter(pk=pk)
+        .first()
     )
     if backlog is None or not permissions.can_view(user, backlog):
         raise Http404("没有找到该积案，或您无权查看")
@@ -157,8 +171,9 @@ class Board:
     pages: int
 
 
-def board(user: User, f: BoardFilters, *, now: dt.datetime | None = None,
-          page_size: int = PAGE_SIZE) -> Board:
+def board(
+    user: User, f: BoardFilters, *, now: dt.datetime | None = None, page_size: int = PAGE_SIZE
+) -> Board:
     """The board: counts by age bucket, by unit and by owner, and one page of cases.
 
     One grouped pass over the backlog rows gives every count; the page is found by walking the
@@ -167,19 +182,31 @@ def board(user: User, f: BoardFilters, *, now: dt.datetime | None = None,
     now = now or timezone.now()
     qs = filtered(user, f, now)
     keys = [k for k, _l, _d in BUCKETS]
-    groups = list(qs.order_by().values("unit_id", "owner_id").annotate(total=Count("id"), **_bucket_counts(now)))
+    groups = list(
+        qs.order_by()
+        .values("unit_id", "owner_id")
+        .annotate(total=Count("id"), **_bucket_counts(now))
+    )
     totals = {"total": 0, **dict.fromkeys(keys, 0)}
     units: dict[int, dict] = {}
     owners: dict[int | None, dict] = {}
     for g in groups:
-        for target in (totals, units.setdefault(g["unit_id"], {"unit_id": g["unit_id"]}),
-                       owners.setdefault(g["owner_id"], {"owner_id": g["owner_id"]})):
+        for target in (
+            totals,
+            units.setdefault(g["unit_id"], {"unit_id": g["unit_id"]}),
+            owners.setdefault(g["owner_id"], {"owner_id": g["owner_id"]}),
+        ):
             for k in ("total", *keys):
                 target[k] = target.get(k, 0) + g[k]
     by_unit = sorted(units.values(), key=lambda r: -r["total"])[:50]
     by_owner = sorted(owners.values(), key=lambda r: -r["total"])[:50]
-    unit_names = dict(Unit.objects.filter(pk__in=[r["unit_id"] for r in by_unit]).values_list("id", "name"))
-    owner_names = {u.pk: str(u) for u in User.objects.filter(pk__in=[r["owner_id"] for r in by_owner if r["owner_id"]])}
+    unit_names = dict(
+        Unit.objects.filter(pk__in=[r["unit_id"] for r in by_unit]).values_list("id", "name")
+    )
+    owner_names = {
+        u.pk: str(u)
+        for u in User.objects.filter(pk__in=[r["owner_id"] for r in by_owner if r["owner_id"]])
+    }
     for r in by_unit:
         r["name"] = unit_names.get(r["unit_id"], "")
         r["cells"] = [r[k] for k in keys]
@@ -190,11 +217,13 @@ def board(user: User, f: BoardFilters, *, now: dt.datetime | None = None,
     total = totals["total"]
     pages = max(1, -(-total // page_size))
     page = min(max(f.page, 1), pages)
-    ids = list(qs.order_by("registered_at", "id").values_list("id", flat=True)
-               [(page - 1) * page_size : page * page_size])
+    ids = list(
+        qs.order_by("registered_at", "id").values_list("id", flat=True)[
+            (page - 1) * page_size : page * page_size
+        ]
+    )
     found = (
-        BacklogCase.objects.select_related("case", "unit", "owner")
-        .only(*PAGE_FIELDS).in_bulk(ids)
+        BacklogCase.objects.select_related("case", "unit", "owner").only(*PAGE_FIELDS).in_bulk(ids)
     )
     rows = [found[pk] for pk in ids]
     stuck_before = now - dt.timedelta(days=conf.stuck_days())
@@ -205,7 +234,9 @@ def board(user: User, f: BoardFilters, *, now: dt.datetime | None = None,
     return Board(totals, by_unit, by_owner, rows, total, page, pages)
 
 
-def board_export_rows(user: User, f: BoardFilters, *, now: dt.datetime | None = None, limit: int = 100000):
+def board_export_rows(
+    user: User, f: BoardFilters, *, now: dt.datetime | None = None, limit: int = 100000
+):
     """The rows of the board's JSON/XLSX twin (every filtered case, oldest first)."""
     now = now or timezone.now()
     qs = (
@@ -261,15 +292,20 @@ def open_counts_at(moment: dt.datetime, qs: QuerySet[BacklogCase] | None = None)
     return open_counts_at_many([moment], BacklogCase.objects.all() if qs is None else qs)[0]
 
 
-def open_counts_at_many(moments: list[dt.datetime], qs: QuerySet[BacklogCase]) -> list[dict[str, int]]:
+def open_counts_at_many(
+    moments: list[dt.datetime], qs: QuerySet[BacklogCase]
+) -> list[dict[str, int]]:
     """`open_counts_at` for several moments in one pass over the rows (one query, not one a month)."""
     if not moments:
         return []
     keys = [k for k, _l, _d in BUCKETS]
-    row = qs.aggregate(**{
-        f"m{i}_{key}": Count("id", filter=_open_at(moment) & _bucket_q(key, moment))
-        for i, moment in enumerate(moments) for key in keys
-    })
+    row = qs.aggregate(
+        **{
+            f"m{i}_{key}": Count("id", filter=_open_at(moment) & _bucket_q(key, moment))
+            for i, moment in enumerate(moments)
+            for key in keys
+        }
+    )
     return [{key: row[f"m{i}_{key}"] for key in keys} for i in range(len(moments))]
 
 
@@ -304,8 +340,9 @@ def dashboard_series(user: User, *, now: dt.datetime | None = None, months: int 
     for first in firsts:
         counts = snaps[first]
         total = sum(counts.get(k, 0) for k, _l, _d in BUCKETS)
-        series.append({"month": first, "counts": [counts.get(k, 0) for k, _l, _d in BUCKETS],
-                       "total": total})
+        series.append(
+            {"month": first, "counts": [counts.get(k, 0) for k, _l, _d in BUCKETS], "total": total}
+        )
     peak = max([row["total"] for row in series] + [1])
     for row in series:
         row["height"] = round(row["total"] * 100 / peak)
@@ -325,7 +362,9 @@ def visible_rounds(user: User) -> QuerySet[ScreeningRound]:
     ids = access.scope_unit_ids(user)
     if ids is None:
         return ScreeningRound.objects.all()
-    return ScreeningRound.objects.filter(Q(office_id__in=ids or []) | Q(entries__responsible=user)).distinct()
+    return ScreeningRound.objects.filter(
+        Q(office_id__in=ids or []) | Q(entries__responsible=user)
+    ).distinct()
 
 
 def round_for_user(user: User, pk: int) -> ScreeningRound:

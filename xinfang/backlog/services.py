@@ -134,7 +134,11 @@ def _sync_units(backlog: BacklogCase, case: Case) -> None:
 
 
 def backlog_flag(
-    *, case: Case, by: User | None, rule: str = RuleKind.MANUAL, reason: str = "",
+    *,
+    case: Case,
+    by: User | None,
+    rule: str = RuleKind.MANUAL,
+    reason: str = "",
     at: dt.datetime | None = None,
 ) -> BacklogCase:
     """积案认定: flag one matter. A person flagging must be a supervisor or head and give a reason."""
@@ -150,9 +154,14 @@ def backlog_flag(
         if BacklogCase.objects.filter(case=case).exists():
             raise ValidationError(f"事项 {case.number} 已是积案，无需重复认定")
         backlog = BacklogCase.objects.create(
-            case=case, unit_id=case.lead_unit_id or case.office_id, office_id=case.office_id,
+            case=case,
+            unit_id=case.lead_unit_id or case.office_id,
+            office_id=case.office_id,
             registered_at=case.registered_at,
-            flag_rule=rule, flag_reason=reason[:300], flagged_at=at, flagged_by=by,
+            flag_rule=rule,
+            flag_reason=reason[:300],
+            flagged_at=at,
+            flagged_by=by,
             last_activity_at=at,
         )
         _sync_units(backlog, case)
@@ -163,9 +172,13 @@ def backlog_flag(
 def _candidates(kind: str, threshold: int, now: dt.datetime):
     qs = Case.objects.filter(backlog__isnull=True)
     if kind == RuleKind.OPEN_DAYS:
-        return qs.filter(state__in=OPEN_STATES, registered_at__lte=now - dt.timedelta(days=threshold))
+        return qs.filter(
+            state__in=OPEN_STATES, registered_at__lte=now - dt.timedelta(days=threshold)
+        )
     if kind == RuleKind.REVIEWED:
-        return qs.filter(state__in=REVIEW_STATES) | qs.filter(state=State.FINAL).exclude(rereview_outcome="")
+        return qs.filter(state__in=REVIEW_STATES) | qs.filter(state=State.FINAL).exclude(
+            rereview_outcome=""
+        )
     if kind == RuleKind.REPEAT:
         return qs.filter(repeat_count__gte=max(threshold, 1))
     return qs.none()
@@ -179,8 +192,9 @@ def _reason(kind: str, threshold: int) -> str:
     }.get(kind, "")
 
 
-def flag_many(case_ids: Sequence[int], *, rule: str, reason: str, at: dt.datetime,
-              owners: Sequence[User] = ()) -> int:
+def flag_many(
+    case_ids: Sequence[int], *, rule: str, reason: str, at: dt.datetime, owners: Sequence[User] = ()
+) -> int:
     """Bulk path of `backlog_flag` for the scan (and the bench): the same rows, fewer statements."""
     done = 0
     for start in range(0, len(case_ids), SCAN_BATCH):
@@ -190,15 +204,22 @@ def flag_many(case_ids: Sequence[int], *, rule: str, reason: str, at: dt.datetim
         )
         rows = list(rows)
         with transaction.atomic():
-            created = BacklogCase.objects.bulk_create([
-                BacklogCase(
-                    case_id=r["id"], unit_id=r["lead_unit_id"] or r["office_id"], office_id=r["office_id"],
-                    registered_at=r["registered_at"], flag_rule=rule, flag_reason=reason,
-                    flagged_at=at, last_activity_at=at,
-                    owner=owners[i % len(owners)] if owners else None,
-                )
-                for i, r in enumerate(rows)
-            ])
+            created = BacklogCase.objects.bulk_create(
+                [
+                    BacklogCase(
+                        case_id=r["id"],
+                        unit_id=r["lead_unit_id"] or r["office_id"],
+                        office_id=r["office_id"],
+                        registered_at=r["registered_at"],
+                        flag_rule=rule,
+                        flag_reason=reason,
+                        flagged_at=at,
+                        last_activity_at=at,
+                        owner=owners[i % len(owners)] if owners else None,
+                    )
+                    for i, r in enumerate(rows)
+                ]
+            )
             by_case = {b.case_id: b for b in created}
             co: dict[int, set[int]] = {}
             for case_id, unit_id in CoHandler.objects.filter(case_id__in=by_case).values_list(
@@ -207,13 +228,23 @@ def flag_many(case_ids: Sequence[int], *, rule: str, reason: str, at: dt.datetim
                 co.setdefault(case_id, set()).add(unit_id)
             units = []
             for r in rows:
-                ids = {r["office_id"], r["lead_unit_id"], r["review_unit_id"], r["rereview_unit_id"]}
+                ids = {
+                    r["office_id"],
+                    r["lead_unit_id"],
+                    r["review_unit_id"],
+                    r["rereview_unit_id"],
+                }
                 ids |= co.get(r["id"], set())
                 ids.discard(None)
                 units += [BacklogUnit(backlog=by_case[r["id"]], unit_id=u) for u in ids]
             BacklogUnit.objects.bulk_create(units, ignore_conflicts=True)
             BacklogEvent.objects.bulk_create(
-                BacklogEvent(backlog=b, kind="backlog.flagged", at=at, details={"rule": rule, "reason": reason})
+                BacklogEvent(
+                    backlog=b,
+                    kind="backlog.flagged",
+                    at=at,
+                    details={"rule": rule, "reason": reason},
+                )
                 for b in created
             )
         done += len(created)
@@ -250,8 +281,17 @@ def resync_units() -> int:
     backlog cases changed."""
     changed: set[int] = set()
     active = BacklogCase.objects.filter(active=True)
-    rows = list(active.values_list("id", "unit_id", "case_id", "case__office_id", "case__lead_unit_id",
-                                   "case__review_unit_id", "case__rereview_unit_id"))
+    rows = list(
+        active.values_list(
+            "id",
+            "unit_id",
+            "case_id",
+            "case__office_id",
+            "case__lead_unit_id",
+            "case__review_unit_id",
+            "case__rereview_unit_id",
+        )
+    )
     for pk, unit_id, _case, office, lead, _review, _rereview in rows:
         if unit_id != (lead or office):
             BacklogCase.objects.filter(pk=pk).update(unit_id=lead or office)
@@ -260,16 +300,25 @@ def resync_units() -> int:
         chunk = rows[start : start + SCAN_BATCH]
         by_case = {r[2]: r[0] for r in chunk}
         wanted = {(r[0], u) for r in chunk for u in r[3:] if u is not None}
-        wanted |= {(by_case[c], u) for c, u in CoHandler.objects.filter(case_id__in=by_case)
-                   .values_list("case_id", "unit_id")}
-        have = {(b, u): pk for pk, b, u in BacklogUnit.objects.filter(backlog_id__in=by_case.values())
-                .values_list("id", "backlog_id", "unit_id")}
+        wanted |= {
+            (by_case[c], u)
+            for c, u in CoHandler.objects.filter(case_id__in=by_case).values_list(
+                "case_id", "unit_id"
+            )
+        }
+        have = {
+            (b, u): pk
+            for pk, b, u in BacklogUnit.objects.filter(backlog_id__in=by_case.values()).values_list(
+                "id", "backlog_id", "unit_id"
+            )
+        }
         stale = [pk for key, pk in have.items() if key not in wanted]
         missing = [key for key in wanted if key not in have]
         with transaction.atomic():
             BacklogUnit.objects.filter(pk__in=stale).delete()
-            BacklogUnit.objects.bulk_create([BacklogUnit(backlog_id=b, unit_id=u) for b, u in missing],
-                                            ignore_conflicts=True)
+            BacklogUnit.objects.bulk_create(
+                [BacklogUnit(backlog_id=b, unit_id=u) for b, u in missing], ignore_conflicts=True
+            )
         changed |= {b for b, _u in missing} | {b for b, u in have if (b, u) not in wanted}
     return len(changed)
 
@@ -278,7 +327,9 @@ def resync_units() -> int:
 
 
 # The events that change a matter's units (lead unit, co-handlers, review organs).
-UNIT_EVENTS = frozenset({"case.routed", "case.objected", "case.review_requested", "case.rereview_requested"})
+UNIT_EVENTS = frozenset(
+    {"case.routed", "case.objected", "case.review_requested", "case.rereview_requested"}
+)
 REPEAT_EVENT = "case.repeat_received"
 # A report's accused units recorded or corrected: members and the owner in them step down (回避).
 ACCUSED_EVENT = "case.accused_recorded"
@@ -305,8 +356,13 @@ def on_case_event(*, event, case: Case) -> None:
     if event.kind == REPEAT_EVENT:
         threshold = active_rules().get(RuleKind.REPEAT)
         if threshold and case.repeat_count >= threshold:
-            backlog_flag(case=case, by=None, rule=RuleKind.REPEAT,
-                         reason=_reason(RuleKind.REPEAT, threshold), at=event.at)
+            backlog_flag(
+                case=case,
+                by=None,
+                rule=RuleKind.REPEAT,
+                reason=_reason(RuleKind.REPEAT, threshold),
+                at=event.at,
+            )
 
 
 def recuse_accused(*, backlog: BacklogCase, case: Case, at: dt.datetime) -> int:
@@ -318,7 +374,9 @@ def recuse_accused(*, backlog: BacklogCase, case: Case, at: dt.datetime) -> int:
     for member in backlog.members.select_related("user__unit"):
         if access.in_accused_unit(member.user, case):
             member.delete()
-            _event(backlog, "backlog.member_removed", None, at, user=str(member.user), reason=RECUSAL)
+            _event(
+                backlog, "backlog.member_removed", None, at, user=str(member.user), reason=RECUSAL
+            )
             left += 1
     if backlog.owner_id and access.in_accused_unit(backlog.owner, case):
         owner = backlog.owner
@@ -332,13 +390,16 @@ def recuse_accused(*, backlog: BacklogCase, case: Case, at: dt.datetime) -> int:
 RECUSAL = "回避：所在单位为该事项的被反映单位或其下属单位"
 
 
-def backlog_reopen(*, backlog: BacklogCase, at: dt.datetime | None = None, reason: str) -> BacklogCase:
+def backlog_reopen(
+    *, backlog: BacklogCase, at: dt.datetime | None = None, reason: str
+) -> BacklogCase:
     """反弹: a closed backlog case opens again; the earlier acceptance stays in the timeline only."""
     at = _now(at)
     with transaction.atomic():
         previous = {
             "acceptance_on": backlog.acceptance_on.isoformat() if backlog.acceptance_on else None,
-            "acceptance_kind": backlog.acceptance_kind, "acceptance_note": backlog.acceptance_note,
+            "acceptance_kind": backlog.acceptance_kind,
+            "acceptance_note": backlog.acceptance_note,
             "evidence": backlog.acceptance_evidence.name or "",
             "closed_at": backlog.closed_at.isoformat() if backlog.closed_at else None,
         }
@@ -360,8 +421,9 @@ def backlog_reopen(*, backlog: BacklogCase, at: dt.datetime | None = None, reaso
 # ---------------------------------------------------------------- ownership and task force
 
 
-def backlog_assign_owner(*, backlog: BacklogCase, by: User, owner: User,
-                         at: dt.datetime | None = None) -> BacklogCase:
+def backlog_assign_owner(
+    *, backlog: BacklogCase, by: User, owner: User, at: dt.datetime | None = None
+) -> BacklogCase:
     """包案: name the leader who owns the case (a unit head or supervisor)."""
     at = _now(at)
     if not permissions.can_lead(by, backlog.case):
@@ -380,8 +442,14 @@ def backlog_assign_owner(*, backlog: BacklogCase, by: User, owner: User,
     return backlog
 
 
-def taskforce_add(*, backlog: BacklogCase, by: User, user: User, role: str = TaskForceMember.Role.MEMBER,
-                  at: dt.datetime | None = None) -> TaskForceMember:
+def taskforce_add(
+    *,
+    backlog: BacklogCase,
+    by: User,
+    user: User,
+    role: str = TaskForceMember.Role.MEMBER,
+    at: dt.datetime | None = None,
+) -> TaskForceMember:
     """专班: add a member (or the leader: one leader per task force)."""
     at = _now(at)
     if not (permissions.can_lead(by, backlog.case) or backlog.owner_id == by.pk):
@@ -403,7 +471,9 @@ def taskforce_add(*, backlog: BacklogCase, by: User, user: User, role: str = Tas
     return member
 
 
-def taskforce_remove(*, backlog: BacklogCase, by: User, user: User, at: dt.datetime | None = None) -> None:
+def taskforce_remove(
+    *, backlog: BacklogCase, by: User, user: User, at: dt.datetime | None = None
+) -> None:
     at = _now(at)
     if not (permissions.can_lead(by, backlog.case) or backlog.owner_id == by.pk):
         raise PermissionDenied("只有包案领导、督查人员或单位负责人可以调整工作专班")
@@ -420,10 +490,19 @@ def current_plan(backlog: BacklogCase) -> ResolutionPlan | None:
 
 
 def plan_save(
-    *, backlog: BacklogCase, by: User, lead_unit: Unit, path: str,
-    secondary_units: Iterable[Unit] = (), supporting_units: Iterable[Unit] = (),
-    funds_source: str = "", funds_amount=0, plan_date: dt.date | None = None,
-    deadline_days: int | None = None, due_on: dt.date | None = None, at: dt.datetime | None = None,
+    *,
+    backlog: BacklogCase,
+    by: User,
+    lead_unit: Unit,
+    path: str,
+    secondary_units: Iterable[Unit] = (),
+    supporting_units: Iterable[Unit] = (),
+    funds_source: str = "",
+    funds_amount=0,
+    plan_date: dt.date | None = None,
+    deadline_days: int | None = None,
+    due_on: dt.date | None = None,
+    at: dt.datetime | None = None,
 ) -> ResolutionPlan:
     """化解方案: save a new version. The deadline runs on the clocks (calendar days from the plan
     date, ending on the next working day if it falls on a rest day) or is an explicit date."""
@@ -454,25 +533,44 @@ def plan_save(
         due_at = clocks.due_at(_start_of(plan_date), days, clocks.DayKind.CALENDAR, work_calendar())
         due_on = last_day(due_at)
     secondary = {u.pk: u for u in secondary_units if u.pk != lead_unit.pk}
-    supporting = {u.pk: u for u in supporting_units if u.pk != lead_unit.pk and u.pk not in secondary}
+    supporting = {
+        u.pk: u for u in supporting_units if u.pk != lead_unit.pk and u.pk not in secondary
+    }
     with transaction.atomic():
         BacklogCase.objects.select_for_update().filter(pk=backlog.pk).first()
         version = (backlog.plans.aggregate(v=Max("version"))["v"] or 0) + 1
         plan = ResolutionPlan.objects.create(
-            backlog=backlog, version=version, lead_unit=lead_unit, path=path.strip(),
-            funds_source=funds_source.strip(), funds_amount=amount, plan_date=plan_date,
-            deadline_days=deadline_days, due_on=due_on, due_at=due_at, due_note=due_note,
-            created_by=by, created_at=at,
+            backlog=backlog,
+            version=version,
+            lead_unit=lead_unit,
+            path=path.strip(),
+            funds_source=funds_source.strip(),
+            funds_amount=amount,
+            plan_date=plan_date,
+            deadline_days=deadline_days,
+            due_on=due_on,
+            due_at=due_at,
+            due_note=due_note,
+            created_by=by,
+            created_at=at,
         )
         plan.secondary_units.set(secondary.values())
         plan.supporting_units.set(supporting.values())
-        _event(backlog, "backlog.plan_saved", by, at, version=version, due_on=due_on.isoformat(),
-               **({"due_note": due_note} if due_note else {}))
+        _event(
+            backlog,
+            "backlog.plan_saved",
+            by,
+            at,
+            version=version,
+            due_on=due_on.isoformat(),
+            **({"due_note": due_note} if due_note else {}),
+        )
     return plan
 
 
-def plan_mark_executed(*, backlog: BacklogCase, by: User, on: dt.date,
-                       at: dt.datetime | None = None) -> ResolutionPlan:
+def plan_mark_executed(
+    *, backlog: BacklogCase, by: User, on: dt.date, at: dt.datetime | None = None
+) -> ResolutionPlan:
     """The current plan has been carried out (方案落实), on this date."""
     at = _now(at)
     _require_work(by, backlog)
@@ -493,9 +591,18 @@ def plan_mark_executed(*, backlog: BacklogCase, by: User, on: dt.date,
 
 
 def cycle_step_record(
-    *, backlog: BacklogCase, by: User, step: str, held_on: dt.date,
-    attendees: Iterable[User] = (), external_attendees: str = "", notes: str = "",
-    plan: ResolutionPlan | None = None, score=None, grade: str = "", comment: str = "",
+    *,
+    backlog: BacklogCase,
+    by: User,
+    step: str,
+    held_on: dt.date,
+    attendees: Iterable[User] = (),
+    external_attendees: str = "",
+    notes: str = "",
+    plan: ResolutionPlan | None = None,
+    score=None,
+    grade: str = "",
+    comment: str = "",
     at: dt.datetime | None = None,
 ) -> CycleStep:
     at = _now(at)
@@ -525,8 +632,15 @@ def cycle_step_record(
         raise ValidationError("只有“考”环节记录考核得分和等次")
     with transaction.atomic():
         record = CycleStep.objects.create(
-            backlog=backlog, step=step, held_on=held_on, external_attendees=external_attendees.strip(),
-            notes=notes.strip(), plan=plan, score=score_value, grade=grade, comment=comment.strip(),
+            backlog=backlog,
+            step=step,
+            held_on=held_on,
+            external_attendees=external_attendees.strip(),
+            notes=notes.strip(),
+            plan=plan,
+            score=score_value,
+            grade=grade,
+            comment=comment.strip(),
             recorded_by=by,
         )
         record.attendees.set(attendees)
@@ -560,8 +674,15 @@ def _follow_up_due(held_on: dt.date, item: FollowUp) -> tuple[dt.date, dt.dateti
 
 
 def meeting_record(
-    *, backlog: BacklogCase, by: User, kind: str, held_on: dt.date, attendee_units: Iterable[Unit],
-    decisions: str, actions: Sequence[FollowUp] = (), at: dt.datetime | None = None,
+    *,
+    backlog: BacklogCase,
+    by: User,
+    kind: str,
+    held_on: dt.date,
+    attendee_units: Iterable[Unit],
+    decisions: str,
+    actions: Sequence[FollowUp] = (),
+    at: dt.datetime | None = None,
 ) -> CoordinationMeeting:
     """协调会、推进会 with the units that attended, the decisions and follow-up actions."""
     at = _now(at)
@@ -585,17 +706,33 @@ def meeting_record(
         )
         meeting.attendee_units.set(units)
         FollowUpAction.objects.bulk_create(
-            FollowUpAction(meeting=meeting, description=item.description.strip(), owner=item.owner,
-                           unit=item.unit, due_days=item.due_days if item.due_on is None else None,
-                           due_on=due_on, due_at=due_at, due_note=note)
+            FollowUpAction(
+                meeting=meeting,
+                description=item.description.strip(),
+                owner=item.owner,
+                unit=item.unit,
+                due_days=item.due_days if item.due_on is None else None,
+                due_on=due_on,
+                due_at=due_at,
+                due_note=note,
+            )
             for item, (due_on, due_at, note) in zip(actions, dues, strict=True)
         )
-        _event(backlog, "backlog.meeting_recorded", by, at, kind=kind, held_on=held_on.isoformat(),
-               actions=len(actions))
+        _event(
+            backlog,
+            "backlog.meeting_recorded",
+            by,
+            at,
+            kind=kind,
+            held_on=held_on.isoformat(),
+            actions=len(actions),
+        )
     return meeting
 
 
-def follow_up_done(*, action: FollowUpAction, by: User, at: dt.datetime | None = None) -> FollowUpAction:
+def follow_up_done(
+    *, action: FollowUpAction, by: User, at: dt.datetime | None = None
+) -> FollowUpAction:
     at = _now(at)
     backlog = action.meeting.backlog
     if not (permissions.can_work(by, backlog) or action.owner_id == by.pk):
@@ -610,8 +747,17 @@ def follow_up_done(*, action: FollowUpAction, by: User, at: dt.datetime | None =
 
 
 def aid_record(
-    *, backlog: BacklogCase, by: User, kind: str, amount, source: str, approved_by: str,
-    approved_on: dt.date, paid_on: dt.date | None = None, note: str = "", at: dt.datetime | None = None,
+    *,
+    backlog: BacklogCase,
+    by: User,
+    kind: str,
+    amount,
+    source: str,
+    approved_by: str,
+    approved_on: dt.date,
+    paid_on: dt.date | None = None,
+    note: str = "",
+    at: dt.datetime | None = None,
 ) -> HardshipAid:
     """帮扶救助: social relief, judicial aid or other, with amount, source and approval."""
     at = _now(at)
@@ -632,17 +778,30 @@ def aid_record(
             raise ValidationError("发放日期不能早于审批日期")
     with transaction.atomic():
         aid = HardshipAid.objects.create(
-            backlog=backlog, kind=kind, amount=value, source=source.strip(), approved_by=approved_by.strip(),
-            approved_on=approved_on, paid_on=paid_on, note=note.strip(), recorded_by=by,
+            backlog=backlog,
+            kind=kind,
+            amount=value,
+            source=source.strip(),
+            approved_by=approved_by.strip(),
+            approved_on=approved_on,
+            paid_on=paid_on,
+            note=note.strip(),
+            recorded_by=by,
         )
         _event(backlog, "backlog.aid_recorded", by, at, kind=kind, amount=str(value))
     return aid
 
 
 def mediation_record(
-    *, backlog: BacklogCase, by: User, lawyer_name: str, law_firm: str,
-    sessions: Sequence[tuple[dt.date, str]] = (), outcome: str = LawyerMediation.Outcome.ONGOING,
-    outcome_note: str = "", at: dt.datetime | None = None,
+    *,
+    backlog: BacklogCase,
+    by: User,
+    lawyer_name: str,
+    law_firm: str,
+    sessions: Sequence[tuple[dt.date, str]] = (),
+    outcome: str = LawyerMediation.Outcome.ONGOING,
+    outcome_note: str = "",
+    at: dt.datetime | None = None,
 ) -> LawyerMediation:
     """律师引导调解: the lawyer, the sessions held, the outcome."""
     at = _now(at)
@@ -655,19 +814,31 @@ def mediation_record(
         _not_future(day, "调解日期", at)
     with transaction.atomic():
         mediation = LawyerMediation.objects.create(
-            backlog=backlog, lawyer_name=lawyer_name.strip(), law_firm=law_firm.strip(), outcome=outcome,
-            outcome_note=outcome_note.strip(), recorded_by=by,
+            backlog=backlog,
+            lawyer_name=lawyer_name.strip(),
+            law_firm=law_firm.strip(),
+            outcome=outcome,
+            outcome_note=outcome_note.strip(),
+            recorded_by=by,
         )
         MediationSession.objects.bulk_create(
-            MediationSession(mediation=mediation, held_on=day, notes=notes.strip()) for day, notes in sessions
+            MediationSession(mediation=mediation, held_on=day, notes=notes.strip())
+            for day, notes in sessions
         )
         _event(backlog, "backlog.mediation_recorded", by, at, lawyer=lawyer_name, outcome=outcome)
     return mediation
 
 
-def mediation_add_session(*, mediation: LawyerMediation, by: User, held_on: dt.date, notes: str,
-                          outcome: str = "", outcome_note: str = "",
-                          at: dt.datetime | None = None) -> MediationSession:
+def mediation_add_session(
+    *,
+    mediation: LawyerMediation,
+    by: User,
+    held_on: dt.date,
+    notes: str,
+    outcome: str = "",
+    outcome_note: str = "",
+    at: dt.datetime | None = None,
+) -> MediationSession:
     at = _now(at)
     backlog = mediation.backlog
     _require_work(by, backlog)
@@ -675,7 +846,9 @@ def mediation_add_session(*, mediation: LawyerMediation, by: User, held_on: dt.d
     if not notes.strip():
         raise ValidationError("请填写调解情况")
     with transaction.atomic():
-        session = MediationSession.objects.create(mediation=mediation, held_on=held_on, notes=notes.strip())
+        session = MediationSession.objects.create(
+            mediation=mediation, held_on=held_on, notes=notes.strip()
+        )
         if outcome:
             if outcome not in LawyerMediation.Outcome.values:
                 raise ValidationError("请选择调解结果")
@@ -687,16 +860,27 @@ def mediation_add_session(*, mediation: LawyerMediation, by: User, held_on: dt.d
 
 
 def hearing_record(
-    *, backlog: BacklogCase, by: User, held_on: dt.date, place: str,
-    participants: Sequence[tuple[str, str]], minutes: str, findings: str, decision: str,
+    *,
+    backlog: BacklogCase,
+    by: User,
+    held_on: dt.date,
+    place: str,
+    participants: Sequence[tuple[str, str]],
+    minutes: str,
+    findings: str,
+    decision: str,
     at: dt.datetime | None = None,
 ) -> Hearing:
     """听证评议 with invited participants by kind (人大代表、政协委员、律师、公证员、单位、信访人)."""
     at = _now(at)
     _require_work(by, backlog)
     _not_future(held_on, "听证日期", at)
-    for what, value in (("听证地点", place), ("听证记录", minutes), ("评议意见", findings),
-                        ("听证结论", decision)):
+    for what, value in (
+        ("听证地点", place),
+        ("听证记录", minutes),
+        ("评议意见", findings),
+        ("听证结论", decision),
+    ):
         if not (value or "").strip():
             raise ValidationError(f"请填写{what}")
     people = [(k, n.strip()) for k, n in participants if n.strip()]
@@ -707,8 +891,13 @@ def hearing_record(
             raise ValidationError("参加人员身份不正确")
     with transaction.atomic():
         hearing = Hearing.objects.create(
-            backlog=backlog, held_on=held_on, place=place.strip(), minutes=minutes.strip(),
-            findings=findings.strip(), decision=decision.strip(), recorded_by=by,
+            backlog=backlog,
+            held_on=held_on,
+            place=place.strip(),
+            minutes=minutes.strip(),
+            findings=findings.strip(),
+            decision=decision.strip(),
+            recorded_by=by,
         )
         HearingParticipant.objects.bulk_create(
             HearingParticipant(hearing=hearing, kind=k, name=n[:80]) for k, n in people
@@ -718,8 +907,15 @@ def hearing_record(
 
 
 def summons_record(
-    *, backlog: BacklogCase, by: User, unit: Unit, head_name: str, held_on: dt.date, reason: str,
-    commitments: str = "", at: dt.datetime | None = None,
+    *,
+    backlog: BacklogCase,
+    by: User,
+    unit: Unit,
+    head_name: str,
+    held_on: dt.date,
+    reason: str,
+    commitments: str = "",
+    at: dt.datetime | None = None,
 ) -> UnitHeadSummons:
     """约谈: summon the head of a unit whose part of the case is stuck."""
     at = _now(at)
@@ -729,8 +925,13 @@ def summons_record(
     _not_future(held_on, "约谈日期", at)
     with transaction.atomic():
         summons = UnitHeadSummons.objects.create(
-            backlog=backlog, unit=unit, head_name=head_name.strip(), held_on=held_on,
-            reason=reason.strip(), commitments=commitments.strip(), recorded_by=by,
+            backlog=backlog,
+            unit=unit,
+            head_name=head_name.strip(),
+            held_on=held_on,
+            reason=reason.strip(),
+            commitments=commitments.strip(),
+            recorded_by=by,
         )
         _event(backlog, "backlog.summons_recorded", by, at, unit=unit.name)
     return summons
@@ -740,7 +941,13 @@ def summons_record(
 
 
 def acceptance_record(
-    *, backlog: BacklogCase, by: User, on: dt.date, kind: str, note: str, evidence,
+    *,
+    backlog: BacklogCase,
+    by: User,
+    on: dt.date,
+    kind: str,
+    note: str,
+    evidence,
     at: dt.datetime | None = None,
 ) -> BacklogCase:
     """息诉罢访: the matter's outcome, with its written evidence (a signed statement, a reply record)."""

@@ -29,9 +29,17 @@ from xinfang.cases import access
 from xinfang.lib.xlsxcells import safe_row
 
 EXPORT_HEADERS = [
-    ("case_number", "事项编号"), ("title", "标题"), ("unit", "责任单位"), ("owner", "包案领导"),
-    ("status", "状态"), ("rule", "认定规则"), ("reason", "认定理由"), ("registered_at", "登记日期"),
-    ("flagged_at", "认定日期"), ("age_days", "积案天数"), ("age_bucket", "积案时长"),
+    ("case_number", "事项编号"),
+    ("title", "标题"),
+    ("unit", "责任单位"),
+    ("owner", "包案领导"),
+    ("status", "状态"),
+    ("rule", "认定规则"),
+    ("reason", "认定理由"),
+    ("registered_at", "登记日期"),
+    ("flagged_at", "认定日期"),
+    ("age_days", "积案天数"),
+    ("age_bucket", "积案时长"),
 ]
 
 
@@ -76,11 +84,20 @@ def board(request: HttpRequest) -> HttpResponse:
         return JsonResponse(_board_json(result), json_dumps_params={"ensure_ascii": False})
     params = request.GET.copy()
     params.pop("page", None)
-    return render(request, "backlog/board.html", {
-        "form": form, "board": result, "buckets": selectors.BUCKETS, "query": params.urlencode(),
-        "filters": filters, "flag_form": forms.FlagForm(), "stuck_days": conf.stuck_days(),
-        "can_flag": request.user.role in permissions.LEADER_ROLES,
-    })
+    return render(
+        request,
+        "backlog/board.html",
+        {
+            "form": form,
+            "board": result,
+            "buckets": selectors.BUCKETS,
+            "query": params.urlencode(),
+            "filters": filters,
+            "flag_form": forms.FlagForm(),
+            "stuck_days": conf.stuck_days(),
+            "can_flag": request.user.role in permissions.LEADER_ROLES,
+        },
+    )
 
 
 def _board_json(result: selectors.Board) -> dict:
@@ -88,16 +105,41 @@ def _board_json(result: selectors.Board) -> dict:
     return {
         "total": result.total,
         "buckets": {k: result.totals[k] for k in keys},
-        "by_unit": [{"unit_id": r["unit_id"], "unit": r["name"], "total": r["total"],
-                     **{k: r[k] for k in keys}} for r in result.by_unit],
-        "by_owner": [{"owner_id": r["owner_id"], "owner": r["name"], "total": r["total"],
-                      **{k: r[k] for k in keys}} for r in result.by_owner],
-        "page": result.page, "pages": result.pages,
-        "rows": [{
-            "id": b.pk, "case_number": b.case.number, "title": b.case.title, "unit": b.unit.name,
-            "owner": str(b.owner) if b.owner else "", "status": b.status, "rule": b.flag_rule,
-            "age_days": b.age_days, "age_bucket": b.bucket, "stuck": b.stuck,
-        } for b in result.rows],
+        "by_unit": [
+            {
+                "unit_id": r["unit_id"],
+                "unit": r["name"],
+                "total": r["total"],
+                **{k: r[k] for k in keys},
+            }
+            for r in result.by_unit
+        ],
+        "by_owner": [
+            {
+                "owner_id": r["owner_id"],
+                "owner": r["name"],
+                "total": r["total"],
+                **{k: r[k] for k in keys},
+            }
+            for r in result.by_owner
+        ],
+        "page": result.page,
+        "pages": result.pages,
+        "rows": [
+            {
+                "id": b.pk,
+                "case_number": b.case.number,
+                "title": b.case.title,
+                "unit": b.unit.name,
+                "owner": str(b.owner) if b.owner else "",
+                "status": b.status,
+                "rule": b.flag_rule,
+                "age_days": b.age_days,
+                "age_bucket": b.bucket,
+                "stuck": b.stuck,
+            }
+            for b in result.rows
+        ],
     }
 
 
@@ -109,8 +151,10 @@ def _board_xlsx(request: HttpRequest, filters: selectors.BoardFilters) -> HttpRe
         ws.append(safe_row(ws, [row[k] for k, _l in EXPORT_HEADERS]))  # "=..." stays text
     buffer = io.BytesIO()
     wb.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )
     stamp = timezone.localtime().strftime("%Y%m%d")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''backlog-{stamp}.xlsx"
     return response
@@ -129,8 +173,9 @@ def flag(request: HttpRequest) -> HttpResponse:
         messages.error(request, "找不到该事项编号，或您无权查看该事项")
         return redirect("backlog:board")
     try:
-        backlog = services.backlog_flag(case=case, by=request.user, rule=RuleKind.MANUAL,
-                                        reason=form.cleaned_data["reason"])
+        backlog = services.backlog_flag(
+            case=case, by=request.user, rule=RuleKind.MANUAL, reason=form.cleaned_data["reason"]
+        )
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
         return redirect("backlog:board")
@@ -143,26 +188,51 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """清仓见底: the open backlog by age bucket, month by month, against a target of zero."""
     series = selectors.dashboard_series(request.user)
     if request.GET.get("format") == "json":
-        return JsonResponse({"target": 0, "months": [
-            {"month": row["month"].strftime("%Y-%m"), "total": row["total"],
-             "buckets": dict(zip([k for k, _l, _d in selectors.BUCKETS], row["counts"], strict=True))}
-            for row in series]}, json_dumps_params={"ensure_ascii": False})
-    return render(request, "backlog/dashboard.html", {
-        "series": series, "buckets": selectors.BUCKETS, "current": series[-1] if series else None,
-    })
+        return JsonResponse(
+            {
+                "target": 0,
+                "months": [
+                    {
+                        "month": row["month"].strftime("%Y-%m"),
+                        "total": row["total"],
+                        "buckets": dict(
+                            zip([k for k, _l, _d in selectors.BUCKETS], row["counts"], strict=True)
+                        ),
+                    }
+                    for row in series
+                ],
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return render(
+        request,
+        "backlog/dashboard.html",
+        {
+            "series": series,
+            "buckets": selectors.BUCKETS,
+            "current": series[-1] if series else None,
+        },
+    )
 
 
 def _detail_context(request: HttpRequest, backlog: BacklogCase) -> dict:
     user = request.user
-    plans = list(backlog.plans.select_related("lead_unit").prefetch_related("secondary_units",
-                                                                            "supporting_units"))
+    plans = list(
+        backlog.plans.select_related("lead_unit").prefetch_related(
+            "secondary_units", "supporting_units"
+        )
+    )
     plan = plans[-1] if plans else None
     initial_plan = {"plan_date": timezone.localdate(), "deadline_days": conf.plan_days()}
     if plan:
-        initial_plan |= {"lead_unit": plan.lead_unit_id, "path": plan.path, "funds_source": plan.funds_source,
-                         "funds_amount": plan.funds_amount,
-                         "secondary_units": [u.pk for u in plan.secondary_units.all()],
-                         "supporting_units": [u.pk for u in plan.supporting_units.all()]}
+        initial_plan |= {
+            "lead_unit": plan.lead_unit_id,
+            "path": plan.path,
+            "funds_source": plan.funds_source,
+            "funds_amount": plan.funds_amount,
+            "secondary_units": [u.pk for u in plan.secondary_units.all()],
+            "supporting_units": [u.pk for u in plan.supporting_units.all()],
+        }
     else:
         initial_plan["lead_unit"] = backlog.unit_id
     today = timezone.localdate()
@@ -170,16 +240,23 @@ def _detail_context(request: HttpRequest, backlog: BacklogCase) -> dict:
     # Loaded here, so that what the viewer may not read about the petitioner is rewritten once.
     records = {
         "steps": list(backlog.steps.select_related("plan").prefetch_related("attendees")),
-        "meetings": list(backlog.meetings.prefetch_related("attendee_units", "actions__owner",
-                                                           "actions__unit")),
-        "aids": list(backlog.aids.all()), "mediations": list(backlog.mediations.prefetch_related("sessions")),
+        "meetings": list(
+            backlog.meetings.prefetch_related("attendee_units", "actions__owner", "actions__unit")
+        ),
+        "aids": list(backlog.aids.all()),
+        "mediations": list(backlog.mediations.prefetch_related("sessions")),
         "hearings": list(backlog.hearings.prefetch_related("participants")),
         "summonses": list(backlog.summonses.select_related("unit")),
         "events": list(backlog.events.select_related("actor")),
     }
-    privacy.redact_records(privacy.redactor_for(user, backlog), backlog=backlog, plans=plans, **records)
+    privacy.redact_records(
+        privacy.redactor_for(user, backlog), backlog=backlog, plans=plans, **records
+    )
     return {
-        "b": backlog, "case": backlog.case, "plans": plans, "plan": plan,
+        "b": backlog,
+        "case": backlog.case,
+        "plans": plans,
+        "plan": plan,
         "members": backlog.members.select_related("user", "user__unit"),
         **records,
         "problems": services.close_problems(backlog),
@@ -193,15 +270,17 @@ def _detail_context(request: HttpRequest, backlog: BacklogCase) -> dict:
             "member": forms.MemberForm(prefix="member"),
             "plan": forms.PlanForm(prefix="plan", initial=initial_plan),
             "executed": forms.ExecutedForm(prefix="executed", initial={"on": today}),
-            "step": forms.StepForm(prefix="step", initial={"held_on": today,
-                                                           "plan": plan.version if plan else None}),
+            "step": forms.StepForm(
+                prefix="step", initial={"held_on": today, "plan": plan.version if plan else None}
+            ),
             "meeting": forms.MeetingForm(prefix="meeting", initial={"held_on": today}),
             "aid": forms.AidForm(prefix="aid", initial={"approved_on": today}),
             "mediation": forms.MediationForm(prefix="mediation", initial={"session_on": today}),
             "session": forms.SessionForm(prefix="session", initial={"held_on": today}),
             "hearing": forms.HearingForm(prefix="hearing", initial={"held_on": today}),
-            "summons": forms.SummonsForm(prefix="summons", initial={"held_on": today,
-                                                                    "unit": backlog.unit_id}),
+            "summons": forms.SummonsForm(
+                prefix="summons", initial={"held_on": today, "unit": backlog.unit_id}
+            ),
             "acceptance": forms.AcceptanceForm(prefix="acceptance", initial={"on": today}),
         },
     }
@@ -234,10 +313,17 @@ def _do_member(r, b, d, f):
 
 def _do_plan(r, b, d, f):
     plan = services.plan_save(
-        backlog=b, by=r.user, lead_unit=d["lead_unit"], secondary_units=d["secondary_units"],
-        supporting_units=d["supporting_units"], path=d["path"], funds_source=d["funds_source"],
-        funds_amount=d["funds_amount"] or 0, plan_date=d["plan_date"],
-        deadline_days=None if d["due_on"] else d["deadline_days"], due_on=d["due_on"],
+        backlog=b,
+        by=r.user,
+        lead_unit=d["lead_unit"],
+        secondary_units=d["secondary_units"],
+        supporting_units=d["supporting_units"],
+        path=d["path"],
+        funds_source=d["funds_source"],
+        funds_amount=d["funds_amount"] or 0,
+        plan_date=d["plan_date"],
+        deadline_days=None if d["due_on"] else d["deadline_days"],
+        due_on=d["due_on"],
     )
     return f"已保存化解方案第{plan.version}版，期限{plan.due_on:%Y-%m-%d}"
 
@@ -250,37 +336,73 @@ def _do_executed(r, b, d, f):
 def _do_step(r, b, d, f):
     plan = _plan_version(b, d["plan"]) if d["step"] in {"deliberate", "decide"} else None
     step = services.cycle_step_record(
-        backlog=b, by=r.user, step=d["step"], held_on=d["held_on"], attendees=d["attendees"],
-        external_attendees=d["external_attendees"], notes=d["notes"], plan=plan, score=d["score"],
-        grade=d["grade"], comment=d["comment"],
+        backlog=b,
+        by=r.user,
+        step=d["step"],
+        held_on=d["held_on"],
+        attendees=d["attendees"],
+        external_attendees=d["external_attendees"],
+        notes=d["notes"],
+        plan=plan,
+        score=d["score"],
+        grade=d["grade"],
+        comment=d["comment"],
     )
     return f"已记录：{step.get_step_display()}"
 
 
 def _do_meeting(r, b, d, f):
     actions = [
-        services.FollowUp(description=d[f"action{i}_description"], owner=d[f"action{i}_owner"],
-                          unit=d[f"action{i}_unit"], due_days=d[f"action{i}_due_days"],
-                          due_on=d[f"action{i}_due_on"])
-        for i in range(1, forms.FOLLOW_UP_ROWS + 1) if d.get(f"action{i}_description")
+        services.FollowUp(
+            description=d[f"action{i}_description"],
+            owner=d[f"action{i}_owner"],
+            unit=d[f"action{i}_unit"],
+            due_days=d[f"action{i}_due_days"],
+            due_on=d[f"action{i}_due_on"],
+        )
+        for i in range(1, forms.FOLLOW_UP_ROWS + 1)
+        if d.get(f"action{i}_description")
     ]
-    meeting = services.meeting_record(backlog=b, by=r.user, kind=d["kind"], held_on=d["held_on"],
-                                      attendee_units=d["attendee_units"], decisions=d["decisions"],
-                                      actions=actions)
+    meeting = services.meeting_record(
+        backlog=b,
+        by=r.user,
+        kind=d["kind"],
+        held_on=d["held_on"],
+        attendee_units=d["attendee_units"],
+        decisions=d["decisions"],
+        actions=actions,
+    )
     return f"已记录{meeting.get_kind_display()}"
 
 
 def _do_aid(r, b, d, f):
-    services.aid_record(backlog=b, by=r.user, kind=d["kind"], amount=d["amount"], source=d["source"],
-                        approved_by=d["approved_by"], approved_on=d["approved_on"], paid_on=d["paid_on"],
-                        note=d["note"])
+    services.aid_record(
+        backlog=b,
+        by=r.user,
+        kind=d["kind"],
+        amount=d["amount"],
+        source=d["source"],
+        approved_by=d["approved_by"],
+        approved_on=d["approved_on"],
+        paid_on=d["paid_on"],
+        note=d["note"],
+    )
     return "已记录帮扶救助"
 
 
 def _do_mediation(r, b, d, f):
-    sessions = [(d["session_on"], d["session_notes"])] if d["session_on"] and d["session_notes"] else []
-    services.mediation_record(backlog=b, by=r.user, lawyer_name=d["lawyer_name"], law_firm=d["law_firm"],
-                              sessions=sessions, outcome=d["outcome"], outcome_note=d["outcome_note"])
+    sessions = (
+        [(d["session_on"], d["session_notes"])] if d["session_on"] and d["session_notes"] else []
+    )
+    services.mediation_record(
+        backlog=b,
+        by=r.user,
+        lawyer_name=d["lawyer_name"],
+        law_firm=d["law_firm"],
+        sessions=sessions,
+        outcome=d["outcome"],
+        outcome_note=d["outcome_note"],
+    )
     return "已记录律师引导调解"
 
 
@@ -288,27 +410,43 @@ def _do_session(r, b, d, f):
     mediation = LawyerMediation.objects.filter(pk=d["mediation"], backlog=b).first()
     if mediation is None:
         raise ValidationError("没有找到该调解记录")
-    services.mediation_add_session(mediation=mediation, by=r.user, held_on=d["held_on"], notes=d["notes"],
-                                   outcome=d["outcome"])
+    services.mediation_add_session(
+        mediation=mediation, by=r.user, held_on=d["held_on"], notes=d["notes"], outcome=d["outcome"]
+    )
     return "已记录调解情况"
 
 
 def _do_hearing(r, b, d, f):
-    services.hearing_record(backlog=b, by=r.user, held_on=d["held_on"], place=d["place"],
-                            participants=f.participants(), minutes=d["minutes"], findings=d["findings"],
-                            decision=d["decision"])
+    services.hearing_record(
+        backlog=b,
+        by=r.user,
+        held_on=d["held_on"],
+        place=d["place"],
+        participants=f.participants(),
+        minutes=d["minutes"],
+        findings=d["findings"],
+        decision=d["decision"],
+    )
     return "已记录听证评议"
 
 
 def _do_summons(r, b, d, f):
-    services.summons_record(backlog=b, by=r.user, unit=d["unit"], head_name=d["head_name"],
-                            held_on=d["held_on"], reason=d["reason"], commitments=d["commitments"])
+    services.summons_record(
+        backlog=b,
+        by=r.user,
+        unit=d["unit"],
+        head_name=d["head_name"],
+        held_on=d["held_on"],
+        reason=d["reason"],
+        commitments=d["commitments"],
+    )
     return "已记录约谈"
 
 
 def _do_acceptance(r, b, d, f):
-    services.acceptance_record(backlog=b, by=r.user, on=d["on"], kind=d["kind"], note=d["note"],
-                               evidence=d["evidence"])
+    services.acceptance_record(
+        backlog=b, by=r.user, on=d["on"], kind=d["kind"], note=d["note"], evidence=d["evidence"]
+    )
     return "已记录息诉罢访"
 
 
@@ -349,7 +487,9 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             _form_errors(request, form)
             return redirect(reverse("backlog:detail", args=[pk]) + f"#{action}")
     try:
-        messages.success(request, handler(request, backlog, form.cleaned_data if form else {}, form))
+        messages.success(
+            request, handler(request, backlog, form.cleaned_data if form else {}, form)
+        )
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
     return redirect(reverse("backlog:detail", args=[pk]) + f"#{action}")
@@ -377,8 +517,12 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     buffer = io.BytesIO()
     write_report(backlog, buffer, viewer=request.user)
     buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=f"积案进展报告-{backlog.case.number}.docx",
-                        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return FileResponse(
+        buffer,
+        as_attachment=True,
+        filename=f"积案进展报告-{backlog.case.number}.docx",
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
 
 
 # ---------------------------------------------------------------- 矛盾纠纷排查
@@ -398,16 +542,28 @@ def rounds(request: HttpRequest) -> HttpResponse:
         else:
             _form_errors(request, form)
     items = selectors.visible_rounds(request.user).select_related("office")
-    return render(request, "backlog/rounds.html", {
-        "rounds": items, "form": form,
-        "can_create": request.user.role in permissions.SCREENING_EDIT_ROLES and request.user.unit_id,
-    })
+    return render(
+        request,
+        "backlog/rounds.html",
+        {
+            "rounds": items,
+            "form": form,
+            "can_create": request.user.role in permissions.SCREENING_EDIT_ROLES
+            and request.user.unit_id,
+        },
+    )
 
 
 def _entry_data(d: dict) -> screening.EntryData:
     return screening.EntryData(
-        issue=d["issue"], place=d["place"], location=d["location"], units=list(d["units"]),
-        responsible=d["responsible"], plan=d["plan"], deadline=d["deadline"], status=d["status"],
+        issue=d["issue"],
+        place=d["place"],
+        location=d["location"],
+        units=list(d["units"]),
+        responsible=d["responsible"],
+        plan=d["plan"],
+        deadline=d["deadline"],
+        status=d["status"],
         households=d["households"] or 0,
     )
 
@@ -419,36 +575,51 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                screening.entry_create(round_=round_, by=request.user, data=_entry_data(form.cleaned_data))
+                screening.entry_create(
+                    round_=round_, by=request.user, data=_entry_data(form.cleaned_data)
+                )
                 messages.success(request, "已加入排查台帐")
                 return redirect("backlog:round", pk)
             except (ValidationError, PermissionDenied) as exc:
                 _errors(request, exc)
         else:
             _form_errors(request, form)
-    entries = round_.entries.select_related("place", "responsible", "converted_case",
-                                            "converted_case__backlog").prefetch_related("units")
+    entries = round_.entries.select_related(
+        "place", "responsible", "converted_case", "converted_case__backlog"
+    ).prefetch_related("units")
     if request.GET.get("format") == "xlsx":
         buffer = io.BytesIO()
         screening.export_entries(entries, buffer, title=round_.name)
-        response = HttpResponse(buffer.getvalue(), content_type=(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''screening-{round_.pk}.xlsx"
         return response
-    return render(request, "backlog/round.html", {
-        "round": round_, "entries": entries, "form": form, "import_form": forms.ImportForm(),
-        "convert_form": forms.ConvertForm(), "can_edit": permissions.can_edit_round(request.user, round_),
-        "can_flag": request.user.role in permissions.LEADER_ROLES,
-        "households": sum(e.households for e in entries),
-    })
+    return render(
+        request,
+        "backlog/round.html",
+        {
+            "round": round_,
+            "entries": entries,
+            "form": form,
+            "import_form": forms.ImportForm(),
+            "convert_form": forms.ConvertForm(),
+            "can_edit": permissions.can_edit_round(request.user, round_),
+            "can_flag": request.user.role in permissions.LEADER_ROLES,
+            "households": sum(e.households for e in entries),
+        },
+    )
 
 
 @login_required
 def round_template(request: HttpRequest) -> HttpResponse:
     buffer = io.BytesIO()
     screening.template(buffer, user=request.user)
-    response = HttpResponse(buffer.getvalue(), content_type=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )
     response["Content-Disposition"] = "attachment; filename*=UTF-8''screening-template.xlsx"
     return response
 
@@ -462,7 +633,9 @@ def round_import(request: HttpRequest, pk: int) -> HttpResponse:
         _form_errors(request, form)
         return redirect("backlog:round", pk)
     try:
-        done = screening.import_entries(round_=round_, by=request.user, source=form.cleaned_data["file"])
+        done = screening.import_entries(
+            round_=round_, by=request.user, source=form.cleaned_data["file"]
+        )
         messages.success(request, str(done))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, "导入失败，未写入任何数据：")
@@ -471,7 +644,11 @@ def round_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _entry_for_user(request: HttpRequest, pk: int) -> ScreeningEntry:
-    entry = ScreeningEntry.objects.select_related("round", "place", "converted_case").filter(pk=pk).first()
+    entry = (
+        ScreeningEntry.objects.select_related("round", "place", "converted_case")
+        .filter(pk=pk)
+        .first()
+    )
     if entry is None:
         raise Http404("没有找到该条目")
     selectors.round_for_user(request.user, entry.round_id)
@@ -488,7 +665,9 @@ def entry_convert(request: HttpRequest, pk: int) -> HttpResponse:
         _form_errors(request, form)
         return redirect("backlog:round", entry.round_id)
     try:
-        case = screening.entry_to_case(entry=entry, by=request.user, channel=form.cleaned_data["channel"])
+        case = screening.entry_to_case(
+            entry=entry, by=request.user, channel=form.cleaned_data["channel"]
+        )
         messages.success(request, f"已登记为信访事项 {case.number}")
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
@@ -513,9 +692,10 @@ def entry_backlog(request: HttpRequest, pk: int) -> HttpResponse:
 def entry_status(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _entry_for_user(request, pk)
     try:
-        screening.entry_set_status(entry=entry, by=request.user, status=request.POST.get("status", ""))
+        screening.entry_set_status(
+            entry=entry, by=request.user, status=request.POST.get("status", "")
+        )
         messages.success(request, "已更新状态")
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
     return redirect("backlog:round", entry.round_id)
-

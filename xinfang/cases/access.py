@@ -51,7 +51,9 @@ def visible_cases(user: User) -> QuerySet[Case]:
         return Case.objects.none()
     co = CoHandler.objects.filter(unit_id__in=ids).values("case_id")
     return Case.objects.filter(
-        Q(office_id__in=ids) | Q(lead_unit_id__in=ids) | Q(review_unit_id__in=ids)
+        Q(office_id__in=ids)
+        | Q(lead_unit_id__in=ids)
+        | Q(review_unit_id__in=ids)
         | Q(rereview_unit_id__in=ids)
         | Q(id__in=co)
     )
@@ -79,7 +81,9 @@ def queue_cases(user: User, scope: str) -> QuerySet[Case]:
     if not ids:
         return Case.objects.none()
     if scope == "co":
-        return Case.objects.filter(id__in=CoHandler.objects.filter(unit_id__in=ids).values("case_id"))
+        return Case.objects.filter(
+            id__in=CoHandler.objects.filter(unit_id__in=ids).values("case_id")
+        )
     _label, lookup = QUEUE_SCOPES.get(scope, QUEUE_SCOPES["lead"])
     return Case.objects.filter(**{lookup: ids})
 
@@ -91,7 +95,9 @@ def _row_units(case: Case) -> set[int]:
 
 def case_units(case: Case) -> set[int]:
     """The units a matter belongs to: office, lead, review, re-review and co-handlers."""
-    return _row_units(case) | set(CoHandler.objects.filter(case=case).values_list("unit_id", flat=True))
+    return _row_units(case) | set(
+        CoHandler.objects.filter(case=case).values_list("unit_id", flat=True)
+    )
 
 
 def can_view(user: User, case: Case) -> bool:
@@ -103,8 +109,16 @@ def can_view(user: User, case: Case) -> bool:
     return CoHandler.objects.filter(case=case, unit_id__in=ids).exists()
 
 
-CASE_RELATED = ("office", "lead_unit", "place", "category__parent", "accused_unit", "review_unit",
-                "rereview_unit", "linked_to")
+CASE_RELATED = (
+    "office",
+    "lead_unit",
+    "place",
+    "category__parent",
+    "accused_unit",
+    "review_unit",
+    "rereview_unit",
+    "linked_to",
+)
 
 
 def case_for_user(user: User, pk: int, *, related: tuple[str, ...] = CASE_RELATED) -> Case | None:
@@ -242,22 +256,33 @@ def _sides(user: User, case: Case) -> set[str]:
     unit = user.unit_id
     # Administrators keep the system; they do not handle matters (separation of duties).
     if unit and unit == case.office_id and user.role in {Role.CLERK, Role.HEAD}:
-        sides |= {"office", "citizen"}  # the office records what a petitioner says by letter or visit
+        sides |= {
+            "office",
+            "citizen",
+        }  # the office records what a petitioner says by letter or visit
     if unit and unit == case.lead_unit_id and user.role in {Role.OFFICER, Role.HEAD}:
         sides.add("handler")
         if user.role == Role.HEAD:
             sides.add("head")
-    reviewing_unit = case.rereview_unit_id if case.state == State.REREVIEWING else case.review_unit_id
+    reviewing_unit = (
+        case.rereview_unit_id if case.state == State.REREVIEWING else case.review_unit_id
+    )
     if unit and unit == reviewing_unit and user.role in {Role.OFFICER, Role.HEAD}:
         sides.add("reviewer")
     if user.role == Role.SUPERVISOR and can_view(user, case):
         sides.add("supervisor")
-    if ("office" in sides and case.state == State.REGISTERED) or ("handler" in sides and case.state == State.ROUTED):
+    if ("office" in sides and case.state == State.REGISTERED) or (
+        "handler" in sides and case.state == State.ROUTED
+    ):
         sides.add("office_or_handler")
-    if ("handler" in sides and case.state == State.ACCEPTED) or ("reviewer" in sides and case.state in {
-        State.REVIEWING,
-        State.REREVIEWING,
-    }):
+    if ("handler" in sides and case.state == State.ACCEPTED) or (
+        "reviewer" in sides
+        and case.state
+        in {
+            State.REVIEWING,
+            State.REREVIEWING,
+        }
+    ):
         sides.add("clock_holder")
     return sides
 

@@ -44,10 +44,18 @@ class Row:
 def validate(row: Row, *, now: dt.datetime | None = None) -> dict[str, list[str]]:
     """The form's checks for one row; cleans the petitioner's ID and phone in place."""
     return _validate_registration(
-        kind=row.kind, channel=row.channel, title=row.title, content=row.content,
-        petitioner=row.petitioner, group_size=row.group_size, representatives=[],
-        accused_unit=row.accused_unit_id, accused_person=row.accused_person,
-        at=row.registered_at, attachments=[], now=now,
+        kind=row.kind,
+        channel=row.channel,
+        title=row.title,
+        content=row.content,
+        petitioner=row.petitioner,
+        group_size=row.group_size,
+        representatives=[],
+        accused_unit=row.accused_unit_id,
+        accused_person=row.accused_person,
+        at=row.registered_at,
+        attachments=[],
+        now=now,
     )
 
 
@@ -66,9 +74,22 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 # Columns that differ from row to row (in `Prepared.values` order), then those the writer
 # adds; every other column takes the template matter's value.
 _ROW_COLUMNS = (
-    "channel", "kind", "title", "content", "place_id", "category_id", "anonymous", "petitioner_name",
-    "petitioner_id_number", "petitioner_phone", "petitioner_address", "group_size", "accused_unit_id",
-    "accused_person", "accused_pending", "registered_at",
+    "channel",
+    "kind",
+    "title",
+    "content",
+    "place_id",
+    "category_id",
+    "anonymous",
+    "petitioner_name",
+    "petitioner_id_number",
+    "petitioner_phone",
+    "petitioner_address",
+    "group_size",
+    "accused_unit_id",
+    "accused_person",
+    "accused_pending",
+    "registered_at",
 )
 _WRITER_COLUMNS = ("year", "seq", "number", "clock", "clock_started_at", "due_at", "warn_at")
 _CHANNEL, _KIND, _REGISTERED_AT = 0, 1, len(_ROW_COLUMNS) - 1
@@ -92,11 +113,23 @@ class Preparer:
         body, count = search.prepared_document(title, content, pg=self.pg)
         at = row.registered_at
         values = (
-            row.channel, row.kind, title, content, row.place_id, row.category_id, p.anonymous,
-            "" if p.anonymous else p.name.strip(), p.id_number, p.phone, p.address.strip(), row.group_size,
-            row.accused_unit_id, row.accused_person.strip(),
+            row.channel,
+            row.kind,
+            title,
+            content,
+            row.place_id,
+            row.category_id,
+            p.anonymous,
+            "" if p.anonymous else p.name.strip(),
+            p.id_number,
+            p.phone,
+            p.address.strip(),
+            row.group_size,
+            row.accused_unit_id,
+            row.accused_person.strip(),
             # a report imported without its accused unit waits for a clerk, as from the portal
-            row.kind in CONFIDENTIAL_KINDS and row.accused_unit_id is None, self.adapt(at),
+            row.kind in CONFIDENTIAL_KINDS and row.accused_unit_id is None,
+            self.adapt(at),
         )
         local = at.astimezone(LOCAL)
         return (values, (at - _EPOCH) // _MICROSECOND, local.toordinal(), local.year, body, count)
@@ -132,7 +165,10 @@ def register_prepared(
         ids = _fetch_ids(office, by_year, seqs)
         _insert_events(by, rows, ids)
         search.index_prepared(
-            [(pk, row[_BODY], row[_TOKENS], number) for pk, row, number in zip(ids, rows, numbers, strict=True)],
+            [
+                (pk, row[_BODY], row[_TOKENS], number)
+                for pk, row, number in zip(ids, rows, numbers, strict=True)
+            ],
             office_id=office.pk,
         )
     return ids
@@ -160,22 +196,26 @@ def _registration_clock(kind: str, row: Prepared, cache: dict) -> tuple:
     return value
 
 
-def _insert_cases(office: Unit, by: User | None, rows: list[Prepared], seqs, clock_cache: dict) -> list[str]:
+def _insert_cases(
+    office: Unit, by: User | None, rows: list[Prepared], seqs, clock_cache: dict
+) -> list[str]:
     template = Case(office=office, created_by=by, state=State.REGISTERED, year=0, seq=0)
     by_name = {f.attname: f for f in Case._meta.concrete_fields}
     own = _ROW_COLUMNS + _WRITER_COLUMNS
     rest = [f for f in Case._meta.concrete_fields if not f.primary_key and f.attname not in own]
     columns = [by_name[name].column for name in own]
-    shared = [(f.column, f.get_db_prep_save(getattr(template, f.attname), connection)) for f in rest]
+    shared = [
+        (f.column, f.get_db_prep_save(getattr(template, f.attname), connection)) for f in rest
+    ]
     numbers: list[str] = []
     params = []
     for row, (year, seq) in zip(rows, seqs, strict=True):
         number = services.case_number(office, year, seq)
         numbers.append(number)
         values = row[_VALUES]
-        clock, started, due, warn = clock_cache.get((values[_KIND], row[_DAY])) or _registration_clock(
-            values[_KIND], row, clock_cache
-        )
+        clock, started, due, warn = clock_cache.get(
+            (values[_KIND], row[_DAY])
+        ) or _registration_clock(values[_KIND], row, clock_cache)
         if started is True:  # the clock starts at registration
             started = values[_REGISTERED_AT]
         elif started is False:
@@ -189,9 +229,9 @@ def _fetch_ids(office: Unit, by_year: dict[int, list[int]], seqs) -> list[int]:
     ids_by_seq: dict[tuple[int, int], int] = {}
     for year, indexes in by_year.items():
         low, high = seqs[indexes[0]][1], seqs[indexes[-1]][1]
-        for pk, seq in Case.objects.filter(office=office, year=year, seq__range=(low, high)).values_list(
-            "id", "seq"
-        ):
+        for pk, seq in Case.objects.filter(
+            office=office, year=year, seq__range=(low, high)
+        ).values_list("id", "seq"):
             ids_by_seq[(year, seq)] = pk
     return [ids_by_seq[key] for key in seqs]
 
@@ -201,8 +241,10 @@ def _insert_events(by: User | None, rows: list[Prepared], ids: list[int]) -> Non
     details_field = fields["details"]
     details_cache: dict[tuple[str, str], object] = {}
     shared = [
-        (fields["kind"].column, "case.registered"), (fields["actor_id"].column, by.pk if by is not None else None),
-        (fields["unit_id"].column, by.unit_id if by is not None else None), (fields["public"].column, True),
+        (fields["kind"].column, "case.registered"),
+        (fields["actor_id"].column, by.pk if by is not None else None),
+        (fields["unit_id"].column, by.unit_id if by is not None else None),
+        (fields["public"].column, True),
     ]
     params = []
     for pk, row in zip(ids, rows, strict=True):

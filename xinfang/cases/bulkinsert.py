@@ -15,7 +15,10 @@ CHUNK = 2000
 
 
 def insert_rows(
-    table: str, columns: Sequence[str], rows: Sequence[tuple], shared: Sequence[tuple[str, object]] = ()
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    shared: Sequence[tuple[str, object]] = (),
 ) -> None:
     """INSERT `rows` (values in `columns` order) into `table`, each with the `shared` values."""
     if not rows:
@@ -24,9 +27,10 @@ def insert_rows(
     names = [quote(c) for c in columns] + [quote(c) for c, _v in shared]
     if connection.vendor == "postgresql":
         tail = tuple(v for _c, v in shared)
-        with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {quote(table)} ({', '.join(names)}) FROM STDIN"
-        ) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {quote(table)} ({', '.join(names)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row((*row, *tail) if tail else row)
         return

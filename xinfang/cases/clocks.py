@@ -58,7 +58,9 @@ DEFAULT_CLOCKS: dict[str, ClockRule] = {
 }
 
 
-def clock_table(overrides: Mapping[str, Mapping[str, object]] | None = None) -> dict[str, ClockRule]:
+def clock_table(
+    overrides: Mapping[str, Mapping[str, object]] | None = None,
+) -> dict[str, ClockRule]:
     """The clock table with configured overrides applied."""
     table = dict(DEFAULT_CLOCKS)
     for name, changes in (overrides or {}).items():

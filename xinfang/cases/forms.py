@@ -47,14 +47,17 @@ class RegisterForm(UserForm):
         label="紧急程度（12345）", choices=[("", "一般"), *Urgency.choices], required=False
     )
     registered_at = forms.DateTimeField(
-        label="登记时间", required=False, help_text="留空为当前时间",
+        label="登记时间",
+        required=False,
+        help_text="留空为当前时间",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     title = forms.CharField(label="标题", max_length=120)
     content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 6}))
     place = forms.ModelChoiceField(label="问题属地", queryset=Place.objects.all())
     category = forms.ModelChoiceField(
-        label="事项分类", queryset=Category.objects.filter(parent__isnull=False).select_related("parent"),
+        label="事项分类",
+        queryset=Category.objects.filter(parent__isnull=False).select_related("parent"),
         required=False,
     )
     anonymous = forms.BooleanField(label="匿名（仅限建议意见、检举控告）", required=False)
@@ -64,24 +67,33 @@ class RegisterForm(UserForm):
     petitioner_address = forms.CharField(label="住址", max_length=200, required=False)
     group_size = forms.IntegerField(label="来访人数", min_value=1, initial=1)
     representatives = forms.CharField(
-        label="集体访代表", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="集体访代表",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="每行一人：姓名 身份证号 电话（最多5人）",
     )
     accused_unit = forms.ModelChoiceField(
-        label="被反映单位", queryset=Unit.objects.all(), required=False,
+        label="被反映单位",
+        queryset=Unit.objects.all(),
+        required=False,
         help_text="检举控告、举报、投诉类事项必填（或勾选“不涉及具体单位”）；该单位及其下属单位不能办理本事项，也看不到信访人",
     )
     other_accused_units = forms.ModelMultipleChoiceField(
         label="其他被反映单位", queryset=Unit.objects.all(), required=False
     )
-    no_accused_unit = forms.BooleanField(label="不涉及具体单位（仅检举控告、举报、投诉类）", required=False)
+    no_accused_unit = forms.BooleanField(
+        label="不涉及具体单位（仅检举控告、举报、投诉类）", required=False
+    )
     accused_person = forms.CharField(label="被反映人", max_length=60, required=False)
     attachments = forms.FileField(
-        label="附件", required=False,
+        label="附件",
+        required=False,
         widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}),
     )
     repeat_of = forms.CharField(
-        label="重复信访：原事项编号", max_length=40, required=False,
+        label="重复信访：原事项编号",
+        max_length=40,
+        required=False,
         help_text="同一信访人就同一事项再次反映时填写，系统将关联原事项而不新立事项",
     )
 
@@ -93,7 +105,10 @@ class RegisterForm(UserForm):
         named = data.get("accused_unit") or data.get("other_accused_units")
         if data.get("kind") in CONFIDENTIAL_KINDS and not data.get("repeat_of"):
             if not named and not data.get("no_accused_unit"):
-                self.add_error("accused_unit", "检举控告、举报、投诉类事项须填写被反映单位，或勾选“不涉及具体单位”")
+                self.add_error(
+                    "accused_unit",
+                    "检举控告、举报、投诉类事项须填写被反映单位，或勾选“不涉及具体单位”",
+                )
             elif named and data.get("no_accused_unit"):
                 self.add_error("no_accused_unit", "已填写被反映单位，不能同时勾选“不涉及具体单位”")
         return data
@@ -104,11 +119,13 @@ class RegisterForm(UserForm):
             parts = line.split()
             if not parts:
                 continue
-            reps.append({
-                "name": parts[0],
-                "id_number": parts[1] if len(parts) > 1 else "",
-                "phone": parts[2] if len(parts) > 2 else "",
-            })
+            reps.append(
+                {
+                    "name": parts[0],
+                    "id_number": parts[1] if len(parts) > 1 else "",
+                    "phone": parts[2] if len(parts) > 2 else "",
+                }
+            )
         return reps
 
     def clean_registered_at(self) -> dt.datetime:
@@ -126,9 +143,15 @@ def _text(label: str, rows: int = 3) -> forms.CharField:
 class RouteForm(UserForm):
     unit = forms.ModelChoiceField(label="主办单位", queryset=Unit.objects.all())
     mode = forms.ChoiceField(label="方式", choices=RouteMode.choices, initial=RouteMode.TRANSFER)
-    co_units = forms.ModelMultipleChoiceField(label="协办单位", queryset=Unit.objects.all(), required=False)
-    assign_days = forms.IntegerField(label="交办期限（天）", required=False, min_value=1, max_value=90)
-    note = forms.CharField(label="转交意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    co_units = forms.ModelMultipleChoiceField(
+        label="协办单位", queryset=Unit.objects.all(), required=False
+    )
+    assign_days = forms.IntegerField(
+        label="交办期限（天）", required=False, min_value=1, max_value=90
+    )
+    note = forms.CharField(
+        label="转交意见", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReasonForm(UserForm):
@@ -164,7 +187,9 @@ class ReportForm(UserForm):
 
 class RateForm(UserForm):
     rating = forms.ChoiceField(label="评价", choices=Rating.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label="意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label="意见", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class NoteForm(UserForm):
@@ -184,10 +209,14 @@ class RevealForm(forms.Form):
 class AccusedForm(forms.Form):
     """记录/更正被反映单位."""
 
-    units = forms.ModelMultipleChoiceField(label="被反映单位", queryset=Unit.objects.all(), required=False)
+    units = forms.ModelMultipleChoiceField(
+        label="被反映单位", queryset=Unit.objects.all(), required=False
+    )
     no_unit = forms.BooleanField(label="不涉及具体单位", required=False)
     person = forms.CharField(label="被反映人", max_length=60, required=False)
-    reason = forms.CharField(label="更正理由（更正已记录的单位时必填）", max_length=200, required=False)
+    reason = forms.CharField(
+        label="更正理由（更正已记录的单位时必填）", max_length=200, required=False
+    )
 
 
 ACTION_FORMS: dict[str, type[UserForm]] = {
@@ -213,22 +242,35 @@ ACTION_FORMS: dict[str, type[UserForm]] = {
 class QueueFilterForm(forms.Form):
     scope = forms.CharField(required=False)
     q = forms.CharField(label="关键词", required=False)
-    state = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *State.choices], required=False)
+    state = forms.ChoiceField(
+        label="状态", choices=[("", "全部状态"), *State.choices], required=False
+    )
     due = forms.ChoiceField(
-        label="时限", required=False,
+        label="时限",
+        required=False,
         choices=[("", "全部时限"), ("due_soon", "即将到期"), ("overdue", "已超期")],
     )
-    kind = forms.ChoiceField(label="类型", choices=[("", "全部类型"), *Kind.choices], required=False)
-    channel = forms.ChoiceField(label="渠道", choices=[("", "全部渠道"), *Channel.choices], required=False)
+    kind = forms.ChoiceField(
+        label="类型", choices=[("", "全部类型"), *Kind.choices], required=False
+    )
+    channel = forms.ChoiceField(
+        label="渠道", choices=[("", "全部渠道"), *Channel.choices], required=False
+    )
     category = forms.ModelChoiceField(
-        label="分类", queryset=Category.objects.select_related("parent"), required=False,
+        label="分类",
+        queryset=Category.objects.select_related("parent"),
+        required=False,
         empty_label="全部分类",
     )
     place = forms.ModelChoiceField(
         label="属地", queryset=Place.objects.all(), required=False, empty_label="全部属地"
     )
-    date_from = forms.DateField(label="登记起", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="登记止", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label="登记起", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="登记止", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     after = forms.CharField(required=False)
 
     def _clean_year(self, name: str):
@@ -247,8 +289,13 @@ class QueueFilterForm(forms.Form):
 # How each action form's cleaned data becomes the keyword arguments of its service function
 # (`services.case_<action>`). The pages and the JSON API both use it.
 SERVICE_CALLS = {
-    "route": lambda d: {"unit": d["unit"], "mode": d["mode"], "co_units": list(d["co_units"]),
-                        "assign_days": d["assign_days"], "note": d["note"]},
+    "route": lambda d: {
+        "unit": d["unit"],
+        "mode": d["mode"],
+        "co_units": list(d["co_units"]),
+        "assign_days": d["assign_days"],
+        "note": d["note"],
+    },
     "object": lambda d: {"reason": d["reason"]},
     "accept": lambda d: {},
     "decline": lambda d: {"reason": d["reason"], "proper_channel": d["proper_channel"]},

@@ -184,7 +184,10 @@ def _recompute_one(
         new_due = case.due_at
         later_object = _later_object_window(case)
         if new_due is not None and new_due < old_due:  # never earlier than the deadline told
-            case.due_at, case.warn_at = old_due, clocks.warn_at(old_due, settings.XINFANG_DUE_SOON_DAYS)
+            case.due_at, case.warn_at = (
+                old_due,
+                clocks.warn_at(old_due, settings.XINFANG_DUE_SOON_DAYS),
+            )
             change = DeadlineChange(case.number, last_day(old_due), last_day(new_due), kept=True)
         elif new_due is None or new_due == old_due:
             change = None

@@ -88,16 +88,36 @@ COL_NAME, COL_ID, COL_PHONE, COL_ADDRESS = "信访人姓名", "身份证号", "�
 COL_ANON, COL_GROUP, COL_UNIT, COL_PERSON = "是否匿名", "来访人数", "被反映单位", "被反映人"
 
 COLUMNS = [
-    COL_TIME, COL_CHANNEL, COL_KIND, COL_TITLE, COL_CONTENT, COL_PLACE, COL_CATEGORY,
-    COL_NAME, COL_ID, COL_PHONE, COL_ADDRESS, COL_ANON, COL_GROUP, COL_UNIT, COL_PERSON,
+    COL_TIME,
+    COL_CHANNEL,
+    COL_KIND,
+    COL_TITLE,
+    COL_CONTENT,
+    COL_PLACE,
+    COL_CATEGORY,
+    COL_NAME,
+    COL_ID,
+    COL_PHONE,
+    COL_ADDRESS,
+    COL_ANON,
+    COL_GROUP,
+    COL_UNIT,
+    COL_PERSON,
 ]
 REQUIRED_COLUMNS = [COL_TIME, COL_CHANNEL, COL_KIND, COL_TITLE, COL_CONTENT, COL_PLACE]
 
 # bulk.validate's field names → the column that holds them
 FIELD_COLUMNS = {
-    "kind": COL_KIND, "channel": COL_CHANNEL, "title": COL_TITLE, "content": COL_CONTENT,
-    "registered_at": COL_TIME, "anonymous": COL_ANON, "petitioner_name": COL_NAME,
-    "petitioner_id_number": COL_ID, "petitioner_phone": COL_PHONE, "group_size": COL_GROUP,
+    "kind": COL_KIND,
+    "channel": COL_CHANNEL,
+    "title": COL_TITLE,
+    "content": COL_CONTENT,
+    "registered_at": COL_TIME,
+    "anonymous": COL_ANON,
+    "petitioner_name": COL_NAME,
+    "petitioner_id_number": COL_ID,
+    "petitioner_phone": COL_PHONE,
+    "group_size": COL_GROUP,
     "accused_unit": COL_UNIT,
 }
 MAX_LENGTHS = {COL_NAME: 40, COL_ADDRESS: 200, COL_PERSON: 60}
@@ -132,7 +152,11 @@ class LedgerIssue:
     def __str__(self) -> str:
         if self.row is None:
             return self.message
-        return f"第{self.row}行 {self.column}：{self.message}" if self.column else f"第{self.row}行：{self.message}"
+        return (
+            f"第{self.row}行 {self.column}：{self.message}"
+            if self.column
+            else f"第{self.row}行：{self.message}"
+        )
 
 
 @dataclass
@@ -156,8 +180,19 @@ class ImportResult:
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _C, _V, _IS, _T = f"{_NS}row", f"{_NS}c", f"{_NS}v", f"{_NS}is", f"{_NS}t"
-_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, TypeError,
-                OSError, EOFError, IndexError, AttributeError, etree.LxmlError, SyntaxError)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    KeyError,
+    ValueError,
+    TypeError,
+    OSError,
+    EOFError,
+    IndexError,
+    AttributeError,
+    etree.LxmlError,
+    SyntaxError,
+)
 
 
 def _column_index(letters: str) -> int:
@@ -169,7 +204,9 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-_COLUMN_INDEX = {(a + b): _column_index(a + b) for a in ("", *"ABC") for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_COLUMN_INDEX = {
+    (a + b): _column_index(a + b) for a in ("", *"ABC") for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+}
 
 
 class _Sheet:
@@ -188,8 +225,11 @@ class _Sheet:
             reader.read_strings()
             reader.read_workbook()
             apply_stylesheet(reader.archive, reader.wb)
-            paths = [rel.target for _sheet, rel in reader.parser.find_sheets()
-                     if "chartsheet" not in rel.Type and rel.target in reader.valid_files]
+            paths = [
+                rel.target
+                for _sheet, rel in reader.parser.find_sheets()
+                if "chartsheet" not in rel.Type and rel.target in reader.valid_files
+            ]
         except LedgerError:
             raise
         except Exception as exc:  # openpyxl raises many kinds for a broken package
@@ -206,8 +246,9 @@ class _Sheet:
         """(Excel row number, cell values from column A) for every row that has a cell."""
         try:
             with self.archive.open(self.path) as source:
-                parser = etree.iterparse(source, tag=_ROW, resolve_entities=False, no_network=True,
-                                         huge_tree=True)
+                parser = etree.iterparse(
+                    source, tag=_ROW, resolve_entities=False, no_network=True, huge_tree=True
+                )
                 number = 0
                 for _event, row in parser:
                     r = row.get("r")
@@ -293,7 +334,11 @@ class _FastSheet:
             return
         try:
             with zipfile.ZipFile(stream) as archive:
-                size = sum(i.file_size for i in archive.infolist() if i.filename.startswith("xl/worksheets/"))
+                size = sum(
+                    i.file_size
+                    for i in archive.infolist()
+                    if i.filename.startswith("xl/worksheets/")
+                )
             stream.seek(0)
             if size > CALAMINE_MAX_XML:
                 return
@@ -301,7 +346,9 @@ class _FastSheet:
             try:
                 names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
                 self.sheet = book.get_sheet_by_name(names[0]) if names else None
-                self.size = self.sheet.end[0] + 1 if self.sheet is not None and self.sheet.height else 0
+                self.size = (
+                    self.sheet.end[0] + 1 if self.sheet is not None and self.sheet.height else 0
+                )
             finally:
                 book.close()
         except Exception:  # any failure: the openpyxl reader decides and explains
@@ -401,7 +448,9 @@ def _id_text(value: Any) -> str:
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("身份证号被Excel存成了数字，请把该列设为“文本”格式后重新填写")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 10**15:
-        raise ValueError("身份证号被Excel存成了数字（末几位可能已丢失），请把该列设为“文本”格式后重新填写")
+        raise ValueError(
+            "身份证号被Excel存成了数字（末几位可能已丢失），请把该列设为“文本”格式后重新填写"
+        )
     return _text(value)
 
 
@@ -456,7 +505,9 @@ class _Lookups:
     def load(cls) -> _Lookups:
         return cls(
             places=_Lookup("问题属地", Place.objects.values_list("id", "code", "name", Value(""))),
-            categories=_Lookup("事项分类", Category.objects.values_list("id", "code", "name", "parent__name")),
+            categories=_Lookup(
+                "事项分类", Category.objects.values_list("id", "code", "name", "parent__name")
+            ),
             units=_Lookup("被反映单位", Unit.objects.values_list("id", "code", "name", Value(""))),
         )
 
@@ -479,7 +530,9 @@ class _RowReader:
         width = len(values)
         cells = {column: values[index] for column, index in self.raw_columns if index < width}
         text = dict.fromkeys(_TEXT_COLUMNS, "")
-        text.update((column, _text(values[index])) for column, index in self.text_columns if index < width)
+        text.update(
+            (column, _text(values[index])) for column, index in self.text_columns if index < width
+        )
 
         def convert(column: str, function, default=None):
             try:
@@ -514,11 +567,23 @@ class _RowReader:
             if len(text[column]) > limit:
                 problems.append((column, f"不能超过{limit}个字"))
         row = bulk.Row(
-            channel=channel or "", kind=kind or "", title=text[COL_TITLE], content=text[COL_CONTENT],
-            place_id=place_id or 0, registered_at=at or timezone.now(), category_id=category_id,
-            group_size=group_size, accused_unit_id=unit_id, accused_person=text[COL_PERSON],
-            petitioner=Petitioner(name=text[COL_NAME], id_number=id_number, phone=text[COL_PHONE],
-                                  address=text[COL_ADDRESS], anonymous=anonymous),
+            channel=channel or "",
+            kind=kind or "",
+            title=text[COL_TITLE],
+            content=text[COL_CONTENT],
+            place_id=place_id or 0,
+            registered_at=at or timezone.now(),
+            category_id=category_id,
+            group_size=group_size,
+            accused_unit_id=unit_id,
+            accused_person=text[COL_PERSON],
+            petitioner=Petitioner(
+                name=text[COL_NAME],
+                id_number=id_number,
+                phone=text[COL_PHONE],
+                address=text[COL_ADDRESS],
+                anonymous=anonymous,
+            ),
         )
         # Every problem of the row is reported: when the time, channel or type could not be
         # read, the other cells are still checked, leaving out what depends on the unread ones.
@@ -541,8 +606,17 @@ _SKIP_WITHOUT_KIND = _ALREADY_REPORTED | {"anonymous", "accused_unit"}
 
 _RAW_COLUMNS = (COL_TIME, COL_ANON, COL_GROUP, COL_ID)
 _TEXT_COLUMNS = (
-    COL_CHANNEL, COL_KIND, COL_TITLE, COL_CONTENT, COL_PLACE, COL_CATEGORY, COL_NAME, COL_PHONE, COL_ADDRESS,
-    COL_UNIT, COL_PERSON,
+    COL_CHANNEL,
+    COL_KIND,
+    COL_TITLE,
+    COL_CONTENT,
+    COL_PLACE,
+    COL_CATEGORY,
+    COL_NAME,
+    COL_PHONE,
+    COL_ADDRESS,
+    COL_UNIT,
+    COL_PERSON,
 )
 
 
@@ -582,7 +656,9 @@ def _header(values: list[Any]) -> dict[str, int]:
         name = re.sub(r"[\s*＊]", "", _text(value))
         if name in COLUMNS:
             if name in found:
-                raise LedgerError(f"表头中“{name}”列重复（第{_letter(found[name])}列和第{_letter(index)}列），请删除其中一列")
+                raise LedgerError(
+                    f"表头中“{name}”列重复（第{_letter(found[name])}列和第{_letter(index)}列），请删除其中一列"
+                )
             found[name] = index
     missing = [c for c in REQUIRED_COLUMNS if c not in found]
     if missing:
@@ -765,10 +841,14 @@ def import_ledger(
         digest = _sha256(stream)
         job = ImportJob.objects.filter(office=office, sha256=digest).order_by("-id").first()
         if job is not None and job.status == ImportJob.Status.DONE and not force:
-            return ImportResult(ok=False, errors=[LedgerIssue(_already_imported(job))], error_count=1, job=job)
+            return ImportResult(
+                ok=False, errors=[LedgerIssue(_already_imported(job))], error_count=1, job=job
+            )
         if job is not None and job.status == ImportJob.Status.DONE:
             job = None
-        name = file_name or (os.path.basename(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else "")
+        name = file_name or (
+            os.path.basename(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else ""
+        )
         new_job = ImportJob(office=office, sha256=digest, file_name=name[:200], created_by=by)
         messages = _checked(stream, _Lookups.load())
         try:
@@ -793,7 +873,9 @@ def _expect(message: Message, *kinds: str) -> Message:
     return message
 
 
-def _import_at_once(messages: Iterator[Message], job: ImportJob, *, office: Unit, by: User | None) -> ImportResult:
+def _import_at_once(
+    messages: Iterator[Message], job: ImportJob, *, office: Unit, by: User | None
+) -> ImportResult:
     """Write each clean batch as soon as it is checked, all in one transaction."""
     created, clocks = 0, {}
     try:
@@ -807,7 +889,9 @@ def _import_at_once(messages: Iterator[Message], job: ImportJob, *, office: Unit
                     continue
                 issues, count, total = payload
                 if count:
-                    raise _Refused(ImportResult(ok=False, errors=issues, error_count=count, total_rows=total))
+                    raise _Refused(
+                        ImportResult(ok=False, errors=issues, error_count=count, total_rows=total)
+                    )
             job.total_rows = job.committed_rows = created
             job.status, job.finished_at = ImportJob.Status.DONE, timezone.now()
             job.save(update_fields=["total_rows", "committed_rows", "status", "finished_at"])
@@ -816,7 +900,9 @@ def _import_at_once(messages: Iterator[Message], job: ImportJob, *, office: Unit
     return ImportResult(ok=True, total_rows=created, created=created, job=job)
 
 
-def _import_in_batches(messages: Iterator[Message], job: ImportJob, *, office: Unit, by: User | None) -> ImportResult:
+def _import_in_batches(
+    messages: Iterator[Message], job: ImportJob, *, office: Unit, by: User | None
+) -> ImportResult:
     """Spool the checked batches; when the whole file is clean, commit them one by one."""
     spool = _Spool()
     try:
@@ -833,7 +919,9 @@ def _import_in_batches(messages: Iterator[Message], job: ImportJob, *, office: U
             job.save()
         resumed_from = job.committed_rows
         created = _write_batches(spool, job, office=office, by=by)
-        return ImportResult(ok=True, total_rows=total, created=created, resumed_from=resumed_from, job=job)
+        return ImportResult(
+            ok=True, total_rows=total, created=created, resumed_from=resumed_from, job=job
+        )
     finally:
         spool.close()
 
@@ -868,16 +956,20 @@ def _write_batches(spool: _Spool, job: ImportJob, *, office: Unit, by: User | No
             if done + len(batch) <= skip:
                 done += len(batch)
                 continue
-            rows = batch[max(skip - done, 0):]
+            rows = batch[max(skip - done, 0) :]
             with transaction.atomic():
                 locked = ImportJob.objects.select_for_update().get(pk=job.pk)
                 if locked.committed_rows != done + len(batch) - len(rows):
                     raise LedgerError("该文件正由另一个导入任务处理，请稍后查看结果")
                 bulk.register_prepared(office=office, by=by, rows=rows, clocks=clocks)
-                ImportJob.objects.filter(pk=job.pk).update(committed_rows=F("committed_rows") + len(rows))
+                ImportJob.objects.filter(pk=job.pk).update(
+                    committed_rows=F("committed_rows") + len(rows)
+                )
             done += len(batch)
             created += len(rows)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, finished_at=timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.DONE, finished_at=timezone.now()
+    )
     job.refresh_from_db()
     return created
 
@@ -885,12 +977,33 @@ def _write_batches(spool: _Spool, job: ImportJob, *, office: Unit, by: User | No
 # ------------------------------------------------------------------ the template
 
 SAMPLE_ROW = [
-    "2026-03-01 09:30", "来访", "申诉求决", "某公司拖欠工资三个月",
-    "本人在某建筑公司务工，公司拖欠工资三个月未发，请求帮助追讨。", "东湖街道", "劳动和社会保障/拖欠工资",
-    "张三", "11010519491231002X", "13812345678", "A1区东湖街道1号", "否", 1, "", "",
+    "2026-03-01 09:30",
+    "来访",
+    "申诉求决",
+    "某公司拖欠工资三个月",
+    "本人在某建筑公司务工，公司拖欠工资三个月未发，请求帮助追讨。",
+    "东湖街道",
+    "劳动和社会保障/拖欠工资",
+    "张三",
+    "11010519491231002X",
+    "13812345678",
+    "A1区东湖街道1号",
+    "否",
+    1,
+    "",
+    "",
 ]
-WIDTHS = {COL_TIME: 18, COL_TITLE: 28, COL_CONTENT: 50, COL_PLACE: 14, COL_CATEGORY: 22,
-          COL_ID: 21, COL_PHONE: 15, COL_ADDRESS: 28, COL_UNIT: 20}
+WIDTHS = {
+    COL_TIME: 18,
+    COL_TITLE: 28,
+    COL_CONTENT: 50,
+    COL_PLACE: 14,
+    COL_CATEGORY: 22,
+    COL_ID: 21,
+    COL_PHONE: 15,
+    COL_ADDRESS: 28,
+    COL_UNIT: 20,
+}
 
 
 def ledger_template() -> bytes:
@@ -906,10 +1019,20 @@ def ledger_template() -> bytes:
         ws[f"{letter}1"].font = bold
         ws.column_dimensions[letter].width = WIDTHS.get(name, 12)
     ws.freeze_panes = "A2"
-    for name, labels in ((COL_CHANNEL, Channel.labels), (COL_KIND, Kind.labels), (COL_ANON, ["是", "否"])):
+    for name, labels in (
+        (COL_CHANNEL, Channel.labels),
+        (COL_KIND, Kind.labels),
+        (COL_ANON, ["是", "否"]),
+    ):
         letter = _letter(COLUMNS.index(name))
-        rule = DataValidation(type="list", formula1='"' + ",".join(labels) + '"', allow_blank=True,
-                              showErrorMessage=True, errorTitle="输入有误", error=f"请从下拉列表中选择{name}")
+        rule = DataValidation(
+            type="list",
+            formula1='"' + ",".join(labels) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="输入有误",
+            error=f"请从下拉列表中选择{name}",
+        )
         rule.add(f"{letter}2:{letter}10000")
         ws.add_data_validation(rule)
     for name in (COL_ID, COL_PHONE):  # keep long digit strings as text
@@ -922,9 +1045,21 @@ def ledger_template() -> bytes:
 # ------------------------------------------------------------------ export
 
 EXPORT_COLUMNS = [
-    ("事项编号", 22), ("登记时间", 18), ("来源渠道", 10), ("事项类型", 10), ("标题", 30),
-    ("问题属地", 14), ("事项分类", 20), ("信访人", 12), ("联系电话", 15), ("主办单位", 24),
-    ("状态", 10), ("到期时间", 18), ("时限状态", 10), ("办理结果", 10), ("评价", 10),
+    ("事项编号", 22),
+    ("登记时间", 18),
+    ("来源渠道", 10),
+    ("事项类型", 10),
+    ("标题", 30),
+    ("问题属地", 14),
+    ("事项分类", 20),
+    ("信访人", 12),
+    ("联系电话", 15),
+    ("主办单位", 24),
+    ("状态", 10),
+    ("到期时间", 18),
+    ("时限状态", 10),
+    ("办理结果", 10),
+    ("评价", 10),
 ]
 CONFIDENTIAL = "（保密）"
 _CHANNEL_LABELS = dict(Channel.choices)
@@ -950,16 +1085,27 @@ def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
         parent = case.category.parent
         category = f"{parent.name}/{case.category.name}" if parent else case.category.name
     return [
-        case.number, _local(case.registered_at), _CHANNEL_LABELS.get(case.channel, case.channel),
-        _KIND_LABELS.get(case.kind, case.kind), case.title, case.place.name if case.place_id else "",
-        category, name, phone, case.lead_unit.name if case.lead_unit_id else "",
-        _STATE_LABELS.get(case.state, case.state), deadlines.format_deadline(case.due_at, empty=""),
+        case.number,
+        _local(case.registered_at),
+        _CHANNEL_LABELS.get(case.channel, case.channel),
+        _KIND_LABELS.get(case.kind, case.kind),
+        case.title,
+        case.place.name if case.place_id else "",
+        category,
+        name,
+        phone,
+        case.lead_unit.name if case.lead_unit_id else "",
+        _STATE_LABELS.get(case.state, case.state),
+        deadlines.format_deadline(case.due_at, empty=""),
         clocks.DUE_STATE_LABELS[case_due_state(case, now)],
-        _OUTCOME_LABELS.get(case.outcome, ""), _RATING_LABELS.get(case.rating, ""),
+        _OUTCOME_LABELS.get(case.outcome, ""),
+        _RATING_LABELS.get(case.rating, ""),
     ]
 
 
-def export_rows(qs: QuerySet[Case], *, user: User, now: dt.datetime | None = None) -> Iterable[list[Any]]:
+def export_rows(
+    qs: QuerySet[Case], *, user: User, now: dt.datetime | None = None
+) -> Iterable[list[Any]]:
     """The ledger's rows, streamed (no query per matter, no list of matters).
 
     `qs` holds only matters the user may see (`access.visible_cases` or `access.queue_cases`).
@@ -988,8 +1134,18 @@ def export_rows(qs: QuerySet[Case], *, user: User, now: dt.datetime | None = Non
 
 EXPORT_CHUNK = 2000
 # Columns an export row does not read (the free text and the other clocks' times).
-_UNREAD = ("content", "report_submitted_at", "routed_at", "accepted_at", "replied_at", "closed_at",
-           "clock_started_at", "warn_at", "assign_due_at", "object_due_at")
+_UNREAD = (
+    "content",
+    "report_submitted_at",
+    "routed_at",
+    "accepted_at",
+    "replied_at",
+    "closed_at",
+    "clock_started_at",
+    "warn_at",
+    "assign_due_at",
+    "object_due_at",
+)
 
 
 def _chunk_rows(chunk: list[Case], user: User, now: dt.datetime) -> Iterator[list[Any]]:
@@ -1000,7 +1156,9 @@ def _chunk_rows(chunk: list[Case], user: User, now: dt.datetime) -> Iterator[lis
         yield _export_row(case, user, now)
 
 
-def export_cases(qs: QuerySet[Case], path_or_stream: str | os.PathLike | IO[bytes], *, user: User) -> int:
+def export_cases(
+    qs: QuerySet[Case], path_or_stream: str | os.PathLike | IO[bytes], *, user: User
+) -> int:
     """台帐导出: write the matters in `qs` to an .xlsx (a path, an HttpResponse or any stream).
 
     Returns how many matters were written. The caller decides which matters `user` may export
@@ -1042,6 +1200,13 @@ def export_cases(qs: QuerySet[Case], path_or_stream: str | os.PathLike | IO[byte
 
 
 __all__ = [
-    "COLUMNS", "REQUIRED_COLUMNS", "ImportResult", "LedgerError", "LedgerIssue", "export_cases",
-    "export_rows", "import_ledger", "ledger_template",
+    "COLUMNS",
+    "REQUIRED_COLUMNS",
+    "ImportResult",
+    "LedgerError",
+    "LedgerIssue",
+    "export_cases",
+    "export_rows",
+    "import_ledger",
+    "ledger_template",
 ]

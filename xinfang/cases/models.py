@@ -33,7 +33,13 @@ class Kind(models.TextChoices):
 HOTLINE_KINDS = frozenset(k for k in Kind.values if k.startswith("hotline_"))
 # Types that may be submitted anonymously (suggestions and reports).
 ANONYMOUS_KINDS = frozenset(
-    {Kind.SUGGESTION, Kind.ACCUSATION, Kind.HOTLINE_SUGGESTION, Kind.HOTLINE_REPORT, Kind.HOTLINE_ENQUIRY}
+    {
+        Kind.SUGGESTION,
+        Kind.ACCUSATION,
+        Kind.HOTLINE_SUGGESTION,
+        Kind.HOTLINE_REPORT,
+        Kind.HOTLINE_ENQUIRY,
+    }
 )
 # Types where the complainant must be hidden from the accused.
 CONFIDENTIAL_KINDS = frozenset({Kind.ACCUSATION, Kind.HOTLINE_REPORT, Kind.HOTLINE_COMPLAINT})
@@ -115,7 +121,12 @@ class Case(models.Model):
     urgency = models.CharField("紧急程度", max_length=12, choices=Urgency.choices, blank=True)
 
     accused_unit = models.ForeignKey(
-        Unit, verbose_name="被反映单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Unit,
+        verbose_name="被反映单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
     accused_person = models.CharField("被反映人", max_length=60, blank=True)
@@ -130,18 +141,33 @@ class Case(models.Model):
 
     state = models.CharField("状态", max_length=20, choices=State.choices, default=State.REGISTERED)
     lead_unit = models.ForeignKey(
-        Unit, verbose_name="主办单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Unit,
+        verbose_name="主办单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
     route_mode = models.CharField("转交方式", max_length=10, choices=RouteMode.choices, blank=True)
     report_required = models.BooleanField("需报送办结报告", default=False)
     report_submitted_at = models.DateTimeField("办结报告报送时间", null=True, blank=True)
     review_unit = models.ForeignKey(
-        Unit, verbose_name="复查机关", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Unit,
+        verbose_name="复查机关",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
     rereview_unit = models.ForeignKey(
-        Unit, verbose_name="复核机关", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Unit,
+        verbose_name="复核机关",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
 
@@ -152,8 +178,12 @@ class Case(models.Model):
     closed_at = models.DateTimeField("办结时间", null=True, blank=True)
     extension_days = models.PositiveSmallIntegerField("延期天数", default=0)
     outcome = models.CharField("处理结果", max_length=20, choices=Outcome.choices, blank=True)
-    review_outcome = models.CharField("复查结果", max_length=20, choices=Outcome.choices, blank=True)
-    rereview_outcome = models.CharField("复核结果", max_length=20, choices=Outcome.choices, blank=True)
+    review_outcome = models.CharField(
+        "复查结果", max_length=20, choices=Outcome.choices, blank=True
+    )
+    rereview_outcome = models.CharField(
+        "复核结果", max_length=20, choices=Outcome.choices, blank=True
+    )
     rating = models.CharField("评价", max_length=12, choices=Rating.choices, blank=True)
 
     # The running clock: which one, when it runs out, when it turns "due soon".
@@ -167,27 +197,45 @@ class Case(models.Model):
     object_due_at = models.DateTimeField("异议期限", null=True, blank=True)
 
     linked_to = models.ForeignKey(
-        "self", verbose_name="关联事项", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="repeats", db_index=False,
+        "self",
+        verbose_name="关联事项",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="repeats",
+        db_index=False,
     )
     repeat_count = models.PositiveIntegerField("重复信访次数", default=0)
     # The citizen's query code (查询码) is shown once; only a salted hash is kept.
     query_code_hash = models.CharField(max_length=128, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
 
     class Meta:
         verbose_name = verbose_name_plural = "信访事项"
         constraints = [
-            models.UniqueConstraint(fields=["office", "year", "seq"], name="case_number_per_office_year"),
+            models.UniqueConstraint(
+                fields=["office", "year", "seq"], name="case_number_per_office_year"
+            ),
         ]
         indexes = [
-            models.Index(fields=["lead_unit", "state", "-registered_at", "-id"], name="case_unit_state_reg",
-                         condition=HAS_LEAD),
-            models.Index(fields=["lead_unit", "-registered_at", "-id"], name="case_unit_reg", condition=HAS_LEAD),
+            models.Index(
+                fields=["lead_unit", "state", "-registered_at", "-id"],
+                name="case_unit_state_reg",
+                condition=HAS_LEAD,
+            ),
+            models.Index(
+                fields=["lead_unit", "-registered_at", "-id"],
+                name="case_unit_reg",
+                condition=HAS_LEAD,
+            ),
             models.Index(fields=["office", "-registered_at", "-id"], name="case_office_reg"),
             models.Index(fields=["lead_unit", "due_at"], name="case_unit_due", condition=HAS_LEAD),
             models.Index(fields=["office", "due_at"], name="case_office_due"),
@@ -195,10 +243,19 @@ class Case(models.Model):
             models.Index(fields=["-registered_at", "-id"], name="case_reg"),
             models.Index(fields=["petitioner_id_number"], name="case_petitioner_id"),
             models.Index(fields=["petitioner_phone"], name="case_petitioner_phone"),
-            models.Index(fields=["review_unit"], name="case_review_unit", condition=Q(review_unit__isnull=False)),
-            models.Index(fields=["rereview_unit"], name="case_rereview_unit",
-                         condition=Q(rereview_unit__isnull=False)),
-            models.Index(fields=["linked_to"], name="case_linked_to", condition=Q(linked_to__isnull=False)),
+            models.Index(
+                fields=["review_unit"],
+                name="case_review_unit",
+                condition=Q(review_unit__isnull=False),
+            ),
+            models.Index(
+                fields=["rereview_unit"],
+                name="case_rereview_unit",
+                condition=Q(rereview_unit__isnull=False),
+            ),
+            models.Index(
+                fields=["linked_to"], name="case_linked_to", condition=Q(linked_to__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -220,7 +277,11 @@ class CaseEvent(models.Model):
     kind = models.CharField("事件", max_length=40)
     at = models.DateTimeField("时间")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_index=False,
     )
     unit = models.ForeignKey(
@@ -362,4 +423,6 @@ class ImportJob(models.Model):
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.file_name} {self.get_status_display()} {self.committed_rows}/{self.total_rows}"
+        return (
+            f"{self.file_name} {self.get_status_display()} {self.committed_rows}/{self.total_rows}"
+        )

@@ -52,9 +52,18 @@ def unit_token(role: str, unit_id: int) -> str:
 def unit_tokens(case: Case, co_units: Iterable[int] | None = None) -> list[str]:
     """The unit tokens of `case`; its co-handlers are read unless given."""
     if co_units is None:
-        co_units = CoHandler.objects.filter(case_id=case.pk).values_list("unit_id", flat=True) if case.pk else ()
-    units = [("office", case.office_id), ("lead", case.lead_unit_id), ("review", case.review_unit_id),
-             ("rereview", case.rereview_unit_id), *(("co", u) for u in sorted(co_units))]
+        co_units = (
+            CoHandler.objects.filter(case_id=case.pk).values_list("unit_id", flat=True)
+            if case.pk
+            else ()
+        )
+    units = [
+        ("office", case.office_id),
+        ("lead", case.lead_unit_id),
+        ("review", case.review_unit_id),
+        ("rereview", case.rereview_unit_id),
+        *(("co", u) for u in sorted(co_units)),
+    ]
     return [unit_token(role, pk) for role, pk in units if pk]
 
 
@@ -87,12 +96,16 @@ def reindex_units(case: Case, before: list[str]) -> None:
     text = _text_tokens(case)
     if _is_pg():
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE cases_search SET doc = %s::tsvector WHERE case_id = %s",
-                           [_entry(text + after, pg=True), case.pk])
+            cursor.execute(
+                "UPDATE cases_search SET doc = %s::tsvector WHERE case_id = %s",
+                [_entry(text + after, pg=True), case.pk],
+            )
         return
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO cases_fts (cases_fts, rowid, body) VALUES ('delete', %s, %s)",
-                       [case.pk, _entry(text + before, pg=False)])
+        cursor.execute(
+            "INSERT INTO cases_fts (cases_fts, rowid, body) VALUES ('delete', %s, %s)",
+            [case.pk, _entry(text + before, pg=False)],
+        )
     _insert_documents([(case.pk, _entry(text + after, pg=False))])
 
 
@@ -165,7 +178,9 @@ def _tsquery(query: str) -> str:
 FEW_HITS = 5000
 
 
-def _match_sql(query: str, units: tuple[str, Iterable[int]] | None = None) -> tuple[str, str] | None:
+def _match_sql(
+    query: str, units: tuple[str, Iterable[int]] | None = None
+) -> tuple[str, str] | None:
     """(SQL selecting matching case ids, its parameter), or None when the query has no tokens.
 
     `units` = (queue scope, unit ids) also requires one of those units in that role.
@@ -175,14 +190,22 @@ def _match_sql(query: str, units: tuple[str, Iterable[int]] | None = None) -> tu
         expression = _tsquery(query)
         if expression and scope:
             expression = f"{expression} & (" + " | ".join(f"'{t}'" for t in scope) + ")"
-        return ("SELECT case_id FROM cases_search WHERE doc @@ %s::tsquery", expression) if expression else None
+        return (
+            ("SELECT case_id FROM cases_search WHERE doc @@ %s::tsquery", expression)
+            if expression
+            else None
+        )
     expression = _fts5_query(query)
     if expression and scope:
         expression = f"{expression} AND (" + " OR ".join(scope) + ")"
-    return ("SELECT rowid FROM cases_fts WHERE cases_fts MATCH %s", expression) if expression else None
+    return (
+        ("SELECT rowid FROM cases_fts WHERE cases_fts MATCH %s", expression) if expression else None
+    )
 
 
-def filter_cases(qs: QuerySet[Case], query: str, *, units: tuple[str, Iterable[int]] | None = None) -> QuerySet[Case]:
+def filter_cases(
+    qs: QuerySet[Case], query: str, *, units: tuple[str, Iterable[int]] | None = None
+) -> QuerySet[Case]:
     """Narrow `qs` to matters whose title, content or number contain every word of `query`.
 
     `units` (queue scope, unit ids) lets the text index itself narrow the hits to the queue.
@@ -203,7 +226,11 @@ def filter_cases(qs: QuerySet[Case], query: str, *, units: tuple[str, Iterable[i
 
 
 def hit_ids(
-    query: str, *, before_id: int | None = None, limit: int = 256, units: tuple[str, Iterable[int]] | None = None
+    query: str,
+    *,
+    before_id: int | None = None,
+    limit: int = 256,
+    units: tuple[str, Iterable[int]] | None = None,
 ) -> list[int]:
     """Ids of the newest `limit` matters matching `query` (below `before_id`), newest first.
 
@@ -235,7 +262,16 @@ def rebuild(case_model=Case, cohandler_model=CoHandler) -> int:
         else:  # a contentless index cannot DELETE; this empties it
             cursor.execute("INSERT INTO cases_fts (cases_fts) VALUES ('delete-all')")
     count = 0
-    fields = ("id", "title", "content", "number", "office_id", "lead_unit_id", "review_unit_id", "rereview_unit_id")
+    fields = (
+        "id",
+        "title",
+        "content",
+        "number",
+        "office_id",
+        "lead_unit_id",
+        "review_unit_id",
+        "rereview_unit_id",
+    )
     cases = case_model.objects.only(*fields).order_by("id")
     last = 0
     while True:
@@ -243,9 +279,9 @@ def rebuild(case_model=Case, cohandler_model=CoHandler) -> int:
         if not batch:
             return count
         co: dict[int, list[int]] = {}
-        for case_id, unit_id in cohandler_model.objects.filter(case_id__in=[c.pk for c in batch]).values_list(
-            "case_id", "unit_id"
-        ):
+        for case_id, unit_id in cohandler_model.objects.filter(
+            case_id__in=[c.pk for c in batch]
+        ).values_list("case_id", "unit_id"):
             co.setdefault(case_id, []).append(unit_id)
         index_many([(c.pk, document_tokens(c, co.get(c.pk, ()))) for c in batch])
         count += len(batch)

@@ -66,8 +66,11 @@ def same_petitioner_cases(
     if exclude_id:
         qs = qs.exclude(id=exclude_id)
     within = access.visible_cases(user)
-    found = list(within.filter(id__in=qs.order_by("-registered_at").values("id")[:20])
-                 .select_related("accused_unit").order_by("-registered_at"))
+    found = list(
+        within.filter(id__in=qs.order_by("-registered_at").values("id")[:20])
+        .select_related("accused_unit")
+        .order_by("-registered_at")
+    )
     return [c for c in found if access.can_see_petitioner(user, c, known_visible=True)]
 
 
@@ -93,7 +96,9 @@ def _apply_filters(qs, data: dict, now: dt.datetime, *, text: bool = True, units
     if data.get("place"):
         qs = qs.filter(place=data["place"])
     if data.get("date_from"):
-        qs = qs.filter(registered_at__gte=clocks.end_of_day(data["date_from"]) - dt.timedelta(days=1))
+        qs = qs.filter(
+            registered_at__gte=clocks.end_of_day(data["date_from"]) - dt.timedelta(days=1)
+        )
     if data.get("date_to"):
         qs = qs.filter(registered_at__lt=clocks.end_of_day(data["date_to"]))
     if data.get("due") == "overdue":
@@ -117,7 +122,9 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
         return None
 
 
-def queue_page(qs, data: dict, *, now: dt.datetime | None = None, size: int = PAGE_SIZE, units=None):
+def queue_page(
+    qs, data: dict, *, now: dt.datetime | None = None, size: int = PAGE_SIZE, units=None
+):
     """One page of a queue with keyset pagination, so page 5,000 costs what page 1 costs.
 
     Sorted newest first; a deadline filter sorts by the deadline, most pressing first.
@@ -172,7 +179,12 @@ def _search_page(qs, data: dict, size: int, units=None):
     batch, scoped = SEARCH_FIRST_BATCH, None
     while batch <= SEARCH_LAST_BATCH:
         ids = search.hit_ids(query, before_id=before_id, limit=batch, units=scoped)
-        rows = list(qs.filter(id__in=ids).select_related(*_RELATED).prefetch_related(*_PREFETCH).order_by("-id")[: size + 1])
+        rows = list(
+            qs.filter(id__in=ids)
+            .select_related(*_RELATED)
+            .prefetch_related(*_PREFETCH)
+            .order_by("-id")[: size + 1]
+        )
         if len(rows) > size or len(ids) < batch:
             break
         if units and scoped is None:
@@ -184,7 +196,10 @@ def _search_page(qs, data: dict, size: int, units=None):
     else:
         narrowed = qs.filter(id__lt=before_id) if before_id else qs
         rows = list(
-            search.filter_cases(narrowed, query, units=units).select_related(*_RELATED).prefetch_related(*_PREFETCH).order_by("-id")[: size + 1]
+            search.filter_cases(narrowed, query, units=units)
+            .select_related(*_RELATED)
+            .prefetch_related(*_PREFETCH)
+            .order_by("-id")[: size + 1]
         )
     next_cursor = None
     if len(rows) > size:
@@ -194,7 +209,9 @@ def _search_page(qs, data: dict, size: int, units=None):
 
 
 def case_timeline(case: Case, *, public_only: bool = False):
-    events = CaseEvent.objects.filter(case=case).select_related("actor", "unit").order_by("at", "id")
+    events = (
+        CaseEvent.objects.filter(case=case).select_related("actor", "unit").order_by("at", "id")
+    )
     return events.filter(public=True) if public_only else events
 
 
@@ -240,7 +257,9 @@ def urge_counts(case_ids) -> dict[int, int]:
     """How many times each matter was urged (催办): one query for a page of the queue."""
     rows = (
         CaseEvent.objects.filter(case_id__in=list(case_ids), kind="case.urged")
-        .values("case_id").annotate(n=Count("id")).values_list("case_id", "n")
+        .values("case_id")
+        .annotate(n=Count("id"))
+        .values_list("case_id", "n")
     )
     return dict(rows)
 
@@ -264,7 +283,12 @@ def user_queue(user, data: dict, *, now: dt.datetime | None = None, size: int = 
     """
     now = now or timezone.now()
     scope = data.get("scope") or access.default_queue_scope(user)
-    cases, next_cursor = queue_page(access.queue_cases(user, scope), data, now=now, size=size,
-                                    units=search_units(user, scope))
+    cases, next_cursor = queue_page(
+        access.queue_cases(user, scope), data, now=now, size=size, units=search_units(user, scope)
+    )
     urges = urge_counts(case.pk for case in cases) if cases else {}
-    return scope, [queue_row(user, case, now, urges=urges.get(case.pk, 0)) for case in cases], next_cursor
+    return (
+        scope,
+        [queue_row(user, case, now, urges=urges.get(case.pk, 0)) for case in cases],
+        next_cursor,
+    )

@@ -51,7 +51,11 @@ from xinfang.orgs.models import Category, PersonalDataView, Place, Unit, User
 
 MAX_REPRESENTATIVES = 5
 # Enum .values builds a new list on every call; imports check every row.
-_KINDS, _CHANNELS, _URGENCIES = frozenset(Kind.values), frozenset(Channel.values), frozenset(Urgency.values)
+_KINDS, _CHANNELS, _URGENCIES = (
+    frozenset(Kind.values),
+    frozenset(Channel.values),
+    frozenset(Urgency.values),
+)
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
@@ -85,10 +89,14 @@ def _set_due(case: Case) -> None:
     rule = clock_rules()[case.clock]
     extendable = case.clock == "handle" or case.clock in HOTLINE_KINDS
     length = rule.length + (case.extension_days if extendable else 0)
-    pauses = [
-        clocks.Pause(p.started_at, p.ended_at, p.reason)
-        for p in case.pauses.filter(clock=case.clock, started_at__gte=case.clock_started_at)
-    ] if case.pk else []
+    pauses = (
+        [
+            clocks.Pause(p.started_at, p.ended_at, p.reason)
+            for p in case.pauses.filter(clock=case.clock, started_at__gte=case.clock_started_at)
+        ]
+        if case.pk
+        else []
+    )
     case.due_at = clocks.due_at(
         case.clock_started_at, length, rule.kind, work_calendar(), clocks.paused_days(pauses)
     )
@@ -220,8 +228,20 @@ class RegisterResult:
 
 
 def _validate_registration(
-    *, kind, channel, title, content, petitioner: Petitioner, group_size, representatives,
-    accused_unit, accused_person, at, attachments, urgency="", now=None,
+    *,
+    kind,
+    channel,
+    title,
+    content,
+    petitioner: Petitioner,
+    group_size,
+    representatives,
+    accused_unit,
+    accused_person,
+    at,
+    attachments,
+    urgency="",
+    now=None,
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
@@ -258,7 +278,10 @@ def _validate_registration(
     if group_size < 1:
         add("group_size", "来访人数至少为1")
     if len(representatives) > MAX_REPRESENTATIVES:
-        add("representatives", f"集体访代表不能超过{MAX_REPRESENTATIVES}人（现有{len(representatives)}人）")
+        add(
+            "representatives",
+            f"集体访代表不能超过{MAX_REPRESENTATIVES}人（现有{len(representatives)}人）",
+        )
     for i, rep in enumerate(representatives, 1):
         if not rep.get("name", "").strip():
             add("representatives", f"第{i}位代表未填写姓名")
@@ -327,9 +350,18 @@ def case_register(
     representatives = [dict(r) for r in (representatives or [])]
     attachments = list(attachments or [])
     errors = _validate_registration(
-        kind=kind, channel=channel, title=title, content=content, petitioner=petitioner,
-        group_size=group_size, urgency=urgency, representatives=representatives, accused_unit=accused_unit,
-        accused_person=accused_person, at=at, attachments=[(f.name, f.size) for f in attachments],
+        kind=kind,
+        channel=channel,
+        title=title,
+        content=content,
+        petitioner=petitioner,
+        group_size=group_size,
+        urgency=urgency,
+        representatives=representatives,
+        accused_unit=accused_unit,
+        accused_person=accused_person,
+        at=at,
+        attachments=[(f.name, f.size) for f in attachments],
     )
     if errors:
         raise ValidationError(errors)
@@ -337,7 +369,9 @@ def case_register(
         if by is not None and not access.can_view(by, repeat_of):
             raise ValidationError({"repeat_of": access.NOT_FOUND})  # neutral: no write, no state
         return _link_repeat(repeat_of, by=by, at=at, channel=channel, content=content)
-    others = [u for u in (other_accused_units or []) if accused_unit is None or u.pk != accused_unit.pk]
+    others = [
+        u for u in (other_accused_units or []) if accused_unit is None or u.pk != accused_unit.pk
+    ]
     if others and accused_unit is None:
         accused_unit, others = others[0], others[1:]
     with transaction.atomic():
@@ -345,27 +379,48 @@ def case_register(
         seq = reserve_numbers(office, year)
         number = case_number(office, year, seq)
         case = Case(
-            office=office, year=year, seq=seq, number=number,
-            channel=channel, kind=kind, title=title.strip()[:120], content=content.strip(),
-            place=place, category=category, anonymous=petitioner.anonymous,
+            office=office,
+            year=year,
+            seq=seq,
+            number=number,
+            channel=channel,
+            kind=kind,
+            title=title.strip()[:120],
+            content=content.strip(),
+            place=place,
+            category=category,
+            anonymous=petitioner.anonymous,
             petitioner_name="" if petitioner.anonymous else petitioner.name.strip(),
-            petitioner_id_number=petitioner.id_number, petitioner_phone=petitioner.phone,
-            petitioner_address=petitioner.address.strip(), group_size=group_size, urgency=urgency,
-            accused_unit=accused_unit, accused_person=accused_person.strip(),
-            accused_pending=kind in CONFIDENTIAL_KINDS and accused_unit is None and not no_accused_unit,
-            registered_at=at, created_by=by,
+            petitioner_id_number=petitioner.id_number,
+            petitioner_phone=petitioner.phone,
+            petitioner_address=petitioner.address.strip(),
+            group_size=group_size,
+            urgency=urgency,
+            accused_unit=accused_unit,
+            accused_person=accused_person.strip(),
+            accused_pending=kind in CONFIDENTIAL_KINDS
+            and accused_unit is None
+            and not no_accused_unit,
+            registered_at=at,
+            created_by=by,
         )
         _enter_state(case, State.REGISTERED, at)
         case.save()
         if others:
             case.other_accused_units.set(others)
         Representative.objects.bulk_create(
-            Representative(case=case, name=r["name"].strip(), id_number=r.get("id_number", ""),
-                           phone=r.get("phone", ""))
+            Representative(
+                case=case,
+                name=r["name"].strip(),
+                id_number=r.get("id_number", ""),
+                phone=r.get("phone", ""),
+            )
             for r in representatives
         )
         for upload in attachments:
-            Attachment.objects.create(case=case, file=upload, name=upload.name[:200], size=upload.size)
+            Attachment.objects.create(
+                case=case, file=upload, name=upload.name[:200], size=upload.size
+            )
         _record(case, "case.registered", at, by, channel=channel, case_kind=kind)
 
         search.index_case(case)
@@ -373,8 +428,15 @@ def case_register(
 
 
 def case_record_accused(
-    *, case: Case, by: User | None, units: list[Unit], person: str = "", no_unit: bool = False,
-    reason: str = "", at: dt.datetime | None = None, expected_version: int | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    units: list[Unit],
+    person: str = "",
+    no_unit: bool = False,
+    reason: str = "",
+    at: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> Case:
     """记录/更正被反映单位: record or correct the units (and person) a report accuses.
 
@@ -402,9 +464,19 @@ def case_record_accused(
         _save(case)
         case.other_accused_units.set(units[1:])
         handling = access.handled_by_accused(case, case)
-        _record(case, "case.accused_recorded", at, by, public=False,
-                units=[u.name for u in units], before=before, person=case.accused_person,
-                person_before=old_person, reason=reason.strip(), accused_handles=handling)
+        _record(
+            case,
+            "case.accused_recorded",
+            at,
+            by,
+            public=False,
+            units=[u.name for u in units],
+            before=before,
+            person=case.accused_person,
+            person_before=old_person,
+            reason=reason.strip(),
+            accused_handles=handling,
+        )
     return case
 
 
@@ -419,8 +491,9 @@ def personal_data_reveal(*, case: Case, by: User, reason: str, purpose: str = "d
         raise ValidationError({"reason": "请说明查看完整身份信息的理由"})
     if not access.can_see_petitioner(by, case):
         return False
-    PersonalDataView.objects.create(user=by, case=case, fields="id_number,phone", purpose=purpose,
-                                    reason=reason)
+    PersonalDataView.objects.create(
+        user=by, case=case, fields="id_number,phone", purpose=purpose, reason=reason
+    )
     return True
 
 
@@ -429,8 +502,9 @@ def _link_repeat(original: Case, *, by, at, channel, content) -> RegisterResult:
     with transaction.atomic():
         case = _lock(original, None)
         notice = "not_accepted_again" if case.state in CLOSED_STATES else "in_progress"
-        RepeatSubmission.objects.create(case=case, channel=channel, content=content, received_at=at,
-                                        notice=notice)
+        RepeatSubmission.objects.create(
+            case=case, channel=channel, content=content, received_at=at, notice=notice
+        )
         case.repeat_count = F("repeat_count") + 1
         _save(case)
         case.refresh_from_db(fields=["repeat_count"])
@@ -465,7 +539,9 @@ def case_route(
     def change(c: Case, at: dt.datetime):
         for target in [unit, *co_units]:
             if access.unit_is_accused(target, c):
-                raise ValidationError({"unit": f"不能将检举控告转给被反映单位“{target.name}”办理（回避）"})
+                raise ValidationError(
+                    {"unit": f"不能将检举控告转给被反映单位“{target.name}”办理（回避）"}
+                )
         c.lead_unit, c.route_mode, c.routed_at = unit, mode, at
         c.report_required = mode == RouteMode.ASSIGN
         c.review_unit = c.rereview_unit = None
@@ -477,16 +553,25 @@ def case_route(
         CoHandler.objects.filter(case=c).delete()
         CoHandler.objects.bulk_create(CoHandler(case=c, unit=u) for u in co_units)
         return {
-            "unit": unit.name, "unit_id": unit.pk, "mode": mode,
-            "co_units": [u.name for u in co_units], "assign_days": assign_days, "note": note,
+            "unit": unit.name,
+            "unit_id": unit.pk,
+            "mode": mode,
+            "co_units": [u.name for u in co_units],
+            "assign_days": assign_days,
+            "note": note,
         }
 
-    return _transition("route", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change)
+    return _transition(
+        "route", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_object(
-    *, case: Case, by: User | None, reason: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    reason: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """异议退回: the unit says the matter is not its own, within 5 working days, with reasons."""
@@ -500,12 +585,23 @@ def case_object(
         CoHandler.objects.filter(case=c).delete()
         return {"unit": unit.name if unit else "", "reason": reason}
 
-    return _transition("object", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change, public=False)
+    return _transition(
+        "object",
+        case=case,
+        by=by,
+        at=at,
+        expected_version=expected_version,
+        change=change,
+        public=False,
+    )
 
 
 def case_accept(
-    *, case: Case, by: User | None, at: dt.datetime | None = None, expected_version: int | None = None
+    *,
+    case: Case,
+    by: User | None,
+    at: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> Case:
     """受理: the unit accepts the matter; the 60-day handling clock starts."""
 
@@ -513,28 +609,42 @@ def case_accept(
         c.accepted_at = at
         return {"unit": c.lead_unit.name if c.lead_unit else ""}
 
-    return _transition("accept", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change)
+    return _transition(
+        "accept", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_decline(
-    *, case: Case, by: User | None, reason: str, proper_channel: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    reason: str,
+    proper_channel: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """不予受理: the matter belongs elsewhere (court, arbitration, review); the notice names where."""
     _require(reason.strip(), "reason", "请说明不予受理的理由")
-    _require(proper_channel.strip(), "proper_channel", "请写明应当通过的法定途径（如向人民法院起诉）")
+    _require(
+        proper_channel.strip(), "proper_channel", "请写明应当通过的法定途径（如向人民法院起诉）"
+    )
 
     def change(c: Case, at: dt.datetime):
         c.closed_at = at
         return {"reason": reason, "proper_channel": proper_channel}
 
-    return _transition("decline", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change)
+    return _transition(
+        "decline", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_not_accept_again(
-    *, case: Case, by: User | None, prior: Case, reason: str = "", at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    prior: Case,
+    reason: str = "",
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """不再受理: same facts and reasons as a matter that has already become final.
@@ -550,12 +660,23 @@ def case_not_accept_again(
         c.closed_at, c.linked_to = at, prior
         return {"prior": prior.number, "reason": reason}
 
-    return _transition("not_accept_again", case=case, by=by, at=at,
-                       expected_version=expected_version, change=change)
+    return _transition(
+        "not_accept_again",
+        case=case,
+        by=by,
+        at=at,
+        expected_version=expected_version,
+        change=change,
+    )
 
 
 def case_extend(
-    *, case: Case, by: User | None, days: int, reason: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    days: int,
+    reason: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """延期: once, at most 30 days, approved by the unit head.
@@ -576,12 +697,18 @@ def case_extend(
         _set_due(c)
         return {"days": days, "reason": reason, "old_due": _iso(old_due), "new_due": _iso(c.due_at)}
 
-    return _transition("extend", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change)
+    return _transition(
+        "extend", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_reply(
-    *, case: Case, by: User | None, outcome: str, text: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    outcome: str,
+    text: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """答复: the written decision (处理意见书) with one of three outcomes."""
@@ -593,12 +720,17 @@ def case_reply(
         c.outcome, c.replied_at = outcome, at
         return {"outcome": outcome, "text": text}
 
-    return _transition("reply", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change)
+    return _transition(
+        "reply", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_report(
-    *, case: Case, by: User | None, text: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    text: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """报送办结报告: the unit reports back on an assigned (交办) matter, once."""
@@ -609,12 +741,24 @@ def case_report(
         on_time = c.assign_due_at is None or at <= c.assign_due_at
         return {"text": text, "report_on_time": on_time}
 
-    return _transition("report", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change, public=False)
+    return _transition(
+        "report",
+        case=case,
+        by=by,
+        at=at,
+        expected_version=expected_version,
+        change=change,
+        public=False,
+    )
 
 
 def case_rate(
-    *, case: Case, by: User | None, rating: str, comment: str = "", at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    rating: str,
+    comment: str = "",
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """评价: the petitioner rates the reply, once."""
@@ -625,8 +769,9 @@ def case_rate(
         c.rating = rating
         return {"rating": rating, "comment": comment}
 
-    return _transition("rate", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change)
+    return _transition(
+        "rate", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def _within_window(c: Case, at: dt.datetime, what: str) -> None:
@@ -636,7 +781,11 @@ def _within_window(c: Case, at: dt.datetime, what: str) -> None:
 
 
 def case_request_review(
-    *, case: Case, by: User | None, reason: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    reason: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """申请复查: within 30 days of the reply, to the organ one level above."""
@@ -650,12 +799,18 @@ def case_request_review(
         c.review_unit = above
         return {"reason": reason, "review_unit": above.name}
 
-    return _transition("request_review", case=case, by=by, at=at,
-                       expected_version=expected_version, change=change)
+    return _transition(
+        "request_review", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_decide_review(
-    *, case: Case, by: User | None, outcome: str, text: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    outcome: str,
+    text: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """复查决定: the review organ decides within 30 days (复查意见书)."""
@@ -667,12 +822,17 @@ def case_decide_review(
         c.review_outcome = outcome
         return {"outcome": outcome, "text": text}
 
-    return _transition("decide_review", case=case, by=by, at=at,
-                       expected_version=expected_version, change=change)
+    return _transition(
+        "decide_review", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_request_rereview(
-    *, case: Case, by: User | None, reason: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    reason: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """申请复核: within 30 days of the review decision, to the organ above the reviewer."""
@@ -686,12 +846,23 @@ def case_request_rereview(
         c.rereview_unit = above
         return {"reason": reason, "rereview_unit": above.name}
 
-    return _transition("request_rereview", case=case, by=by, at=at,
-                       expected_version=expected_version, change=change)
+    return _transition(
+        "request_rereview",
+        case=case,
+        by=by,
+        at=at,
+        expected_version=expected_version,
+        change=change,
+    )
 
 
 def case_decide_rereview(
-    *, case: Case, by: User | None, outcome: str, text: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    outcome: str,
+    text: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """复核决定: final (三级终结)."""
@@ -703,12 +874,17 @@ def case_decide_rereview(
         c.rereview_outcome, c.closed_at = outcome, at
         return {"outcome": outcome, "text": text}
 
-    return _transition("decide_rereview", case=case, by=by, at=at,
-                       expected_version=expected_version, change=change)
+    return _transition(
+        "decide_rereview", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_pause(
-    *, case: Case, by: User | None, reason: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    reason: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """中止计时: only with a recorded reason (听证、鉴定)."""
@@ -720,12 +896,17 @@ def case_pause(
         _set_due(c)
         return {"reason": reason, "clock": c.clock}
 
-    return _transition("pause", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change)
+    return _transition(
+        "pause", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_resume(
-    *, case: Case, by: User | None, at: dt.datetime | None = None, expected_version: int | None = None
+    *,
+    case: Case,
+    by: User | None,
+    at: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> Case:
     """恢复计时: the pause ends; the deadline moves out by the paused days."""
 
@@ -735,8 +916,9 @@ def case_resume(
         _set_due(c)
         return {"clock": c.clock, "new_due": _iso(c.due_at)}
 
-    return _transition("resume", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change)
+    return _transition(
+        "resume", case=case, by=by, at=at, expected_version=expected_version, change=change
+    )
 
 
 def case_finalize(*, case: Case, at: dt.datetime | None = None) -> Case:
@@ -752,7 +934,11 @@ def case_finalize(*, case: Case, at: dt.datetime | None = None) -> Case:
 
 
 def case_urge(
-    *, case: Case, by: User | None, note: str, at: dt.datetime | None = None,
+    *,
+    case: Case,
+    by: User | None,
+    note: str,
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """催办: a supervisor urges the unit holding the clock, whose staff are told in the same
@@ -765,8 +951,15 @@ def case_urge(
         urge_notify(case=c, note=note, at=at)
         return {"note": note}
 
-    return _transition("urge", case=case, by=by, at=at, expected_version=expected_version,
-                       change=change, public=False)
+    return _transition(
+        "urge",
+        case=case,
+        by=by,
+        at=at,
+        expected_version=expected_version,
+        change=change,
+        public=False,
+    )
 
 
 def case_issue_query_code(*, case: Case) -> str:
@@ -807,8 +1000,14 @@ def finalize_expired(*, now: dt.datetime | None = None) -> int:
 # ---------------------------------------------------------------- 并单 (merging duplicates)
 # Added for the routing app's similar-matters panel.
 
+
 def case_merge(
-    *, case: Case, into: Case, by: User | None, note: str = "", at: dt.datetime | None = None,
+    *,
+    case: Case,
+    into: Case,
+    by: User | None,
+    note: str = "",
+    at: dt.datetime | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """并单: close a duplicate as merged into the main matter, which carries on.
@@ -837,8 +1036,24 @@ def case_merge(
         case.closed_at, case.linked_to = at, main
         _enter_state(case, State.FINAL, at)
         _save(case)
-        _record(main, "case.merge_received", at, by, public=False, merged=case.number,
-                merged_id=case.pk, note=note)
-        _record(case, "case.merged", at, by, on_time=on_time, into=main.number, into_id=main.pk,
-                note=note)
+        _record(
+            main,
+            "case.merge_received",
+            at,
+            by,
+            public=False,
+            merged=case.number,
+            merged_id=case.pk,
+            note=note,
+        )
+        _record(
+            case,
+            "case.merged",
+            at,
+            by,
+            on_time=on_time,
+            into=main.number,
+            into_id=main.pk,
+            note=note,
+        )
     return case

@@ -20,7 +20,12 @@ def clean_id_number(value: str) -> str:
     if not value:
         return ""
     head = value[:17]
-    if len(value) == 18 and head.isascii() and head.isdigit() and value[-1] == ric.calc_check_digit(value):
+    if (
+        len(value) == 18
+        and head.isascii()
+        and head.isdigit()
+        and value[-1] == ric.calc_check_digit(value)
+    ):
         # Fast path for imports: the same checks as ric.validate, with the (slow) birth-place
         # lookup cached per region code and birth year.
         year = int(value[6:10])
@@ -41,7 +46,9 @@ def clean_id_number(value: str) -> str:
     except InvalidChecksum as exc:
         raise ValidationError("身份证号码校验位错误，请核对最后一位", code="id_checksum") from exc
     except StdnumError as exc:
-        raise ValidationError("身份证号码格式不正确（应为18位，含出生日期和校验位）", code="id_format") from exc
+        raise ValidationError(
+            "身份证号码格式不正确（应为18位，含出生日期和校验位）", code="id_format"
+        ) from exc
 
 
 def warm_up() -> None:
@@ -59,7 +66,9 @@ def _birth_place_known(region: str, year: int) -> bool:
 
 
 # phonenumbers' own pattern for mainland mobiles: a match is valid and already in national form.
-_CN_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+_CN_MOBILE = re.compile(
+    phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern
+)
 
 
 def clean_phone(value: str) -> str:
@@ -75,7 +84,9 @@ def clean_phone(value: str) -> str:
         raise ValidationError("联系电话不是有效的电话号码", code="phone") from exc
     if not phonenumbers.is_valid_number(number) or number.country_code != 86:
         raise ValidationError("联系电话不是有效的中国大陆电话号码", code="phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(
+        " ", ""
+    )
 
 
 def clean_upload(name: str, size: int) -> None:

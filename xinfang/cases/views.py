@@ -47,12 +47,21 @@ def queue(request: HttpRequest) -> HttpResponse:
     scope, items, next_cursor = selectors.user_queue(request.user, data)
     params = request.GET.copy()
     params.pop("after", None)
-    return render(request, "cases/queue.html", {
-        "form": form, "items": items, "scope": scope, "scopes": QUEUE_TABS,
-        "selects": _filter_selects(request.GET), "current": request.GET,
-        "next_query": _with(params, after=next_cursor) if next_cursor else "",
-        "export_query": params.urlencode(), "is_first_page": not data.get("after"),
-    })
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "form": form,
+            "items": items,
+            "scope": scope,
+            "scopes": QUEUE_TABS,
+            "selects": _filter_selects(request.GET),
+            "current": request.GET,
+            "next_query": _with(params, after=next_cursor) if next_cursor else "",
+            "export_query": params.urlencode(),
+            "is_first_page": not data.get("after"),
+        },
+    )
 
 
 def _select_html(name: str, label: str, options: list[tuple[str, str]], current: str) -> str:
@@ -98,7 +107,10 @@ def _with(params, **extra) -> str:
     return params.urlencode()
 
 
-QUEUE_TABS = [*((key, label) for key, (label, _lookup) in access.QUEUE_SCOPES.items()), ("co", "协办")]
+QUEUE_TABS = [
+    *((key, label) for key, (label, _lookup) in access.QUEUE_SCOPES.items()),
+    ("co", "协办"),
+]
 
 
 @login_required
@@ -123,14 +135,18 @@ def import_ledger(request: HttpRequest) -> HttpResponse:
         messages.error(request, "只有信访机构的登记员可以导入台帐")
         return redirect("cases:queue")
     if request.method == "GET" and request.GET.get("template"):
-        response = HttpResponse(ledger.ledger_template(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = HttpResponse(
+            ledger.ledger_template(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
         response["Content-Disposition"] = "attachment; filename*=UTF-8''ledger-template.xlsx"
         return response
     result = None
     if request.method == "POST" and request.FILES.get("file"):
         upload = request.FILES["file"]
-        result = ledger.import_ledger(upload, office=request.user.unit, by=request.user,
-                                      file_name=upload.name)
+        result = ledger.import_ledger(
+            upload, office=request.user.unit, by=request.user, file_name=upload.name
+        )
     return render(request, "cases/import.html", {"result": result})
 
 
@@ -145,18 +161,31 @@ def register(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         try:
             result = services.case_register(
-                office=user.unit, by=user, channel=d["channel"], kind=d["kind"], title=d["title"],
-                content=d["content"], place=d["place"], category=d["category"],
+                office=user.unit,
+                by=user,
+                channel=d["channel"],
+                kind=d["kind"],
+                title=d["title"],
+                content=d["content"],
+                place=d["place"],
+                category=d["category"],
                 petitioner=services.Petitioner(
-                    name=d["petitioner_name"], id_number=d["petitioner_id_number"],
-                    phone=d["petitioner_phone"], address=d["petitioner_address"],
+                    name=d["petitioner_name"],
+                    id_number=d["petitioner_id_number"],
+                    phone=d["petitioner_phone"],
+                    address=d["petitioner_address"],
                     anonymous=d["anonymous"],
                 ),
-                at=d["registered_at"], group_size=d["group_size"], urgency=d["urgency"], representatives=d["representatives"],
-                accused_unit=d["accused_unit"], accused_person=d["accused_person"],
+                at=d["registered_at"],
+                group_size=d["group_size"],
+                urgency=d["urgency"],
+                representatives=d["representatives"],
+                accused_unit=d["accused_unit"],
+                accused_person=d["accused_person"],
                 other_accused_units=list(d["other_accused_units"]),
                 no_accused_unit=d["no_accused_unit"],
-                attachments=request.FILES.getlist("attachments"), repeat_of=d["repeat_of"],
+                attachments=request.FILES.getlist("attachments"),
+                repeat_of=d["repeat_of"],
             )
         except ValidationError as exc:
             _form_errors(form, exc)
@@ -169,8 +198,10 @@ def register(request: HttpRequest) -> HttpResponse:
                     "（查询码只显示这一次，请当场告知信访人，凭编号和查询码可在群众门户查询进度）",
                 )
             else:
-                notice = {"in_progress": "原事项正在办理中，已关联并告知信访人",
-                          "not_accepted_again": "原事项已终结，已关联并出具不再受理告知"}[result.notice]
+                notice = {
+                    "in_progress": "原事项正在办理中，已关联并告知信访人",
+                    "not_accepted_again": "原事项已终结，已关联并出具不再受理告知",
+                }[result.notice]
                 messages.warning(request, f"重复信访：{notice}（{result.case.number}）")
             return redirect("cases:detail", pk=result.case.pk)
     return render(request, "cases/register.html", {"form": form})
@@ -195,35 +226,50 @@ def _detail_page(request: HttpRequest, case: Case, *, revealed: bool = False) ->
     allowed = access.allowed_actions(user, case)
     events = list(selectors.case_timeline(case))
     actions = [
-        (name, ACTIONS[name].label, ACTION_FORMS[name](prefix=name, initial=_initial(case, name), user=user))
+        (
+            name,
+            ACTIONS[name].label,
+            ACTION_FORMS[name](prefix=name, initial=_initial(case, name), user=user),
+        )
         for name in allowed
     ]
-    return render(request, "cases/detail.html", {
-        "case": case,
-        "show_person": show_person,
-        "revealed": revealed and show_person,
-        "masked_id": mask_id_number(case.petitioner_id_number),
-        "masked_phone": mask_phone(case.petitioner_phone),
-        "reveal_form": RevealForm(),
-        "accused_form": (
-            AccusedForm(initial=_accused_initial(case)) if access.may_record_accused(user, case) else None
-        ),
-        "accused_units": access.accused_units(case),
-        "due_state": selectors.case_due_state(case),
-        "clock_label": selectors.clock_rules()[case.clock].label if case.clock else "",
-        "events": events,
-        "co_handlers": case.co_handlers.select_related("unit"),
-        "representatives": case.representatives.all() if show_person else [],
-        "attachments": case.attachments.all() if show_person else [],
-        "actions": actions,
-        "notices": _notices(case, events),
-        "same_petitioner": selectors.same_petitioner_cases(
-            user, id_number=case.petitioner_id_number, phone=case.petitioner_phone, exclude_id=case.pk,
-        ) if show_person else [],
-        # routing app: suggestions, similar and merged matters (xinfang/routing/views.case_panel)
-        "routing": routing_views.case_panel(user, case, actions=allowed),
-        "supervision": supervision_views.case_box(user, case),  # 督办单, 协办意见
-    })
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "show_person": show_person,
+            "revealed": revealed and show_person,
+            "masked_id": mask_id_number(case.petitioner_id_number),
+            "masked_phone": mask_phone(case.petitioner_phone),
+            "reveal_form": RevealForm(),
+            "accused_form": (
+                AccusedForm(initial=_accused_initial(case))
+                if access.may_record_accused(user, case)
+                else None
+            ),
+            "accused_units": access.accused_units(case),
+            "due_state": selectors.case_due_state(case),
+            "clock_label": selectors.clock_rules()[case.clock].label if case.clock else "",
+            "events": events,
+            "co_handlers": case.co_handlers.select_related("unit"),
+            "representatives": case.representatives.all() if show_person else [],
+            "attachments": case.attachments.all() if show_person else [],
+            "actions": actions,
+            "notices": _notices(case, events),
+            "same_petitioner": selectors.same_petitioner_cases(
+                user,
+                id_number=case.petitioner_id_number,
+                phone=case.petitioner_phone,
+                exclude_id=case.pk,
+            )
+            if show_person
+            else [],
+            # routing app: suggestions, similar and merged matters (xinfang/routing/views.case_panel)
+            "routing": routing_views.case_panel(user, case, actions=allowed),
+            "supervision": supervision_views.case_box(user, case),  # 督办单, 协办意见
+        },
+    )
 
 
 def _accused_initial(case: Case) -> dict:
@@ -244,7 +290,9 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "请说明查看完整身份信息的理由")
         return redirect("cases:detail", pk=pk)
-    if not services.personal_data_reveal(case=case, by=request.user, reason=form.cleaned_data["reason"]):
+    if not services.personal_data_reveal(
+        case=case, by=request.user, reason=form.cleaned_data["reason"]
+    ):
         raise Http404("没有找到该事项，或您无权查看")
     return _detail_page(request, case, revealed=True)
 
@@ -261,8 +309,13 @@ def record_accused(request: HttpRequest, pk: int) -> HttpResponse:
     d = form.cleaned_data
     try:
         services.case_record_accused(
-            case=case, by=request.user, units=list(d["units"]), person=d["person"],
-            no_unit=d["no_unit"], reason=d["reason"], expected_version=_posted_version(request),
+            case=case,
+            by=request.user,
+            units=list(d["units"]),
+            person=d["person"],
+            no_unit=d["no_unit"],
+            reason=d["reason"],
+            expected_version=_posted_version(request),
         )
     except (TransitionNotAllowed, services.ConcurrentChange) as exc:
         messages.error(request, str(exc))
@@ -294,8 +347,6 @@ def _notices(case: Case, events: list) -> list[tuple[str, str]]:
     return [(slug, notices.NOTICE_KINDS[slug][0]) for slug in available]
 
 
-
-
 @login_required
 @require_POST
 def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -311,7 +362,12 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     version = _posted_version(request)
     service = getattr(services, f"case_{action}")
     try:
-        service(case=case, by=request.user, expected_version=version, **SERVICE_CALLS[action](form.cleaned_data))
+        service(
+            case=case,
+            by=request.user,
+            expected_version=version,
+            **SERVICE_CALLS[action](form.cleaned_data),
+        )
     except (TransitionNotAllowed, services.ConcurrentChange) as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
@@ -340,8 +396,6 @@ def notice(request: HttpRequest, pk: int, notice: str) -> HttpResponse:
     return response
 
 
-
-
 @login_required
 def outcome_report(request: HttpRequest, pk: int) -> HttpResponse:
     """处理结果报告 (.docx) of a matter the user may see; the petitioner as `can_see_petitioner` allows."""
@@ -350,7 +404,9 @@ def outcome_report(request: HttpRequest, pk: int) -> HttpResponse:
     from xinfang.cases import outcome_report as report
 
     case = _case_for_user(request, pk)
-    response = HttpResponse(report.render(case, viewer=request.user), content_type=notices.DOCX_CONTENT_TYPE)
+    response = HttpResponse(
+        report.render(case, viewer=request.user), content_type=notices.DOCX_CONTENT_TYPE
+    )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(report.filename(case))}"
     return response
 

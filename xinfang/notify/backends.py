@@ -86,7 +86,9 @@ class FileSms:
 class HttpSms:
     """POSTs {"phone", "text"} as JSON to an SMS gateway; any non-2xx answer is a failure."""
 
-    def __init__(self, url: str | None = None, token: str | None = None, timeout: int | None = None):
+    def __init__(
+        self, url: str | None = None, token: str | None = None, timeout: int | None = None
+    ):
         self.url = url if url is not None else conf.sms_gateway_url()
         self.token = token if token is not None else conf.sms_gateway_token()
         self.timeout = timeout if timeout is not None else conf.sms_timeout()
@@ -119,8 +121,13 @@ class DjangoEmail:
     def send(self, *, recipient: str, subject: str, body: str) -> None:
         try:
             connection = get_connection(self.backend, fail_silently=False)
-            message = EmailMessage(subject or "信访事项通知", body, conf.email_from(), [recipient],
-                                   connection=connection)
+            message = EmailMessage(
+                subject or "信访事项通知",
+                body,
+                conf.email_from(),
+                [recipient],
+                connection=connection,
+            )
             sent = message.send()
         except Exception as exc:  # SMTP errors, refused connections, bad addresses
             raise DeliveryError(f"邮件发送失败：{exc}") from exc

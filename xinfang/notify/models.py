@@ -27,13 +27,21 @@ class Outbox(models.Model):
     subject = models.CharField("主题", max_length=200, blank=True)
     body = models.TextField("内容")
     case = models.ForeignKey(
-        "cases.Case", verbose_name="事项", null=True, blank=True, on_delete=models.CASCADE,
+        "cases.Case",
+        verbose_name="事项",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="+",
     )
     # A staff message (reminder, digest) names the unit whose staff it goes to: the outbox page
     # shows it only to users whose scope holds that unit. Messages to a petitioner have none.
     unit = models.ForeignKey(
-        "orgs.Unit", verbose_name="收件单位", null=True, blank=True, on_delete=models.SET_NULL,
+        "orgs.Unit",
+        verbose_name="收件单位",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     kind = models.CharField("类型", max_length=40)
@@ -62,7 +70,9 @@ class Outbox(models.Model):
     @property
     def to_staff(self) -> bool:
         """A message to staff (a reminder or a digest), not to a petitioner."""
-        return self.unit_id is not None or self.kind == "digest" or self.kind.startswith("reminder.")
+        return (
+            self.unit_id is not None or self.kind == "digest" or self.kind.startswith("reminder.")
+        )
 
 
 class CitizenContact(models.Model):
@@ -89,15 +99,22 @@ class Reminder(models.Model):
     clock_started_at = models.DateTimeField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now)
-    unit = models.ForeignKey("orgs.Unit", verbose_name="提醒单位", null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name="提醒单位",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     emailed_at = models.DateTimeField("邮件发出时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "时限提醒记录"
         constraints = [
-            models.UniqueConstraint(fields=["case", "clock", "clock_started_at", "kind"],
-                                    name="reminder_once_per_clock"),
+            models.UniqueConstraint(
+                fields=["case", "clock", "clock_started_at", "kind"], name="reminder_once_per_clock"
+            ),
         ]
         indexes = [
             models.Index(fields=["unit", "created_at"], name="reminder_unit"),
@@ -117,7 +134,9 @@ class ReminderRead(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "提醒已读记录"
-        constraints = [models.UniqueConstraint(fields=["reminder", "user"], name="reminder_read_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["reminder", "user"], name="reminder_read_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.reminder_id} {self.user_id}"

@@ -96,7 +96,9 @@ BELL_CAP = 99  # the bell shows 99+ beyond this; counting stops there
 def current_reminders() -> QuerySet[Reminder]:
     """Reminders whose clock run is still the matter's running clock (not paused, not moved on)."""
     return Reminder.objects.filter(
-        case__clock=F("clock"), case__clock_started_at=F("clock_started_at"), case__due_at__isnull=False,
+        case__clock=F("clock"),
+        case__clock_started_at=F("clock_started_at"),
+        case__due_at__isnull=False,
         case__paused=False,
     )
 
@@ -119,10 +121,19 @@ def my_due_cases(user: User, now: dt.datetime) -> QuerySet[Case]:
     """The due-soon and overdue matters of `user`'s queue whose running clock the office side owes."""
     queue = access.queue_cases(user, access.default_queue_scope(user))
     return (
-        queue.filter(due_at__isnull=False, paused=False,
-                     state__in=[State.REGISTERED, State.ROUTED, State.ACCEPTED, State.REVIEWING,
-                                State.REREVIEWING])
-        .exclude(clock__in=CITIZEN_WINDOWS).exclude(clock="")
+        queue.filter(
+            due_at__isnull=False,
+            paused=False,
+            state__in=[
+                State.REGISTERED,
+                State.ROUTED,
+                State.ACCEPTED,
+                State.REVIEWING,
+                State.REREVIEWING,
+            ],
+        )
+        .exclude(clock__in=CITIZEN_WINDOWS)
+        .exclude(clock="")
         .filter(Q(due_at__lte=now) | Q(warn_at__lte=now))
         .order_by("due_at", "id")
     )

@@ -39,9 +39,17 @@ REDACTED = "（本条为含查询码的提交回执，处理完毕后内容已�
 
 
 def outbox_queue(
-    *, channel: str, recipient: str, body: str, kind: str, subject: str = "",
-    case: Case | None = None, sensitive: bool = False, at: dt.datetime | None = None,
-    unit: Unit | None = None, unit_id: int | None = None,
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    kind: str,
+    subject: str = "",
+    case: Case | None = None,
+    sensitive: bool = False,
+    at: dt.datetime | None = None,
+    unit: Unit | None = None,
+    unit_id: int | None = None,
 ) -> Outbox:
     """Write one message to the outbox. Runs in the caller's transaction.
 
@@ -50,8 +58,15 @@ def outbox_queue(
     """
     at = at or timezone.now()
     return Outbox.objects.create(
-        channel=channel, recipient=recipient.strip(), subject=subject[:200], body=body, kind=kind,
-        case=case, sensitive=sensitive, next_attempt_at=at, created_at=at,
+        channel=channel,
+        recipient=recipient.strip(),
+        subject=subject[:200],
+        body=body,
+        kind=kind,
+        case=case,
+        sensitive=sensitive,
+        next_attempt_at=at,
+        created_at=at,
         unit_id=unit.pk if unit is not None else unit_id,
     )
 
@@ -81,16 +96,24 @@ def queue_to_citizen(*, case: Case, body: str, kind: str, sensitive: bool = Fals
     """Queue `body` to every contact of the petitioner; returns how many messages were written."""
     count = 0
     for channel, recipient in citizen_contacts(case):
-        outbox_queue(channel=channel, recipient=recipient, body=body, kind=kind, case=case,
-                     subject=messages.citizen_subject(case), sensitive=sensitive)
+        outbox_queue(
+            channel=channel,
+            recipient=recipient,
+            body=body,
+            kind=kind,
+            case=case,
+            subject=messages.citizen_subject(case),
+            sensitive=sensitive,
+        )
         count += 1
     return count
 
 
 def queue_submission_receipt(*, case: Case, code: str) -> int:
     """The receipt of an online submission: number and query code. The only message with a code."""
-    return queue_to_citizen(case=case, body=messages.submission_text(case, code), kind="submission",
-                            sensitive=True)
+    return queue_to_citizen(
+        case=case, body=messages.submission_text(case, code), kind="submission", sensitive=True
+    )
 
 
 _caller_sends_receipt: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -144,7 +167,9 @@ def _due(now: dt.datetime) -> Q:
     )
 
 
-def outbox_claim(*, worker: str, now: dt.datetime | None = None, limit: int | None = None) -> list[Outbox]:
+def outbox_claim(
+    *, worker: str, now: dt.datetime | None = None, limit: int | None = None
+) -> list[Outbox]:
     """Claim due messages for `worker` with one conditional UPDATE each.
 
     A row is due when it is pending and its time has come, or when the worker that claimed it
@@ -155,16 +180,23 @@ def outbox_claim(*, worker: str, now: dt.datetime | None = None, limit: int | No
     limit = limit or conf.batch_size()
     until = now + dt.timedelta(seconds=conf.lease_seconds())
     ids = list(
-        Outbox.objects.filter(_due(now)).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
+        Outbox.objects.filter(_due(now))
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
     )
     claimed = [
-        pk for pk in ids
+        pk
+        for pk in ids
         if Outbox.objects.filter(_due(now), pk=pk).update(
-            status=Outbox.Status.SENDING, claimed_by=worker, claimed_until=until,
+            status=Outbox.Status.SENDING,
+            claimed_by=worker,
+            claimed_until=until,
             attempts=F("attempts") + 1,
         )
     ]
-    return list(Outbox.objects.filter(pk__in=claimed, claimed_by=worker).order_by("next_attempt_at", "id"))
+    return list(
+        Outbox.objects.filter(pk__in=claimed, claimed_by=worker).order_by("next_attempt_at", "id")
+    )
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -188,8 +220,13 @@ def outbox_deliver(row: Outbox, *, worker: str) -> str:
         get_sender(row.channel).send(recipient=row.recipient, subject=row.subject, body=row.body)
     except DeliveryError as exc:
         return _failed(row, worker, str(exc))
-    done = {"status": Outbox.Status.SENT, "sent_at": timezone.now(), "claimed_by": "",
-            "claimed_until": None, "last_error": ""}
+    done = {
+        "status": Outbox.Status.SENT,
+        "sent_at": timezone.now(),
+        "claimed_by": "",
+        "claimed_until": None,
+        "last_error": "",
+    }
     if row.sensitive:
         done["body"] = REDACTED
     Outbox.objects.filter(_held(row, worker)).update(**done)
@@ -239,7 +276,9 @@ def _staff_emails(unit_ids) -> dict[int, list[str]]:
     emails: dict[int, list[str]] = {}
     rows = (
         User.objects.filter(unit_id__in=unit_ids, is_active=True, role__in=STAFF_ROLES)
-        .exclude(email="").order_by("id").values_list("unit_id", "email")
+        .exclude(email="")
+        .order_by("id")
+        .values_list("unit_id", "email")
     )
     for unit_id, email in rows:
         emails.setdefault(unit_id, []).append(email)
@@ -250,7 +289,8 @@ def _office_clocks():
     """Matters whose running clock the office side owes (not a citizen's window), not paused."""
     return (
         Case.objects.filter(due_at__isnull=False, paused=False, state__in=list(HOLDER_FIELD))
-        .exclude(clock__in=CITIZEN_WINDOWS).exclude(clock="")
+        .exclude(clock__in=CITIZEN_WINDOWS)
+        .exclude(clock="")
     )
 
 
@@ -283,7 +323,9 @@ def queue_reminders(*, now: dt.datetime | None = None) -> int:
         (Reminder.Kind.DUE_SOON, _office_clocks().filter(due_at__gt=now, warn_at__lte=now)),
     ):
         done = Reminder.objects.filter(
-            case=OuterRef("pk"), clock=OuterRef("clock"), clock_started_at=OuterRef("clock_started_at"),
+            case=OuterRef("pk"),
+            clock=OuterRef("clock"),
+            clock_started_at=OuterRef("clock_started_at"),
             kind=kind,
         )
         cases = list(rows.exclude(Exists(done)).order_by("due_at", "id")[:1000])
@@ -297,7 +339,9 @@ def queue_reminders(*, now: dt.datetime | None = None) -> int:
 
 def _has_staff_address():
     return Exists(
-        User.objects.filter(unit=OuterRef("unit_id"), is_active=True, role__in=STAFF_ROLES).exclude(email="")
+        User.objects.filter(unit=OuterRef("unit_id"), is_active=True, role__in=STAFF_ROLES).exclude(
+            email=""
+        )
     )
 
 
@@ -323,12 +367,21 @@ def _send_waiting(now: dt.datetime) -> int:
         subject, body = _reminder_text(reminder.case, reminder.kind)
         with transaction.atomic():
             # claimed with a conditional update: two workers never send one reminder twice
-            if not Reminder.objects.filter(pk=reminder.pk, emailed_at__isnull=True).update(emailed_at=now):
+            if not Reminder.objects.filter(pk=reminder.pk, emailed_at__isnull=True).update(
+                emailed_at=now
+            ):
                 continue
             for email in addresses:
-                outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, subject=subject, body=body,
-                             kind=f"reminder.{reminder.kind}", case=reminder.case, at=now,
-                             unit_id=reminder.unit_id)
+                outbox_queue(
+                    channel=Outbox.Channel.EMAIL,
+                    recipient=email,
+                    subject=subject,
+                    body=body,
+                    kind=f"reminder.{reminder.kind}",
+                    case=reminder.case,
+                    at=now,
+                    unit_id=reminder.unit_id,
+                )
         queued += len(addresses)
     return queued
 
@@ -341,12 +394,26 @@ def _remind(case: Case, kind: str, now: dt.datetime, emails: list[str]) -> int:
     subject, body = _reminder_text(case, kind)
     try:
         with transaction.atomic():
-            Reminder.objects.create(case=case, clock=case.clock, clock_started_at=case.clock_started_at,
-                                    kind=kind, created_at=now, unit_id=_holder_id(case),
-                                    emailed_at=now if emails else None)
+            Reminder.objects.create(
+                case=case,
+                clock=case.clock,
+                clock_started_at=case.clock_started_at,
+                kind=kind,
+                created_at=now,
+                unit_id=_holder_id(case),
+                emailed_at=now if emails else None,
+            )
             for email in emails:
-                outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, subject=subject, body=body,
-                             kind=f"reminder.{kind}", case=case, at=now, unit_id=_holder_id(case))
+                outbox_queue(
+                    channel=Outbox.Channel.EMAIL,
+                    recipient=email,
+                    subject=subject,
+                    body=body,
+                    kind=f"reminder.{kind}",
+                    case=case,
+                    at=now,
+                    unit_id=_holder_id(case),
+                )
     except IntegrityError:  # another worker reminded this clock a moment ago
         return 0
     return len(emails)
@@ -354,8 +421,9 @@ def _remind(case: Case, kind: str, now: dt.datetime, emails: list[str]) -> int:
 
 def _unit_load(unit: Unit, now: dt.datetime) -> dict:
     """The digest's figures for one unit: new yesterday and today so far, due soon, overdue."""
-    start = dt.datetime.combine(timezone.localtime(now, LOCAL).date() - dt.timedelta(days=1), dt.time(0),
-                                tzinfo=LOCAL)
+    start = dt.datetime.combine(
+        timezone.localtime(now, LOCAL).date() - dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL
+    )
     new = Case.objects.filter(
         Q(office=unit, registered_at__gte=start, registered_at__lte=now)
         | Q(lead_unit=unit, routed_at__gte=start, routed_at__lte=now)
@@ -365,8 +433,10 @@ def _unit_load(unit: Unit, now: dt.datetime) -> dict:
         held |= Q(state=state, **{field: unit})
     # overdue: due_at <= now; due soon: due_at > now >= warn_at. By due_at, the overdue come first.
     pressing = _office_clocks().filter(held).filter(Q(due_at__lte=now) | Q(warn_at__lte=now))
-    counts = pressing.aggregate(overdue=Count("id", filter=Q(due_at__lte=now)),
-                                due_soon=Count("id", filter=Q(due_at__gt=now)))
+    counts = pressing.aggregate(
+        overdue=Count("id", filter=Q(due_at__lte=now)),
+        due_soon=Count("id", filter=Q(due_at__gt=now)),
+    )
     return {"new": new, **counts, "top": list(pressing.order_by("due_at", "id")[:5])}
 
 
@@ -379,7 +449,9 @@ def _digest_text(unit: Unit, day: dt.date, load: dict, now: dt.datetime) -> str:
         lines.append("需优先办理：")
         for case in load["top"]:
             state = "已超期" if case.due_at <= now else "即将到期"
-            lines.append(f"· {case.number}（{messages.kind_label(case)}）{state}，期限{messages.due_text(case.due_at)}")
+            lines.append(
+                f"· {case.number}（{messages.kind_label(case)}）{state}，期限{messages.due_text(case.due_at)}"
+            )
     lines.append("请登录信访事项办理系统查看。")
     return "\n".join(lines)
 
@@ -392,7 +464,11 @@ def queue_digests(*, now: dt.datetime | None = None) -> int:
         return 0
     day = local.date()
     units = Unit.objects.filter(
-        Exists(User.objects.filter(unit=OuterRef("pk"), is_active=True, role__in=STAFF_ROLES).exclude(email=""))
+        Exists(
+            User.objects.filter(unit=OuterRef("pk"), is_active=True, role__in=STAFF_ROLES).exclude(
+                email=""
+            )
+        )
     ).exclude(Exists(Digest.objects.filter(unit=OuterRef("pk"), day=day)))
     units = list(units.order_by("path"))
     emails = _staff_emails([unit.pk for unit in units]) if units else {}
@@ -406,9 +482,15 @@ def queue_digests(*, now: dt.datetime | None = None) -> int:
                     continue
                 body = _digest_text(unit, day, load, now)
                 for email in emails.get(unit.pk, []):
-                    outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, body=body, kind="digest",
-                                 subject=f"{unit.name}每日信访事项汇总（{messages.cn_date(day)}）", at=now,
-                                 unit=unit)
+                    outbox_queue(
+                        channel=Outbox.Channel.EMAIL,
+                        recipient=email,
+                        body=body,
+                        kind="digest",
+                        subject=f"{unit.name}每日信访事项汇总（{messages.cn_date(day)}）",
+                        at=now,
+                        unit=unit,
+                    )
                     queued += 1
         except IntegrityError:
             continue
@@ -454,6 +536,9 @@ def reminders_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     now = timezone.now()
-    rows = [ReminderRead(reminder_id=pk, user=user, read_at=now) for pk in unread.values_list("id", flat=True)]
+    rows = [
+        ReminderRead(reminder_id=pk, user=user, read_at=now)
+        for pk in unread.values_list("id", flat=True)
+    ]
     ReminderRead.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)

@@ -28,11 +28,19 @@ def outbox(request: HttpRequest) -> HttpResponse:
     messages = selectors.outbox_list(user, status=status, channel=channel)
     page = Paginator(messages, 50).get_page(request.GET.get("page"))
     rows = selectors.outbox_rows(user, page.object_list)
-    return render(request, "notify/outbox.html", {
-        "page": page, "rows": rows, "status": status, "channel": channel,
-        "statuses": Outbox.Status.choices, "channels": Outbox.Channel.choices,
-        "counts": selectors.outbox_counts(user),
-    })
+    return render(
+        request,
+        "notify/outbox.html",
+        {
+            "page": page,
+            "rows": rows,
+            "status": status,
+            "channel": channel,
+            "statuses": Outbox.Status.choices,
+            "channels": Outbox.Channel.choices,
+            "counts": selectors.outbox_counts(user),
+        },
+    )
 
 
 LIST_LIMIT = 200
@@ -46,17 +54,28 @@ def mine(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rules = clock_rules()
     reminders = list(
-        selectors.my_reminders(user).select_related("case").order_by("is_read", "-created_at", "-id")[:LIST_LIMIT]
+        selectors.my_reminders(user)
+        .select_related("case")
+        .order_by("is_read", "-created_at", "-id")[:LIST_LIMIT]
     )
-    due = list(selectors.my_due_cases(user, now).only(
-        "id", "number", "kind", "clock", "due_at", "warn_at")[:LIST_LIMIT])
+    due = list(
+        selectors.my_due_cases(user, now).only(
+            "id", "number", "kind", "clock", "due_at", "warn_at"
+        )[:LIST_LIMIT]
+    )
     for item in [*reminders, *due]:
         rule = rules.get(item.clock)
         item.clock_label = rule.label if rule else item.clock
-    return render(request, "notify/mine.html", {
-        "reminders": reminders, "due": due, "now": now,
-        "unread": sum(1 for r in reminders if not r.is_read),
-    })
+    return render(
+        request,
+        "notify/mine.html",
+        {
+            "reminders": reminders,
+            "due": due,
+            "now": now,
+            "unread": sum(1 for r in reminders if not r.is_read),
+        },
+    )
 
 
 @login_required
@@ -65,7 +84,11 @@ def mine_read(request: HttpRequest) -> HttpResponse:
     if request.POST.get("all"):
         services.reminders_mark_read(user=request.user)
     else:
-        ids = [int(v) for v in request.POST.getlist("reminder") if v.isascii() and v.isdigit() and len(v) < 12]
+        ids = [
+            int(v)
+            for v in request.POST.getlist("reminder")
+            if v.isascii() and v.isdigit() and len(v) < 12
+        ]
         if ids:
             services.reminders_mark_read(user=request.user, ids=ids)
     return redirect("notify:mine")

@@ -79,7 +79,11 @@ HANDLING_UNITS = [u.key for u in UNITS if u.kind not in {K.GOVERNMENT, K.PETITIO
 # Two-level category tree: (code, name, [(code, name, default unit key)]).
 CATEGORIES: list[tuple[str, str, list[tuple[str, str, str]]]] = [
     ("LD", "劳动和社会保障", [("LD01", "拖欠工资", "rs"), ("LD02", "社会保险", "rs")]),
-    ("CJ", "城乡建设", [("CJ01", "物业管理", "zj"), ("CJ02", "房屋质量", "zj"), ("CJ03", "占道经营", "cg")]),
+    (
+        "CJ",
+        "城乡建设",
+        [("CJ01", "物业管理", "zj"), ("CJ02", "房屋质量", "zj"), ("CJ03", "占道经营", "cg")],
+    ),
     ("JY", "教育文体", [("JY01", "入学招生", "jy"), ("JY02", "校园管理", "jy")]),
     ("HB", "环境保护", [("HB01", "噪声污染", "hb"), ("HB02", "大气污染", "hb")]),
     ("WS", "卫生计生", [("WS01", "医疗纠纷", "wj")]),
@@ -123,9 +127,13 @@ def _unit_users() -> list[UserDef]:
     for key in HANDLING_UNITS:
         short = names[key].removeprefix("示范县")
         if key != "rs" and key != "jy":
-            out.append(UserDef(f"{key}_officer", f"{short}经办人", key, Role.OFFICER, "经办人", False))
+            out.append(
+                UserDef(f"{key}_officer", f"{short}经办人", key, Role.OFFICER, "经办人", False)
+            )
         if key != "rs":
-            out.append(UserDef(f"{key}_head", f"{short}负责人", key, Role.HEAD, "单位负责人", False))
+            out.append(
+                UserDef(f"{key}_head", f"{short}负责人", key, Role.HEAD, "单位负责人", False)
+            )
     return out
 
 
@@ -162,7 +170,9 @@ class DemoOrg:
 
     def reviewer_of(self, unit_key: str) -> User:
         """The officer who decides a review (复查/复核) in this organ."""
-        return self.users[{"county": "reviewer", "city": "rereviewer"}.get(unit_key) or _officer_name(unit_key)]
+        return self.users[
+            {"county": "reviewer", "city": "rereviewer"}.get(unit_key) or _officer_name(unit_key)
+        ]
 
 
 def _officer_name(key: str) -> str:
@@ -185,8 +195,13 @@ def ensure_demo_org() -> DemoOrg:
         for u in UNITS:
             units[u.key], _ = Unit.objects.get_or_create(
                 code=u.code,
-                defaults={"name": u.name, "kind": u.kind, "level": u.level, "place": places[u.place],
-                          "parent": units[u.parent] if u.parent else None},
+                defaults={
+                    "name": u.name,
+                    "kind": u.kind,
+                    "level": u.level,
+                    "place": places[u.place],
+                    "parent": units[u.parent] if u.parent else None,
+                },
             )
         categories: dict[str, Category] = {}
         dispatch: dict[tuple[str, str | None], str] = {}
@@ -201,15 +216,20 @@ def ensure_demo_org() -> DemoOrg:
                     dispatch[(child_code, place_key)] = place_key
         for (code, place_key), unit_key in dispatch.items():
             DispatchRule.objects.get_or_create(
-                category=categories[code], place=places[place_key] if place_key else None,
+                category=categories[code],
+                place=places[place_key] if place_key else None,
                 defaults={"unit": units[unit_key]},
             )
         users = _ensure_users(units)
-    return DemoOrg(places=places, units=units, categories=categories, users=users, dispatch=dispatch)
+    return DemoOrg(
+        places=places, units=units, categories=categories, users=users, dispatch=dispatch
+    )
 
 
 def _ensure_users(units: dict[str, Unit]) -> dict[str, User]:
-    existing = {u.username: u for u in User.objects.filter(username__in=[d.username for d in ALL_USERS])}
+    existing = {
+        u.username: u for u in User.objects.filter(username__in=[d.username for d in ALL_USERS])
+    }
     password = None
     users: dict[str, User] = {}
     for d in ALL_USERS:
@@ -218,9 +238,13 @@ def _ensure_users(units: dict[str, Unit]) -> dict[str, User]:
             password = password or make_password(DEMO_PASSWORD)  # hash once: PBKDF2 is slow
             is_admin = d.role == Role.ADMIN
             user = User.objects.create(
-                username=d.username, password=password, display_name=d.display_name,
-                unit=units[d.unit] if d.unit else None, role=d.role,
-                is_staff=is_admin, is_superuser=is_admin,
+                username=d.username,
+                password=password,
+                display_name=d.display_name,
+                unit=units[d.unit] if d.unit else None,
+                role=d.role,
+                is_staff=is_admin,
+                is_superuser=is_admin,
             )
         users[d.username] = user
     return users

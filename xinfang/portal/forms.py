@@ -37,24 +37,38 @@ class MultipleFileField(forms.FileField):
 class SubmitForm(forms.Form):
     """网上信访: what the citizen asks, where, and how to reach them."""
 
-    kind = forms.ChoiceField(label="事项类型", choices=KIND_CHOICES, error_messages={"required": "请选择事项类型"})
+    kind = forms.ChoiceField(
+        label="事项类型", choices=KIND_CHOICES, error_messages={"required": "请选择事项类型"}
+    )
     title = forms.CharField(label="标题", max_length=120, error_messages={"required": "请填写标题"})
     content = forms.CharField(
-        label="诉求内容", max_length=20000, widget=forms.Textarea(attrs={"rows": 8}),
+        label="诉求内容",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={"required": "请填写诉求内容", "max_length": "诉求内容不能超过20000字"},
     )
     place = forms.ModelChoiceField(
-        label="问题发生地", queryset=Place.objects.order_by("code"), empty_label="请选择",
+        label="问题发生地",
+        queryset=Place.objects.order_by("code"),
+        empty_label="请选择",
         error_messages={"required": "请选择问题发生地", "invalid_choice": "请选择问题发生地"},
     )
-    attachments = MultipleFileField(label="附件", required=False,
-                                    help_text=f"可选，最多{MAX_FILES}个文件")
-    anonymous = forms.BooleanField(label="匿名提交", required=False,
-                                   help_text=f"仅{ANONYMOUS_LABELS}类事项可以匿名")
+    attachments = MultipleFileField(
+        label="附件", required=False, help_text=f"可选，最多{MAX_FILES}个文件"
+    )
+    anonymous = forms.BooleanField(
+        label="匿名提交", required=False, help_text=f"仅{ANONYMOUS_LABELS}类事项可以匿名"
+    )
     name = forms.CharField(label="姓名", max_length=40, required=False)
-    phone = forms.CharField(label="手机号码", max_length=20, required=False,
-                            help_text="用于接收受理回执、查询码和办理进度短信")
-    email = forms.EmailField(label="电子邮箱", required=False, error_messages={"invalid": "电子邮箱格式不正确"})
+    phone = forms.CharField(
+        label="手机号码",
+        max_length=20,
+        required=False,
+        help_text="用于接收受理回执、查询码和办理进度短信",
+    )
+    email = forms.EmailField(
+        label="电子邮箱", required=False, error_messages={"invalid": "电子邮箱格式不正确"}
+    )
     address = forms.CharField(label="通讯地址", max_length=200, required=False)
     id_number = forms.CharField(label="身份证号码", max_length=18, required=False, help_text="可选")
     consent = forms.BooleanField(
@@ -81,19 +95,36 @@ class SubmitForm(forms.Form):
 
 
 class TrackForm(forms.Form):
-    number = forms.CharField(label="事项编号", max_length=40, error_messages={"required": "请填写事项编号"})
-    code = forms.CharField(label="查询码", max_length=40, error_messages={"required": "请填写查询码"},
-                           widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}))
+    number = forms.CharField(
+        label="事项编号", max_length=40, error_messages={"required": "请填写事项编号"}
+    )
+    code = forms.CharField(
+        label="查询码",
+        max_length=40,
+        error_messages={"required": "请填写查询码"},
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
 
 
 class RateForm(forms.Form):
-    rating = forms.ChoiceField(label="评价", choices=Rating.choices, widget=forms.RadioSelect,
-                               error_messages={"required": "请选择满意、基本满意或不满意",
-                                               "invalid_choice": "请选择满意、基本满意或不满意"})
-    comment = forms.CharField(label="意见建议", max_length=500, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    rating = forms.ChoiceField(
+        label="评价",
+        choices=Rating.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "请选择满意、基本满意或不满意",
+            "invalid_choice": "请选择满意、基本满意或不满意",
+        },
+    )
+    comment = forms.CharField(
+        label="意见建议", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ReviewForm(forms.Form):
-    reason = forms.CharField(label="请求和理由", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
-                             error_messages={"required": "请填写请求和理由"})
+    reason = forms.CharField(
+        label="请求和理由",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "请填写请求和理由"},
+    )

@@ -77,14 +77,22 @@ def _reply_lines(case: Case, d: dict) -> list[str]:
 def _entry(case: Case, event: CaseEvent) -> Entry | None:
     d, k = event.details or {}, event.kind
     if k == "case.registered":
-        return Entry(event.at, "事项已登记", [f"来源：{_label(Channel, d.get('channel', case.channel))}"])
+        return Entry(
+            event.at, "事项已登记", [f"来源：{_label(Channel, d.get('channel', case.channel))}"]
+        )
     if k == "case.routed":
         return _routed(case, d, event.at)
     if k == "case.accepted":
         return Entry(event.at, f"{d.get('unit') or '办理单位'}已受理")
     if k == "case.declined":
-        return Entry(event.at, "不予受理", [f"理由：{scrub(case, d.get('reason', ''))}",
-                                           f"请通过以下法定途径解决：{scrub(case, d.get('proper_channel', ''))}"])
+        return Entry(
+            event.at,
+            "不予受理",
+            [
+                f"理由：{scrub(case, d.get('reason', ''))}",
+                f"请通过以下法定途径解决：{scrub(case, d.get('proper_channel', ''))}",
+            ],
+        )
     if k == "case.not_accepted_again":
         lines = [f"与已终结的信访事项{d.get('prior', '')}系同一事实和理由，依法不再受理"]
         if d.get("reason"):
@@ -112,15 +120,23 @@ def _entry(case: Case, event: CaseEvent) -> Entry | None:
         return Entry(event.at, "办理期限中止计时", [f"事由：{scrub(case, d.get('reason', ''))}"])
     if k == "case.resumed":
         new_due = _parse(d.get("new_due"))
-        return Entry(event.at, "恢复计时", [f"新的期限：{cn_date(last_day(new_due))}"] if new_due else [])
+        return Entry(
+            event.at, "恢复计时", [f"新的期限：{cn_date(last_day(new_due))}"] if new_due else []
+        )
     if k == "case.deadline_changed":
         new_due = _parse(d.get("new_due"))
-        return Entry(event.at, "因节假日调整，期限顺延", [f"新的期限：{cn_date(last_day(new_due))}"] if new_due else [])
+        return Entry(
+            event.at,
+            "因节假日调整，期限顺延",
+            [f"新的期限：{cn_date(last_day(new_due))}"] if new_due else [],
+        )
     if k == "case.finalized":
         return Entry(event.at, "申请期限届满，处理意见已生效，事项办结")
     if k == "case.repeat_received":
         if d.get("notice") == "not_accepted_again":
-            return Entry(event.at, "收到重复提交的诉求", ["该事项已办结，同一事实和理由依法不再受理"])
+            return Entry(
+                event.at, "收到重复提交的诉求", ["该事项已办结，同一事实和理由依法不再受理"]
+            )
         return Entry(event.at, "收到重复提交的诉求", ["已并入本事项一并办理"])
     return None  # anything else is not for the citizen
 
@@ -155,8 +171,12 @@ class Deadline:
     @property
     def status_label(self) -> str:
         return {
-            "met": "按期完成", "missed": "超期完成", "running": "办理中", "due_soon": "即将到期",
-            "overdue": "已超期", "paused": "中止计时",
+            "met": "按期完成",
+            "missed": "超期完成",
+            "running": "办理中",
+            "due_soon": "即将到期",
+            "overdue": "已超期",
+            "paused": "中止计时",
         }[self.status]
 
 
@@ -203,15 +223,24 @@ class _Clocks:
         elif k == "case.accepted" and not hotline:
             self.close(event)
             self.start("handle", event.at)
-        elif k in {"case.declined", "case.not_accepted_again", "case.replied", "case.review_decided",
-                   "case.rereview_decided"}:
+        elif k in {
+            "case.declined",
+            "case.not_accepted_again",
+            "case.replied",
+            "case.review_decided",
+            "case.rereview_decided",
+        }:
             self.close(event)
         elif k == "case.extended" and self.current is not None:
             self.current.due = _parse(d.get("new_due")) or self.current.due
             self.current.note = f"已延期{d.get('days', '')}日"
         elif k == "case.resumed" and self.current is not None:
             self.current.due = _parse(d.get("new_due")) or self.current.due
-        elif k == "case.deadline_changed" and self.current is not None and d.get("clock") == self.current.clock:
+        elif (
+            k == "case.deadline_changed"
+            and self.current is not None
+            and d.get("clock") == self.current.clock
+        ):
             new_due = _parse(d.get("new_due"))
             if new_due and (self.current.due is None or new_due > self.current.due):
                 self.current.due = new_due  # only ever later than the deadline already told
@@ -232,7 +261,9 @@ class _Clocks:
                 from django.conf import settings
 
                 state = clocks.due_state(current.due, now, settings.XINFANG_DUE_SOON_DAYS)
-                current.status = {"overdue": "overdue", "due_soon": "due_soon"}.get(state, "running")
+                current.status = {"overdue": "overdue", "due_soon": "due_soon"}.get(
+                    state, "running"
+                )
             out.append(current)
         return out
 
@@ -276,7 +307,9 @@ def review_window(case: Case, events: list[CaseEvent], now: dt.datetime) -> Wind
             return None
         last = decisions[-1]
         action, clock = (
-            ("rereview", "rereview_request") if last.kind == "case.review_decided" else ("review", "review_request")
+            ("rereview", "rereview_request")
+            if last.kind == "case.review_decided"
+            else ("review", "review_request")
         )
         due = clocks.rule_due_at(clock_rules()[clock], last.at, work_calendar())
         return Window(action, due, False)

@@ -22,8 +22,13 @@ from xinfang.portal import conf
 
 # Service error keys -> the portal form's field names.
 FIELD_MAP = {
-    "kind": "kind", "title": "title", "content": "content", "anonymous": "anonymous",
-    "petitioner_name": "name", "petitioner_phone": "phone", "petitioner_id_number": "id_number",
+    "kind": "kind",
+    "title": "title",
+    "content": "content",
+    "anonymous": "anonymous",
+    "petitioner_name": "name",
+    "petitioner_phone": "phone",
+    "petitioner_id_number": "id_number",
     "attachments": "attachments",
 }
 
@@ -31,7 +36,11 @@ FIELD_MAP = {
 def portal_office() -> Unit:
     """The unit that registers online matters: XINFANG_PORTAL_OFFICE, else the first petition office."""
     code = conf.office_code()
-    qs = Unit.objects.filter(code=code) if code else Unit.objects.filter(kind=Unit.Kind.PETITION_OFFICE)
+    qs = (
+        Unit.objects.filter(code=code)
+        if code
+        else Unit.objects.filter(kind=Unit.Kind.PETITION_OFFICE)
+    )
     office = qs.order_by("path", "id").first()
     if office is None:
         raise ImproperlyConfigured(
@@ -52,14 +61,24 @@ def portal_submit(*, data: dict, files: list) -> Submission:
     Raises django ValidationError (Chinese messages keyed by the service's field names).
     """
     petitioner = case_services.Petitioner(
-        name=data.get("name", ""), id_number=data.get("id_number", ""), phone=data.get("phone", ""),
-        address=data.get("address", ""), anonymous=bool(data.get("anonymous")),
+        name=data.get("name", ""),
+        id_number=data.get("id_number", ""),
+        phone=data.get("phone", ""),
+        address=data.get("address", ""),
+        anonymous=bool(data.get("anonymous")),
     )
     office = portal_office()
     with transaction.atomic(), notify.receipt_sent_by_caller():
         result = case_services.case_register(
-            office=office, by=None, channel=Channel.ONLINE, kind=data["kind"], title=data["title"],
-            content=data["content"], place=data["place"], petitioner=petitioner, attachments=files,
+            office=office,
+            by=None,
+            channel=Channel.ONLINE,
+            kind=data["kind"],
+            title=data["title"],
+            content=data["content"],
+            place=data["place"],
+            petitioner=petitioner,
+            attachments=files,
         )
         code = case_services.case_issue_query_code(case=result.case)
         notify.contact_save(case=result.case, email=data.get("email", ""))

@@ -38,19 +38,29 @@ def submit(request: HttpRequest) -> HttpResponse:
     form = SubmitForm(request.POST, request.FILES) if request.method == "POST" else SubmitForm()
     if request.method == "POST" and form.is_valid():
         try:
-            done = services.portal_submit(data=form.cleaned_data, files=form.cleaned_data["attachments"])
+            done = services.portal_submit(
+                data=form.cleaned_data, files=form.cleaned_data["attachments"]
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         except ImproperlyConfigured as exc:
-            return render(request, "portal/message.html", {"title": "暂停受理", "text": str(exc)}, status=503)
+            return render(
+                request, "portal/message.html", {"title": "暂停受理", "text": str(exc)}, status=503
+            )
         else:
             request.session[SESSION_RECEIPT] = {"number": done.case.number, "code": done.code}
             return redirect("portal:submitted")
-    return render(request, "portal/submit.html", {
-        "form": form,
-        "matter_fields": [form[n] for n in ("kind", "title", "content", "place", "attachments")],
-        "contact_fields": [form[n] for n in ("name", "phone", "email", "address", "id_number")],
-    })
+    return render(
+        request,
+        "portal/submit.html",
+        {
+            "form": form,
+            "matter_fields": [
+                form[n] for n in ("kind", "title", "content", "place", "attachments")
+            ],
+            "contact_fields": [form[n] for n in ("name", "phone", "email", "address", "id_number")],
+        },
+    )
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -82,7 +92,9 @@ def track(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/track.html", {"form": form}, status=400)
     number, code = form.cleaned_data["number"], form.cleaned_data["code"]
     if not services.lookup_allowed(ip=request.META.get("REMOTE_ADDR", ""), number=number):
-        return render(request, "portal/track.html", {"form": TrackForm(), "error": TOO_MANY}, status=429)
+        return render(
+            request, "portal/track.html", {"form": TrackForm(), "error": TOO_MANY}, status=429
+        )
     case = services.case_by_code(number=number, code=code)
     if case is None:
         return render(request, "portal/track.html", {"form": TrackForm(), "error": WRONG})
@@ -110,9 +122,15 @@ def case(request: HttpRequest) -> HttpResponse:
     if found is None:
         return _need_lookup(request)
     view = selectors.public_case(found)
-    response = render(request, "portal/case.html", {
-        "c": view, "rate_form": RateForm(), "review_form": ReviewForm(),
-    })
+    response = render(
+        request,
+        "portal/case.html",
+        {
+            "c": view,
+            "rate_form": RateForm(),
+            "review_form": ReviewForm(),
+        },
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -123,13 +141,19 @@ def notice(request: HttpRequest, slug: str) -> HttpResponse:
     if found is None:
         return _need_lookup(request)
     if slug not in notices.available_notices(found):
-        return render(request, "portal/message.html", {"title": "文书不存在", "text": "该事项暂无此文书"},
-                      status=404)
+        return render(
+            request,
+            "portal/message.html",
+            {"title": "文书不存在", "text": "该事项暂无此文书"},
+            status=404,
+        )
     data = notices.render_notice(found, slug, viewer=notices.PETITIONER)
     response = HttpResponse(data, content_type=notices.DOCX_CONTENT_TYPE)
     from urllib.parse import quote
 
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(notices.notice_filename(found, slug))}"
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(notices.notice_filename(found, slug))}"
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -146,8 +170,14 @@ def rate(request: HttpRequest) -> HttpResponse:
     if not selectors.can_rate(found):
         messages.error(request, "该事项已评价或尚未答复，不能评价")
         return redirect("portal:case")
-    return _act(request, "评价已提交，感谢您的反馈", case_services.case_rate, case=found,
-                rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"])
+    return _act(
+        request,
+        "评价已提交，感谢您的反馈",
+        case_services.case_rate,
+        case=found,
+        rating=form.cleaned_data["rating"],
+        comment=form.cleaned_data["comment"],
+    )
 
 
 def _ask(request: HttpRequest, action: str) -> HttpResponse:
@@ -162,18 +192,32 @@ def _ask(request: HttpRequest, action: str) -> HttpResponse:
         messages.error(request, f"该事项当前不能申请{label}")
         return redirect("portal:case")
     if not window.open:
-        messages.error(request, f"申请{label}的期限已于{selectors.cn_date(window.last_day)}届满，不能再申请")
+        messages.error(
+            request, f"申请{label}的期限已于{selectors.cn_date(window.last_day)}届满，不能再申请"
+        )
         return redirect("portal:case")
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请填写请求和理由")
         return redirect("portal:case")
-    service = case_services.case_request_review if action == "review" else case_services.case_request_rereview
-    return _act(request, f"{label}申请已提交", service, case=found, reason=form.cleaned_data["reason"], at=now)
+    service = (
+        case_services.case_request_review
+        if action == "review"
+        else case_services.case_request_rereview
+    )
+    return _act(
+        request,
+        f"{label}申请已提交",
+        service,
+        case=found,
+        reason=form.cleaned_data["reason"],
+        at=now,
+    )
 
 
-def _act(request: HttpRequest, done: str, service, *, case: Case, at: dt.datetime | None = None,
-         **kwargs) -> HttpResponse:
+def _act(
+    request: HttpRequest, done: str, service, *, case: Case, at: dt.datetime | None = None, **kwargs
+) -> HttpResponse:
     try:
         service(case=case, by=None, at=at, **kwargs)
     except (TransitionNotAllowed, ValidationError) as exc:

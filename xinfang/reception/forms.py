@@ -48,11 +48,17 @@ class RotaFillForm(forms.Form):
     start = forms.DateField(label="开始日期", widget=DATE)
     end = forms.DateField(label="结束日期", widget=DATE)
     leaders = LeadersField(
-        label="接访领导（按顺序轮流）", queryset=User.objects.none(), required=False,
+        label="接访领导（按顺序轮流）",
+        queryset=User.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    names = forms.CharField(label="其他领导（非系统用户）", required=False,
-                            help_text="填写姓名，多人用“、”分隔", max_length=400)
+    names = forms.CharField(
+        label="其他领导（非系统用户）",
+        required=False,
+        help_text="填写姓名，多人用“、”分隔",
+        max_length=400,
+    )
 
     def __init__(self, *args, office: Unit, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,9 +93,13 @@ class RecordForm(forms.Form):
     leader_name = forms.CharField(label="或填写领导姓名", max_length=40, required=False)
     place = forms.CharField(label="接访地点", max_length=120, required=False)
     visitors = forms.IntegerField(label="来访人数", min_value=1, initial=1)
-    summary = forms.CharField(label="反映问题概述", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    summary = forms.CharField(
+        label="反映问题概述", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     case_numbers = forms.CharField(
-        label="涉及的已有事项编号", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="涉及的已有事项编号",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="每行一个事项编号；新事项在保存后登记",
     )
 
@@ -105,14 +115,20 @@ class LinkCaseForm(forms.Form):
 class RegisterCaseForm(forms.Form):
     """A new matter raised at the reception: the same register, channel 来访."""
 
-    kind = forms.ChoiceField(label="事项类型", choices=[
-        (Kind.APPEAL, "申诉求决"), (Kind.SUGGESTION, "建议意见"), (Kind.ACCUSATION, "检举控告"),
-    ])
+    kind = forms.ChoiceField(
+        label="事项类型",
+        choices=[
+            (Kind.APPEAL, "申诉求决"),
+            (Kind.SUGGESTION, "建议意见"),
+            (Kind.ACCUSATION, "检举控告"),
+        ],
+    )
     title = forms.CharField(label="标题", max_length=120)
     content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 3}))
     place = forms.ModelChoiceField(label="问题属地", queryset=Place.objects.all())
-    category = forms.ModelChoiceField(label="事项分类", queryset=Category.objects.select_related("parent"),
-                                      required=False)
+    category = forms.ModelChoiceField(
+        label="事项分类", queryset=Category.objects.select_related("parent"), required=False
+    )
     petitioner_name = forms.CharField(label="信访人姓名", max_length=40)
     petitioner_phone = forms.CharField(label="联系电话", max_length=20, required=False)
     petitioner_id_number = forms.CharField(label="身份证号", max_length=18, required=False)
@@ -123,10 +139,17 @@ class RegisterCaseForm(forms.Form):
 class InstructionForm(forms.Form):
     text = forms.CharField(label="批示内容", widget=forms.Textarea(attrs={"rows": 3}))
     case = forms.ChoiceField(label="涉及事项", required=False)
-    owner_unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.all(), required=False)
+    owner_unit = forms.ModelChoiceField(
+        label="责任单位", queryset=Unit.objects.all(), required=False
+    )
     owner_user = LeaderField(label="责任人", queryset=User.objects.none(), required=False)
-    days = forms.IntegerField(label="期限（自然日）", min_value=1, max_value=365, required=False,
-                              help_text="不填则按默认期限；期满日为休息日的顺延")
+    days = forms.IntegerField(
+        label="期限（自然日）",
+        min_value=1,
+        max_value=365,
+        required=False,
+        help_text="不填则按默认期限；期满日为休息日的顺延",
+    )
     deadline_date = forms.DateField(label="或指定办理期限", widget=DATE, required=False)
 
     def __init__(self, *args, record, **kwargs):
@@ -165,22 +188,32 @@ class BookingForm(forms.Form):
 
     slot = forms.TypedChoiceField(label="选择时段", coerce=int, widget=forms.RadioSelect)
     name = forms.CharField(label="姓名", max_length=40)
-    phone = forms.CharField(label="联系电话", max_length=20,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
-    description = forms.CharField(label="反映的事项（简要）", max_length=500,
-                                  widget=forms.Textarea(attrs={"rows": 4}))
+    phone = forms.CharField(
+        label="联系电话",
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    description = forms.CharField(
+        label="反映的事项（简要）", max_length=500, widget=forms.Textarea(attrs={"rows": 4})
+    )
     case_number = forms.CharField(label="已有事项编号（如有）", max_length=40, required=False)
 
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].choices = [
-            (s.pk, f"{s.date:%m月%d日} {s.start:%H:%M}-{s.end:%H:%M} {s.office} "
-                   f"{s.leader_label}（余{s.places_left}个名额）")
+            (
+                s.pk,
+                f"{s.date:%m月%d日} {s.start:%H:%M}-{s.end:%H:%M} {s.office} "
+                f"{s.leader_label}（余{s.places_left}个名额）",
+            )
             for s in slots
         ]
 
 
 class CancelBookingForm(forms.Form):
     reference = forms.CharField(label="预约号", max_length=16)
-    phone = forms.CharField(label="预约时填写的联系电话", max_length=20,
-                            widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    phone = forms.CharField(
+        label="预约时填写的联系电话",
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )

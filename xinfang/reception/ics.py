@@ -18,8 +18,12 @@ PRODID = "-//xinfang//reception rota//ZH"
 def escape_text(value: str) -> str:
     """TEXT escaping (RFC 5545 §3.3.11): backslash, semicolon, comma, newline."""
     return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-        .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
     )
 
 
@@ -64,8 +68,15 @@ def _events(office: Unit, days: Iterable[RotaDay], stamp_text: str) -> list[str]
 
 def _calendar(name: str, events: list[str]) -> str:
     lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(name)}", "X-WR-TIMEZONE:Asia/Shanghai", *events, "END:VCALENDAR",
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}",
+        "X-WR-TIMEZONE:Asia/Shanghai",
+        *events,
+        "END:VCALENDAR",
     ]
     return "".join(fold(line) + "\r\n" for line in lines)
 

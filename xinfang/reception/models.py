@@ -15,8 +15,9 @@ from xinfang.orgs.models import Unit
 class ReceptionRota(models.Model):
     """The rota (接访排班表) of one petition office."""
 
-    office = models.OneToOneField(Unit, verbose_name="信访机构", on_delete=models.CASCADE,
-                                  related_name="reception_rota")
+    office = models.OneToOneField(
+        Unit, verbose_name="信访机构", on_delete=models.CASCADE, related_name="reception_rota"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -31,14 +32,27 @@ class RotaDay(models.Model):
 
     rota = models.ForeignKey(ReceptionRota, on_delete=models.CASCADE, related_name="days")
     date = models.DateField("日期")
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接访领导", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="接访领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     leader_name = models.CharField("接访领导（非系统用户）", max_length=40, blank=True)
     leader_absent = models.BooleanField("领导缺席", default=False)
-    substitute = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="替班领导", null=True,
-                                   blank=True, on_delete=models.PROTECT, related_name="+")
-    substitute_name = models.CharField("替班领导（非系统用户）", max_length=80, blank=True,
-                                       help_text="可填多人，用“、”分隔")
+    substitute = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="替班领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    substitute_name = models.CharField(
+        "替班领导（非系统用户）", max_length=80, blank=True, help_text="可填多人，用“、”分隔"
+    )
     note = models.CharField("备注", max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,21 +93,37 @@ class ReceptionKind(models.TextChoices):
 class ReceptionRecord(models.Model):
     """One reception (接访记录): when, which leader, where, how many came, which matters."""
 
-    office = models.ForeignKey(Unit, verbose_name="信访机构", on_delete=models.PROTECT, related_name="+")
+    office = models.ForeignKey(
+        Unit, verbose_name="信访机构", on_delete=models.PROTECT, related_name="+"
+    )
     held_at = models.DateTimeField("接访时间", db_index=True)
-    kind = models.CharField("接访形式", max_length=12, choices=ReceptionKind.choices,
-                            default=ReceptionKind.ROTA)
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接访领导", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        "接访形式", max_length=12, choices=ReceptionKind.choices, default=ReceptionKind.ROTA
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="接访领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     leader_name = models.CharField("接访领导（非系统用户）", max_length=40, blank=True)
     place = models.CharField("接访地点", max_length=120, blank=True)
     visitors = models.PositiveIntegerField("来访人数", default=1)
     summary = models.TextField("反映问题概述", blank=True)
-    slot = models.ForeignKey("AppointmentSlot", verbose_name="约访时段", null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
+    slot = models.ForeignKey(
+        "AppointmentSlot",
+        verbose_name="约访时段",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     cases = models.ManyToManyField("cases.Case", through="ReceptionMatter", related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,7 +147,9 @@ class ReceptionMatter(models.Model):
     registered = models.BooleanField("接访时新登记", default=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["record", "case"], name="reception_matter_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "case"], name="reception_matter_unique")
+        ]
         indexes = [models.Index(fields=["case"], name="reception_matter_case")]
 
     def __str__(self) -> str:
@@ -127,21 +159,42 @@ class ReceptionMatter(models.Model):
 class Instruction(models.Model):
     """A leader's instruction (领导批示): what to do, who owns it, by when, and what came of it."""
 
-    record = models.ForeignKey(ReceptionRecord, on_delete=models.CASCADE, related_name="instructions")
-    case = models.ForeignKey("cases.Case", verbose_name="涉及事项", null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="+")
+    record = models.ForeignKey(
+        ReceptionRecord, on_delete=models.CASCADE, related_name="instructions"
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name="涉及事项",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     text = models.TextField("批示内容")
-    owner_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="责任人", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
-    owner_unit = models.ForeignKey(Unit, verbose_name="责任单位", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="责任人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    owner_unit = models.ForeignKey(
+        Unit,
+        verbose_name="责任单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     deadline = models.DateTimeField("办理期限", db_index=True)
     # An explicit date on a rest day moves to the next working day; this says so.
     deadline_note = models.CharField("期限说明", max_length=80, blank=True)
     done_at = models.DateTimeField("落实时间", null=True, blank=True)
     result = models.TextField("落实结果", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -159,12 +212,20 @@ class Instruction(models.Model):
 class AppointmentSlot(models.Model):
     """A time the office offers for an appointment with a leader (约访时段)."""
 
-    office = models.ForeignKey(Unit, verbose_name="信访机构", on_delete=models.PROTECT, related_name="+")
+    office = models.ForeignKey(
+        Unit, verbose_name="信访机构", on_delete=models.PROTECT, related_name="+"
+    )
     date = models.DateField("日期")
     start = models.TimeField("开始时间")
     end = models.TimeField("结束时间")
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接访领导", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="+")
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="接访领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     leader_name = models.CharField("接访领导（非系统用户）", max_length=40, blank=True)
     place = models.CharField("地点", max_length=120, blank=True)
     capacity = models.PositiveSmallIntegerField("可约人数", default=5)
@@ -176,8 +237,9 @@ class AppointmentSlot(models.Model):
         ordering = ["date", "start"]
         indexes = [models.Index(fields=["office", "date"], name="slot_office_date")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(booked__lte=models.F("capacity")),
-                                   name="slot_not_overbooked"),
+            models.CheckConstraint(
+                condition=models.Q(booked__lte=models.F("capacity")), name="slot_not_overbooked"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -236,13 +298,16 @@ class GroupVisitReception(models.Model):
     """A group visit (集体访) that a leader must receive within the set hours of registration."""
 
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="+")
-    office = models.ForeignKey(Unit, verbose_name="信访机构", on_delete=models.PROTECT, related_name="+")
+    office = models.ForeignKey(
+        Unit, verbose_name="信访机构", on_delete=models.PROTECT, related_name="+"
+    )
     group_size = models.PositiveIntegerField("来访人数")
     registered_at = models.DateTimeField("登记时间")
     due_at = models.DateTimeField("接待时限", db_index=True)
     received_at = models.DateTimeField("领导接待时间", null=True, blank=True)
-    record = models.ForeignKey(ReceptionRecord, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+    record = models.ForeignKey(
+        ReceptionRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "集体访领导接待"

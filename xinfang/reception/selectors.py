@@ -58,7 +58,11 @@ def duty_office_ids(user: User, *, on: dt.date | None = None) -> list[int]:
     if not user.is_authenticated or not user.is_active:
         return []
     on_duty = Q(leader=user, leader_absent=False) | Q(substitute=user)
-    return list(RotaDay.objects.filter(on_duty, date=on or today()).values_list("rota__office_id", flat=True))
+    return list(
+        RotaDay.objects.filter(on_duty, date=on or today()).values_list(
+            "rota__office_id", flat=True
+        )
+    )
 
 
 def _today_bounds() -> tuple[dt.datetime, dt.datetime]:
@@ -82,7 +86,9 @@ def rota_offices_for_user(user: User) -> QuerySet[Unit]:
         return _scope_offices(user)
     on_rota = RotaDay.objects.filter(Q(leader=user) | Q(substitute=user)).values("rota__office_id")
     return Unit.objects.filter(kind=Unit.Kind.PETITION_OFFICE).filter(
-        Q(id__in=_scope_offices(user).values("id")) | Q(id__in=on_rota) | Q(id__in=duty_office_ids(user))
+        Q(id__in=_scope_offices(user).values("id"))
+        | Q(id__in=on_rota)
+        | Q(id__in=duty_office_ids(user))
     )
 
 
@@ -102,7 +108,9 @@ def _office_work(user: User, office_field: str, day_q) -> Q:
 def can_record(user: User, office: Unit) -> bool:
     """Clerks and leaders (单位负责人) of the office enter reception records and set the rota."""
     return (
-        user.is_authenticated and user.is_active and user.unit_id == office.pk
+        user.is_authenticated
+        and user.is_active
+        and user.unit_id == office.pk
         and user.role in MANAGER_ROLES
     )
 
@@ -114,9 +122,11 @@ def can_manage_rota(user: User, office: Unit) -> bool:
 def leader_choices(office: Unit) -> QuerySet[User]:
     """Leaders who may receive for `office`: heads and supervisors of its government's tree."""
     root = office.parent or office
-    return User.objects.filter(
-        is_active=True, role__in=LEADER_ROLES, unit__path__startswith=root.path
-    ).select_related("unit").order_by("unit__path", "display_name", "id")
+    return (
+        User.objects.filter(is_active=True, role__in=LEADER_ROLES, unit__path__startswith=root.path)
+        .select_related("unit")
+        .order_by("unit__path", "display_name", "id")
+    )
 
 
 # ---------------------------------------------------------------- the rota
@@ -146,8 +156,9 @@ def rota_month(office: Unit, year: int, month: int) -> list[list[DayCell]]:
     end = following + dt.timedelta(days=(7 - following.weekday()) % 7)
     days = {
         d.date: d
-        for d in RotaDay.objects.filter(rota__office=office, date__gte=start, date__lt=end)
-        .select_related("leader", "substitute")
+        for d in RotaDay.objects.filter(
+            rota__office=office, date__gte=start, date__lt=end
+        ).select_related("leader", "substitute")
     }
     cal = work_calendar()
     cells = []
@@ -155,7 +166,7 @@ def rota_month(office: Unit, year: int, month: int) -> list[list[DayCell]]:
     while day < end:
         cells.append(DayCell(day, cal.is_workday(day), day.month == month, days.get(day)))
         day += dt.timedelta(days=1)
-    return [cells[i:i + 7] for i in range(0, len(cells), 7)]
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
 
 
 def working_days(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -187,20 +198,26 @@ class RotaWarning:
     reason: str
 
     def as_dict(self) -> dict:
-        return {"office": self.office.code, "office_name": self.office.name,
-                "date": self.date.isoformat(), "reason": self.reason}
+        return {
+            "office": self.office.code,
+            "office_name": self.office.name,
+            "date": self.date.isoformat(),
+            "reason": self.reason,
+        }
 
 
-def rota_warnings(office: Unit, *, start: dt.date | None = None,
-                  days: int | None = None) -> list[RotaWarning]:
+def rota_warnings(
+    office: Unit, *, start: dt.date | None = None, days: int | None = None
+) -> list[RotaWarning]:
     """Working days in the next `days` (XINFANG_ROTA_WARN_DAYS) on which nobody receives."""
     dates = next_working_days(start or today(), conf.rota_warn_days() if days is None else days)
     if not dates:
         return []
     rows = {
         d.date: d
-        for d in RotaDay.objects.filter(rota__office=office, date__gte=dates[0], date__lte=dates[-1])
-        .select_related("leader", "substitute")
+        for d in RotaDay.objects.filter(
+            rota__office=office, date__gte=dates[0], date__lte=dates[-1]
+        ).select_related("leader", "substitute")
     }
     warnings = []
     for date in dates:
@@ -212,16 +229,18 @@ def rota_warnings(office: Unit, *, start: dt.date | None = None,
     return warnings
 
 
-def all_rota_warnings(*, start: dt.date | None = None, days: int | None = None) -> list[RotaWarning]:
+def all_rota_warnings(
+    *, start: dt.date | None = None, days: int | None = None
+) -> list[RotaWarning]:
     """Warnings for every office that keeps a rota."""
     offices = Unit.objects.filter(reception_rota__isnull=False).order_by("path")
     return [w for office in offices for w in rota_warnings(office, start=start, days=days)]
 
 
 def rota_days(office: Unit, start: dt.date, end: dt.date) -> QuerySet[RotaDay]:
-    return RotaDay.objects.filter(rota__office=office, date__gte=start, date__lte=end).select_related(
-        "leader", "substitute"
-    )
+    return RotaDay.objects.filter(
+        rota__office=office, date__gte=start, date__lte=end
+    ).select_related("leader", "substitute")
 
 
 # ---------------------------------------------------------------- records and instructions
@@ -234,9 +253,9 @@ def _held_today(field: str = "held_at") -> Q:
 
 def records_for(user: User) -> QuerySet[ReceptionRecord]:
     """Records of the offices in scope, and today's records of the office where `user` is on duty."""
-    return ReceptionRecord.objects.filter(_office_work(user, "office", _held_today())).select_related(
-        "office", "leader"
-    )
+    return ReceptionRecord.objects.filter(
+        _office_work(user, "office", _held_today())
+    ).select_related("office", "leader")
 
 
 def instructions_for(user: User) -> QuerySet[Instruction]:
@@ -249,19 +268,25 @@ def instructions_for(user: User) -> QuerySet[Instruction]:
 
 
 def overdue_instructions(qs: QuerySet[Instruction], now: dt.datetime | None = None):
-    return qs.filter(done_at__isnull=True, deadline__lte=now or timezone.now()).order_by("deadline", "id")
+    return qs.filter(done_at__isnull=True, deadline__lte=now or timezone.now()).order_by(
+        "deadline", "id"
+    )
 
 
 # ---------------------------------------------------------------- appointments
 
 
-def open_slots(*, office: Unit | None = None, on: dt.date | None = None) -> QuerySet[AppointmentSlot]:
+def open_slots(
+    *, office: Unit | None = None, on: dt.date | None = None
+) -> QuerySet[AppointmentSlot]:
     """Slots a citizen may still book: open, from today to the booking horizon, places left."""
     from django.db.models import F
 
     first = on or today()
     qs = AppointmentSlot.objects.filter(
-        open=True, date__gte=first, date__lte=first + dt.timedelta(days=conf.booking_days_ahead()),
+        open=True,
+        date__gte=first,
+        date__lte=first + dt.timedelta(days=conf.booking_days_ahead()),
         booked__lt=F("capacity"),
     ).select_related("office", "leader")
     return qs.filter(office=office) if office is not None else qs
@@ -269,9 +294,9 @@ def open_slots(*, office: Unit | None = None, on: dt.date | None = None) -> Quer
 
 def slots_for(user: User) -> QuerySet[AppointmentSlot]:
     """Slots (and so bookings) of the offices in scope, and today's slots where `user` is on duty."""
-    return AppointmentSlot.objects.filter(_office_work(user, "office", Q(date=today()))).select_related(
-        "office", "leader"
-    )
+    return AppointmentSlot.objects.filter(
+        _office_work(user, "office", Q(date=today()))
+    ).select_related("office", "leader")
 
 
 def slot_bookings(slot: AppointmentSlot) -> QuerySet[Booking]:
@@ -303,9 +328,9 @@ def hidden_bookings(user: User, bookings) -> set[int]:
 def group_visits(user: User, *, show: str = "open", now: dt.datetime | None = None):
     """Group visits (集体访) awaiting a leader (`open`), past their time (`overdue`), or all."""
     waiting_or_today = Q(received_at__isnull=True) | _held_today("registered_at")
-    qs = GroupVisitReception.objects.filter(_office_work(user, "office", waiting_or_today)).select_related(
-        "case", "office", "record"
-    )
+    qs = GroupVisitReception.objects.filter(
+        _office_work(user, "office", waiting_or_today)
+    ).select_related("case", "office", "record")
     if show == "open":
         qs = qs.filter(received_at__isnull=True)
     elif show == "overdue":
@@ -321,8 +346,11 @@ def feed_user(token: str) -> User | None:
     """The active user whose live private calendar link this token is, else None."""
     if not token or len(token) > 100:
         return None
-    found = (CalendarFeedToken.objects.select_related("user__unit")
-             .filter(digest=feed_digest(token), revoked__isnull=True, user__is_active=True).first())
+    found = (
+        CalendarFeedToken.objects.select_related("user__unit")
+        .filter(digest=feed_digest(token), revoked__isnull=True, user__is_active=True)
+        .first()
+    )
     return found.user if found else None
 
 

@@ -49,7 +49,9 @@ def _require_recorder(by: User, office: Unit) -> None:
 
 def _check_leader(leader: User | None, office: Unit, field: str) -> None:
     if leader is not None and not selectors.leader_choices(office).filter(pk=leader.pk).exists():
-        raise ValidationError({field: f"“{leader}”不是可安排接访的领导（须为单位负责人或督查督办）"})
+        raise ValidationError(
+            {field: f"“{leader}”不是可安排接访的领导（须为单位负责人或督查督办）"}
+        )
 
 
 # ---------------------------------------------------------------- the rota (排班)
@@ -72,8 +74,15 @@ def rota_get_or_create(*, office: Unit) -> ReceptionRota:
 
 
 def rota_day_set(
-    *, office: Unit, by: User, date: dt.date, leader: User | None = None, leader_name: str = "",
-    leader_absent: bool = False, substitute: User | None = None, substitute_name: str = "",
+    *,
+    office: Unit,
+    by: User,
+    date: dt.date,
+    leader: User | None = None,
+    leader_name: str = "",
+    leader_absent: bool = False,
+    substitute: User | None = None,
+    substitute_name: str = "",
     note: str = "",
 ) -> RotaDay:
     """Set one working day: its leader, whether absent, the substitute(s), a note.
@@ -97,11 +106,15 @@ def rota_day_set(
         raise ValidationError({"substitute": "替班领导不能是本人"})
     rota = rota_get_or_create(office=office)
     day, _ = RotaDay.objects.update_or_create(
-        rota=rota, date=date,
+        rota=rota,
+        date=date,
         defaults={
-            "leader": leader, "leader_name": "" if leader else leader_name,
-            "leader_absent": leader_absent, "substitute": substitute,
-            "substitute_name": substitute_name, "note": note.strip(),
+            "leader": leader,
+            "leader_name": "" if leader else leader_name,
+            "leader_absent": leader_absent,
+            "substitute": substitute,
+            "substitute_name": substitute_name,
+            "note": note.strip(),
         },
     )
     return day
@@ -113,7 +126,12 @@ def rota_day_clear(*, office: Unit, by: User, date: dt.date) -> None:
 
 
 def rota_fill(
-    *, office: Unit, by: User, start: dt.date, end: dt.date, leaders: list[Leader],
+    *,
+    office: Unit,
+    by: User,
+    start: dt.date,
+    end: dt.date,
+    leaders: list[Leader],
 ) -> list[RotaDay]:
     """Assign leaders round-robin (轮流) to the working days from `start` to `end`.
 
@@ -135,9 +153,15 @@ def rota_fill(
         for i, date in enumerate(selectors.working_days(start, end)):
             person = leaders[i % len(leaders)]
             day, _ = RotaDay.objects.update_or_create(
-                rota=rota, date=date,
-                defaults={"leader": person.user, "leader_name": person.name if person.user is None else "",
-                          "leader_absent": False, "substitute": None, "substitute_name": ""},
+                rota=rota,
+                date=date,
+                defaults={
+                    "leader": person.user,
+                    "leader_name": person.name if person.user is None else "",
+                    "leader_absent": False,
+                    "substitute": None,
+                    "substitute_name": "",
+                },
             )
             days.append(day)
     return days
@@ -147,9 +171,18 @@ def rota_fill(
 
 
 def record_create(
-    *, office: Unit, by: User, held_at: dt.datetime, kind: str = ReceptionKind.ROTA,
-    leader: User | None = None, leader_name: str = "", place: str = "", visitors: int = 1,
-    summary: str = "", slot: AppointmentSlot | None = None, case_numbers: list[str] | None = None,
+    *,
+    office: Unit,
+    by: User,
+    held_at: dt.datetime,
+    kind: str = ReceptionKind.ROTA,
+    leader: User | None = None,
+    leader_name: str = "",
+    place: str = "",
+    visitors: int = 1,
+    summary: str = "",
+    slot: AppointmentSlot | None = None,
+    case_numbers: list[str] | None = None,
 ) -> ReceptionRecord:
     """Record one reception; `case_numbers` are existing matters raised there."""
     _require_recorder(by, office)
@@ -169,9 +202,16 @@ def record_create(
     _check_leader(leader, office, "leader")
     with transaction.atomic():
         record = ReceptionRecord.objects.create(
-            office=office, held_at=held_at, kind=kind, leader=leader,
-            leader_name="" if leader else leader_name.strip(), place=place.strip(),
-            visitors=visitors, summary=summary.strip(), slot=slot, created_by=by,
+            office=office,
+            held_at=held_at,
+            kind=kind,
+            leader=leader,
+            leader_name="" if leader else leader_name.strip(),
+            place=place.strip(),
+            visitors=visitors,
+            summary=summary.strip(),
+            slot=slot,
+            created_by=by,
         )
         for number in case_numbers or []:
             record_link_case(record=record, by=by, number=number)
@@ -201,16 +241,32 @@ def _link(record: ReceptionRecord, case: Case, *, registered: bool) -> Reception
 
 
 def record_register_case(
-    *, record: ReceptionRecord, by: User, kind: str, title: str, content: str, place: Place,
-    petitioner: case_services.Petitioner, category: Category | None = None, group_size: int = 1,
+    *,
+    record: ReceptionRecord,
+    by: User,
+    kind: str,
+    title: str,
+    content: str,
+    place: Place,
+    petitioner: case_services.Petitioner,
+    category: Category | None = None,
+    group_size: int = 1,
     representatives: list[dict] | None = None,
 ) -> Case:
     """Register a matter raised at the reception (channel 来访) and link it to the record."""
     _require_recorder(by, record.office)
     with transaction.atomic():
         result = case_services.case_register(
-            office=record.office, by=by, channel=Channel.VISIT, kind=kind, title=title, content=content,
-            place=place, petitioner=petitioner, category=category, group_size=group_size,
+            office=record.office,
+            by=by,
+            channel=Channel.VISIT,
+            kind=kind,
+            title=title,
+            content=content,
+            place=place,
+            petitioner=petitioner,
+            category=category,
+            group_size=group_size,
             representatives=representatives,
         )
         _link(record, result.case, registered=result.created)
@@ -220,8 +276,9 @@ def record_register_case(
 # ---------------------------------------------------------------- instructions (领导批示)
 
 
-def instruction_deadline(start: dt.datetime, *, days: int | None = None,
-                         on: dt.date | None = None) -> tuple[dt.datetime, str]:
+def instruction_deadline(
+    start: dt.datetime, *, days: int | None = None, on: dt.date | None = None
+) -> tuple[dt.datetime, str]:
     """The deadline and a note: 24:00 of the explicit date, or `days` calendar days on the
     clocks. Either way a last day on a rest day moves to the next working day; for an explicit
     date the note says so ("原定…为休息日，顺延至…")."""
@@ -233,8 +290,14 @@ def instruction_deadline(start: dt.datetime, *, days: int | None = None,
 
 
 def instruction_add(
-    *, record: ReceptionRecord, by: User, text: str, owner_user: User | None = None,
-    owner_unit: Unit | None = None, days: int | None = None, deadline_date: dt.date | None = None,
+    *,
+    record: ReceptionRecord,
+    by: User,
+    text: str,
+    owner_user: User | None = None,
+    owner_unit: Unit | None = None,
+    days: int | None = None,
+    deadline_date: dt.date | None = None,
     case: Case | None = None,
 ) -> Instruction:
     """批示: the leader's instruction, with an owner and a deadline."""
@@ -254,8 +317,14 @@ def instruction_add(
         raise ValidationError(errors)
     deadline, note = instruction_deadline(record.held_at, days=days, on=deadline_date)
     return Instruction.objects.create(
-        record=record, case=case, text=text.strip(), owner_user=owner_user, owner_unit=owner_unit,
-        deadline=deadline, deadline_note=note, created_by=by,
+        record=record,
+        case=case,
+        text=text.strip(),
+        owner_user=owner_user,
+        owner_unit=owner_unit,
+        deadline=deadline,
+        deadline_note=note,
+        created_by=by,
     )
 
 
@@ -267,8 +336,9 @@ def can_complete(user: User, instruction: Instruction) -> bool:
     )
 
 
-def instruction_complete(*, instruction: Instruction, by: User, result: str,
-                         at: dt.datetime | None = None) -> Instruction:
+def instruction_complete(
+    *, instruction: Instruction, by: User, result: str, at: dt.datetime | None = None
+) -> Instruction:
     """Record what became of an instruction (落实情况)."""
     if not can_complete(by, instruction):
         raise PermissionDenied("只有责任人、责任单位或信访机构可以填报落实情况")
@@ -287,8 +357,16 @@ def instruction_complete(*, instruction: Instruction, by: User, result: str,
 
 
 def slot_create(
-    *, office: Unit, by: User, date: dt.date, start: dt.time, end: dt.time, capacity: int,
-    leader: User | None = None, leader_name: str = "", place: str = "",
+    *,
+    office: Unit,
+    by: User,
+    date: dt.date,
+    start: dt.time,
+    end: dt.time,
+    capacity: int,
+    leader: User | None = None,
+    leader_name: str = "",
+    place: str = "",
 ) -> AppointmentSlot:
     _require_recorder(by, office)
     errors: dict[str, str] = {}
@@ -306,8 +384,14 @@ def slot_create(
         raise ValidationError(errors)
     _check_leader(leader, office, "leader")
     return AppointmentSlot.objects.create(
-        office=office, date=date, start=start, end=end, capacity=capacity, leader=leader,
-        leader_name="" if leader else leader_name.strip(), place=place.strip(),
+        office=office,
+        date=date,
+        start=start,
+        end=end,
+        capacity=capacity,
+        leader=leader,
+        leader_name="" if leader else leader_name.strip(),
+        place=place.strip(),
     )
 
 
@@ -318,8 +402,9 @@ def _new_reference() -> str:
     return "YF" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
 
 
-def slot_book(*, slot_id: int, name: str, phone: str, description: str,
-              case_number: str = "") -> Booking:
+def slot_book(
+    *, slot_id: int, name: str, phone: str, description: str, case_number: str = ""
+) -> Booking:
     """A citizen books a place. The last place goes to one booker only (a conditional update)."""
     errors: dict[str, str] = {}
     if not name.strip():
@@ -343,8 +428,12 @@ def slot_book(*, slot_id: int, name: str, phone: str, description: str,
         if not taken:
             raise ValidationError({"slot": "该时段已约满或已关闭，请选择其他时段"})
         return Booking.objects.create(
-            slot_id=slot_id, reference=_new_reference(), name=name.strip()[:40], phone=phone,
-            description=description.strip(), case_number=case_number.strip()[:40],
+            slot_id=slot_id,
+            reference=_new_reference(),
+            name=name.strip()[:40],
+            phone=phone,
+            description=description.strip(),
+            case_number=case_number.strip()[:40],
         )
 
 
@@ -398,8 +487,12 @@ def group_visit_open(*, case: Case) -> GroupVisitReception | None:
     due = case.registered_at + dt.timedelta(hours=conf.group_visit_receive_hours())
     visit, _ = GroupVisitReception.objects.get_or_create(
         case=case,
-        defaults={"office_id": case.office_id, "group_size": case.group_size,
-                  "registered_at": case.registered_at, "due_at": due},
+        defaults={
+            "office_id": case.office_id,
+            "group_size": case.group_size,
+            "registered_at": case.registered_at,
+            "due_at": due,
+        },
     )
     return visit
 
@@ -419,4 +512,6 @@ def feed_token_create(*, user: User) -> str:
 
 def feed_token_revoke(*, user: User) -> int:
     """停用: every live calendar link of `user`."""
-    return CalendarFeedToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now())
+    return CalendarFeedToken.objects.filter(user=user, revoked__isnull=True).update(
+        revoked=timezone.now()
+    )

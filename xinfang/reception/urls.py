@@ -11,9 +11,16 @@ urlpatterns = [
     path("records/new/", views.record_new, name="record_new"),
     path("records/<int:pk>/", views.record_detail, name="record"),
     path("instructions/", views.instructions, name="instructions"),
-    path("instructions/overdue/", views.instructions, {"show": "overdue"}, name="instructions_overdue"),
+    path(
+        "instructions/overdue/",
+        views.instructions,
+        {"show": "overdue"},
+        name="instructions_overdue",
+    ),
     path("instructions/done/", views.instructions, {"show": "done"}, name="instructions_done"),
-    path("instructions/<int:pk>/complete/", views.instruction_complete, name="instruction_complete"),
+    path(
+        "instructions/<int:pk>/complete/", views.instruction_complete, name="instruction_complete"
+    ),
     path("slots/", views.slots, name="slots"),
     path("slots/<int:pk>/", views.slot_detail, name="slot"),
     path("book/", views.book, name="book"),

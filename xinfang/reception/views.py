@@ -91,21 +91,39 @@ def rota(request: HttpRequest) -> HttpResponse:
             leaders = [services.Leader(user=u) for u in data["leaders"]]
             leaders += [services.Leader(name=n) for n in split_names(data["names"])]
             try:
-                days = services.rota_fill(office=office, by=request.user, start=data["start"],
-                                          end=data["end"], leaders=leaders)
+                days = services.rota_fill(
+                    office=office,
+                    by=request.user,
+                    start=data["start"],
+                    end=data["end"],
+                    leaders=leaders,
+                )
             except ValidationError as exc:
                 apply_errors(fill_form, exc)
             else:
                 messages.success(request, f"已排班 {len(days)} 个工作日（休息日已跳过）")
-                return redirect(f"{reverse('reception:rota')}?office={office.code}"
-                                f"&month={data['start']:%Y-%m}")
-    return render(request, "reception/rota.html", {
-        "office": office, "offices": selectors.rota_offices_for_user(request.user),
-        "weeks": selectors.rota_month(office, year, month), "weekdays": WEEKDAYS,
-        "year": year, "month": month, "prev": _shift(year, month, -1), "next": _shift(year, month, 1),
-        "warnings": selectors.rota_warnings(office), "warn_days": conf.rota_warn_days(),
-        "manage": manage, "fill_form": fill_form, "today": selectors.today(),
-    })
+                return redirect(
+                    f"{reverse('reception:rota')}?office={office.code}&month={data['start']:%Y-%m}"
+                )
+    return render(
+        request,
+        "reception/rota.html",
+        {
+            "office": office,
+            "offices": selectors.rota_offices_for_user(request.user),
+            "weeks": selectors.rota_month(office, year, month),
+            "weekdays": WEEKDAYS,
+            "year": year,
+            "month": month,
+            "prev": _shift(year, month, -1),
+            "next": _shift(year, month, 1),
+            "warnings": selectors.rota_warnings(office),
+            "warn_days": conf.rota_warn_days(),
+            "manage": manage,
+            "fill_form": fill_form,
+            "today": selectors.today(),
+        },
+    )
 
 
 @login_required
@@ -121,8 +139,17 @@ def rota_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
     day = selectors.rota_days(office, day_date, day_date).first()
     initial = {}
     if day is not None:
-        initial = {f: getattr(day, f) for f in ("leader", "leader_name", "leader_absent", "substitute",
-                                                "substitute_name", "note")}
+        initial = {
+            f: getattr(day, f)
+            for f in (
+                "leader",
+                "leader_name",
+                "leader_absent",
+                "substitute",
+                "substitute_name",
+                "note",
+            )
+        }
     form = RotaDayForm(request.POST or None, office=office, initial=initial)
     back = f"{reverse('reception:rota')}?office={office.code}&month={day_date:%Y-%m}"
     if request.method == "POST" and form.is_valid():
@@ -132,9 +159,14 @@ def rota_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
                 services.rota_day_clear(office=office, by=request.user, date=day_date)
             else:
                 services.rota_day_set(
-                    office=office, by=request.user, date=day_date, leader=data["leader"],
-                    leader_name=data["leader_name"], leader_absent=data["leader_absent"],
-                    substitute=data["substitute"], substitute_name=data["substitute_name"],
+                    office=office,
+                    by=request.user,
+                    date=day_date,
+                    leader=data["leader"],
+                    leader_name=data["leader_name"],
+                    leader_absent=data["leader_absent"],
+                    substitute=data["substitute"],
+                    substitute_name=data["substitute_name"],
                     note=data["note"],
                 )
         except ValidationError as exc:
@@ -142,10 +174,17 @@ def rota_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
         else:
             messages.success(request, f"已保存 {day_date:%Y年%m月%d日} 的接访安排")
             return redirect(back)
-    return render(request, "reception/rota_day.html", {
-        "office": office, "date": day_date, "form": form, "back": back,
-        "workday": work_calendar().is_workday(day_date),
-    })
+    return render(
+        request,
+        "reception/rota_day.html",
+        {
+            "office": office,
+            "date": day_date,
+            "form": form,
+            "back": back,
+            "workday": work_calendar().is_workday(day_date),
+        },
+    )
 
 
 @login_required
@@ -157,8 +196,10 @@ def warnings_json(request: HttpRequest) -> JsonResponse:
     if code:
         offices = offices.filter(code=code)
     rows = [w.as_dict() for office in offices for w in selectors.rota_warnings(office)]
-    return JsonResponse({"days_ahead": conf.rota_warn_days(), "count": len(rows), "warnings": rows},
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {"days_ahead": conf.rota_warn_days(), "count": len(rows), "warnings": rows},
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @login_required
@@ -175,8 +216,10 @@ def rota_ics(request: HttpRequest, code: str) -> HttpResponse:
 
 def _rota_calendar(user, stamp) -> str:
     start = selectors.today() - dt.timedelta(days=90)
-    rotas = [(office, selectors.rota_days(office, start, start + dt.timedelta(days=455)))
-             for office in selectors.rota_offices_for_user(user).order_by("path", "id")]
+    rotas = [
+        (office, selectors.rota_days(office, start, start + dt.timedelta(days=455)))
+        for office in selectors.rota_offices_for_user(user).order_by("path", "id")
+    ]
     return ics.rotas_calendar(rotas, stamp=stamp)
 
 
@@ -212,15 +255,24 @@ def feed_manage(request: HttpRequest) -> HttpResponse:
         if request.POST.get("action") == "create":
             token = services.feed_token_create(user=request.user)
             link = request.build_absolute_uri(reverse("reception:feed", args=[token]))
-            messages.success(request, "已生成新的订阅链接，原有链接已停用。链接只显示这一次，请立即复制到日历应用中。")
+            messages.success(
+                request,
+                "已生成新的订阅链接，原有链接已停用。链接只显示这一次，请立即复制到日历应用中。",
+            )
         elif request.POST.get("action") == "revoke":
             services.feed_token_revoke(user=request.user)
             messages.success(request, "订阅链接已停用")
             return redirect("reception:feed_manage")
     links = list(selectors.feed_links(request.user))
-    return render(request, "reception/feed.html", {
-        "link": link, "links": links, "active": any(t.revoked is None for t in links),
-    })
+    return render(
+        request,
+        "reception/feed.html",
+        {
+            "link": link,
+            "links": links,
+            "active": any(t.revoked is None for t in links),
+        },
+    )
 
 
 # ---------------------------------------------------------------- reception records
@@ -230,7 +282,9 @@ def feed_manage(request: HttpRequest) -> HttpResponse:
 @require_GET
 def records(request: HttpRequest) -> HttpResponse:
     rows = list(selectors.records_for(request.user).prefetch_related("matters__case")[:100])
-    offices = [o for o in selectors.offices_for_user(request.user) if selectors.can_record(request.user, o)]
+    offices = [
+        o for o in selectors.offices_for_user(request.user) if selectors.can_record(request.user, o)
+    ]
     return render(request, "reception/records.html", {"records": rows, "can_add": bool(offices)})
 
 
@@ -240,15 +294,24 @@ def record_new(request: HttpRequest) -> HttpResponse:
     office = _office(request)
     if not selectors.can_record(request.user, office):
         raise PermissionDenied("只有本机构的登记员和负责人可以登记接访情况")
-    form = RecordForm(request.POST or None, office=office,
-                      initial={"held_at": timezone.localtime().replace(second=0, microsecond=0)})
+    form = RecordForm(
+        request.POST or None,
+        office=office,
+        initial={"held_at": timezone.localtime().replace(second=0, microsecond=0)},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             record = services.record_create(
-                office=office, by=request.user, held_at=data["held_at"], kind=data["kind"],
-                leader=data["leader"], leader_name=data["leader_name"], place=data["place"],
-                visitors=data["visitors"], summary=data["summary"],
+                office=office,
+                by=request.user,
+                held_at=data["held_at"],
+                kind=data["kind"],
+                leader=data["leader"],
+                leader_name=data["leader_name"],
+                place=data["place"],
+                visitors=data["visitors"],
+                summary=data["summary"],
                 case_numbers=[n for n in data["case_numbers"].split() if n],
             )
         except ValidationError as exc:
@@ -263,8 +326,11 @@ def _record_for(request: HttpRequest, pk: int) -> ReceptionRecord:
     """The record with its matters (read once: the page's list and the instruction form share them)."""
     record = (
         selectors.records_for(request.user)
-        .prefetch_related(Prefetch("matters", queryset=ReceptionMatter.objects.select_related("case")))
-        .filter(pk=pk).first()
+        .prefetch_related(
+            Prefetch("matters", queryset=ReceptionMatter.objects.select_related("case"))
+        )
+        .filter(pk=pk)
+        .first()
     )
     if record is None:
         raise Http404("没有找到该接访记录，或您无权查看")
@@ -290,14 +356,20 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid() and _apply(request, action, form, record):
             return redirect("reception:record", pk=record.pk)
     matters = [
-        {"matter": m, "visible": access.can_view(user, m.case)}
-        for m in record.matters.all()
+        {"matter": m, "visible": access.can_view(user, m.case)} for m in record.matters.all()
     ]
-    return render(request, "reception/record_detail.html", {
-        "record": record, "matters": matters, "forms": forms,
-        "instructions": record.instructions.select_related("owner_user", "owner_unit", "case"),
-        "can_record": selectors.can_record(user, record.office), "now": timezone.now(),
-    })
+    return render(
+        request,
+        "reception/record_detail.html",
+        {
+            "record": record,
+            "matters": matters,
+            "forms": forms,
+            "instructions": record.instructions.select_related("owner_user", "owner_unit", "case"),
+            "can_record": selectors.can_record(user, record.office),
+            "now": timezone.now(),
+        },
+    )
 
 
 def _bound(action: str, request: HttpRequest, record: ReceptionRecord):
@@ -319,22 +391,38 @@ def _apply(request: HttpRequest, action: str, form, record: ReceptionRecord) -> 
             messages.success(request, f"已关联事项 {data['case_number']}")
         elif action == "register":
             case = services.record_register_case(
-                record=record, by=user, kind=data["kind"], title=data["title"], content=data["content"],
-                place=data["place"], category=data["category"], group_size=data["group_size"],
-                petitioner=Petitioner(name=data["petitioner_name"], phone=data["petitioner_phone"],
-                                      id_number=data["petitioner_id_number"],
-                                      address=data["petitioner_address"]),
+                record=record,
+                by=user,
+                kind=data["kind"],
+                title=data["title"],
+                content=data["content"],
+                place=data["place"],
+                category=data["category"],
+                group_size=data["group_size"],
+                petitioner=Petitioner(
+                    name=data["petitioner_name"],
+                    phone=data["petitioner_phone"],
+                    id_number=data["petitioner_id_number"],
+                    address=data["petitioner_address"],
+                ),
             )
             messages.success(request, f"已登记新事项，事项编号 {case.number}")
         else:
             case = access.case_for_user(user, data["case"]) if data["case"] else None
             added = services.instruction_add(
-                record=record, by=user, text=data["text"], owner_user=data["owner_user"],
-                owner_unit=data["owner_unit"], days=data["days"], deadline_date=data["deadline_date"],
+                record=record,
+                by=user,
+                text=data["text"],
+                owner_user=data["owner_user"],
+                owner_unit=data["owner_unit"],
+                days=data["days"],
+                deadline_date=data["deadline_date"],
                 case=case,
             )
             note = f"（{added.deadline_note}）" if added.deadline_note else ""
-            messages.success(request, f"批示已登记，办理期限至{deadlines.cn_last_day(added.deadline)}{note}")
+            messages.success(
+                request, f"批示已登记，办理期限至{deadlines.cn_last_day(added.deadline)}{note}"
+            )
     except ValidationError as exc:
         apply_errors(form, exc)
         return False
@@ -355,10 +443,18 @@ def instructions(request: HttpRequest, show: str = "open") -> HttpResponse:
         rows = qs.filter(done_at__isnull=False).order_by("-done_at")
     else:
         rows = qs.filter(done_at__isnull=True).order_by("deadline", "id")
-    return render(request, "reception/instructions.html", {
-        "rows": [{"i": i, "can_complete": services.can_complete(request.user, i)} for i in rows[:200]],
-        "show": show, "now": now, "form": CompleteForm(),
-    })
+    return render(
+        request,
+        "reception/instructions.html",
+        {
+            "rows": [
+                {"i": i, "can_complete": services.can_complete(request.user, i)} for i in rows[:200]
+            ],
+            "show": show,
+            "now": now,
+            "form": CompleteForm(),
+        },
+    )
 
 
 @login_required
@@ -370,8 +466,9 @@ def instruction_complete(request: HttpRequest, pk: int) -> HttpResponse:
     form = CompleteForm(request.POST)
     if form.is_valid():
         try:
-            services.instruction_complete(instruction=instruction, by=request.user,
-                                          result=form.cleaned_data["result"])
+            services.instruction_complete(
+                instruction=instruction, by=request.user, result=form.cleaned_data["result"]
+            )
             messages.success(request, "已填报落实情况")
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
@@ -401,9 +498,16 @@ def slots(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "约访时段已开放")
                 return redirect(f"{reverse('reception:slots')}?office={office.code}")
     rows = selectors.slots_for(request.user).filter(office=office, date__gte=selectors.today())
-    return render(request, "reception/slots.html", {
-        "office": office, "slots": rows, "form": form, "can_record": can,
-    })
+    return render(
+        request,
+        "reception/slots.html",
+        {
+            "office": office,
+            "slots": rows,
+            "form": form,
+            "can_record": can,
+        },
+    )
 
 
 @login_required
@@ -416,7 +520,9 @@ def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         booking = get_object_or_404(Booking, pk=request.POST.get("booking"), slot=slot)
         try:
             if "reveal" in request.POST:
-                revealed[booking.pk] = services.booking_phone_reveal(booking=booking, by=request.user)
+                revealed[booking.pk] = services.booking_phone_reveal(
+                    booking=booking, by=request.user
+                )
             elif "cancel" in request.POST:
                 services.booking_cancel(booking=booking, by=request.user)
                 messages.success(request, f"预约 {booking.reference} 已取消，名额已释放")
@@ -428,14 +534,30 @@ def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cases = _visible_cases(request.user, {b.case_number for b in bookings if b.case_number})
     hidden = selectors.hidden_bookings(request.user, bookings)
     rows = [
-        {"b": b, "phone": revealed.get(b.pk) or mask_phone(b.phone), "revealed": b.pk in revealed,
-         "case": cases.get(b.case_number), "name": b.name, "description": b.description, "hidden": False}
-        if b.pk not in hidden else
-        {"b": b, "phone": SECRET, "revealed": False, "case": cases.get(b.case_number), "name": SECRET,
-         "description": SECRET, "hidden": True}
+        {
+            "b": b,
+            "phone": revealed.get(b.pk) or mask_phone(b.phone),
+            "revealed": b.pk in revealed,
+            "case": cases.get(b.case_number),
+            "name": b.name,
+            "description": b.description,
+            "hidden": False,
+        }
+        if b.pk not in hidden
+        else {
+            "b": b,
+            "phone": SECRET,
+            "revealed": False,
+            "case": cases.get(b.case_number),
+            "name": SECRET,
+            "description": SECRET,
+            "hidden": True,
+        }
         for b in bookings
     ]
-    return render(request, "reception/slot_detail.html", {"slot": slot, "rows": rows, "can_record": can})
+    return render(
+        request, "reception/slot_detail.html", {"slot": slot, "rows": rows, "can_record": can}
+    )
 
 
 def _visible_cases(user, numbers: set[str]) -> dict:
@@ -478,8 +600,11 @@ def book(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 booking = services.slot_book(
-                    slot_id=data["slot"], name=data["name"], phone=data["phone"],
-                    description=data["description"], case_number=data["case_number"],
+                    slot_id=data["slot"],
+                    name=data["name"],
+                    phone=data["phone"],
+                    description=data["description"],
+                    case_number=data["case_number"],
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -491,7 +616,9 @@ def book(request: HttpRequest) -> HttpResponse:
 @require_GET
 def book_done(request: HttpRequest, reference: str) -> HttpResponse:
     """Public: the booking number and the slot; no name or phone is shown here."""
-    booking = get_object_or_404(Booking.objects.select_related("slot", "slot__office"), reference=reference)
+    booking = get_object_or_404(
+        Booking.objects.select_related("slot", "slot__office"), reference=reference
+    )
     return render(request, "reception/book_done.html", {"booking": booking})
 
 
@@ -509,7 +636,9 @@ def book_cancel(request: HttpRequest) -> HttpResponse:
                 done = services.booking_cancel_by_citizen(**form.cleaned_data)
             except ValidationError as exc:
                 apply_errors(form, exc)
-    return render(request, "reception/book_cancel.html", {"form": form, "done": done}, status=status)
+    return render(
+        request, "reception/book_cancel.html", {"form": form, "done": done}, status=status
+    )
 
 
 # ---------------------------------------------------------------- group visits
@@ -521,8 +650,14 @@ def group_visits(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "open")
     now = timezone.now()
     rows = selectors.group_visits(request.user, show=show, now=now)[:200]
-    return render(request, "reception/group_visits.html", {
-        "rows": rows, "show": show, "now": now, "hours": conf.group_visit_receive_hours(),
-        "size": conf.group_visit_size(),
-    })
-
+    return render(
+        request,
+        "reception/group_visits.html",
+        {
+            "rows": rows,
+            "show": show,
+            "now": now,
+            "hours": conf.group_visit_receive_hours(),
+            "size": conf.group_visit_size(),
+        },
+    )

@@ -14,11 +14,19 @@ MAX_DAYS = 3 * 366
 
 
 class RatesForm(forms.Form):
-    by = forms.ChoiceField(label="分组", required=False, choices=[(k, v[0]) for k, v in GROUPINGS.items()])
-    from_ = forms.DateField(label="起始日期", required=False,
-                            error_messages={"invalid": "请输入正确的日期，如 2026-01-01"})
-    to = forms.DateField(label="截止日期", required=False,
-                         error_messages={"invalid": "请输入正确的日期，如 2026-03-31"})
+    by = forms.ChoiceField(
+        label="分组", required=False, choices=[(k, v[0]) for k, v in GROUPINGS.items()]
+    )
+    from_ = forms.DateField(
+        label="起始日期",
+        required=False,
+        error_messages={"invalid": "请输入正确的日期，如 2026-01-01"},
+    )
+    to = forms.DateField(
+        label="截止日期",
+        required=False,
+        error_messages={"invalid": "请输入正确的日期，如 2026-03-31"},
+    )
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and "from" in data:
@@ -44,11 +52,17 @@ class RatesForm(forms.Form):
 
 
 class DrillForm(RatesForm):
-    rate = forms.ChoiceField(label="指标", choices=[(k, r.label) for k, r in BY_NAME.items()],
-                             error_messages={"invalid_choice": "没有这个指标", "required": "请指定指标"})
-    part = forms.ChoiceField(label="分子/分母", required=False,
-                             choices=[("numerator", "分子"), ("denominator", "分母")],
-                             error_messages={"invalid_choice": "part 只能是 numerator 或 denominator"})
+    rate = forms.ChoiceField(
+        label="指标",
+        choices=[(k, r.label) for k, r in BY_NAME.items()],
+        error_messages={"invalid_choice": "没有这个指标", "required": "请指定指标"},
+    )
+    part = forms.ChoiceField(
+        label="分子/分母",
+        required=False,
+        choices=[("numerator", "分子"), ("denominator", "分母")],
+        error_messages={"invalid_choice": "part 只能是 numerator 或 denominator"},
+    )
     group = forms.CharField(label="分组值", required=False, max_length=40)
 
     def clean(self):
@@ -57,7 +71,9 @@ class DrillForm(RatesForm):
         group = (data.get("group") or TOTAL).strip()
         by = data.get("by") or "unit"
         ok = group in {TOTAL, NONE_KEY} or (
-            group in Channel.values if by == "channel" else group.isascii() and group.isdigit() and len(group) <= 12
+            group in Channel.values
+            if by == "channel"
+            else group.isascii() and group.isdigit() and len(group) <= 12
         )
         if not ok or (by == TOTAL and group != TOTAL):
             raise forms.ValidationError("分组值不正确")

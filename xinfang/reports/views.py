@@ -36,7 +36,9 @@ def _errors(form) -> dict[str, list[str]]:
 
 
 def _query(period, by: str, **extra) -> str:
-    return urlencode({"by": by, "from": period.start.isoformat(), "to": period.end.isoformat(), **extra})
+    return urlencode(
+        {"by": by, "from": period.start.isoformat(), "to": period.end.isoformat(), **extra}
+    )
 
 
 def _without(request: HttpRequest, *names: str) -> str:
@@ -52,8 +54,11 @@ def rates(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format", "")
     if not form.is_valid():
         if fmt == "json":
-            return JsonResponse({"detail": "统计条件不正确", "errors": _errors(form)}, status=400,
-                                json_dumps_params={"ensure_ascii": False})
+            return JsonResponse(
+                {"detail": "统计条件不正确", "errors": _errors(form)},
+                status=400,
+                json_dumps_params={"ensure_ascii": False},
+            )
         return render(request, "reports/rates.html", {"form": form, "table": None}, status=400)
     table = rates_table(request.user, form.cleaned_data["period"], form.cleaned_data["by"])
     if fmt == "json":
@@ -82,15 +87,27 @@ def rates(request: HttpRequest) -> HttpResponse:
         items = []
         for rate in RATES:
             f = row.figures[rate.name]
-            base = reverse("reports:rate_matters") + "?" + _query(table.period, table.by, rate=rate.name,
-                                                                    group=row.key)
+            base = (
+                reverse("reports:rate_matters")
+                + "?"
+                + _query(table.period, table.by, rate=rate.name, group=row.key)
+            )
             items.append((f, base + "&part=numerator", base + "&part=denominator"))
         cells.append((row, items))
-    return render(request, "reports/rates.html", {
-        "form": form, "table": table, "cells": cells, "rates": RATES, "group_label": GROUPINGS[table.by][0],
-        "composite_label": COMPOSITE_LABEL, "composite_definition": composite_definition(table.config),
-        "query": _query(table.period, table.by),
-    })
+    return render(
+        request,
+        "reports/rates.html",
+        {
+            "form": form,
+            "table": table,
+            "cells": cells,
+            "rates": RATES,
+            "group_label": GROUPINGS[table.by][0],
+            "composite_label": COMPOSITE_LABEL,
+            "composite_definition": composite_definition(table.config),
+            "query": _query(table.period, table.by),
+        },
+    )
 
 
 @login_required
@@ -99,9 +116,14 @@ def rate_matters(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format", "")
     if not form.is_valid():
         if fmt == "json":
-            return JsonResponse({"detail": "查询条件不正确", "errors": _errors(form)}, status=400,
-                                json_dumps_params={"ensure_ascii": False})
-        return render(request, "reports/rate_matters.html", {"form": form, "page": None}, status=400)
+            return JsonResponse(
+                {"detail": "查询条件不正确", "errors": _errors(form)},
+                status=400,
+                json_dumps_params={"ensure_ascii": False},
+            )
+        return render(
+            request, "reports/rate_matters.html", {"form": form, "page": None}, status=400
+        )
     data = form.cleaned_data
     rate = BY_NAME[data["rate"]]
     qs = drill_rows(request.user, rate, data["part"], data["period"], data["by"], data["group"])
@@ -112,10 +134,17 @@ def rate_matters(request: HttpRequest) -> HttpResponse:
         names = unit_names(r._unit for r in rows)
         for r in rows:
             c = r.case
-            yield {"id": c.pk, "number": c.number, "title": shown_title(r), "visible": r._visible,
-                   "unit": names.get(r._unit, ""),
-                   "lead_unit": c.lead_unit.name if c.lead_unit else "", "state": c.state,
-                   "state_label": states.get(c.state, c.state), "at": r._at}
+            yield {
+                "id": c.pk,
+                "number": c.number,
+                "title": shown_title(r),
+                "visible": r._visible,
+                "unit": names.get(r._unit, ""),
+                "lead_unit": c.lead_unit.name if c.lead_unit else "",
+                "state": c.state,
+                "state_label": states.get(c.state, c.state),
+                "at": r._at,
+            }
 
     if fmt == "xlsx" and is_large(qs):
         return export_views.start(request, "rate_matters", request.GET)  # streamed by the worker
@@ -125,19 +154,49 @@ def rate_matters(request: HttpRequest) -> HttpResponse:
         if fmt == "json":
             for item in items:
                 item["at"] = timezone.localtime(item["at"]).isoformat()
-            return JsonResponse({"rate": rate.name, "label": rate.label, "part": data["part"],
-                                 "count": len(items), "matters": items},
-                                json_dumps_params={"ensure_ascii": False})
+            return JsonResponse(
+                {
+                    "rate": rate.name,
+                    "label": rate.label,
+                    "part": data["part"],
+                    "count": len(items),
+                    "matters": items,
+                },
+                json_dumps_params={"ensure_ascii": False},
+            )
         response = HttpResponse(content_type=XLSX)
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{rate.name}-{data['part']}.xlsx"
-        xlsx.write(response, f"{rate.label}（{part_label}）",
-                   ["事项编号", "标题", "计入单位", "主办单位", "状态", "时间"],
-                   ([i["number"], i["title"], i["unit"], i["lead_unit"], i["state_label"],
-                     timezone.localtime(i["at"]).strftime("%Y-%m-%d %H:%M")] for i in items))
+        response["Content-Disposition"] = (
+            f"attachment; filename*=UTF-8''{rate.name}-{data['part']}.xlsx"
+        )
+        xlsx.write(
+            response,
+            f"{rate.label}（{part_label}）",
+            ["事项编号", "标题", "计入单位", "主办单位", "状态", "时间"],
+            (
+                [
+                    i["number"],
+                    i["title"],
+                    i["unit"],
+                    i["lead_unit"],
+                    i["state_label"],
+                    timezone.localtime(i["at"]).strftime("%Y-%m-%d %H:%M"),
+                ]
+                for i in items
+            ),
+        )
         return response
     page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
-    return render(request, "reports/rate_matters.html", {
-        "form": form, "rate": rate, "part_label": part_label, "page": page, "items": list(lines(page)),
-        "group": data["group"], "back": reverse("reports:rates") + "?" + _query(data["period"], data["by"]),
-        "query": _without(request, "page", "format"),
-    })
+    return render(
+        request,
+        "reports/rate_matters.html",
+        {
+            "form": form,
+            "rate": rate,
+            "part_label": part_label,
+            "page": page,
+            "items": list(lines(page)),
+            "group": data["group"],
+            "back": reverse("reports:rates") + "?" + _query(data["period"], data["by"]),
+            "query": _without(request, "page", "format"),
+        },
+    )

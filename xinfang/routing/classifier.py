@@ -368,7 +368,9 @@ def fit_scorers(
     scale is folded into their weights, so prediction uses the unscaled TF-IDF vectors.
     """
     matrices = featurizer.matrices(docs)
-    scale = title_scale(len(featurizer.title_chars.idf), matrices["char"].shape[1], config.title_weight)
+    scale = title_scale(
+        len(featurizer.title_chars.idf), matrices["char"].shape[1], config.title_weight
+    )
     chars = (matrices["char"] @ sp.diags(scale)).tocsr()
     members = [
         ("char", fit_svm(chars, y, config.svm_c, config.seed), scale),

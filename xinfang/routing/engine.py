@@ -98,16 +98,20 @@ def catalogue_pick(top: Category, place_id: int | None) -> tuple[Category | None
     (the place itself, then its ancestors, then a rule for everywhere); among lines equally
     specific, the lowest category code."""
     rules = list(
-        DispatchRule.objects.filter(Q(category=top) | Q(category__parent=top))
-        .select_related("category__parent", "unit")
+        DispatchRule.objects.filter(Q(category=top) | Q(category__parent=top)).select_related(
+            "category__parent", "unit"
+        )
     )
     chain = _place_chain(place_id)
 
     def rank(rule: DispatchRule) -> tuple[int, str]:
         if rule.place_id is None:
             return (len(chain) + 1, rule.category.code)
-        return (chain.index(rule.place_id), rule.category.code) if rule.place_id in chain else (
-            10**6, rule.category.code)
+        return (
+            (chain.index(rule.place_id), rule.category.code)
+            if rule.place_id in chain
+            else (10**6, rule.category.code)
+        )
 
     usable = sorted((r for r in rules if rule_applies(r, chain)), key=rank)
     if not usable:
@@ -120,7 +124,12 @@ def rule_applies(rule: DispatchRule, chain: list[int]) -> bool:
 
 
 def suggest(
-    *, title: str, content: str, place_id: int | None, k: int = 3, model: classifier.Model | None = None
+    *,
+    title: str,
+    content: str,
+    place_id: int | None,
+    k: int = 3,
+    model: classifier.Model | None = None,
 ) -> SuggestionSet | None:
     """Top-k categories with confidence and the unit each maps to; None without a model."""
     model = model or load_model()
@@ -128,7 +137,8 @@ def suggest(
         return None
     top = model.predict_top(title or "", content or "", k)
     by_name = {
-        c.name: c for c in Category.objects.filter(parent__isnull=True, name__in=[t[0] for t in top])
+        c.name: c
+        for c in Category.objects.filter(parent__isnull=True, name__in=[t[0] for t in top])
     }
     items = []
     for label, confidence in top:

@@ -47,7 +47,20 @@ CONTENT_CHARS = 160
 BLOCK = 256
 _HAN = re.compile(r"[\u3400-\u9fff]+|[0-9A-Za-z]+")
 _PLACE_CODE = re.compile(r"[A-Z]\d*(?:市|区|县)")
-_LOCALITY = ("小区", "花园", "新城", "家园", "村", "镇", "街道", "公园", "学校", "中学", "小学", "路")
+_LOCALITY = (
+    "小区",
+    "花园",
+    "新城",
+    "家园",
+    "村",
+    "镇",
+    "街道",
+    "公园",
+    "学校",
+    "中学",
+    "小学",
+    "路",
+)
 _STOP = frozenset(
     "关于 问题 反映 请求 希望 相关 有关 我们 你们 他们 没有 什么 一个 如何 怎么 为什么 是否 "
     "咨询 投诉 建议 领导 部门 政府 解决 处理 情况 现在 已经 可以 进行 要求 请问 您好 尊敬".split()
@@ -90,10 +103,18 @@ class Cluster:
 
     def as_dict(self) -> dict:
         return {
-            "label": self.label, "terms": self.terms, "place": self.place, "count": self.count,
-            "prev_count": self.prev_count, "growth": round(self.growth, 3), "people": self.people,
-            "likes": self.likes, "against": self.against, "heat": round(self.heat, 2),
-            "candidate": self.candidate, "examples": self.examples,
+            "label": self.label,
+            "terms": self.terms,
+            "place": self.place,
+            "count": self.count,
+            "prev_count": self.prev_count,
+            "growth": round(self.growth, 3),
+            "people": self.people,
+            "likes": self.likes,
+            "against": self.against,
+            "heat": round(self.heat, 2),
+            "candidate": self.candidate,
+            "examples": self.examples,
             "first": self.first_at.date().isoformat() if self.first_at else None,
             "last": self.last_at.date().isoformat() if self.last_at else None,
         }
@@ -162,9 +183,7 @@ def leader_clusters(x: sp.csr_matrix, threshold: float) -> np.ndarray:
                 opened.append(best)
             assign[start + i] = best
         done = start + block.shape[0]
-        member = sp.csr_matrix(
-            (np.ones(done), (np.arange(done), assign[:done])), shape=(done, k)
-        )
+        member = sp.csr_matrix((np.ones(done), (np.arange(done), assign[:done])), shape=(done, k))
         centroids = _normalise((member.T @ x[:done]).tocsr())
     return _merge_close(assign, centroids, threshold)
 
@@ -205,7 +224,9 @@ def _words(text: str) -> tuple[str, ...]:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    return tuple(w for w in jieba.lcut(text) if len(w) >= 2 and _HAN.fullmatch(w) and w not in _STOP)
+    return tuple(
+        w for w in jieba.lcut(text) if len(w) >= 2 and _HAN.fullmatch(w) and w not in _STOP
+    )
 
 
 def _label_clusters(docs: Sequence[HotDoc], clusters: list[Cluster], top: int = 4) -> None:
@@ -232,7 +253,9 @@ def _dominant_place(docs: Sequence[HotDoc], members: list[int], titles: list[lis
     district = next((p for p, _ in codes.most_common() if not p.endswith("市")), "")
     district = district or (codes.most_common(1)[0][0] if codes else "")
     spots = Counter(
-        w for i in members for w in set(titles[i])
+        w
+        for i in members
+        for w in set(titles[i])
         if any(w.endswith(sfx) and len(w) >= len(sfx) + 2 for sfx in _LOCALITY)
     )
     spot = spots.most_common(1)[0] if spots else ("", 0)
@@ -290,7 +313,9 @@ def hot_clusters(
     return clusters
 
 
-def _typical_titles(x: sp.csr_matrix, docs: Sequence[HotDoc], members: list[int], k: int = 3) -> list[str]:
+def _typical_titles(
+    x: sp.csr_matrix, docs: Sequence[HotDoc], members: list[int], k: int = 3
+) -> list[str]:
     """The k distinct titles nearest the cluster's centroid."""
     rows = x[members]
     sims = np.asarray(rows @ np.asarray(rows.mean(axis=0)).ravel()).ravel()
@@ -309,8 +334,9 @@ def _measure(docs: Sequence[HotDoc], members: list[int], period) -> Cluster:
         start, end = period
         current = [i for i in members if start <= docs[i].at < end]
         prev = [i for i in members if start - (end - start) <= docs[i].at < start]
-        decay = {i: 0.5 ** ((end - docs[i].at).total_seconds() / 86400 / HALF_LIFE_DAYS)
-                 for i in current}
+        decay = {
+            i: 0.5 ** ((end - docs[i].at).total_seconds() / 86400 / HALF_LIFE_DAYS) for i in current
+        }
         growth = _growth(len(current), len(prev))
     else:
         current, prev, growth = members, [], 0.0
@@ -322,9 +348,16 @@ def _measure(docs: Sequence[HotDoc], members: list[int], period) -> Cluster:
     people = len(per_person)
     return Cluster(
         members=current or members,
-        count=len(current), prev_count=len(prev), people=people, likes=likes, against=against,
-        recency=recency, growth=growth, heat=heat_index(recency, growth, likes, against),
-        examples=[docs[i].title for i in current[:3]], keys=[docs[i].key for i in current],
+        count=len(current),
+        prev_count=len(prev),
+        people=people,
+        likes=likes,
+        against=against,
+        recency=recency,
+        growth=growth,
+        heat=heat_index(recency, growth, likes, against),
+        examples=[docs[i].title for i in current[:3]],
+        keys=[docs[i].key for i in current],
         first_at=docs[current[0]].at if current else None,
         last_at=docs[current[-1]].at if current else None,
     )
@@ -347,11 +380,17 @@ def read_hot_csv(path: str) -> list[HotDoc]:
             at = parse_time(row.get("time") or "")
             if at is None:
                 continue
-            docs.append(HotDoc(
-                key=row.get("id") or n, title=row.get("title") or "", content=row.get("content") or "",
-                at=at, user=row.get("user") or "", likes=_int(row.get("likes")),
-                against=_int(row.get("against")),
-            ))
+            docs.append(
+                HotDoc(
+                    key=row.get("id") or n,
+                    title=row.get("title") or "",
+                    content=row.get("content") or "",
+                    at=at,
+                    user=row.get("user") or "",
+                    likes=_int(row.get("likes")),
+                    against=_int(row.get("against")),
+                )
+            )
     return docs
 
 
@@ -385,8 +424,20 @@ def previous_month_start(start: dt.date) -> dt.date:
     return (start - dt.timedelta(days=1)).replace(day=1)
 
 
-HEADERS = ["排名", "热点", "属地", "本期件数", "上期件数", "增长", "人数", "点赞", "反对", "热度",
-           "每月一题候选", "示例标题"]
+HEADERS = [
+    "排名",
+    "热点",
+    "属地",
+    "本期件数",
+    "上期件数",
+    "增长",
+    "人数",
+    "点赞",
+    "反对",
+    "热度",
+    "每月一题候选",
+    "示例标题",
+]
 
 
 def write_xlsx(clusters: Sequence[Cluster], out, title: str = "热点问题") -> None:
@@ -404,10 +455,22 @@ def write_xlsx(clusters: Sequence[Cluster], out, title: str = "热点问题") ->
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for rank, c in enumerate(clusters, 1):
-        sheet.append([
-            rank, c.label, c.place, c.count, c.prev_count, f"{c.growth:+.0%}", c.people, c.likes,
-            c.against, round(c.heat, 2), "是" if c.candidate else "", "；".join(c.examples),
-        ])
+        sheet.append(
+            [
+                rank,
+                c.label,
+                c.place,
+                c.count,
+                c.prev_count,
+                f"{c.growth:+.0%}",
+                c.people,
+                c.likes,
+                c.against,
+                round(c.heat, 2),
+                "是" if c.candidate else "",
+                "；".join(c.examples),
+            ]
+        )
         keep_text(sheet[sheet.max_row])  # citizens' titles that start with "=" stay text
     for column, width in zip("ABCDEFGHIJKL", [6, 28, 12, 9, 9, 8, 6, 7, 7, 8, 12, 60], strict=True):
         sheet.column_dimensions[column].width = width

@@ -26,24 +26,39 @@ class RoutingSuggestion(models.Model):
     clicked_label = models.CharField("点选的建议", max_length=60, blank=True)
     chosen_label = models.CharField("最终一级分类", max_length=60, blank=True)
     chosen_category = models.ForeignKey(
-        Category, verbose_name="选定分类", null=True, blank=True, on_delete=models.SET_NULL,
+        Category,
+        verbose_name="选定分类",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     chosen_unit = models.ForeignKey(
-        Unit, verbose_name="选定单位", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Unit,
+        verbose_name="选定单位",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     taken_top1 = models.BooleanField("采纳首选建议", default=False)
     taken_top3 = models.BooleanField("采纳前三建议之一", default=False)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="选择人", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="选择人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     decided_at = models.DateTimeField("选择时间", null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "智能分派建议"
         constraints = [
-            models.UniqueConstraint(fields=["case", "model_version"], name="routing_suggestion_once"),
+            models.UniqueConstraint(
+                fields=["case", "model_version"], name="routing_suggestion_once"
+            ),
         ]
 
     def __str__(self) -> str:

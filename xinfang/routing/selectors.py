@@ -40,23 +40,39 @@ def model_info() -> dict | None:
     if model is None:
         return None
     meta = model.metadata
-    return {"version": engine.model_version(model), "n_train": meta.get("n_train"),
-            "source": meta.get("source", ""), "trained_at": meta.get("trained_at"),
-            "labels": list(model.labels)}
+    return {
+        "version": engine.model_version(model),
+        "n_train": meta.get("n_train"),
+        "source": meta.get("source", ""),
+        "trained_at": meta.get("trained_at"),
+        "labels": list(model.labels),
+    }
 
 
 # ---------------------------------------------------------------- similar matters
 
 
 def similar_cases(
-    user: User, *, title: str, content: str, place_id: int | None, exclude_ids: tuple[int, ...] = (),
-    now: dt.datetime | None = None, limit: int = 8,
+    user: User,
+    *,
+    title: str,
+    content: str,
+    place_id: int | None,
+    exclude_ids: tuple[int, ...] = (),
+    now: dt.datetime | None = None,
+    limit: int = 8,
 ) -> list[similar.SimilarCase]:
     """Open and recent matters the user may see, in the same place, about the same problem."""
     since = (now or timezone.now()) - dt.timedelta(days=conf.similar_days())
     return similar.find_similar(
-        access.visible_cases(user), title=title, content=content, place_id=place_id, since=since,
-        exclude_ids=exclude_ids, min_score=conf.similar_min_score(), limit=limit,
+        access.visible_cases(user),
+        title=title,
+        content=content,
+        place_id=place_id,
+        since=since,
+        exclude_ids=exclude_ids,
+        min_score=conf.similar_min_score(),
+        limit=limit,
     )
 
 
@@ -78,7 +94,8 @@ def petitioners_to_inform(case: Case) -> list[Case]:
         merged = list(
             Case.objects.filter(linked_to_id__in=frontier, state=State.FINAL)
             .filter(Exists(CaseEvent.objects.filter(case=OuterRef("pk"), kind="case.merged")))
-            .exclude(id__in=seen).order_by("registered_at", "id")
+            .exclude(id__in=seen)
+            .order_by("registered_at", "id")
         )
         found.extend(merged)
         seen.update(c.pk for c in merged)
@@ -97,7 +114,10 @@ def merged_into(user: User, case: Case) -> list[Case]:
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     """Aware start and end (Beijing time) of 'YYYY-MM'."""
     start, end = hot.month_period(month)
-    return (dt.datetime.combine(start, dt.time(), LOCAL), dt.datetime.combine(end, dt.time(), LOCAL))
+    return (
+        dt.datetime.combine(start, dt.time(), LOCAL),
+        dt.datetime.combine(end, dt.time(), LOCAL),
+    )
 
 
 def current_month(now: dt.datetime | None = None) -> str:
@@ -107,8 +127,11 @@ def current_month(now: dt.datetime | None = None) -> str:
 def suggestion_report(month: str) -> dict:
     """How often the suggestion was taken in a month (by the time the clerk decided)."""
     start, end = month_bounds(month)
-    rows = list(RoutingSuggestion.objects.filter(decided_at__gte=start, decided_at__lt=end)
-                .values("model_version", "chosen_label", "taken_top1", "taken_top3", "clicked_label"))
+    rows = list(
+        RoutingSuggestion.objects.filter(decided_at__gte=start, decided_at__lt=end).values(
+            "model_version", "chosen_label", "taken_top1", "taken_top3", "clicked_label"
+        )
+    )
     shown = RoutingSuggestion.objects.filter(shown_at__gte=start, shown_at__lt=end).count()
     decided = len(rows)
 
@@ -123,10 +146,14 @@ def suggestion_report(month: str) -> dict:
         item["decided"] += 1
         item["top1"] += r["taken_top1"]
     return {
-        "month": month, "shown": shown, "decided": decided,
+        "month": month,
+        "shown": shown,
+        "decided": decided,
         "clicked": sum(bool(r["clicked_label"]) for r in rows),
-        "taken_top1": top1, "taken_top3": top3,
-        "taken_top1_rate": rate(top1), "taken_top3_rate": rate(top3),
+        "taken_top1": top1,
+        "taken_top3": top3,
+        "taken_top1_rate": rate(top1),
+        "taken_top3_rate": rate(top3),
         "by_label": dict(sorted(by_label.items())),
         "models": dict(Counter(r["model_version"] for r in rows)),
     }
@@ -162,16 +189,33 @@ class HotPage:
     truncated: bool = False
 
 
-def _hot_docs(cases: QuerySet[Case], start: dt.datetime, end: dt.datetime) -> tuple[list[hot.HotDoc], bool]:
+def _hot_docs(
+    cases: QuerySet[Case], start: dt.datetime, end: dt.datetime
+) -> tuple[list[hot.HotDoc], bool]:
     """The newest HOT_MAX_DOCS of `cases` registered in [start, end)."""
-    qs = (cases.filter(registered_at__gte=start, registered_at__lt=end)
-          .order_by("-registered_at", "-id")
-          .values_list("id", "title", "content", "registered_at", "place__name",
-                       "petitioner_id_number", "petitioner_phone"))
+    qs = (
+        cases.filter(registered_at__gte=start, registered_at__lt=end)
+        .order_by("-registered_at", "-id")
+        .values_list(
+            "id",
+            "title",
+            "content",
+            "registered_at",
+            "place__name",
+            "petitioner_id_number",
+            "petitioner_phone",
+        )
+    )
     rows = list(qs[: HOT_MAX_DOCS + 1])
     docs = [
-        hot.HotDoc(key=pk, title=title, content=content[:400], at=at, place=place or "",
-                   user=idn or phone or "")
+        hot.HotDoc(
+            key=pk,
+            title=title,
+            content=content[:400],
+            at=at,
+            place=place or "",
+            user=idn or phone or "",
+        )
         for pk, title, content, at, place, idn, phone in rows[:HOT_MAX_DOCS]
     ]
     return docs, len(rows) > HOT_MAX_DOCS
@@ -179,7 +223,8 @@ def _hot_docs(cases: QuerySet[Case], start: dt.datetime, end: dt.datetime) -> tu
 
 def _hot_key(month: str, top: int, scope: tuple[int, ...] | list[int] | None) -> str:
     return f"routing:hot:{month}:{top}:{conf.hot_threshold()}:" + (
-        "all" if scope is None else ",".join(map(str, sorted(scope))))
+        "all" if scope is None else ",".join(map(str, sorted(scope)))
+    )
 
 
 def hot_for_month(user: User, month: str, *, top: int = 20) -> HotPage:
@@ -203,7 +248,9 @@ def refresh_hot(now: dt.datetime | None = None, *, top: int = 20) -> int:
     Returns how many pages were computed."""
     month = current_month(now)
     scopes: dict[str, QuerySet[Case]] = {_hot_key(month, top, None): Case.objects.all()}
-    for supervisor in User.objects.filter(role=Role.SUPERVISOR, is_active=True).select_related("unit"):
+    for supervisor in User.objects.filter(role=Role.SUPERVISOR, is_active=True).select_related(
+        "unit"
+    ):
         scope = access.scope_unit_ids(supervisor)
         scopes.setdefault(_hot_key(month, top, scope), access.visible_cases(supervisor))
     for key, cases in scopes.items():
@@ -216,6 +263,7 @@ def _hot_page(cases: QuerySet[Case], month: str, top: int) -> HotPage:
     prev_start = dt.datetime.combine(hot.previous_month_start(start.date()), dt.time(), LOCAL)
     current, cut = _hot_docs(cases, start, end)
     previous, prev_cut = _hot_docs(cases, prev_start, start)
-    clusters = hot.hot_clusters(current + previous, period=(start, end),
-                                threshold=conf.hot_threshold(), top=top)
+    clusters = hot.hot_clusters(
+        current + previous, period=(start, end), threshold=conf.hot_threshold(), top=top
+    )
     return HotPage(month, start, end, clusters, len(current), cut or prev_cut)

@@ -21,14 +21,18 @@ def suggestion_shown(
     *, case: Case, suggestions: SuggestionSet, at: dt.datetime | None = None
 ) -> RoutingSuggestion:
     """Record the suggestions shown on a matter (once per model version)."""
-    existing = RoutingSuggestion.objects.filter(case=case, model_version=suggestions.model_version).first()
+    existing = RoutingSuggestion.objects.filter(
+        case=case, model_version=suggestions.model_version
+    ).first()
     if existing:
         return existing
     try:
         with transaction.atomic():
             return RoutingSuggestion.objects.create(
-                case=case, model_version=suggestions.model_version,
-                suggestions=suggestions.as_dicts(), shown_at=at or timezone.now(),
+                case=case,
+                model_version=suggestions.model_version,
+                suggestions=suggestions.as_dicts(),
+                shown_at=at or timezone.now(),
             )
     except IntegrityError:  # shown in two tabs at once
         return RoutingSuggestion.objects.get(case=case, model_version=suggestions.model_version)
@@ -39,8 +43,13 @@ def _latest(case: Case) -> RoutingSuggestion | None:
 
 
 def _decide(
-    row: RoutingSuggestion, *, label: str, category_id: int | None, unit_id: int | None,
-    by: User | None, at: dt.datetime,
+    row: RoutingSuggestion,
+    *,
+    label: str,
+    category_id: int | None,
+    unit_id: int | None,
+    by: User | None,
+    at: dt.datetime,
 ) -> None:
     labels = row.top_labels
     row.chosen_label = label
@@ -62,8 +71,14 @@ def suggestion_take(
     if item is None:
         raise ValueError(f"“{label}”不在建议之列")
     row.clicked_label = label
-    _decide(row, label=label, category_id=item.get("subcategory_id") or item.get("category_id"),
-            unit_id=item.get("unit_id"), by=by, at=at or timezone.now())
+    _decide(
+        row,
+        label=label,
+        category_id=item.get("subcategory_id") or item.get("category_id"),
+        unit_id=item.get("unit_id"),
+        by=by,
+        at=at or timezone.now(),
+    )
     row.save()
     return row
 
@@ -117,8 +132,13 @@ def same_petitioner_lookup(user: User, *, id_number: str, phone: str) -> list[Ca
         return []
     found = same_petitioner_cases(user, id_number=id_number, phone=phone)
     PersonalDataView.objects.bulk_create(
-        PersonalDataView(user=user, case=c, fields="id_number,phone", purpose="same_petitioner",
-                         reason="登记时按证件号或电话查找同一信访人的事项")
+        PersonalDataView(
+            user=user,
+            case=c,
+            fields="id_number,phone",
+            purpose="same_petitioner",
+            reason="登记时按证件号或电话查找同一信访人的事项",
+        )
         for c in found
     )
     return found

@@ -119,8 +119,9 @@ def find_similar(
         rows = rows.filter(place_id=place_id)
     rows = rows.filter(Q(registered_at__gte=since) | ~Q(state__in=CLOSED_STATES))
     rows = list(
-        rows.order_by("-id").only("id", "number", "title", "content", "state", "registered_at",
-                                  "place_id", "linked_to_id")[:RERANK]
+        rows.order_by("-id").only(
+            "id", "number", "title", "content", "state", "registered_at", "place_id", "linked_to_id"
+        )[:RERANK]
     )
     key = _content_key(content)
     scored = [SimilarCase(c, _score(title, key, c.title, c.content)) for c in rows]

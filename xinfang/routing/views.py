@@ -31,9 +31,15 @@ def _case(request: HttpRequest, pk: int) -> Case:
 
 def _similar_json(items) -> list[dict]:
     return [
-        {"id": s.case.pk, "number": s.case.number, "title": s.case.title, "state": s.case.get_state_display(),
-         "registered_at": s.case.registered_at.isoformat(), "score": round(s.score, 1),
-         "url": reverse("cases:detail", args=[s.case.pk])}
+        {
+            "id": s.case.pk,
+            "number": s.case.number,
+            "title": s.case.title,
+            "state": s.case.get_state_display(),
+            "registered_at": s.case.registered_at.isoformat(),
+            "score": round(s.score, 1),
+            "url": reverse("cases:detail", args=[s.case.pk]),
+        }
         for s in items
     ]
 
@@ -70,11 +76,19 @@ def take(request: HttpRequest, pk: int) -> JsonResponse:
     if not selectors.may_route(request.user, case):
         return JsonResponse({"error": "您无权转送该事项"}, status=403)
     try:
-        row = services.suggestion_take(case=case, label=request.POST.get("label", ""), by=request.user)
+        row = services.suggestion_take(
+            case=case, label=request.POST.get("label", ""), by=request.user
+        )
     except ValueError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"label": row.chosen_label, "unit_id": row.chosen_unit_id,
-                         "category_id": row.chosen_category_id, "taken_top1": row.taken_top1})
+    return JsonResponse(
+        {
+            "label": row.chosen_label,
+            "unit_id": row.chosen_unit_id,
+            "category_id": row.chosen_category_id,
+            "taken_top1": row.taken_top1,
+        }
+    )
 
 
 @login_required
@@ -88,8 +102,9 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "找不到要并入的事项，或您无权查看")
         return redirect("cases:detail", pk=pk)
     try:
-        case_services.case_merge(case=case, into=into, by=request.user,
-                                 note=request.POST.get("note", "").strip())
+        case_services.case_merge(
+            case=case, into=into, by=request.user, note=request.POST.get("note", "").strip()
+        )
     except (TransitionNotAllowed, case_services.ConcurrentChange) as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
@@ -107,7 +122,11 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 def suggest(request: HttpRequest) -> JsonResponse:
     """JSON for the registration form: suggested categories, similar and same-petitioner matters."""
     try:
-        data = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        data = (
+            json.loads(request.body or b"{}")
+            if request.content_type == "application/json"
+            else request.POST
+        )
     except json.JSONDecodeError:
         return JsonResponse({"error": "请求格式有误"}, status=400)
     title, content = str(data.get("title", "")).strip(), str(data.get("content", "")).strip()
@@ -125,15 +144,23 @@ def suggest(request: HttpRequest) -> JsonResponse:
     body["model_version"] = found.model_version if found else None
     body["suggestions"] = found.as_dicts() if found else []
     body["hint"] = "" if found else TRAIN_HINT
-    body["similar"] = _similar_json(selectors.similar_cases(
-        request.user, title=title, content=content, place_id=place_id))
+    body["similar"] = _similar_json(
+        selectors.similar_cases(request.user, title=title, content=content, place_id=place_id)
+    )
     same = services.same_petitioner_lookup(
-        request.user, id_number=str(data.get("petitioner_id_number", "")).strip().upper(),
+        request.user,
+        id_number=str(data.get("petitioner_id_number", "")).strip().upper(),
         phone=str(data.get("petitioner_phone", "")).strip(),
     )
     body["same_petitioner"] = [
-        {"id": c.pk, "number": c.number, "title": c.title, "state": c.get_state_display(),
-         "url": reverse("cases:detail", args=[c.pk])} for c in same
+        {
+            "id": c.pk,
+            "number": c.number,
+            "title": c.title,
+            "state": c.get_state_display(),
+            "url": reverse("cases:detail", args=[c.pk]),
+        }
+        for c in same
     ]
     return JsonResponse(body)
 
@@ -156,8 +183,11 @@ def report(request: HttpRequest) -> HttpResponse:
     data = selectors.suggestion_report(_month(request))
     if request.GET.get("format") == "json":
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
-    return render(request, "routing/report.html", {"report": data, "model": selectors.model_info(),
-                                                   "hint": TRAIN_HINT})
+    return render(
+        request,
+        "routing/report.html",
+        {"report": data, "model": selectors.model_info(), "hint": TRAIN_HINT},
+    )
 
 
 @login_required
@@ -165,21 +195,30 @@ def hot_issues(request: HttpRequest) -> HttpResponse:
     """热点问题: this month's clusters of the matters the user may see."""
     page = selectors.hot_for_month(request.user, _month(request))
     if request.GET.get("format") == "json":
-        return JsonResponse({"month": page.month, "total": page.total, "truncated": page.truncated,
-                             "clusters": [{"rank": i, **c.as_dict()} for i, c in enumerate(page.clusters, 1)]},
-                            json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {
+                "month": page.month,
+                "total": page.total,
+                "truncated": page.truncated,
+                "clusters": [{"rank": i, **c.as_dict()} for i, c in enumerate(page.clusters, 1)],
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
     wanted = [k for c in page.clusters for k in c.keys[:5]]
     cases = access.visible_cases(request.user).in_bulk(wanted) if wanted else {}
     rows = [(c, [cases[k] for k in c.keys[:5] if k in cases]) for c in page.clusters]
-    return render(request, "routing/hot.html", {"page": page, "rows": rows,
-                                                "threshold": conf.hot_threshold()})
+    return render(
+        request, "routing/hot.html", {"page": page, "rows": rows, "threshold": conf.hot_threshold()}
+    )
 
 
 @login_required
 def hot_export(request: HttpRequest) -> HttpResponse:
     """The hot-issue list as an Excel file (same selector as the page)."""
     page = selectors.hot_for_month(request.user, _month(request))
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''hot-{page.month}.xlsx"
     hot.write_xlsx(page.clusters, response, title=f"{page.month} 热点问题（共 {page.total} 件）")
     return response

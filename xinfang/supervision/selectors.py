@@ -39,19 +39,29 @@ def _addressed(qs: QuerySet[SupervisionOrder], user: User) -> QuerySet[Supervisi
 def orders_for_user(user: User) -> QuerySet[SupervisionOrder]:
     """Orders `user` may see: a supervisor those on matters in scope; a unit those addressed to
     a unit in its scope. Only ever on matters the user may see."""
-    return _addressed(SupervisionOrder.objects.filter(case__in=access.visible_cases(user).values("id")), user)
+    return _addressed(
+        SupervisionOrder.objects.filter(case__in=access.visible_cases(user).values("id")), user
+    )
 
 
 def open_order_counts(user: User, case_ids) -> dict[int, int]:
     """Unclosed orders per matter that `user` may see, for a page of the queue (one query).
     `case_ids` are matters already known visible (rows of the user's queue)."""
     qs = SupervisionOrder.objects.filter(case_id__in=list(case_ids), status__in=OPEN_STATES)
-    return dict(_addressed(qs, user).values("case_id").annotate(n=Count("id")).values_list("case_id", "n"))
+    return dict(
+        _addressed(qs, user).values("case_id").annotate(n=Count("id")).values_list("case_id", "n")
+    )
 
 
 def order_filter(
-    user: User, *, state: str | None = None, unit_id: int | None = None, overdue: bool | None = None,
-    after: int | None = None, limit: int = 50, now: dt.datetime | None = None,
+    user: User,
+    *,
+    state: str | None = None,
+    unit_id: int | None = None,
+    overdue: bool | None = None,
+    after: int | None = None,
+    limit: int = 50,
+    now: dt.datetime | None = None,
 ) -> tuple[list[SupervisionOrder], int | None]:
     """One page of the orders `user` may see, newest first, for the API and the page's JSON twin.
 
@@ -91,23 +101,32 @@ def order_json(order: SupervisionOrder, user: User, now: dt.datetime) -> dict:
         "id": order.pk,
         "case": {"id": order.case_id, "number": order.case.number, "title": order.case.title},
         "unit": {"id": order.unit_id, "name": order.unit.name},
-        "issued_by": _name(order.issued_by), "issued_at": _local(order.issued_at),
+        "issued_by": _name(order.issued_by),
+        "issued_at": _local(order.issued_at),
         "requirements": order.requirements,
-        "deadline": _local(order.deadline), "deadline_last_day": deadlines.last_day(order.deadline).isoformat(),
+        "deadline": _local(order.deadline),
+        "deadline_last_day": deadlines.last_day(order.deadline).isoformat(),
         "deadline_note": order.deadline_note,
-        "state": order.status, "state_label": order.get_status_display(),
+        "state": order.status,
+        "state_label": order.get_status_display(),
         "overdue": order.status == S.OPEN and order.deadline <= now,
-        "escalated_at": _local(order.escalated_at), "redo_count": order.redo_count,
-        "feedback": order.feedback, "feedback_by": _name(order.feedback_by),
+        "escalated_at": _local(order.escalated_at),
+        "redo_count": order.redo_count,
+        "feedback": order.feedback,
+        "feedback_by": _name(order.feedback_by),
         "feedback_at": _local(order.feedback_at),
-        "closed_by": _name(order.closed_by), "closed_at": _local(order.closed_at), "close_note": order.close_note,
+        "closed_by": _name(order.closed_by),
+        "closed_at": _local(order.closed_at),
+        "close_note": order.close_note,
         "can_feedback": services.may_answer(user, order),
         # the state first: may_close asks access.can_view, which may query
         "can_close": order.status == S.ANSWERED and services.may_close(user, order),
     }
 
 
-def order_list(user: User, tab: str, *, now: dt.datetime | None = None, limit: int = 200) -> list[SupervisionOrder]:
+def order_list(
+    user: User, tab: str, *, now: dt.datetime | None = None, limit: int = 200
+) -> list[SupervisionOrder]:
     now = now or timezone.now()
     qs = orders_for_user(user)
     if tab == "overdue":
@@ -126,8 +145,11 @@ def order_for_user(user: User, pk: int) -> SupervisionOrder | None:
 
 
 def case_orders(case: Case) -> list[SupervisionOrder]:
-    orders = list(SupervisionOrder.objects.filter(case=case).select_related("unit", "issued_by", "feedback_by")
-                  .order_by("issued_at", "id"))
+    orders = list(
+        SupervisionOrder.objects.filter(case=case)
+        .select_related("unit", "issued_by", "feedback_by")
+        .order_by("issued_at", "id")
+    )
     for order in orders:
         order.case = case  # `services.may_close` reads it: no query per order on the case page
     return orders
@@ -139,7 +161,10 @@ def cohandler_answers(case: Case) -> list[dict]:
     for op in CoHandlerOpinion.objects.filter(case=case).select_related("by").order_by("at", "id"):
         opinions.setdefault(op.unit_id, []).append(op)
     return [
-        {"unit": co.unit, "answered": bool(opinions.get(co.unit_id)), "opinions": opinions.get(co.unit_id, [])}
+        {
+            "unit": co.unit,
+            "answered": bool(opinions.get(co.unit_id)),
+            "opinions": opinions.get(co.unit_id, []),
+        }
         for co in CoHandler.objects.filter(case=case).select_related("unit").order_by("id")
     ]
-

@@ -55,25 +55,53 @@ def _emails(unit_id: int | None, roles=MESSAGE_ROLES) -> list[str]:
     if unit_id is None:
         return []
     return list(
-        User.objects.filter(unit_id=unit_id, is_active=True, role__in=roles).exclude(email="")
-        .order_by("id").values_list("email", flat=True)
+        User.objects.filter(unit_id=unit_id, is_active=True, role__in=roles)
+        .exclude(email="")
+        .order_by("id")
+        .values_list("email", flat=True)
     )
 
 
-def _tell_unit(*, unit_id: int | None, case: Case, subject: str, body: str, kind: str, at: dt.datetime,
-               roles=MESSAGE_ROLES) -> int:
+def _tell_unit(
+    *,
+    unit_id: int | None,
+    case: Case,
+    subject: str,
+    body: str,
+    kind: str,
+    at: dt.datetime,
+    roles=MESSAGE_ROLES,
+) -> int:
     emails = _emails(unit_id, roles)
     for email in emails:
-        outbox_queue(channel=Outbox.Channel.EMAIL, recipient=email, subject=subject, body=body + TAIL,
-                     kind=kind, case=case, at=at, unit_id=unit_id)
+        outbox_queue(
+            channel=Outbox.Channel.EMAIL,
+            recipient=email,
+            subject=subject,
+            body=body + TAIL,
+            kind=kind,
+            case=case,
+            at=at,
+            unit_id=unit_id,
+        )
     return len(emails)
 
 
-def _tell_user(*, user: User, case: Case, subject: str, body: str, kind: str, at: dt.datetime) -> int:
+def _tell_user(
+    *, user: User, case: Case, subject: str, body: str, kind: str, at: dt.datetime
+) -> int:
     if not (user.is_active and user.email):
         return 0
-    outbox_queue(channel=Outbox.Channel.EMAIL, recipient=user.email, subject=subject, body=body + TAIL,
-                 kind=kind, case=case, at=at, unit_id=user.unit_id)
+    outbox_queue(
+        channel=Outbox.Channel.EMAIL,
+        recipient=user.email,
+        subject=subject,
+        body=body + TAIL,
+        kind=kind,
+        case=case,
+        at=at,
+        unit_id=user.unit_id,
+    )
     return 1
 
 
@@ -93,7 +121,10 @@ def urged_unit_id(case: Case) -> int | None:
 def urge_notify(*, case: Case, note: str, at: dt.datetime) -> int:
     """Tell the urged unit's staff (called by `cases.services.case_urge` in its transaction)."""
     return _tell_unit(
-        unit_id=urged_unit_id(case), case=case, kind="supervision.urged", at=at,
+        unit_id=urged_unit_id(case),
+        case=case,
+        kind="supervision.urged",
+        at=at,
         subject=f"【催办】信访事项{case.number}",
         body=f"督查督办部门对{_what(case)}进行了催办，催办意见：{note.strip()}。请抓紧办理。",
     )
@@ -105,7 +136,9 @@ def urge_notify(*, case: Case, note: str, at: dt.datetime) -> int:
 def may_issue(user: User, case: Case) -> bool:
     """Supervisors whose scope holds the matter, while it is open."""
     return (
-        user.is_authenticated and user.role == Role.SUPERVISOR and case.state not in CLOSED_STATES
+        user.is_authenticated
+        and user.role == Role.SUPERVISOR
+        and case.state not in CLOSED_STATES
         and access.can_view(user, case)
     )
 
@@ -126,7 +159,12 @@ def default_unit(case: Case, units: list[Unit] | None = None) -> Unit | None:
 
 
 def order_issue(
-    *, case: Case, by: User, requirements: str, deadline_date: dt.date, unit: Unit | None = None,
+    *,
+    case: Case,
+    by: User,
+    requirements: str,
+    deadline_date: dt.date,
+    unit: Unit | None = None,
     at: dt.datetime | None = None,
 ) -> SupervisionOrder:
     """督办: a supervisor orders the unit to report back by a working day."""
@@ -147,35 +185,59 @@ def order_issue(
     explicit = deadlines.explicit_last_day(deadline_date, work_calendar())
     with transaction.atomic():
         order = SupervisionOrder.objects.create(
-            case=case, unit=unit, issued_by=by, issued_at=at, requirements=requirements.strip(),
-            deadline=explicit.due_at, deadline_note=explicit.note,
+            case=case,
+            unit=unit,
+            issued_by=by,
+            issued_at=at,
+            requirements=requirements.strip(),
+            deadline=explicit.due_at,
+            deadline_note=explicit.note,
         )
         due = deadlines.cn_date(explicit.day)
         note = f"反馈期限{due}" + (f"（{explicit.note}）" if explicit.note else "")
-        _event(case, "supervision.issued", at, by, unit=unit.name, text=order.requirements, note=note,
-               order=order.pk)
-        _tell_unit(unit_id=unit.pk, case=case, kind="supervision.issued", at=at,
-                   subject=f"【督办】信访事项{case.number}",
-                   body=f"督查督办部门对{_what(case)}下达督办单，督办要求：{order.requirements}。"
-                        f"请于{due}前书面反馈。")
+        _event(
+            case,
+            "supervision.issued",
+            at,
+            by,
+            unit=unit.name,
+            text=order.requirements,
+            note=note,
+            order=order.pk,
+        )
+        _tell_unit(
+            unit_id=unit.pk,
+            case=case,
+            kind="supervision.issued",
+            at=at,
+            subject=f"【督办】信访事项{case.number}",
+            body=f"督查督办部门对{_what(case)}下达督办单，督办要求：{order.requirements}。"
+            f"请于{due}前书面反馈。",
+        )
     return order
 
 
 def _locked(order: SupervisionOrder) -> SupervisionOrder:
-    return SupervisionOrder.objects.select_for_update().select_related("case", "unit", "issued_by").get(
-        pk=order.pk)
+    return (
+        SupervisionOrder.objects.select_for_update()
+        .select_related("case", "unit", "issued_by")
+        .get(pk=order.pk)
+    )
 
 
 def may_answer(user: User, order: SupervisionOrder) -> bool:
     """Only the supervised unit's officers and head answer, and only while it waits for them."""
     return (
-        user.is_authenticated and user.unit_id == order.unit_id and user.role in UNIT_ROLES
+        user.is_authenticated
+        and user.unit_id == order.unit_id
+        and user.role in UNIT_ROLES
         and order.status == SupervisionOrder.Status.OPEN
     )
 
 
-def order_feedback(*, order: SupervisionOrder, by: User, text: str,
-                   at: dt.datetime | None = None) -> SupervisionOrder:
+def order_feedback(
+    *, order: SupervisionOrder, by: User, text: str, at: dt.datetime | None = None
+) -> SupervisionOrder:
     """反馈: the supervised unit reports in writing what it has done."""
     at = _now(at)
     if not text.strip():
@@ -184,30 +246,56 @@ def order_feedback(*, order: SupervisionOrder, by: User, text: str,
         order = _locked(order)
         if not may_answer(by, order):
             if by.unit_id == order.unit_id and by.role in UNIT_ROLES:
-                raise ValidationError({"feedback": f"该督办单{order.get_status_display()}，不能反馈"})
+                raise ValidationError(
+                    {"feedback": f"该督办单{order.get_status_display()}，不能反馈"}
+                )
             raise PermissionDenied("只有被督办单位的经办人或负责人可以反馈")
         on_time = at <= order.deadline
         order.status, order.feedback, order.feedback_by, order.feedback_at = (
-            SupervisionOrder.Status.ANSWERED, text.strip(), by, at)
+            SupervisionOrder.Status.ANSWERED,
+            text.strip(),
+            by,
+            at,
+        )
         order.save(update_fields=["status", "feedback", "feedback_by", "feedback_at"])
-        _event(order.case, "supervision.feedback", at, by, unit=order.unit.name, text=order.feedback,
-               on_time=on_time, order=order.pk)
-        _tell_user(user=order.issued_by, case=order.case, kind="supervision.feedback", at=at,
-                   subject=f"【督办反馈】信访事项{order.case.number}",
-                   body=f"{order.unit.name}已就{_what(order.case)}的督办单反馈办理情况"
-                        f"{'' if on_time else '（逾期反馈）'}，请审核。")
+        _event(
+            order.case,
+            "supervision.feedback",
+            at,
+            by,
+            unit=order.unit.name,
+            text=order.feedback,
+            on_time=on_time,
+            order=order.pk,
+        )
+        _tell_user(
+            user=order.issued_by,
+            case=order.case,
+            kind="supervision.feedback",
+            at=at,
+            subject=f"【督办反馈】信访事项{order.case.number}",
+            body=f"{order.unit.name}已就{_what(order.case)}的督办单反馈办理情况"
+            f"{'' if on_time else '（逾期反馈）'}，请审核。",
+        )
     return order
 
 
 def may_close(user: User, order: SupervisionOrder) -> bool:
     return (
-        user.is_authenticated and user.role == Role.SUPERVISOR and access.can_view(user, order.case)
+        user.is_authenticated
+        and user.role == Role.SUPERVISOR
+        and access.can_view(user, order.case)
         and order.status == SupervisionOrder.Status.ANSWERED
     )
 
 
 def order_close(
-    *, order: SupervisionOrder, by: User, accept: bool, note: str, deadline_date: dt.date | None = None,
+    *,
+    order: SupervisionOrder,
+    by: User,
+    accept: bool,
+    note: str,
+    deadline_date: dt.date | None = None,
     at: dt.datetime | None = None,
 ) -> SupervisionOrder:
     """办结 (`accept`), or 退回重办 with a new feedback deadline; either with a note."""
@@ -223,28 +311,65 @@ def order_close(
         order = _locked(order)
         if not may_close(by, order):
             if order.status != SupervisionOrder.Status.ANSWERED and by.role == Role.SUPERVISOR:
-                raise ValidationError({"note": f"该督办单{order.get_status_display()}，不能办结或退回"})
+                raise ValidationError(
+                    {"note": f"该督办单{order.get_status_display()}，不能办结或退回"}
+                )
             raise PermissionDenied("只有本辖区的督查督办人员可以办结或退回督办单")
         if accept:
             order.status, order.closed_by, order.closed_at, order.close_note = (
-                SupervisionOrder.Status.CLOSED, by, at, note.strip())
+                SupervisionOrder.Status.CLOSED,
+                by,
+                at,
+                note.strip(),
+            )
             order.save(update_fields=["status", "closed_by", "closed_at", "close_note"])
-            _event(order.case, "supervision.closed", at, by, unit=order.unit.name, note=note.strip(),
-                   order=order.pk)
+            _event(
+                order.case,
+                "supervision.closed",
+                at,
+                by,
+                unit=order.unit.name,
+                note=note.strip(),
+                order=order.pk,
+            )
             return order
         explicit = deadlines.explicit_last_day(deadline_date, work_calendar())
         order.status, order.deadline, order.deadline_note = (
-            SupervisionOrder.Status.OPEN, explicit.due_at, explicit.note)
+            SupervisionOrder.Status.OPEN,
+            explicit.due_at,
+            explicit.note,
+        )
         order.escalated_at, order.redo_count = None, order.redo_count + 1
         order.close_note = note.strip()
-        order.save(update_fields=["status", "deadline", "deadline_note", "escalated_at", "redo_count",
-                                  "close_note"])
+        order.save(
+            update_fields=[
+                "status",
+                "deadline",
+                "deadline_note",
+                "escalated_at",
+                "redo_count",
+                "close_note",
+            ]
+        )
         due = deadlines.cn_date(explicit.day)
-        _event(order.case, "supervision.redo", at, by, unit=order.unit.name, reason=note.strip(),
-               note=f"重新反馈期限{due}" + (f"（{explicit.note}）" if explicit.note else ""), order=order.pk)
-        _tell_unit(unit_id=order.unit_id, case=order.case, kind="supervision.redo", at=at,
-                   subject=f"【督办退回重办】信访事项{order.case.number}",
-                   body=f"{_what(order.case)}的督办反馈被退回重办，意见：{note.strip()}。请于{due}前重新反馈。")
+        _event(
+            order.case,
+            "supervision.redo",
+            at,
+            by,
+            unit=order.unit.name,
+            reason=note.strip(),
+            note=f"重新反馈期限{due}" + (f"（{explicit.note}）" if explicit.note else ""),
+            order=order.pk,
+        )
+        _tell_unit(
+            unit_id=order.unit_id,
+            case=order.case,
+            kind="supervision.redo",
+            at=at,
+            subject=f"【督办退回重办】信访事项{order.case.number}",
+            body=f"{_what(order.case)}的督办反馈被退回重办，意见：{note.strip()}。请于{due}前重新反馈。",
+        )
     return order
 
 
@@ -254,7 +379,8 @@ def escalate_overdue(*, now: dt.datetime | None = None) -> int:
     timeline, and the supervisor and the unit's head are told. Returns how many."""
     now = _now(now)
     due = SupervisionOrder.objects.filter(
-        status=SupervisionOrder.Status.OPEN, escalated_at__isnull=True, deadline__lte=now)
+        status=SupervisionOrder.Status.OPEN, escalated_at__isnull=True, deadline__lte=now
+    )
     count = 0
     for pk in list(due.order_by("deadline", "id").values_list("id", flat=True)[:500]):
         with transaction.atomic():
@@ -262,14 +388,34 @@ def escalate_overdue(*, now: dt.datetime | None = None) -> int:
                 continue  # another worker took it
             order = SupervisionOrder.objects.select_related("case", "unit", "issued_by").get(pk=pk)
             case, last = order.case, deadlines.cn_last_day(order.deadline)
-            _event(case, "supervision.escalated", now, None, unit=order.unit.name,
-                   note=f"反馈期限{last}已过，未反馈，已逾期升级", order=order.pk)
+            _event(
+                case,
+                "supervision.escalated",
+                now,
+                None,
+                unit=order.unit.name,
+                note=f"反馈期限{last}已过，未反馈，已逾期升级",
+                order=order.pk,
+            )
             subject = f"【督办逾期】信访事项{case.number}"
             body = f"{order.unit.name}未在{last}前就{_what(case)}的督办单反馈，已逾期。"
-            _tell_user(user=order.issued_by, case=case, subject=subject, body=body + "请跟踪督促。",
-                       kind="supervision.escalated", at=now)
-            _tell_unit(unit_id=order.unit_id, case=case, subject=subject, body=body + "请单位负责人督促落实并立即反馈。",
-                       kind="supervision.escalated", at=now, roles=(Role.HEAD,))
+            _tell_user(
+                user=order.issued_by,
+                case=case,
+                subject=subject,
+                body=body + "请跟踪督促。",
+                kind="supervision.escalated",
+                at=now,
+            )
+            _tell_unit(
+                unit_id=order.unit_id,
+                case=case,
+                subject=subject,
+                body=body + "请单位负责人督促落实并立即反馈。",
+                kind="supervision.escalated",
+                at=now,
+                roles=(Role.HEAD,),
+            )
             count += 1
     return count
 
@@ -292,7 +438,9 @@ def may_give_opinion(user: User, case: Case) -> bool:
     return case.state == State.ACCEPTED and cohandler_unit(user, case) is not None
 
 
-def opinion_add(*, case: Case, by: User, text: str, at: dt.datetime | None = None) -> CoHandlerOpinion:
+def opinion_add(
+    *, case: Case, by: User, text: str, at: dt.datetime | None = None
+) -> CoHandlerOpinion:
     """协办意见: a co-handler records its opinion or result for the lead unit."""
     at = _now(at)
     unit = cohandler_unit(by, case)
@@ -303,11 +451,18 @@ def opinion_add(*, case: Case, by: User, text: str, at: dt.datetime | None = Non
     if not text.strip():
         raise ValidationError({"text": "请填写协办意见"})
     with transaction.atomic():
-        opinion = CoHandlerOpinion.objects.create(case=case, unit=unit, by=by, at=at, text=text.strip())
+        opinion = CoHandlerOpinion.objects.create(
+            case=case, unit=unit, by=by, at=at, text=text.strip()
+        )
         _event(case, "cohandling.opinion", at, by, unit=unit.name, text=opinion.text)
         if case.lead_unit_id:
-            _tell_unit(unit_id=case.lead_unit_id, case=case, kind="cohandling.opinion", at=at,
-                       roles=(Role.OFFICER, Role.HEAD),
-                       subject=f"【协办意见】信访事项{case.number}",
-                       body=f"协办单位{unit.name}已就{_what(case)}填报协办意见。")
+            _tell_unit(
+                unit_id=case.lead_unit_id,
+                case=case,
+                kind="cohandling.opinion",
+                at=at,
+                roles=(Role.OFFICER, Role.HEAD),
+                subject=f"【协办意见】信访事项{case.number}",
+                body=f"协办单位{unit.name}已就{_what(case)}填报协办意见。",
+            )
     return opinion

@@ -56,13 +56,19 @@ def _submit(request: HttpRequest, form, call, back: str, **back_kwargs) -> HttpR
 def case_box(user: User, case: Case) -> dict:
     """Context for supervision/_case_box.html on the case page: the matter's supervision orders,
     the forms this user may use, and (for those handling it) whether each co-handler answered."""
-    box: dict = {"orders": selectors.case_orders(case), "issue_form": None, "opinion_form": None,
-                 "cohandlers": selectors.cohandler_answers(case)}
+    box: dict = {
+        "orders": selectors.case_orders(case),
+        "issue_form": None,
+        "opinion_form": None,
+        "cohandlers": selectors.cohandler_answers(case),
+    }
     if services.may_issue(user, case):
         units = services.supervisable_units(case)
         if units:
             default = services.default_unit(case, units)
-            box["issue_form"] = IssueForm(units=units, initial={"unit": default.pk if default else None})
+            box["issue_form"] = IssueForm(
+                units=units, initial={"unit": default.pk if default else None}
+            )
     box["answerable"] = {o.pk for o in box["orders"] if services.may_answer(user, o)}
     box["closable"] = {o.pk for o in box["orders"] if services.may_close(user, o)}
     if services.may_give_opinion(user, case):
@@ -78,24 +84,41 @@ def orders(request: HttpRequest) -> HttpResponse:
     user, now = request.user, timezone.now()
     found = selectors.order_list(user, tab, now=now)
     if request.GET.get("format") == "json":  # the page's twin: the same selector, the same rows
-        return JsonResponse({"tab": tab, "tab_label": selectors.TABS[tab],
-                             "items": [selectors.order_json(o, user, now) for o in found]},
-                            json_dumps_params={"ensure_ascii": False})
-    return render(request, "supervision/orders.html", {
-        "tab": tab, "tabs": selectors.TABS, "orders": found,
-        "is_supervisor": user.role == Role.SUPERVISOR, "now": now,
-    })
+        return JsonResponse(
+            {
+                "tab": tab,
+                "tab_label": selectors.TABS[tab],
+                "items": [selectors.order_json(o, user, now) for o in found],
+            },
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return render(
+        request,
+        "supervision/orders.html",
+        {
+            "tab": tab,
+            "tabs": selectors.TABS,
+            "orders": found,
+            "is_supervisor": user.role == Role.SUPERVISOR,
+            "now": now,
+        },
+    )
 
 
 @login_required
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
     user = request.user
-    return render(request, "supervision/order.html", {
-        "order": order, "now": timezone.now(),
-        "feedback_form": FeedbackForm() if services.may_answer(user, order) else None,
-        "close_form": CloseForm() if services.may_close(user, order) else None,
-    })
+    return render(
+        request,
+        "supervision/order.html",
+        {
+            "order": order,
+            "now": timezone.now(),
+            "feedback_form": FeedbackForm() if services.may_answer(user, order) else None,
+            "close_form": CloseForm() if services.may_close(user, order) else None,
+        },
+    )
 
 
 @login_required
@@ -108,8 +131,13 @@ def issue(request: HttpRequest, case_pk: int) -> HttpResponse:
     units = services.supervisable_units(case)
 
     def call(d: dict) -> str:
-        order = services.order_issue(case=case, by=request.user, requirements=d["requirements"],
-                                     deadline_date=d["deadline"], unit=next(u for u in units if u.pk == d["unit"]))
+        order = services.order_issue(
+            case=case,
+            by=request.user,
+            requirements=d["requirements"],
+            deadline_date=d["deadline"],
+            unit=next(u for u in units if u.pk == d["unit"]),
+        )
         return "已下达督办单" + (f"（{order.deadline_note}）" if order.deadline_note else "")
 
     return _submit(request, IssueForm(request.POST, units=units), call, "cases:detail", pk=case.pk)
@@ -134,8 +162,9 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call(d: dict) -> str:
         accept = d["decision"] == "close"
-        services.order_close(order=order, by=request.user, accept=accept, note=d["note"],
-                             deadline_date=d["deadline"])
+        services.order_close(
+            order=order, by=request.user, accept=accept, note=d["note"], deadline_date=d["deadline"]
+        )
         return "督办单已办结" if accept else "已退回重办"
 
     return _submit(request, CloseForm(request.POST), call, "supervision:order", pk=pk)

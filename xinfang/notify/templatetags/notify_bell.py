@@ -15,5 +15,8 @@ def notify_bell(context) -> dict:
     if user is None or not user.is_authenticated:
         return {"show": False}
     count = selectors.unread_count(user)
-    return {"show": True, "count": count,
-            "label": f"{selectors.BELL_CAP}+" if count > selectors.BELL_CAP else str(count)}
+    return {
+        "show": True,
+        "count": count,
+        "label": f"{selectors.BELL_CAP}+" if count > selectors.BELL_CAP else str(count),
+    }

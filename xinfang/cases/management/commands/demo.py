@@ -17,15 +17,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--cases", type=int, default=300, help="生成的事项数（默认300）")
         parser.add_argument("--seed", type=int, default=2026, help="随机种子：相同种子生成相同数据")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="已有事项时不再生成（单位和人员仍会补齐）")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="已有事项时不再生成（单位和人员仍会补齐）"
+        )
         path = parser.add_mutually_exclusive_group()
-        path.add_argument("--bulk", dest="bulk", action="store_true", default=None,
-                          help="批量写入（大量数据时默认）")
-        path.add_argument("--no-bulk", dest="bulk", action="store_false",
-                          help=f"逐条调用业务函数（{SERVICE_PATH_MAX}件以内默认）")
+        path.add_argument(
+            "--bulk",
+            dest="bulk",
+            action="store_true",
+            default=None,
+            help="批量写入（大量数据时默认）",
+        )
+        path.add_argument(
+            "--no-bulk",
+            dest="bulk",
+            action="store_false",
+            help=f"逐条调用业务函数（{SERVICE_PATH_MAX}件以内默认）",
+        )
 
-    def handle(self, *args, cases: int, seed: int, if_empty: bool, bulk: bool | None, **options) -> None:
+    def handle(
+        self, *args, cases: int, seed: int, if_empty: bool, bulk: bool | None, **options
+    ) -> None:
         org = ensure_demo_org()
         if cases < 0:
             self.stderr.write("事项数不能为负数")
@@ -34,11 +46,16 @@ class Command(BaseCommand):
             self.stdout.write("已有信访事项，跳过演示数据生成。")
         elif cases:
             self.stdout.write(f"正在生成 {cases} 件演示事项……")
-            result = generate(cases=cases, seed=seed, use_bulk=bulk, org=org, progress=self._progress)
+            result = generate(
+                cases=cases, seed=seed, use_bulk=bulk, org=org, progress=self._progress
+            )
             rate = result.created / result.seconds if result.seconds else 0
             way = "批量写入" if result.path == "bulk" else "业务函数"
-            self.stdout.write(self.style.SUCCESS(
-                f"已生成 {result.created} 件（{way}），用时 {result.seconds:.1f} 秒，约 {rate:.0f} 件/秒"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"已生成 {result.created} 件（{way}），用时 {result.seconds:.1f} 秒，约 {rate:.0f} 件/秒"
+                )
+            )
             self._print_states(result)
             self._count_rates()
         self._print_logins(org)

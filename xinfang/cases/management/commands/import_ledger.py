@@ -11,7 +11,9 @@ from xinfang.orgs.models import Unit, User
 
 
 class Command(BaseCommand):
-    help = "导入Excel台帐（.xlsx）：先检查全部行，无误后分批登记；中断后再次导入同一文件会从断点继续"
+    help = (
+        "导入Excel台帐（.xlsx）：先检查全部行，无误后分批登记；中断后再次导入同一文件会从断点继续"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="台帐文件（.xlsx）")
@@ -38,4 +40,6 @@ class Command(BaseCommand):
             raise CommandError("导入未完成，未写入任何事项" if result.job is None else "导入未执行")
         seconds = time.perf_counter() - started
         resumed = f"（从第{result.resumed_from + 1}件继续）" if result.resumed_from else ""
-        self.stdout.write(f"导入完成{resumed}：新登记{result.created}件，文件共{result.total_rows}件，用时{seconds:.1f}秒")
+        self.stdout.write(
+            f"导入完成{resumed}：新登记{result.created}件，文件共{result.total_rows}件，用时{seconds:.1f}秒"
+        )

@@ -59,9 +59,13 @@ class Command(BaseCommand):
             escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
             rollup.refresh()  # the rates' counted rows and day cells (xinfang/reports/rollup.py)
             done = notify.run_pass(worker)
-            exported = exports.run_pending(worker) if settings.XINFANG_WORKER_EXPORTS else 0  # one a pass
+            exported = (
+                exports.run_pending(worker) if settings.XINFANG_WORKER_EXPORTS else 0
+            )  # one a pass
             if once or finalized or escalated or done or exported:
-                self.stdout.write(f"期满终结 {finalized} 件；督办逾期 {escalated} 件；导出 {exported} 个；{done}")
+                self.stdout.write(
+                    f"期满终结 {finalized} 件；督办逾期 {escalated} 件；导出 {exported} 个；{done}"
+                )
                 self.stdout.flush()
             if once:
                 return

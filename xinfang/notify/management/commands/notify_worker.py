@@ -22,8 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=5, help="两轮之间的秒数")
         parser.add_argument("--no-reminders", action="store_true", help="不生成时限提醒和每日汇总")
 
-    def handle(self, *args, once: bool = False, interval: float = 5, no_reminders: bool = False,
-               **options) -> None:
+    def handle(
+        self, *args, once: bool = False, interval: float = 5, no_reminders: bool = False, **options
+    ) -> None:
         worker = services.worker_name()
         while True:
             done = services.run_pass(worker, reminders=not no_reminders)

@@ -15,14 +15,20 @@ class Command(BaseCommand):
     help = "检查接访排班：列出今后若干个工作日中无人接访的日期"
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--days", type=int, default=None,
-                            help="检查今后多少个工作日（默认取 XINFANG_ROTA_WARN_DAYS）")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="检查今后多少个工作日（默认取 XINFANG_ROTA_WARN_DAYS）",
+        )
         parser.add_argument("--office", default="", help="只检查该信访机构（单位代码）")
 
     def handle(self, *args, days: int | None, office: str, **options) -> None:
         days = conf.rota_warn_days() if days is None else days
         warnings = [
-            w for w in selectors.all_rota_warnings(days=days) if not office or w.office.code == office
+            w
+            for w in selectors.all_rota_warnings(days=days)
+            if not office or w.office.code == office
         ]
         for w in warnings:
             self.stdout.write(f"{w.office.code} {w.office.name} {w.date:%Y-%m-%d} {w.reason}")

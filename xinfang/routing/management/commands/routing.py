@@ -27,12 +27,16 @@ class Command(BaseCommand):
         evaluate = sub.add_parser("evaluate", help="在带标签的 CSV 上评估，输出一行 JSON")
         evaluate.add_argument("csv")
         evaluate.add_argument("--model")
-        predict = sub.add_parser("predict", help="从标准输入读取文本（首行标题，其余为内容），输出前三个分类")
+        predict = sub.add_parser(
+            "predict", help="从标准输入读取文本（首行标题，其余为内容），输出前三个分类"
+        )
         predict.add_argument("--model")
         predict.add_argument("--top", type=int, default=3)
         report = sub.add_parser("report", help="建议采纳情况月报（JSON）")
         report.add_argument("--month", help="YYYY-MM（默认本月）")
-        hot_cmd = sub.add_parser("hot", help="热点问题聚类（CSV：title, content, time，可含 likes, against, user）")
+        hot_cmd = sub.add_parser(
+            "hot", help="热点问题聚类（CSV：title, content, time，可含 likes, against, user）"
+        )
         hot_cmd.add_argument("--csv", required=True)
         hot_cmd.add_argument("--top", type=int, default=10)
         hot_cmd.add_argument("--month", help="YYYY-MM：只看这个月（与上月比增长）；默认整份文件")
@@ -84,16 +88,33 @@ class Command(BaseCommand):
         now = timezone.now()
         version = f"{timezone.localtime(now):%Y%m%d-%H%M%S}-{source.split(':')[0]}"
         path = self._model_path(options)
-        meta = classifier.save(model, path, {
-            "version": version, "source": source, "n_train": len(rows),
-            "label_counts": {label: sum(r.label == label for r in rows) for label in sorted(labels)},
-            "train_seconds": round(seconds, 1),
-            "trained_at": now.isoformat(timespec="seconds"),
-        })
-        self.stdout.write(json.dumps({
-            "model": str(path), "version": meta["version"], "source": source, "n_train": len(rows),
-            "labels": meta["labels"], "train_seconds": round(seconds, 1),
-        }, ensure_ascii=False))
+        meta = classifier.save(
+            model,
+            path,
+            {
+                "version": version,
+                "source": source,
+                "n_train": len(rows),
+                "label_counts": {
+                    label: sum(r.label == label for r in rows) for label in sorted(labels)
+                },
+                "train_seconds": round(seconds, 1),
+                "trained_at": now.isoformat(timespec="seconds"),
+            },
+        )
+        self.stdout.write(
+            json.dumps(
+                {
+                    "model": str(path),
+                    "version": meta["version"],
+                    "source": source,
+                    "n_train": len(rows),
+                    "labels": meta["labels"],
+                    "train_seconds": round(seconds, 1),
+                },
+                ensure_ascii=False,
+            )
+        )
 
     def do_evaluate(self, options) -> None:
         model = self._load(options)
@@ -113,11 +134,15 @@ class Command(BaseCommand):
         if not content.strip():
             title, content = "", title
         top = model.predict_top(title.strip(), content.strip(), options["top"])
-        self.stdout.write(json.dumps(
-            {"top": [{"label": label, "confidence": round(p, 4)} for label, p in top],
-             "model_version": str(model.metadata.get("version", ""))},
-            ensure_ascii=False,
-        ))
+        self.stdout.write(
+            json.dumps(
+                {
+                    "top": [{"label": label, "confidence": round(p, 4)} for label, p in top],
+                    "model_version": str(model.metadata.get("version", "")),
+                },
+                ensure_ascii=False,
+            )
+        )
 
     # ------------------------------------------------------------------ reports
 
@@ -137,7 +162,10 @@ class Command(BaseCommand):
         if options.get("month"):
             _check_month(options["month"])
             start, end = hot.month_period(options["month"])
-            period = (dt.datetime.combine(start, dt.time(), LOCAL), dt.datetime.combine(end, dt.time(), LOCAL))
+            period = (
+                dt.datetime.combine(start, dt.time(), LOCAL),
+                dt.datetime.combine(end, dt.time(), LOCAL),
+            )
             prev = dt.datetime.combine(hot.previous_month_start(start), dt.time(), LOCAL)
             docs = [d for d in docs if prev <= d.at < period[1]]
         threshold = options.get("threshold") or conf.hot_threshold()
@@ -145,13 +173,17 @@ class Command(BaseCommand):
         clusters = hot.hot_clusters(docs, period=period, threshold=threshold, top=options["top"])
         seconds = time.perf_counter() - started
         if options.get("xlsx"):
-            hot.write_xlsx(clusters, options["xlsx"], title=f"热点问题（{Path(options['csv']).name}）")
+            hot.write_xlsx(
+                clusters, options["xlsx"], title=f"热点问题（{Path(options['csv']).name}）"
+            )
         if options.get("json"):
             for rank, c in enumerate(clusters, 1):
                 self.stdout.write(json.dumps({"rank": rank, **c.as_dict()}, ensure_ascii=False))
             return
         scope = f"{options['month']}（与上月比较）" if period else "整份文件"
-        self.stdout.write(f"热点问题：{len(docs)} 条留言，{scope}，阈值 {threshold}，用时 {seconds:.1f} 秒")
+        self.stdout.write(
+            f"热点问题：{len(docs)} 条留言，{scope}，阈值 {threshold}，用时 {seconds:.1f} 秒"
+        )
         for rank, c in enumerate(clusters, 1):
             mark = " ★每月一题候选" if c.candidate else ""
             growth = f" 增长{c.growth:+.0%}" if period else ""
