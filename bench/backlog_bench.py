@@ -62,7 +62,7 @@ def prepare() -> int:
     total = Case.objects.count()
     if total == 0:
         print(f"building {SIZE} demo matters ...", file=sys.stderr)
-        call_command("demo", cases=SIZE, bulk=True, seed=1, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        call_command("demo", cases=SIZE, bulk=True, seed=1, stdout=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the run
         backlog_scan()
         total = Case.objects.count()
     want = int(total * SHARE)

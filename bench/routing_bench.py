@@ -18,18 +18,18 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import csv  # noqa: E402
-import json  # noqa: E402
-import shlex  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse  # noqa: E402 - after the thread limits above
+import csv  # noqa: E402 - after the thread limits above
+import json  # noqa: E402 - after the thread limits above
+import shlex  # noqa: E402 - after the thread limits above
+import sys  # noqa: E402 - after the thread limits above
+import time  # noqa: E402 - after the thread limits above
+from pathlib import Path  # noqa: E402 - after the thread limits above
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from xinfang.routing import classifier  # noqa: E402
+from xinfang.routing import classifier  # noqa: E402 - after the thread limits above
 
 
 def data_dir() -> Path:

@@ -475,7 +475,7 @@ def test_acceptance_notice_is_one_page_as_pdf(county, people, tmp_path):
     source.write_bytes(
         notices.render_notice(_accepted(county, people), "accept", viewer=notices.PETITIONER)
     )
-    subprocess.run(  # noqa: S603
+    subprocess.run(  # noqa: S603 - our own file through LibreOffice
         [
             shutil.which("soffice"),
             "--headless",

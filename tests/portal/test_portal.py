@@ -365,7 +365,7 @@ def test_no_personal_data_on_public_pages(client, county, people):
 def snapshot():
     tables = ["cases_case", "cases_caseevent", "notify_outbox", "cases_casecounter"]
     with connection.cursor() as cursor:
-        return {t: cursor.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in tables}  # noqa: S608
+        return {t: cursor.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in tables}  # noqa: S608 - fixed table names
 
 
 def test_get_never_changes_anything(client, county, people):

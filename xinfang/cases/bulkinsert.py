@@ -35,7 +35,7 @@ def insert_rows(
                 copy.write_row((*row, *tail) if tail else row)
         return
     values = ["%s"] * len(columns) + [_literal(v).replace("%", "%%") for _c, v in shared]
-    sql = f"INSERT INTO {quote(table)} ({', '.join(names)}) VALUES ({', '.join(values)})"  # noqa: S608
+    sql = f"INSERT INTO {quote(table)} ({', '.join(names)}) VALUES ({', '.join(values)})"  # noqa: S608 - names are quoted model columns, values are parameters or _literal()
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             cursor.executemany(sql, rows[start : start + CHUNK])

@@ -234,7 +234,7 @@ def dispatch_suggestion(case: Case):
 
 # The last day of a deadline and a date as notices write it live in `deadlines`; re-exported
 # here for the notices, messages and portal that import them from this module.
-from xinfang.cases.deadlines import cn_date, last_day  # noqa: E402, F401
+from xinfang.cases.deadlines import cn_date, last_day  # noqa: E402, F401 - a re-export, kept beside its readers
 
 
 def queue_row(user, case: Case, now: dt.datetime, *, urges: int = 0) -> dict:

@@ -100,9 +100,9 @@ class HttpSms:
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")  # noqa: S310
+        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")  # noqa: S310 - the scheme is checked http(s) above
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only, see above
                 status = response.status
         except urllib.error.HTTPError as exc:
             raise DeliveryError(f"短信网关返回 {exc.code}") from exc
