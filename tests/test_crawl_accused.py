@@ -52,9 +52,10 @@ from tests.factories import bj, make_user, petitioner, register
 from xinfang.api.services import api_token_issue
 from xinfang.backlog import services as backlog_services
 from xinfang.backlog.models import HearingParticipant
-from xinfang.cases import access, demo, services
+from xinfang.cases import access, services
 from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, Channel, Kind, Outcome, Representative
-from xinfang.orgs.demo import ensure_demo_org
+from xinfang.demo.org import ensure_demo_org
+from xinfang.demo.run import generate
 from xinfang.orgs.models import Role, User
 from xinfang.reception import services as reception_services
 from xinfang.reception.models import Booking
@@ -138,7 +139,7 @@ def _pattern(value: str) -> str:
 
 def _build(tmp_path) -> World:
     org = ensure_demo_org()
-    demo.generate(cases=DEMO_CASES, seed=40, now=NOW, org=org)
+    generate(cases=DEMO_CASES, seed=40, now=NOW, org=org)
     u, users = org.units, org.users
     clerk, supervisor = users["clerk"], users["supervisor"]
     # a few more roles: the office's head, clerks in an accused bureau, a town and a school

@@ -247,7 +247,7 @@ def _export(round_) -> io.BytesIO:
 def test_the_templates_sample_row_imports_cleanly_on_the_demo(client, db):
     """The template from the download page, on a fresh demo: the sample row is skipped as a sample,
     and the names in it exist, so the same row imports once its 示例 mark is removed."""
-    from xinfang.orgs.demo import ensure_demo_org
+    from xinfang.demo.org import ensure_demo_org
 
     org = ensure_demo_org()
     clerk = org.users["clerk"]

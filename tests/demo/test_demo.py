@@ -14,7 +14,7 @@ from django.db import transaction
 from stdnum.cn import ric
 
 from tests.factories import bj
-from xinfang.cases import clocks, demo, search
+from xinfang.cases import clocks, search
 from xinfang.cases.models import (
     CLOSED_STATES,
     HOTLINE_KINDS,
@@ -26,7 +26,10 @@ from xinfang.cases.models import (
 )
 from xinfang.cases.selectors import clock_rules, work_calendar
 from xinfang.cases.workflow import ACTIONS, STATE_CLOCK
-from xinfang.orgs.demo import DEMO_PASSWORD, MAIN_USERS, ensure_demo_org
+from xinfang.demo import words
+from xinfang.demo.org import DEMO_PASSWORD, MAIN_USERS, ensure_demo_org
+from xinfang.demo.plans import Planner
+from xinfang.demo.run import _first_pass, generate
 from xinfang.orgs.models import Category, DispatchRule, Place, Unit, User
 
 NOW = bj(2026, 11, 20, 15, 30)
@@ -71,17 +74,17 @@ def org(db):
 
 @pytest.fixture
 def bulk_run(org):
-    demo.generate(cases=N, seed=7, now=NOW, use_bulk=True, org=org, batch_size=17)
+    generate(cases=N, seed=7, now=NOW, use_bulk=True, org=org, batch_size=17)
     return snapshot()
 
 
 def test_bulk_and_service_paths_give_identical_matters_and_timelines(org):
     with pytest.raises(_Rollback), transaction.atomic():
-        demo.generate(cases=N, seed=7, now=NOW, use_bulk=True, org=org, batch_size=17)
+        generate(cases=N, seed=7, now=NOW, use_bulk=True, org=org, batch_size=17)
         by_bulk = snapshot()
         raise _Rollback
     assert not Case.objects.exists()
-    demo.generate(cases=N, seed=7, now=NOW, use_bulk=False, org=org)
+    generate(cases=N, seed=7, now=NOW, use_bulk=False, org=org)
     by_services = snapshot()
     assert len(by_services) == N
     assert list(by_bulk) == list(by_services)
@@ -141,13 +144,13 @@ def test_all_id_regions_and_phone_prefixes_are_valid():
     import random
 
     rng = random.Random(1)
-    for region in demo.ID_REGIONS:
+    for region in words.ID_REGIONS:
         for born in (1950, 1975, 2004):
             body = f"{region}{born}0615123"
             assert ric.is_valid(body + ric.calc_check_digit(body + "0")), region
     for _ in range(300):
-        assert ric.is_valid(demo.id_number(rng))
-    for prefix in demo.MOBILE_PREFIXES:
+        assert ric.is_valid(words.id_number(rng))
+    for prefix in words.MOBILE_PREFIXES:
         assert phonenumbers.is_valid_number(phonenumbers.parse(f"{prefix}12345678", "CN")), prefix
 
 
@@ -200,11 +203,11 @@ def test_accusations_never_go_to_the_accused_unit(bulk_run):
 
 
 def test_same_seed_same_data_and_another_seed_other_data(org):
-    plan = demo.Planner(org, seed=3, now=NOW, total=20)
-    again = demo.Planner(org, seed=3, now=NOW, total=20)
-    other = demo.Planner(org, seed=4, now=NOW, total=20)
+    plan = Planner(org, seed=3, now=NOW, total=20)
+    again = Planner(org, seed=3, now=NOW, total=20)
+    other = Planner(org, seed=4, now=NOW, total=20)
     for planner in (plan, again, other):
-        demo._first_pass(planner, 20, 0)
+        _first_pass(planner, 20, 0)
     titles = [plan.plan(i).title for i in range(20)]
     assert titles == [again.plan(i).title for i in range(20)]
     assert titles != [other.plan(i).title for i in range(20)]
@@ -261,8 +264,8 @@ def test_command_bulk_adds_matters_after_existing_ones(db):
 
 def test_worker_processes_write_the_same_matters(org):
     with pytest.raises(_Rollback), transaction.atomic():
-        demo.generate(cases=N, seed=11, now=NOW, use_bulk=True, org=org, batch_size=13, workers=0)
+        generate(cases=N, seed=11, now=NOW, use_bulk=True, org=org, batch_size=13, workers=0)
         alone = snapshot()
         raise _Rollback
-    demo.generate(cases=N, seed=11, now=NOW, use_bulk=True, org=org, batch_size=13, workers=2)
+    generate(cases=N, seed=11, now=NOW, use_bulk=True, org=org, batch_size=13, workers=2)
     assert snapshot() == alone

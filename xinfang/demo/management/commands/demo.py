@@ -6,9 +6,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from xinfang.cases.demo import SERVICE_PATH_MAX, generate
 from xinfang.cases.models import Case, State
-from xinfang.orgs.demo import ensure_demo_org, login_table
+from xinfang.demo.org import ensure_demo_org, login_table
+from xinfang.demo.run import SERVICE_PATH_MAX, generate
 
 
 class Command(BaseCommand):
