@@ -56,6 +56,16 @@ INSTALLED_APPS = [
     "xinfang.demo",  # the demo generator (`xinfang demo`), outside the runtime apps
 ]
 
+# What follows every timeline entry (CaseEvent), in this order, inside the transaction that
+# records it (xinfang/cases/reactions.py). Each reads only the event and its matter and writes
+# its own rows; none reads another's, so the order is the reading order, kept stable on purpose.
+CASE_EVENT_REACTIONS = [
+    "xinfang.notify.reactions.REACTION",  # 通知信访人: outbox rows for a public step
+    "xinfang.backlog.reactions.REACTION",  # 积案: units in step, 反弹 reopen, repeat flag, 回避
+    "xinfang.reception.reactions.REACTION",  # 集体访: the 2-hour leader-reception clock starts
+    "xinfang.routing.reactions.REACTION",  # 智能分派: settle the suggestion when routed
+]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

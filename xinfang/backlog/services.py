@@ -333,14 +333,15 @@ UNIT_EVENTS = frozenset(
 REPEAT_EVENT = "case.repeat_received"
 # A report's accused units recorded or corrected: members and the owner in them step down (回避).
 ACCUSED_EVENT = "case.accused_recorded"
+WATCHED_EVENTS = UNIT_EVENTS | {REPEAT_EVENT, ACCUSED_EVENT}
 
 
 def on_case_event(*, event, case: Case) -> None:
-    """Receiver of `event_recorded`: keep units in step; reopen or flag on a repeat submission.
+    """Keep units in step; reopen or flag on a repeat submission (the reaction in reactions.py).
 
     It runs for every timeline entry, so every other kind returns before any query.
     """
-    if event.kind not in UNIT_EVENTS and event.kind not in {REPEAT_EVENT, ACCUSED_EVENT}:
+    if event.kind not in WATCHED_EVENTS:
         return
     backlog = BacklogCase.objects.filter(case_id=case.pk).first()
     if event.kind == ACCUSED_EVENT:

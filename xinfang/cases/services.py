@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from xinfang.cases import access, clocks, search
+from xinfang.cases import access, clocks, reactions, search
 from xinfang.cases.models import (
     ANONYMOUS_KINDS,
     CLOSED_STATES,
@@ -37,8 +37,8 @@ from xinfang.cases.models import (
     State,
     Urgency,
 )
+from xinfang.cases.reactions import PLAIN, ReactionContext
 from xinfang.cases.selectors import clock_rules, work_calendar
-from xinfang.cases.signals import event_recorded
 from xinfang.cases.validators import clean_id_number, clean_phone, clean_upload
 from xinfang.cases.workflow import (
     ACTIONS,
@@ -153,7 +153,14 @@ def _authorize(by: User | None, case: Case, action: str) -> None:
 
 
 def _record(
-    case: Case, kind: str, at: dt.datetime, by: User | None, *, public: bool = True, **details
+    case: Case,
+    kind: str,
+    at: dt.datetime,
+    by: User | None,
+    *,
+    public: bool = True,
+    context: ReactionContext = PLAIN,
+    **details,
 ) -> CaseEvent:
     event = CaseEvent.objects.create(
         case=case,
@@ -164,7 +171,7 @@ def _record(
         public=public,
         details=details,
     )
-    event_recorded.send(sender=CaseEvent, event=event, case=case)
+    reactions.run(event, case, context)  # the declared list: settings.CASE_EVENT_REACTIONS
     return event
 
 
@@ -336,6 +343,7 @@ def case_register(
     no_accused_unit: bool = False,
     attachments: list | None = None,
     repeat_of: Case | None = None,
+    context: ReactionContext = PLAIN,
 ) -> RegisterResult:
     """登记: register a matter, or link a repeat submission to the matter it repeats.
 
@@ -343,8 +351,9 @@ def case_register(
     `other_accused_units`), or the clerk states that it accuses no unit (`no_accused_unit`);
     otherwise it waits as 被反映单位待确定 (`accused_pending`) until a clerk records them.
     `repeat_of` must be a matter `by` may see. `attachments` are uploaded files (objects with
-    `.name` and `.size`). Raises ValidationError with a dict of Chinese messages per field;
-    nothing is saved then.
+    `.name` and `.size`). `context` tells the reactions what the caller does itself (the
+    portal queues its own receipt). Raises ValidationError with a dict of Chinese messages per
+    field; nothing is saved then.
     """
     at = _now(at)
     representatives = [dict(r) for r in (representatives or [])]
@@ -421,7 +430,7 @@ def case_register(
             Attachment.objects.create(
                 case=case, file=upload, name=upload.name[:200], size=upload.size
             )
-        _record(case, "case.registered", at, by, channel=channel, case_kind=kind)
+        _record(case, "case.registered", at, by, context=context, channel=channel, case_kind=kind)
 
         search.index_case(case)
     return RegisterResult(case=case, created=True)

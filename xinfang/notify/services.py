@@ -1,21 +1,19 @@
 """Writing to the outbox, delivering it, and the staff reminders and digests.
 
 - `outbox_queue` writes one message; call it inside the transaction of whatever causes it.
-- `on_event_recorded` (connected in NotifyConfig.ready) tells the citizen about public events.
+- `reactions.on_event` (declared in settings.CASE_EVENT_REACTIONS) tells the citizen about public
+  events.
 - `outbox_claim` / `outbox_deliver` / `deliver_due` are the worker's side.
 - `queue_reminders` and `queue_digests` tell staff what is due soon, overdue and new.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime as dt
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -23,7 +21,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from xinfang.cases.clocks import LOCAL
-from xinfang.cases.models import Case, CaseEvent, State
+from xinfang.cases.models import Case, State
 from xinfang.cases.selectors import clock_rules
 from xinfang.cases.workflow import CITIZEN_WINDOWS
 from xinfang.notify import conf, messages, selectors
@@ -56,8 +54,38 @@ def outbox_queue(
     `unit` (or `unit_id`) is the unit whose staff a staff message goes to; a message to a
     petitioner has none. The outbox page scopes rows by it and by `case`.
     """
+    row = outbox_row(
+        channel=channel,
+        recipient=recipient,
+        body=body,
+        kind=kind,
+        subject=subject,
+        case=case,
+        sensitive=sensitive,
+        at=at,
+        unit=unit,
+        unit_id=unit_id,
+    )
+    row.save(force_insert=True)
+    return row
+
+
+def outbox_row(
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    kind: str,
+    subject: str = "",
+    case: Case | None = None,
+    sensitive: bool = False,
+    at: dt.datetime | None = None,
+    unit: Unit | None = None,
+    unit_id: int | None = None,
+) -> Outbox:
+    """One outbox message, not saved yet: a batch writes many with one bulk_create."""
     at = at or timezone.now()
-    return Outbox.objects.create(
+    return Outbox(
         channel=channel,
         recipient=recipient.strip(),
         subject=subject[:200],
@@ -77,10 +105,15 @@ def is_mobile(phone: str) -> bool:
 
 def citizen_contacts(case: Case) -> list[tuple[str, str]]:
     """(channel, recipient) pairs the petitioner can be reached at: a mobile and/or an e-mail."""
-    found: list[tuple[str, str]] = []
-    if is_mobile(case.petitioner_phone):
-        found.append((Outbox.Channel.SMS, case.petitioner_phone))
     email = CitizenContact.objects.filter(case_id=case.pk).values_list("email", flat=True).first()
+    return contacts_of(case.petitioner_phone, email or "")
+
+
+def contacts_of(phone: str, email: str) -> list[tuple[str, str]]:
+    """(channel, recipient) pairs for a phone and an e-mail address, either possibly empty."""
+    found: list[tuple[str, str]] = []
+    if is_mobile(phone):
+        found.append((Outbox.Channel.SMS, phone))
     if email:
         found.append((Outbox.Channel.EMAIL, email))
     return found
@@ -114,44 +147,6 @@ def queue_submission_receipt(*, case: Case, code: str) -> int:
     return queue_to_citizen(
         case=case, body=messages.submission_text(case, code), kind="submission", sensitive=True
     )
-
-
-_caller_sends_receipt: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "caller_sends_receipt", default=False
-)
-
-
-@contextlib.contextmanager
-def receipt_sent_by_caller() -> Iterator[None]:
-    """Within this block the registration message is left to the caller (the portal's receipt)."""
-    token = _caller_sends_receipt.set(True)
-    try:
-        yield
-    finally:
-        _caller_sends_receipt.reset(token)
-
-
-def on_event_recorded(sender, *, event: CaseEvent, case: Case, **kwargs) -> None:
-    """Tell the petitioner about a public step, in the transaction that records it."""
-    if not event.public:
-        return
-    if event.kind == "case.registered" and _caller_sends_receipt.get():
-        return
-    body = messages.citizen_text(event, case)
-    if body:
-        queue_to_citizen(case=case, body=body, kind=event.kind)
-        _tell_merged(case, body, event.kind)
-
-
-def _tell_merged(case: Case, body: str, kind: str) -> None:
-    """并单: everyone whose matter was merged into this one hears when it moves, too."""
-    if not case.pk or not case.repeats.exists():
-        return
-    from xinfang.routing.selectors import petitioners_to_inform
-
-    for merged in petitioners_to_inform(case)[1:]:
-        note = f"您反映的事项{merged.number}已并入事项{case.number}一并办理。"
-        queue_to_citizen(case=merged, body=note + body, kind=kind)
 
 
 # ---------------------------------------------------------------- delivering

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel
+from xinfang.cases.reactions import ReactionContext
 from xinfang.notify import services as notify
 from xinfang.orgs.models import Unit
 from xinfang.portal import conf
@@ -68,7 +69,7 @@ def portal_submit(*, data: dict, files: list) -> Submission:
         anonymous=bool(data.get("anonymous")),
     )
     office = portal_office()
-    with transaction.atomic(), notify.receipt_sent_by_caller():
+    with transaction.atomic():
         result = case_services.case_register(
             office=office,
             by=None,
@@ -79,6 +80,7 @@ def portal_submit(*, data: dict, files: list) -> Submission:
             place=data["place"],
             petitioner=petitioner,
             attachments=files,
+            context=ReactionContext(receipt_by_caller=True),  # the receipt below says 已登记
         )
         code = case_services.case_issue_query_code(case=result.case)
         notify.contact_save(case=result.case, email=data.get("email", ""))

@@ -5,6 +5,3 @@ class ReceptionConfig(AppConfig):
     name = "xinfang.reception"
     label = "reception"
     verbose_name = "领导接访"
-
-    def ready(self) -> None:
-        from xinfang.reception import receivers  # noqa: F401

@@ -112,12 +112,6 @@ def suggestion_settle_route(*, case: Case, event: CaseEvent) -> RoutingSuggestio
     return row
 
 
-def on_event_recorded(sender, *, event: CaseEvent, case: Case, **kwargs) -> None:
-    """Settle the suggestion record when its matter is routed (same transaction)."""
-    if event.kind == "case.routed":
-        suggestion_settle_route(case=case, event=event)
-
-
 def same_petitioner_lookup(user: User, *, id_number: str, phone: str) -> list[Case]:
     """同一信访人的其他事项, for the registration form: only for those who register, only
     whole numbers that validate, only matters whose petitioner `user` may see; each match is

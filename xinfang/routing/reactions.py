@@ -1,0 +1,31 @@
+"""Routing's reaction to a timeline entry: when a matter is routed (交办), settle its suggestion
+record with the unit chosen, so the take-rate report counts it.
+
+Declared in `settings.CASE_EVENT_REACTIONS`; runs in the transaction that records the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xinfang.cases.models import Case, CaseEvent
+from xinfang.cases.reactions import Reaction, ReactionContext
+from xinfang.routing.services import suggestion_settle_route
+
+ROUTED = "case.routed"
+
+
+def on_event(event: CaseEvent, case: Case, context: ReactionContext) -> None:
+    if event.kind == ROUTED:
+        suggestion_settle_route(case=case, event=event)
+
+
+def on_events(events: Sequence[CaseEvent], context: ReactionContext) -> None:
+    """The batch form: only 交办 concerns routing, and a bulk path registers (never routes), so
+    the batch passes over every event without a query."""
+    for event in events:
+        if event.kind == ROUTED:
+            suggestion_settle_route(case=event.case, event=event)
+
+
+REACTION = Reaction(name="routing", one=on_event, batch=on_events)
