@@ -17,6 +17,7 @@ from xinfang.assessment import exports, selectors, services
 from xinfang.assessment.forms import ComputeForm, RecordForm
 from xinfang.assessment.items import ITEMS
 from xinfang.assessment.models import Scheme
+from xinfang.orgs.http import AuthedRequest
 from xinfang.reports.selectors import Period, current_quarter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -38,7 +39,7 @@ def _file(content_type: str, name: str) -> HttpResponse:
     return response
 
 
-def _assessment(request: HttpRequest, pk: int):
+def _assessment(request: AuthedRequest, pk: int):
     found = selectors.assessment_for_user(request.user, pk)
     if found is None:
         raise Http404("没有找到该考核结果，或您无权查看")
@@ -46,7 +47,7 @@ def _assessment(request: HttpRequest, pk: int):
 
 
 @login_required
-def assessments(request: HttpRequest) -> HttpResponse:
+def assessments(request: AuthedRequest) -> HttpResponse:
     found = list(selectors.visible_assessments(request.user).order_by("-period_end", "-pk")[:200])
     if request.GET.get("format") == "json":
         return _json({"assessments": [selectors.assessment_summary(a) for a in found]})
@@ -65,7 +66,7 @@ def assessments(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def compute(request: HttpRequest) -> HttpResponse:
+def compute(request: AuthedRequest) -> HttpResponse:
     form = ComputeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
@@ -85,7 +86,7 @@ def compute(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthedRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk)
     fmt = request.GET.get("format", "")
     if fmt == "json":
@@ -124,7 +125,7 @@ ACTIONS = {
 
 @login_required
 @require_POST
-def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     a = _assessment(request, pk)
     if action not in ACTIONS:
         raise Http404("没有这个操作")
@@ -166,7 +167,7 @@ def scheme(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _record_target(request: HttpRequest, data: dict):
+def _record_target(request: AuthedRequest, data: dict):
     """(unit, period, urge days, now) of the record asked for; None when the user may not read it."""
     units = {u.pk: u for u in selectors.record_units(request.user)}
     urge_days, now = 5, None
@@ -186,7 +187,7 @@ def _record_target(request: HttpRequest, data: dict):
 
 
 @login_required
-def record(request: HttpRequest) -> HttpResponse:
+def record(request: AuthedRequest) -> HttpResponse:
     form = RecordForm(request.GET)
     fmt = request.GET.get("format", "")
     if not form.is_valid():

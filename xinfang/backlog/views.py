@@ -27,6 +27,7 @@ from xinfang.backlog.models import (
 from xinfang.backlog.report import write_report
 from xinfang.cases import access
 from xinfang.lib.xlsxcells import safe_row
+from xinfang.orgs.http import AuthedRequest
 
 EXPORT_HEADERS = [
     ("case_number", "事项编号"),
@@ -73,7 +74,7 @@ def _board_filters(request: HttpRequest) -> tuple[forms.BoardFilterForm, selecto
 
 
 @login_required
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthedRequest) -> HttpResponse:
     """积案台帐: by unit, owner and age, with filters; ?format=json and ?format=xlsx twins."""
     form, filters = _board_filters(request)
     fmt = request.GET.get("format", "")
@@ -143,7 +144,7 @@ def _board_json(result: selectors.Board) -> dict:
     }
 
 
-def _board_xlsx(request: HttpRequest, filters: selectors.BoardFilters) -> HttpResponse:
+def _board_xlsx(request: AuthedRequest, filters: selectors.BoardFilters) -> HttpResponse:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("积案台帐")
     ws.append([label for _k, label in EXPORT_HEADERS])
@@ -162,7 +163,7 @@ def _board_xlsx(request: HttpRequest, filters: selectors.BoardFilters) -> HttpRe
 
 @login_required
 @require_POST
-def flag(request: HttpRequest) -> HttpResponse:
+def flag(request: AuthedRequest) -> HttpResponse:
     """督查标记: a supervisor or head marks a matter as a backlog case, with a reason."""
     form = forms.FlagForm(request.POST)
     if not form.is_valid():
@@ -184,7 +185,7 @@ def flag(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     """清仓见底: the open backlog by age bucket, month by month, against a target of zero."""
     series = selectors.dashboard_series(request.user)
     if request.GET.get("format") == "json":
@@ -215,7 +216,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_context(request: HttpRequest, backlog: BacklogCase) -> dict:
+def _detail_context(request: AuthedRequest, backlog: BacklogCase) -> dict:
     user = request.user
     plans = list(
         backlog.plans.select_related("lead_unit").prefetch_related(
@@ -287,7 +288,7 @@ def _detail_context(request: HttpRequest, backlog: BacklogCase) -> dict:
 
 
 @login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthedRequest, pk: int) -> HttpResponse:
     backlog = selectors.backlog_for_user(request.user, pk)
     return render(request, "backlog/detail.html", _detail_context(request, backlog))
 
@@ -474,7 +475,7 @@ ACTIONS: dict[str, tuple[type | None, Callable]] = {
 
 @login_required
 @require_POST
-def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """One form of the case page: parse it, call its service, say what happened."""
     backlog = selectors.backlog_for_user(request.user, pk)
     if action not in ACTIONS:
@@ -497,7 +498,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def action_done(request: HttpRequest, pk: int) -> HttpResponse:
+def action_done(request: AuthedRequest, pk: int) -> HttpResponse:
     action = FollowUpAction.objects.select_related("meeting__backlog").filter(pk=pk).first()
     if action is None:
         raise Http404("没有找到该落实事项")
@@ -511,7 +512,7 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def report(request: HttpRequest, pk: int) -> HttpResponse:
+def report(request: AuthedRequest, pk: int) -> HttpResponse:
     """The Word progress report (积案化解工作进展报告)."""
     backlog = selectors.backlog_for_user(request.user, pk)
     buffer = io.BytesIO()
@@ -529,7 +530,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def rounds(request: HttpRequest) -> HttpResponse:
+def rounds(request: AuthedRequest) -> HttpResponse:
     form = forms.RoundForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
@@ -569,7 +570,7 @@ def _entry_data(d: dict) -> screening.EntryData:
 
 
 @login_required
-def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_for_user(request.user, pk)
     form = forms.EntryForm(request.POST or None, prefix="entry")
     if request.method == "POST":
@@ -613,7 +614,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def round_template(request: HttpRequest) -> HttpResponse:
+def round_template(request: AuthedRequest) -> HttpResponse:
     buffer = io.BytesIO()
     screening.template(buffer, user=request.user)
     response = HttpResponse(
@@ -626,7 +627,7 @@ def round_template(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_import(request: HttpRequest, pk: int) -> HttpResponse:
+def round_import(request: AuthedRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_for_user(request.user, pk)
     form = forms.ImportForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -643,7 +644,7 @@ def round_import(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("backlog:round", pk)
 
 
-def _entry_for_user(request: HttpRequest, pk: int) -> ScreeningEntry:
+def _entry_for_user(request: AuthedRequest, pk: int) -> ScreeningEntry:
     entry = (
         ScreeningEntry.objects.select_related("round", "place", "converted_case")
         .filter(pk=pk)
@@ -657,7 +658,7 @@ def _entry_for_user(request: HttpRequest, pk: int) -> ScreeningEntry:
 
 @login_required
 @require_POST
-def entry_convert(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_convert(request: AuthedRequest, pk: int) -> HttpResponse:
     """The clerk confirms: the issue becomes a matter (建议意见, anonymous)."""
     entry = _entry_for_user(request, pk)
     form = forms.ConvertForm(request.POST)
@@ -676,7 +677,7 @@ def entry_convert(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def entry_backlog(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_backlog(request: AuthedRequest, pk: int) -> HttpResponse:
     entry = _entry_for_user(request, pk)
     try:
         backlog = screening.entry_to_backlog(entry=entry, by=request.user)
@@ -689,7 +690,7 @@ def entry_backlog(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def entry_status(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_status(request: AuthedRequest, pk: int) -> HttpResponse:
     entry = _entry_for_user(request, pk)
     try:
         screening.entry_set_status(

@@ -14,12 +14,13 @@ from django.views.decorators.http import require_POST
 from xinfang.exports import selectors, services
 from xinfang.exports.kinds import KINDS, ExportError
 from xinfang.exports.models import ExportJob
+from xinfang.orgs.http import AuthedRequest
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REFRESH_SECONDS = 3
 
 
-def _job(request: HttpRequest, pk: int) -> ExportJob:
+def _job(request: AuthedRequest, pk: int) -> ExportJob:
     job = selectors.job_for_user(request.user, pk)
     if job is None:
         raise Http404("没有找到该导出任务")
@@ -32,7 +33,7 @@ def _label(job: ExportJob) -> str:
 
 
 @login_required
-def jobs(request: HttpRequest) -> HttpResponse:
+def jobs(request: AuthedRequest) -> HttpResponse:
     items = list(selectors.jobs_for_user(request.user))
     if request.GET.get("format") == "json":
         return JsonResponse(
@@ -60,7 +61,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def download(request: HttpRequest, pk: int) -> HttpResponse:
+def download(request: AuthedRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     try:
         path = services.export_download(job=job, by=request.user)
@@ -76,7 +77,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def retry(request: HttpRequest, pk: int) -> HttpResponse:
+def retry(request: AuthedRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     try:
         services.export_retry(job=job, by=request.user)
@@ -87,7 +88,7 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("exports:detail", pk=job.pk)
 
 
-def start(request: HttpRequest, kind: str, query) -> HttpResponse:
+def start(request: AuthedRequest, kind: str, query) -> HttpResponse:
     """For the pages' export links: queue a job of `kind` from the request's query and show its
     progress page (a Chinese message, never a 500, when the query cannot be exported)."""
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -14,12 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 from xinfang.cases.selectors import clock_rules
 from xinfang.notify import selectors, services
 from xinfang.notify.models import Outbox
+from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Role
 
 
 @login_required
 @require_GET
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not (user.is_superuser or user.role in {Role.ADMIN, Role.SUPERVISOR}):
         raise PermissionDenied("只有系统管理员和督查督办人员可以查看消息发送记录")
@@ -48,7 +49,7 @@ LIST_LIMIT = 200
 
 @login_required
 @require_GET
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthedRequest) -> HttpResponse:
     """我的提醒: the reminders of the user's unit and the due matters of the user's queue."""
     user = request.user
     now = timezone.now()
@@ -80,7 +81,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def mine_read(request: HttpRequest) -> HttpResponse:
+def mine_read(request: AuthedRequest) -> HttpResponse:
     if request.POST.get("all"):
         services.reminders_mark_read(user=request.user)
     else:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xinfang.cases import access, deadlines
 from xinfang.cases.selectors import work_calendar
 from xinfang.cases.validators import mask_phone
+from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Unit
 from xinfang.reception import conf, ics, selectors, services
 from xinfang.reception.forms import (
@@ -44,7 +45,7 @@ WEEKDAYS = "一二三四五六日"
 SECRET = "（保密）"  # noqa: S105 (the words shown for a booker the viewer may not see)
 
 
-def _office(request: HttpRequest, offices=None) -> Unit:
+def _office(request: AuthedRequest, offices=None) -> Unit:
     """The office a page is about: ?office=<code>, else the user's own, else the first visible
     (of `offices`, by default those whose reception work the user sees today)."""
     offices = selectors.offices_for_user(request.user) if offices is None else offices
@@ -78,7 +79,7 @@ def _shift(year: int, month: int, by: int) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rota(request: HttpRequest) -> HttpResponse:
+def rota(request: AuthedRequest) -> HttpResponse:
     office = _office(request, selectors.rota_offices_for_user(request.user))
     year, month = _month(request)
     manage = selectors.can_manage_rota(request.user, office)
@@ -128,7 +129,7 @@ def rota(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rota_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
+def rota_day(request: AuthedRequest, code: str, date: str) -> HttpResponse:
     office = get_object_or_404(selectors.rota_offices_for_user(request.user), code=code)
     try:
         day_date = dt.date.fromisoformat(date)
@@ -189,7 +190,7 @@ def rota_day(request: HttpRequest, code: str, date: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def warnings_json(request: HttpRequest) -> JsonResponse:
+def warnings_json(request: AuthedRequest) -> JsonResponse:
     """The rota warnings of every office the user sees (JSON twin of the rota page's warnings)."""
     offices = selectors.rota_offices_for_user(request.user)
     code = request.GET.get("office")
@@ -204,7 +205,7 @@ def warnings_json(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_GET
-def rota_ics(request: HttpRequest, code: str) -> HttpResponse:
+def rota_ics(request: AuthedRequest, code: str) -> HttpResponse:
     office = get_object_or_404(selectors.rota_offices_for_user(request.user), code=code)
     start = selectors.today() - dt.timedelta(days=90)
     days = selectors.rota_days(office, start, start + dt.timedelta(days=455))
@@ -248,7 +249,7 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def feed_manage(request: HttpRequest) -> HttpResponse:
+def feed_manage(request: AuthedRequest) -> HttpResponse:
     """订阅链接: create (shown once) or revoke the user's private calendar link."""
     link = ""
     if request.method == "POST":
@@ -280,7 +281,7 @@ def feed_manage(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def records(request: HttpRequest) -> HttpResponse:
+def records(request: AuthedRequest) -> HttpResponse:
     rows = list(selectors.records_for(request.user).prefetch_related("matters__case")[:100])
     offices = [
         o for o in selectors.offices_for_user(request.user) if selectors.can_record(request.user, o)
@@ -290,7 +291,7 @@ def records(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def record_new(request: HttpRequest) -> HttpResponse:
+def record_new(request: AuthedRequest) -> HttpResponse:
     office = _office(request)
     if not selectors.can_record(request.user, office):
         raise PermissionDenied("只有本机构的登记员和负责人可以登记接访情况")
@@ -322,7 +323,7 @@ def record_new(request: HttpRequest) -> HttpResponse:
     return render(request, "reception/record_new.html", {"office": office, "form": form})
 
 
-def _record_for(request: HttpRequest, pk: int) -> ReceptionRecord:
+def _record_for(request: AuthedRequest, pk: int) -> ReceptionRecord:
     """The record with its matters (read once: the page's list and the instruction form share them)."""
     record = (
         selectors.records_for(request.user)
@@ -339,7 +340,7 @@ def _record_for(request: HttpRequest, pk: int) -> ReceptionRecord:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def record_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     record = _record_for(request, pk)
     user = request.user
     forms = {
@@ -380,7 +381,7 @@ def _bound(action: str, request: HttpRequest, record: ReceptionRecord):
     return InstructionForm(request.POST, prefix="instruct", record=record)
 
 
-def _apply(request: HttpRequest, action: str, form, record: ReceptionRecord) -> bool:
+def _apply(request: AuthedRequest, action: str, form, record: ReceptionRecord) -> bool:
     """Run one action of the record page; on refusal put the reasons on its form."""
     from xinfang.cases.services import Petitioner
 
@@ -434,7 +435,7 @@ def _apply(request: HttpRequest, action: str, form, record: ReceptionRecord) -> 
 
 @login_required
 @require_GET
-def instructions(request: HttpRequest, show: str = "open") -> HttpResponse:
+def instructions(request: AuthedRequest, show: str = "open") -> HttpResponse:
     qs = selectors.instructions_for(request.user)
     now = timezone.now()
     if show == "overdue":
@@ -459,7 +460,7 @@ def instructions(request: HttpRequest, show: str = "open") -> HttpResponse:
 
 @login_required
 @require_POST
-def instruction_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def instruction_complete(request: AuthedRequest, pk: int) -> HttpResponse:
     instruction = selectors.instructions_for(request.user).filter(pk=pk).first()
     if instruction is None:
         raise Http404("没有找到该批示")
@@ -482,7 +483,7 @@ def instruction_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def slots(request: HttpRequest) -> HttpResponse:
+def slots(request: AuthedRequest) -> HttpResponse:
     office = _office(request)
     can = selectors.can_record(request.user, office)
     form = SlotForm(request.POST or None, office=office)
@@ -512,7 +513,7 @@ def slots(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def slot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def slot_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     slot = get_object_or_404(selectors.slots_for(request.user), pk=pk)
     can = selectors.can_record(request.user, slot.office)
     revealed: dict[int, str] = {}
@@ -646,7 +647,7 @@ def book_cancel(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def group_visits(request: HttpRequest) -> HttpResponse:
+def group_visits(request: AuthedRequest) -> HttpResponse:
     show = request.GET.get("show", "open")
     now = timezone.now()
     rows = selectors.group_visits(request.user, show=show, now=now)[:200]

@@ -6,10 +6,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from xinfang.cases.notices import DOCX_CONTENT_TYPE
+from xinfang.orgs.http import AuthedRequest
 from xinfang.reports import analysis
 
 
@@ -18,7 +19,7 @@ def _issuer(user) -> str:
 
 
 @login_required
-def analysis_page(request: HttpRequest) -> HttpResponse:
+def analysis_page(request: AuthedRequest) -> HttpResponse:
     fmt = request.GET.get("format", "")
     try:
         first = analysis.parse_month(request.GET.get("month"))

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from xinfang.cases.models import State
+from xinfang.orgs.http import AuthedRequest
 from xinfang.reports import dashboard as dash
 from xinfang.reports import xlsx
 from xinfang.reports.forms import MAX_DAYS
@@ -138,7 +139,7 @@ def _card(p: dash.Panel, filters: dash.Filters) -> dict:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     form = DashboardForm(request.user, request.GET)
     units = dash.scoped_units(request.user).only("pk", "name", "path").order_by("path")
     if not form.is_valid():
@@ -195,7 +196,7 @@ def _figure(user, name: str, filters: dash.Filters, key: str, series: str) -> di
 
 
 @login_required
-def dashboard_matters(request: HttpRequest) -> HttpResponse:
+def dashboard_matters(request: AuthedRequest) -> HttpResponse:
     """The matters behind one figure of the dashboard, with JSON and .xlsx twins."""
     form = DrillForm(request.user, request.GET)
     if not form.is_valid():

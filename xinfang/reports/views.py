@@ -15,6 +15,7 @@ from django.utils import timezone
 from xinfang.cases.models import State
 from xinfang.exports import views as export_views
 from xinfang.exports.services import is_large
+from xinfang.orgs.http import AuthedRequest
 from xinfang.reports import xlsx
 from xinfang.reports.forms import DrillForm, RatesForm
 from xinfang.reports.rates import BY_NAME, COMPOSITE_LABEL, RATES, composite_definition
@@ -49,7 +50,7 @@ def _without(request: HttpRequest, *names: str) -> str:
 
 
 @login_required
-def rates(request: HttpRequest) -> HttpResponse:
+def rates(request: AuthedRequest) -> HttpResponse:
     form = RatesForm(request.GET)
     fmt = request.GET.get("format", "")
     if not form.is_valid():
@@ -111,7 +112,7 @@ def rates(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def rate_matters(request: HttpRequest) -> HttpResponse:
+def rate_matters(request: AuthedRequest) -> HttpResponse:
     form = DrillForm(request.GET)
     fmt = request.GET.get("format", "")
     if not form.is_valid():

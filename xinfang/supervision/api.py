@@ -11,12 +11,12 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from xinfang.api import schemas as s
+from xinfang.orgs.http import AuthedRequest
 from xinfang.supervision import selectors, services
 from xinfang.supervision.models import SupervisionOrder
 
@@ -103,14 +103,14 @@ def _errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     return {"__all__": list(exc.messages)}
 
 
-def _out(request: HttpRequest, order: SupervisionOrder) -> dict:
+def _out(request: AuthedRequest, order: SupervisionOrder) -> dict:
     return selectors.order_json(order, request.user, timezone.now())
 
 
 @router.get(
     "/orders", response={200: OrderPage, 401: s.ErrorOut, 422: s.ErrorOut}, summary="督办单列表"
 )
-def list_orders(request: HttpRequest, filters: Query[OrderQuery]):
+def list_orders(request: AuthedRequest, filters: Query[OrderQuery]):
     """与“督办单”页面相同的范围：督查督办人员看到辖区内事项的督办单，单位只看到发给本单位
     （负责人：本单位及下级单位）的督办单。按下达先后倒序，游标分页。"""
     f = filters
@@ -131,7 +131,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]):
     response={200: OrderOut, 401: s.ErrorOut, 404: s.ErrorOut, 422: s.ErrorOut},
     summary="督办单详情",
 )
-def get_order(request: HttpRequest, order_id: int):
+def get_order(request: AuthedRequest, order_id: int):
     order = selectors.order_for_user(request.user, order_id) if order_id <= s.MAX_ID else None
     if order is None:
         return _fail(404, NOT_FOUND)
@@ -141,7 +141,7 @@ def get_order(request: HttpRequest, order_id: int):
 @router.post(
     "/orders/{order_id}/feedback", response={200: OrderOut, **ERRORS}, summary="反馈督办单"
 )
-def feedback_order(request: HttpRequest, order_id: int, payload: FeedbackIn):
+def feedback_order(request: AuthedRequest, order_id: int, payload: FeedbackIn):
     """被督办单位的经办人或负责人书面反馈（待反馈的督办单）。"""
     order = selectors.order_for_user(request.user, order_id) if order_id <= s.MAX_ID else None
     if order is None:
@@ -160,7 +160,7 @@ def feedback_order(request: HttpRequest, order_id: int, payload: FeedbackIn):
 @router.post(
     "/orders/{order_id}/close", response={200: OrderOut, **ERRORS}, summary="办结或退回重办"
 )
-def close_order(request: HttpRequest, order_id: int, payload: CloseIn):
+def close_order(request: AuthedRequest, order_id: int, payload: CloseIn):
     """督查督办人员审核已反馈的督办单：办结，或退回重办并重新确定反馈期限。"""
     order = selectors.order_for_user(request.user, order_id) if order_id <= s.MAX_ID else None
     if order is None:

@@ -12,20 +12,21 @@ from django.views.decorators.http import require_POST
 
 from xinfang.cases import access
 from xinfang.cases.models import Case
+from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Role, User
 from xinfang.supervision import selectors, services
 from xinfang.supervision.forms import CloseForm, FeedbackForm, IssueForm, OpinionForm
 from xinfang.supervision.models import SupervisionOrder
 
 
-def _case(request: HttpRequest, pk: int) -> Case:
+def _case(request: AuthedRequest, pk: int) -> Case:
     case = access.case_for_user(request.user, pk)
     if case is None:
         raise Http404("没有找到该事项，或您无权查看")
     return case
 
 
-def _order(request: HttpRequest, pk: int) -> SupervisionOrder:
+def _order(request: AuthedRequest, pk: int) -> SupervisionOrder:
     order = selectors.order_for_user(request.user, pk)
     if order is None:
         raise Http404("没有找到该督办单，或您无权查看")
@@ -77,7 +78,7 @@ def case_box(user: User, case: Case) -> dict:
 
 
 @login_required
-def orders(request: HttpRequest) -> HttpResponse:
+def orders(request: AuthedRequest) -> HttpResponse:
     tab = request.GET.get("tab", "open")
     if tab not in selectors.TABS:
         tab = "open"
@@ -106,7 +107,7 @@ def orders(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def order_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
     user = request.user
     return render(
@@ -123,7 +124,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def issue(request: HttpRequest, case_pk: int) -> HttpResponse:
+def issue(request: AuthedRequest, case_pk: int) -> HttpResponse:
     case = _case(request, case_pk)
     if not services.may_issue(request.user, case):
         messages.error(request, "只有督查督办人员可以对本辖区的在办事项下达督办单")
@@ -145,7 +146,7 @@ def issue(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def feedback(request: HttpRequest, pk: int) -> HttpResponse:
+def feedback(request: AuthedRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
 
     def call(d: dict) -> str:
@@ -157,7 +158,7 @@ def feedback(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def close(request: HttpRequest, pk: int) -> HttpResponse:
+def close(request: AuthedRequest, pk: int) -> HttpResponse:
     order = _order(request, pk)
 
     def call(d: dict) -> str:
@@ -172,7 +173,7 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def opinion(request: HttpRequest, case_pk: int) -> HttpResponse:
+def opinion(request: AuthedRequest, case_pk: int) -> HttpResponse:
     case = _case(request, case_pk)
 
     def call(d: dict) -> str:
