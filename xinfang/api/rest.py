@@ -27,6 +27,7 @@ from xinfang.api import services as api_services
 from xinfang.cases import access, services
 from xinfang.cases.forms import ACTION_FORMS, SERVICE_CALLS, QueueFilterForm, RegisterForm
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
+from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Category, Unit
 
 
@@ -169,7 +170,7 @@ class QueueQuery(Schema):
     tags=["事项"],
     summary="台帐（事项列表）",
 )
-def list_cases(request: HttpRequest, filters: Query[QueueQuery]):
+def list_cases(request: AuthedRequest, filters: Query[QueueQuery]):
     """与台帐页面相同的筛选和游标分页（每页20件）；不传 scope 时按用户所在单位选择默认台帐。"""
     raw = QueryDict(mutable=True)
     for key, value in filters.dict(exclude_none=True).items():
@@ -186,7 +187,7 @@ def list_cases(request: HttpRequest, filters: Query[QueueQuery]):
     summary="事项详情",
     response={200: s.CaseDetail, 401: s.ErrorOut, 404: s.ErrorOut, 422: s.ErrorOut},
 )
-def get_case(request: HttpRequest, case_id: int):
+def get_case(request: AuthedRequest, case_id: int):
     """含全部办理过程（公开和内部）与当前可办理操作。身份证号和电话打码；查看全文请用
     POST /api/cases/{id}/reveal 并说明理由。对被反映单位，信访人为 null。"""
     case = selectors.case_for_user(request.user, case_id)
@@ -201,7 +202,7 @@ def get_case(request: HttpRequest, case_id: int):
     summary="查看完整身份信息",
     response={200: s.CaseDetail, **ERRORS},
 )
-def reveal_case(request: HttpRequest, case_id: int, payload: s.RevealIn):
+def reveal_case(request: AuthedRequest, case_id: int, payload: s.RevealIn):
     """说明理由后返回身份证号和电话全文，并记入个人信息查看记录（只有 POST 才记录）。
     无权查看信访人的用户（如被反映单位）得到 404。"""
     case = selectors.case_for_user(request.user, case_id)
@@ -224,7 +225,7 @@ def reveal_case(request: HttpRequest, case_id: int, payload: s.RevealIn):
     summary="记录/更正被反映单位",
     response={200: s.CaseDetail, **ERRORS},
 )
-def record_accused(request: HttpRequest, case_id: int, payload: s.AccusedIn):
+def record_accused(request: AuthedRequest, case_id: int, payload: s.AccusedIn):
     """检举控告、举报、投诉类事项：登记机构记录被反映单位（可多个），或注明不涉及具体单位。
     被反映单位待确定的事项记录之前不能转送；更正已记录的单位须说明理由。"""
     user = request.user
@@ -278,7 +279,7 @@ def _register_form_data(payload: s.RegisterIn) -> dict[str, Any]:
     tags=["事项"],
     summary="登记事项",
 )
-def register_case(request: HttpRequest, payload: s.RegisterIn):
+def register_case(request: AuthedRequest, payload: s.RegisterIn):
     """只有信访机构的登记员可以登记；校验与登记页面相同，错误按字段返回中文说明（422）。
     填写 repeat_of 时按重复信访关联原事项（200，created=false）。"""
     user = request.user
@@ -333,7 +334,7 @@ def register_case(request: HttpRequest, payload: s.RegisterIn):
 # ---------------------------------------------------------------- the transitions
 
 
-def _act(request: HttpRequest, case_id: int, action: str, payload: s.ActionIn):
+def _act(request: AuthedRequest, case_id: int, action: str, payload: s.ActionIn):
     user = request.user
     case = selectors.case_for_user(user, case_id)
     if case is None:
@@ -371,7 +372,7 @@ def _act(request: HttpRequest, case_id: int, action: str, payload: s.ActionIn):
 
 
 def _action_view(action: str, body: type[s.ActionIn]):
-    def view(request: HttpRequest, case_id: int, payload: s.ActionIn):
+    def view(request: AuthedRequest, case_id: int, payload: s.ActionIn):
         return _act(request, case_id, action, payload)
 
     view.__annotations__ = {**view.__annotations__, "payload": body}
@@ -448,7 +449,7 @@ class RatesQuery(Schema):
     tags=["统计"],
     summary="统计与考核指标（分子、分母、百分比）",
 )
-def list_rates(request: HttpRequest, filters: Query[RatesQuery]):
+def list_rates(request: AuthedRequest, filters: Query[RatesQuery]):
     """与 /reports/rates/ 页面相同的指标表；各指标的定义随结果返回。"""
     from xinfang.reports.forms import RatesForm
     from xinfang.reports.selectors import rates_table, table_json

@@ -27,12 +27,13 @@ from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
 from xinfang.exports import views as export_views
 from xinfang.exports.kinds import ledger_queryset
 from xinfang.exports.services import is_large
+from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Category, Place
 from xinfang.routing import views as routing_views
 from xinfang.supervision import views as supervision_views
 
 
-def _case_for_user(request: HttpRequest, pk: int) -> Case:
+def _case_for_user(request: AuthedRequest, pk: int) -> Case:
     """The only way a view gets a matter: 404 unless the user may see it."""
     case = access.case_for_user(request.user, pk)
     if case is None:
@@ -151,7 +152,7 @@ def import_ledger(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not access.may_register(user):
         messages.error(request, "只有信访机构的登记员可以登记事项")
@@ -219,7 +220,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail_page(request, _case_for_user(request, pk))
 
 
-def _detail_page(request: HttpRequest, case: Case, *, revealed: bool = False) -> HttpResponse:
+def _detail_page(request: AuthedRequest, case: Case, *, revealed: bool = False) -> HttpResponse:
     """The case page. ID number and phone are masked unless `revealed` (after `reveal`)."""
     user = request.user
     show_person = access.can_see_petitioner(user, case, known_visible=True)
@@ -279,7 +280,7 @@ def _accused_initial(case: Case) -> dict:
 
 @login_required
 @require_POST
-def reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     """查看完整身份信息: the full ID number and phone, after a stated reason; audited.
 
     Only a POST writes the audit row (a link cannot make one in someone's name), and the
@@ -299,7 +300,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def record_accused(request: HttpRequest, pk: int) -> HttpResponse:
+def record_accused(request: AuthedRequest, pk: int) -> HttpResponse:
     """记录/更正被反映单位 (the registering office)."""
     case = _case_for_user(request, pk)
     form = AccusedForm(request.POST)
@@ -349,7 +350,7 @@ def _notices(case: Case, events: list) -> list[tuple[str, str]]:
 
 @login_required
 @require_POST
-def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     case = _case_for_user(request, pk)
     if action not in SERVICE_CALLS:
         raise Http404("未知操作")
@@ -380,7 +381,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @login_required
-def notice(request: HttpRequest, pk: int, notice: str) -> HttpResponse:
+def notice(request: AuthedRequest, pk: int, notice: str) -> HttpResponse:
     case = _case_for_user(request, pk)
     if notice not in notices.available_notices(case):
         raise Http404("该文书尚不能生成")
@@ -397,7 +398,7 @@ def notice(request: HttpRequest, pk: int, notice: str) -> HttpResponse:
 
 
 @login_required
-def outcome_report(request: HttpRequest, pk: int) -> HttpResponse:
+def outcome_report(request: AuthedRequest, pk: int) -> HttpResponse:
     """处理结果报告 (.docx) of a matter the user may see; the petitioner as `can_see_petitioner` allows."""
     from urllib.parse import quote
 
@@ -412,7 +413,7 @@ def outcome_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+def attachment(request: AuthedRequest, pk: int, attachment_id: int) -> HttpResponse:
     """Attachments are served only through the access check, never as public media."""
     case = _case_for_user(request, pk)
     item = case.attachments.filter(pk=attachment_id).first()

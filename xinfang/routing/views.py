@@ -16,13 +16,14 @@ from xinfang.cases import access
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, State
 from xinfang.cases.workflow import TransitionNotAllowed
+from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Place, User
 from xinfang.routing import conf, engine, hot, selectors, services
 
 TRAIN_HINT = "尚未训练分派模型：请运行 xinfang routing train（用本机构已分类的事项）或 xinfang routing train --csv 文件.csv"
 
 
-def _case(request: HttpRequest, pk: int) -> Case:
+def _case(request: AuthedRequest, pk: int) -> Case:
     case = access.case_for_user(request.user, pk)
     if case is None:
         raise Http404("没有找到该事项，或您无权查看")
@@ -70,7 +71,7 @@ def case_panel(user: User, case: Case, *, actions: list[str]) -> dict:
 
 @login_required
 @require_POST
-def take(request: HttpRequest, pk: int) -> JsonResponse:
+def take(request: AuthedRequest, pk: int) -> JsonResponse:
     """The clerk takes a suggestion with a click: recorded; the page fills the route form."""
     case = _case(request, pk)
     if not selectors.may_route(request.user, case):
@@ -93,7 +94,7 @@ def take(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_POST
-def merge(request: HttpRequest, pk: int) -> HttpResponse:
+def merge(request: AuthedRequest, pk: int) -> HttpResponse:
     """并单: merge this matter into an earlier one."""
     case = _case(request, pk)
     try:
@@ -119,7 +120,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def suggest(request: HttpRequest) -> JsonResponse:
+def suggest(request: AuthedRequest) -> JsonResponse:
     """JSON for the registration form: suggested categories, similar and same-petitioner matters."""
     try:
         data = (
@@ -191,7 +192,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def hot_issues(request: HttpRequest) -> HttpResponse:
+def hot_issues(request: AuthedRequest) -> HttpResponse:
     """热点问题: this month's clusters of the matters the user may see."""
     page = selectors.hot_for_month(request.user, _month(request))
     if request.GET.get("format") == "json":
@@ -213,7 +214,7 @@ def hot_issues(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def hot_export(request: HttpRequest) -> HttpResponse:
+def hot_export(request: AuthedRequest) -> HttpResponse:
     """The hot-issue list as an Excel file (same selector as the page)."""
     page = selectors.hot_for_month(request.user, _month(request))
     response = HttpResponse(
