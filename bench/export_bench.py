@@ -52,9 +52,9 @@ def child() -> None:
     if db["ENGINE"].endswith("sqlite3"):  # read only: the bench database is shared
         db["NAME"] = f"file:{db['NAME']}?mode=ro"
         db["OPTIONS"] = {"timeout": 20}
-    from xinfang.cases import ledger
     from xinfang.exports import writer
     from xinfang.exports.kinds import KINDS, ledger_queryset
+    from xinfang.ledger import exporting as ledger
     from xinfang.orgs.models import User
 
     user = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()

@@ -135,7 +135,7 @@ def _rows(rows: int):
 def _write_openpyxl(path: str, rows: int) -> None:
     from openpyxl import Workbook
 
-    from xinfang.cases.ledger import COLUMNS
+    from xinfang.ledger.columns import COLUMNS
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("台帐")
@@ -148,7 +148,7 @@ def _write_openpyxl(path: str, rows: int) -> None:
 def _write_excel(path: str, rows: int) -> None:
     import xlsxwriter
 
-    from xinfang.cases.ledger import COLUMNS
+    from xinfang.ledger.columns import COLUMNS
 
     wb = xlsxwriter.Workbook(path)
     ws = wb.add_worksheet("台帐")
@@ -173,8 +173,8 @@ def measure(layout: str, rows: int) -> None:
         office = _org()
         path = os.path.join(folder, "ledger.xlsx")
         write(path, rows)
-        from xinfang.cases.ledger import import_ledger
         from xinfang.cases.models import Case
+        from xinfang.ledger.importing import import_ledger
 
         before = Case.objects.count()
         started = time.perf_counter()

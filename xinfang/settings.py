@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "xinfang.supervision",
     "xinfang.exports",
     "xinfang.assessment",
+    "xinfang.ledger",
     "xinfang.demo",  # the demo generator (`xinfang demo`), outside the runtime apps
 ]
 

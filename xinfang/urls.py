@@ -5,6 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from xinfang.cases import urls as cases_urls
+from xinfang.ledger import urls as ledger_urls
+
 admin.site.site_header = "信访事项办理系统 · 管理"
 admin.site.site_title = "信访系统管理"
 
@@ -12,7 +15,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:queue", permanent=False)),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("cases/", include("xinfang.cases.urls")),
+    # the matters and the ledger's pages share the `cases` namespace (cases:import, cases:export)
+    path("cases/", include((ledger_urls.urlpatterns + cases_urls.urlpatterns, "cases"))),
     path("portal/", include("xinfang.portal.urls")),
     path("notify/", include("xinfang.notify.urls")),
     path("backlog/", include("xinfang.backlog.urls")),

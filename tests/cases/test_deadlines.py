@@ -21,9 +21,10 @@ from docx import Document
 from tests.factories import PASSWORD, bj, register
 from tests.reception.helpers import frozen, make_leaders
 from xinfang.api.services import api_token_issue
-from xinfang.cases import clocks, deadlines, holidays, ledger, notices, services
+from xinfang.cases import clocks, deadlines, holidays, notices, services
 from xinfang.cases.calendar import WorkCalendar, parse_notice
 from xinfang.cases.models import Case, CaseEvent, HolidayOverride
+from xinfang.ledger import exporting
 from xinfang.portal import selectors as portal
 from xinfang.reception import services as reception
 
@@ -142,11 +143,11 @@ def test_ledger_export_cell_shows_the_last_day(county, people):
     with frozen(2026, 12, 4, 9):
         case = register(county, people.clerk, bj(2026, 12, 3, 10))
         assert case.due_at == DUE
-        header = [name for name, _ in ledger.EXPORT_COLUMNS]
+        header = [name for name, _ in exporting.EXPORT_COLUMNS]
         row = dict(
             zip(
                 header,
-                next(iter(ledger.export_rows(Case.objects.all(), user=people.clerk))),
+                next(iter(exporting.export_rows(Case.objects.all(), user=people.clerk))),
                 strict=True,
             )
         )

@@ -92,12 +92,12 @@ def test_outsider_gets_404(client, county, people):
 def test_clerk_imports_a_ledger_and_sees_row_errors(client, county, people):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from xinfang.cases import ledger
+    from xinfang.ledger.columns import ledger_template
 
     login(client, people.clerk)
     template = client.get(reverse("cases:import"), {"template": 1})
     assert template.status_code == 200 and template.content[:2] == b"PK"
-    upload = SimpleUploadedFile("台帐.xlsx", ledger.ledger_template())
+    upload = SimpleUploadedFile("台帐.xlsx", ledger_template())
     page = client.post(reverse("cases:import"), {"file": upload}).content.decode()
     assert "已导入" in page and Case.objects.count() == 1
     broken = SimpleUploadedFile("坏文件.xlsx", b"not a workbook")

@@ -1,7 +1,7 @@
 """Every .xlsx writer of the project writes a text that starts with =, +, - or @ as text: a
 citizen's title `=HYPERLINK("http://x")` comes back as that string, never as a formula.
 
-The writers: reports/xlsx.py (rates, drill-down), cases/ledger.py (台帐导出), exports/writer.py
+The writers: reports/xlsx.py (rates, drill-down), ledger/exporting.py (台帐导出), exports/writer.py
 (export jobs), routing/hot.py (热点问题), backlog/views.py (积案台帐), backlog/screening.py
 (排查台帐 and its template). ledger_template writes only fixed texts.
 """
@@ -17,9 +17,10 @@ from openpyxl import load_workbook
 from tests.factories import PASSWORD, bj, register
 from xinfang.backlog import screening
 from xinfang.backlog import services as backlog_services
-from xinfang.cases import access, ledger
+from xinfang.cases import access
 from xinfang.cases import services as s
 from xinfang.exports import writer
+from xinfang.ledger import exporting
 from xinfang.lib import xlsxcells
 from xinfang.reports import xlsx
 from xinfang.routing import hot
@@ -69,7 +70,9 @@ def test_ledger_export(county, people):
     register(county, people.clerk, bj(2026, 3, 2, 9), title=EVIL)
     register(county, people.clerk, bj(2026, 3, 2, 9), title="@SUM(A1)")
     out = io.BytesIO()
-    ledger.export_cases(access.visible_cases(people.clerk).order_by("id"), out, user=people.clerk)
+    exporting.export_cases(
+        access.visible_cases(people.clerk).order_by("id"), out, user=people.clerk
+    )
     _assert_text(_cells(out), EVIL, "@SUM(A1)")
 
 

@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 
 from tests.factories import PASSWORD, bj, register
 from xinfang.cases import services as s
-from xinfang.cases.ledger import CONFIDENTIAL
 from xinfang.cases.models import Kind
 from xinfang.exports import services
 from xinfang.exports.kinds import ExportError
 from xinfang.exports.models import ExportDownload, ExportJob
+from xinfang.ledger.exporting import CONFIDENTIAL
 
 Status = ExportJob.Status
 EVIL = '=HYPERLINK("http://x")'
@@ -272,12 +272,15 @@ def test_ledger_rows_cost_the_same_queries_for_few_or_many(county, people, matte
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from xinfang.cases import access, ledger
+    from xinfang.cases import access
+    from xinfang.ledger import exporting
 
     def count() -> tuple[int, int]:
         with CaptureQueriesContext(connection) as queries:
             rows = list(
-                ledger.export_rows(access.visible_cases(people.supervisor), user=people.supervisor)
+                exporting.export_rows(
+                    access.visible_cases(people.supervisor), user=people.supervisor
+                )
             )
         return len(rows), len(queries)
 

@@ -2,11 +2,9 @@ from django.urls import path
 
 from xinfang.cases import views
 
-app_name = "cases"
+app_name = "cases"  # with the ledger's pages (xinfang/ledger/urls.py), joined in xinfang/urls.py
 urlpatterns = [
     path("", views.queue, name="queue"),
-    path("export.xlsx", views.queue_export, name="export"),
-    path("import/", views.import_ledger, name="import"),
     path("new/", views.register, name="register"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/act/<str:action>/", views.act, name="act"),

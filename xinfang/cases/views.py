@@ -7,12 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from xinfang.cases import access, ledger, notices, selectors, services
+from xinfang.cases import access, notices, selectors, services
 from xinfang.cases.forms import (
     ACTION_FORMS,
     SERVICE_CALLS,
@@ -24,9 +23,6 @@ from xinfang.cases.forms import (
 from xinfang.cases.models import Case, Channel, Kind, State
 from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
-from xinfang.exports import views as export_views
-from xinfang.exports.kinds import ledger_queryset
-from xinfang.exports.services import is_large
 from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Category, Place
 from xinfang.routing import views as routing_views
@@ -112,43 +108,6 @@ QUEUE_TABS = [
     *((key, label) for key, (label, _lookup) in access.QUEUE_SCOPES.items()),
     ("co", "协办"),
 ]
-
-
-@login_required
-def queue_export(request: HttpRequest) -> HttpResponse:
-    """台帐导出: up to DIRECT_MAX matters in the answer itself; more become an export job that the
-    worker writes row by row (xinfang/exports), with the same rows and the same access."""
-    qs = ledger_queryset(request.user, request.GET)
-    if is_large(qs):
-        return export_views.start(request, "ledger", request.GET)
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''ledger-{stamp}.xlsx"
-    ledger.export_cases(qs, response, user=request.user)
-    return response
-
-
-@login_required
-def import_ledger(request: HttpRequest) -> HttpResponse:
-    if not access.may_register(request.user):
-        messages.error(request, "只有信访机构的登记员可以导入台帐")
-        return redirect("cases:queue")
-    if request.method == "GET" and request.GET.get("template"):
-        response = HttpResponse(
-            ledger.ledger_template(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = "attachment; filename*=UTF-8''ledger-template.xlsx"
-        return response
-    result = None
-    if request.method == "POST" and request.FILES.get("file"):
-        upload = request.FILES["file"]
-        result = ledger.import_ledger(
-            upload, office=request.user.unit, by=request.user, file_name=upload.name
-        )
-    return render(request, "cases/import.html", {"result": result})
 
 
 @login_required

@@ -67,10 +67,10 @@ def ledger_queryset(user: User, filters: dict) -> QuerySet:
 
 
 def _ledger(user: User, filters: dict) -> Source:
-    from xinfang.cases import ledger
+    from xinfang.ledger.exporting import export_rows
 
     qs = ledger_queryset(user, filters)
-    return qs.count, lambda: iter(ledger.export_rows(qs, user=user))  # same _export_row as the page
+    return qs.count, lambda: iter(export_rows(qs, user=user))  # same _export_row as the page
 
 
 def drill_queryset(user: User, filters: dict):
@@ -112,7 +112,7 @@ def _rate_matters(user: User, filters: dict) -> Source:
 
 
 def _ledger_columns() -> list[tuple[str, int]]:
-    from xinfang.cases.ledger import EXPORT_COLUMNS
+    from xinfang.ledger.exporting import EXPORT_COLUMNS
 
     return list(EXPORT_COLUMNS)
 

@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from xinfang.cases import access
 from xinfang.cases.clocks import LOCAL
-from xinfang.cases.ledger import export_cases
 from xinfang.cases.models import Kind, State
 from xinfang.cases.selectors import overdue_cases
+from xinfang.ledger.exporting import export_cases
 from xinfang.orgs.models import User
 
 

@@ -12,9 +12,12 @@ from django.core.management import call_command
 from openpyxl import Workbook, load_workbook
 
 from tests.factories import VALID_ID, VALID_PHONE, bj, register
-from xinfang.cases import access, bulk, ledger, search
-from xinfang.cases.ledger import COLUMNS, export_cases, import_ledger, ledger_template
+from xinfang.cases import access, bulk, search
 from xinfang.cases.models import Case, CaseEvent, ImportJob, Kind, State
+from xinfang.ledger import columns, exporting, importing, reading, validation
+from xinfang.ledger.columns import COLUMNS, ledger_template
+from xinfang.ledger.exporting import export_cases
+from xinfang.ledger.importing import import_ledger
 
 NOW = bj(2026, 3, 20, 12)
 
@@ -178,26 +181,26 @@ def test_a_file_that_is_not_an_xlsx_gets_a_chinese_error(county, data, tmp_path)
     path = tmp_path / "台帐.xlsx"
     path.write_bytes(data)
     result = import_ledger(path, office=county.office)
-    assert not result.ok and result.messages == [ledger.NOT_XLSX]
+    assert not result.ok and result.messages == [columns.NOT_XLSX]
 
 
 def test_a_truncated_xlsx_gets_a_chinese_error(county):
     data = xlsx([good_row(i) for i in range(20)])
     result = run(data[: len(data) // 2], county)
-    assert not result.ok and result.messages == [ledger.NOT_XLSX]
+    assert not result.ok and result.messages == [columns.NOT_XLSX]
 
 
 def test_an_empty_workbook_and_a_header_only_workbook(county):
     out = io.BytesIO()
     Workbook().save(out)
-    assert run(out.getvalue(), county).messages == [ledger.EMPTY]
-    assert run(xlsx([]), county).messages == [ledger.NO_ROWS]
+    assert run(out.getvalue(), county).messages == [columns.EMPTY]
+    assert run(xlsx([]), county).messages == [columns.NO_ROWS]
     assert run(b"", county).messages == ["文件为空（0字节），请选择填好的台帐文件"]
 
 
 def test_an_old_xls_file_is_named(county):
     result = run(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500, county)
-    assert result.messages == [ledger.OLD_XLS]
+    assert result.messages == [columns.OLD_XLS]
 
 
 # ------------------------------------------------------------------ kill and resume
@@ -218,9 +221,9 @@ def dies_on_second_batch(monkeypatch):
 
 
 def test_a_killed_big_import_resumes_without_duplicates(county, people, monkeypatch):
-    monkeypatch.setattr(ledger, "BATCH_SIZE", 10)
+    monkeypatch.setattr(importing, "BATCH_SIZE", 10)
     monkeypatch.setattr(
-        ledger, "ATOMIC_ROWS", 0
+        importing, "ATOMIC_ROWS", 0
     )  # "big": checked whole, then committed batch by batch
     data = xlsx([good_row(i) for i in range(35)])
     real = dies_on_second_batch(monkeypatch)
@@ -244,7 +247,7 @@ def test_a_killed_big_import_resumes_without_duplicates(county, people, monkeypa
 def test_a_killed_import_of_a_small_file_leaves_nothing_and_the_same_file_then_imports_whole(
     county, people, monkeypatch
 ):
-    monkeypatch.setattr(ledger, "BATCH_SIZE", 10)
+    monkeypatch.setattr(importing, "BATCH_SIZE", 10)
     data = xlsx([good_row(i) for i in range(35)])
     real = dies_on_second_batch(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
@@ -263,7 +266,7 @@ def test_a_killed_import_of_a_small_file_leaves_nothing_and_the_same_file_then_i
 
 
 def test_a_problem_after_clean_batches_were_written_rolls_them_back(county, monkeypatch):
-    monkeypatch.setattr(ledger, "BATCH_SIZE", 10)
+    monkeypatch.setattr(importing, "BATCH_SIZE", 10)
     rows = [good_row(i) for i in range(35)]
     rows[31]["联系电话"] = "12345"  # Excel row 33, after three clean batches went to the writer
     result = run(xlsx(rows), county)
@@ -282,21 +285,21 @@ def test_a_problem_after_clean_batches_were_written_rolls_them_back(county, monk
 @pytest.fixture
 def forked(monkeypatch):
     """Check every file in a forked process, however small."""
-    monkeypatch.setattr(ledger, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(ledger, "BATCH_SIZE", 7)
+    monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(importing, "BATCH_SIZE", 7)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_file_checked_in_a_second_process_registers_the_same_matters(
     county, people, forked, monkeypatch, tmp_path
 ):
-    real = ledger._produce_into
+    real = importing._produce_into
 
     def produce_into(*args):
         (tmp_path / "checker.pid").write_text(str(os.getpid()))
         real(*args)
 
-    monkeypatch.setattr(ledger, "_produce_into", produce_into)
+    monkeypatch.setattr(importing, "_produce_into", produce_into)
     rows = [good_row(i) for i in range(30)]
     result = run(xlsx(rows), county, by=people.clerk)
     assert result.ok and result.created == 30, result.messages
@@ -319,7 +322,7 @@ def test_a_file_checked_in_a_second_process_registers_the_same_matters(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_checker_that_dies_leaves_nothing_and_says_so(county, forked, monkeypatch):
-    real = ledger._produce
+    real = importing._produce
 
     def dies_after_a_batch(stream, lookups):
         for message in real(stream, lookups):
@@ -327,9 +330,9 @@ def test_a_checker_that_dies_leaves_nothing_and_says_so(county, forked, monkeypa
             if message[0] == "rows":
                 os._exit(3)
 
-    monkeypatch.setattr(ledger, "_produce", dies_after_a_batch)
+    monkeypatch.setattr(importing, "_produce", dies_after_a_batch)
     result = run(xlsx([good_row(i) for i in range(30)]), county)
-    assert not result.ok and result.messages == [ledger.CHECK_FAILED]
+    assert not result.ok and result.messages == [importing.CHECK_FAILED]
     assert Case.objects.count() == 0 and ImportJob.objects.count() == 0
 
 
@@ -389,7 +392,7 @@ def test_export_round_trip(county, people, tmp_path):
     assert count == 2
     ws = load_workbook(path).active
     rows = [[c.value for c in row] for row in ws.iter_rows()]
-    assert rows[0] == [name for name, _ in ledger.EXPORT_COLUMNS]
+    assert rows[0] == [name for name, _ in exporting.EXPORT_COLUMNS]
     assert ws["A1"].font.b and ws.freeze_panes == "A2"
     first = dict(zip(rows[0], rows[1], strict=True))
     assert first["事项编号"] == case.number and first["登记时间"] == "2026-03-02 10:00"
@@ -405,7 +408,7 @@ def test_export_round_trip(county, people, tmp_path):
     out = io.BytesIO()
     export_cases(Case.objects.filter(pk=report.pk), out, user=people.accused_officer)
     row = [c.value for c in next(load_workbook(out).active.iter_rows(min_row=2))]
-    assert row[7] == ledger.CONFIDENTIAL and row[8] == ledger.CONFIDENTIAL
+    assert row[7] == exporting.CONFIDENTIAL and row[8] == exporting.CONFIDENTIAL
 
 
 def test_export_streams_into_an_http_response_without_a_query_per_matter(
@@ -440,19 +443,19 @@ def test_the_fast_reader_and_the_streaming_fallback_read_the_same_rows(county, m
     )
     rows[4] = good_row(4, **{"是否匿名": True, "登记时间": dt.date(2026, 3, 4)})
     data = xlsx(rows)
-    fast = list(ledger._FastSheet(io.BytesIO(data)).rows())
-    assert ledger._FastSheet(io.BytesIO(data)).read  # calamine did read it
-    monkeypatch.setattr(ledger, "CALAMINE_MAX_XML", 0)  # too big for calamine: streamed with lxml
-    slow_sheet = ledger._FastSheet(io.BytesIO(data))
+    fast = list(reading._FastSheet(io.BytesIO(data)).rows())
+    assert reading._FastSheet(io.BytesIO(data)).read  # calamine did read it
+    monkeypatch.setattr(reading, "CALAMINE_MAX_XML", 0)  # too big for calamine: streamed with lxml
+    slow_sheet = reading._FastSheet(io.BytesIO(data))
     assert not slow_sheet.read
     slow = list(slow_sheet.rows())
-    header = ledger._header(fast[0][1])
-    assert header == ledger._header(slow[0][1])
+    header = validation._header(fast[0][1])
+    assert header == validation._header(slow[0][1])
     assert [n for n, _ in fast] == [n for n, _ in slow]
-    lookups = ledger._Lookups.load()
+    lookups = validation._Lookups.load()
     for (_, a), (_, b) in zip(fast[1:], slow[1:], strict=True):
-        ra, pa = ledger._RowReader(header, lookups).read(a)
-        rb, pb = ledger._RowReader(header, lookups).read(b)
+        ra, pa = validation._RowReader(header, lookups).read(a)
+        rb, pb = validation._RowReader(header, lookups).read(b)
         assert (ra, pa) == (rb, pb)
 
 
@@ -461,7 +464,7 @@ def test_a_table_that_starts_lower_and_further_right_keeps_excel_row_numbers(
     county, monkeypatch, reader
 ):
     if reader == "streamed":
-        monkeypatch.setattr(ledger, "CALAMINE_MAX_XML", 0)
+        monkeypatch.setattr(reading, "CALAMINE_MAX_XML", 0)
     wb = Workbook()
     ws = wb.active
     ws["A1"] = None

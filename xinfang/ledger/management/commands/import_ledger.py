@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xinfang.cases.ledger import import_ledger
+from xinfang.ledger.importing import import_ledger
 from xinfang.orgs.models import Unit, User
 
 
