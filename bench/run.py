@@ -50,8 +50,8 @@ def build_database() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from xinfang.cases.management.commands.worker import refresh_statistics
     from xinfang.cases.models import Case
+    from xinfang.worker.maintenance import refresh_statistics
 
     have = Case.objects.count()
     if have >= CASES:

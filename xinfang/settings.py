@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "xinfang.exports",
     "xinfang.assessment",
     "xinfang.ledger",
+    "xinfang.worker",
     "xinfang.demo",  # the demo generator (`xinfang demo`), outside the runtime apps
 ]
 

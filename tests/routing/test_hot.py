@@ -179,8 +179,8 @@ def test_the_hot_page_and_its_export(county, people, client):
 
 
 def test_the_worker_keeps_the_whole_office_page_computed(county, people, client, monkeypatch):
-    from xinfang.cases.management.commands import worker
     from xinfang.routing import selectors
+    from xinfang.worker.management.commands import worker
 
     for day in range(1, 5):
         register(

@@ -20,22 +20,10 @@ from xinfang.notify import services as notify
 from xinfang.reports import dashboard, rollup
 from xinfang.routing import selectors as routing
 from xinfang.supervision import services as supervision
+from xinfang.worker.maintenance import refresh_statistics
 
 STATISTICS_EVERY = 720  # passes: hourly at the default 5-second interval
 HOT_EVERY = 60  # passes: every five minutes, inside the hot page's ten-minute cache life
-
-
-def refresh_statistics() -> None:
-    """Keep SQLite's planner statistics current (PostgreSQL's autovacuum does this itself).
-
-    Without them SQLite may walk a unit's whole index instead of the hits of a search.
-    """
-    from django.db import connection
-
-    if connection.vendor == "sqlite":  # analysis_limit keeps this well under a second at 1M rows
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA analysis_limit=1000")
-            cursor.execute("ANALYZE")
 
 
 class Command(BaseCommand):
