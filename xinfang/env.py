@@ -1,13 +1,52 @@
-"""Strict, typed readers for settings that come from the environment."""
+"""Strict, typed readers for settings that come from the environment (环境变量).
+
+Only `xinfang/settings.py` calls them, once at start: a bad value stops the process at boot with a
+Chinese `ImproperlyConfigured` message naming the variable, instead of failing later inside a
+request or the worker loop. An unset or empty variable takes the default.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
-class SettingError(ValueError):
-    """A setting in the environment cannot be read."""
+class SettingError(ImproperlyConfigured, ValueError):
+    """A setting in the environment cannot be read (配置错误)."""
+
+
+def _raw(name: str) -> str | None:
+    """The variable's text, or None when it is unset or blank."""
+    raw = os.environ.get(name)
+    return None if raw is None or raw.strip() == "" else raw.strip()
+
+
+def _bad(name: str, expected: str, raw: str) -> SettingError:
+    return SettingError(f"配置错误：环境变量 {name} 应为{expected}，实际为 {raw!r}")
+
+
+def _bounds(minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" {minimum} 至 {maximum} 之间的"
+    if minimum is not None:
+        return f"不小于 {minimum} 的"
+    if maximum is not None:
+        return f"不大于 {maximum} 的"
+    return ""
+
+
+def _check_range(
+    name: str, value: float, raw: str, kind: str, minimum: float | None, maximum: float | None
+) -> None:
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise _bad(name, f"{_bounds(minimum, maximum)}{kind}", raw)
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -15,42 +54,81 @@ def env_str(name: str, default: str = "") -> str:
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = _raw(name)
+    if raw is None:
         return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
+    if raw.lower() in TRUE_WORDS:
         return True
-    if value in {"0", "false", "no", "off"}:
+    if raw.lower() in FALSE_WORDS:
         return False
-    raise SettingError(f"环境变量 {name} 应为布尔值 (true/false)，实际为 {raw!r}")
+    raise _bad(name, "布尔值（true/false、yes/no、on/off、1/0）", raw)
 
 
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
-        return int(raw)
-    except ValueError as exc:
-        raise SettingError(f"环境变量 {name} 应为整数，实际为 {raw!r}") from exc
+        value = int(raw)
+    except ValueError:
+        raise _bad(name, f"{_bounds(minimum, maximum)}整数", raw) from None
+    _check_range(name, value, raw, "整数", minimum, maximum)
+    return value
+
+
+def env_float(
+    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _bad(name, f"{_bounds(minimum, maximum)}数字", raw) from None
+    if value != value:  # NaN passes every comparison below
+        raise _bad(name, "数字", raw)
+    _check_range(name, value, raw, "数字", minimum, maximum)
+    return value
+
+
+def env_choice(name: str, default: str, choices: Collection[str]) -> str:
+    """One word out of `choices` (compared in lower case)."""
+    raw = _raw(name)
+    if raw is None:
+        return default
+    if raw.lower() not in choices:
+        raise _bad(name, "以下之一：" + "、".join(sorted(choices)), raw)
+    return raw.lower()
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+    raw = _raw(name)
+    if raw is None:
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def env_json(name: str, default: dict) -> dict:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
+def env_json(name: str, default: dict[str, Any]) -> dict[str, Any]:
+    raw = _raw(name)
+    if raw is None:
         return default
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise SettingError(f"环境变量 {name} 不是有效的 JSON：{exc}") from exc
+        raise SettingError(f"配置错误：环境变量 {name} 不是有效的 JSON：{exc}") from None
     if not isinstance(value, dict):
-        raise SettingError(f"环境变量 {name} 应为 JSON 对象")
+        raise _bad(name, "JSON 对象（{...}）", raw)
     return value
+
+
+def env_url(name: str, default: str = "") -> str:
+    """An http(s) address, or empty."""
+    raw = _raw(name)
+    if raw is None:
+        return default
+    if not raw.startswith(("http://", "https://")):
+        raise _bad(name, "以 http:// 或 https:// 开头的地址", raw)
+    return raw

@@ -1,6 +1,9 @@
 """Settings, all from the environment, with defaults that run with zero set-up.
 
-Every variable is listed in `.env.example` and README.md.
+Every variable is read here, once, through the typed readers of `xinfang.env`: a bad value stops
+the process at start with a Chinese ImproperlyConfigured message, not later in a request or in
+the worker loop. The apps read `settings.X` (through their small `conf` modules). Every variable
+is listed in `.env.example`; tests/test_settings_env.py keeps the two in step.
 """
 
 from __future__ import annotations
@@ -10,7 +13,17 @@ from pathlib import Path
 
 import dj_database_url
 
-from xinfang.env import env_bool, env_int, env_json, env_list, env_str
+from xinfang.env import (
+    SettingError,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_json,
+    env_list,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("XINFANG_VAR_DIR", str(BASE_DIR / "var")))
@@ -97,12 +110,18 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'xinfang.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-    )
-}
+
+def _database() -> dict:
+    url = env_str("DATABASE_URL", "") or f"sqlite:///{VAR_DIR / 'xinfang.sqlite3'}"
+    try:
+        return dict(
+            dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))
+        )
+    except ValueError as exc:  # dj-database-url's words for an unknown scheme or a bad port
+        raise SettingError(f"配置错误：环境变量 DATABASE_URL 无法识别：{exc}") from None
+
+
+DATABASES = {"default": _database()}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and a writer work at once; a busy timeout makes a second
     # writer wait instead of failing with "database is locked".
@@ -153,7 +172,7 @@ XINFANG_WORKER_EXPORTS = env_bool("XINFANG_WORKER_EXPORTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # 附件限制 / attachment limits
-XINFANG_MAX_ATTACHMENT_BYTES = env_int("XINFANG_MAX_ATTACHMENT_MB", 20) * 1024 * 1024
+XINFANG_MAX_ATTACHMENT_BYTES = env_int("XINFANG_MAX_ATTACHMENT_MB", 20, minimum=1) * 1024 * 1024
 XINFANG_ATTACHMENT_TYPES = env_list(
     "XINFANG_ATTACHMENT_TYPES", ["pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "txt"]
 )
@@ -161,11 +180,70 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = XINFANG_MAX_ATTACHMENT_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # 时限提醒：到期前多少天显示"即将到期" / days before a deadline that count as "due soon"
-XINFANG_DUE_SOON_DAYS = env_int("XINFANG_DUE_SOON_DAYS", 3)
+XINFANG_DUE_SOON_DAYS = env_int("XINFANG_DUE_SOON_DAYS", 3, minimum=0)
 # 信访机构名称，用于文书落款 / the office name printed on notices
 XINFANG_OFFICE_NAME = env_str("XINFANG_OFFICE_NAME", "示范县信访局")
 XINFANG_CLOCKS = env_json("XINFANG_CLOCKS", {})
 XINFANG_ROUTING_MODEL = env_str("XINFANG_ROUTING_MODEL", str(VAR_DIR / "routing-model.joblib"))
+# 台帐导入：不超过此行数的文件在一个事务中导入 / ledgers up to this many rows import in one transaction
+XINFANG_IMPORT_ATOMIC_ROWS = env_int("XINFANG_IMPORT_ATOMIC_ROWS", 100_000, minimum=0)
+
+# 智能分派 / routing (xinfang/routing/conf.py)
+XINFANG_SIMILAR_DAYS = env_int("XINFANG_SIMILAR_DAYS", 365, minimum=1)
+XINFANG_SIMILAR_MIN_SCORE = env_int("XINFANG_SIMILAR_MIN_SCORE", 45, minimum=0, maximum=100)
+XINFANG_HOT_THRESHOLD = env_int("XINFANG_HOT_THRESHOLD", 25, minimum=1, maximum=100)  # percent
+
+# 消息 / notifications (xinfang/notify/conf.py)
+SMS_BACKENDS = ("console", "http", "file", "memory")
+XINFANG_SMS_BACKEND = env_choice("XINFANG_SMS_BACKEND", "console", SMS_BACKENDS)
+XINFANG_SMS_GATEWAY_URL = env_url("XINFANG_SMS_GATEWAY_URL")
+XINFANG_SMS_GATEWAY_TOKEN = env_str("XINFANG_SMS_GATEWAY_TOKEN", "")
+XINFANG_SMS_TIMEOUT = env_int("XINFANG_SMS_TIMEOUT", 10, minimum=1)
+XINFANG_SMS_FILE = env_str("XINFANG_SMS_FILE", "") or str(VAR_DIR / "sms-outbox.jsonl")
+XINFANG_SMS_FILE_DELAY = env_float("XINFANG_SMS_FILE_DELAY", 0.0, minimum=0)
+XINFANG_EMAIL_BACKEND = env_str("XINFANG_EMAIL_BACKEND", "") or (
+    "django.core.mail.backends.console.EmailBackend"
+)
+XINFANG_EMAIL_FROM = env_str("XINFANG_EMAIL_FROM", "")
+XINFANG_NOTIFY_MAX_ATTEMPTS = env_int("XINFANG_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+XINFANG_NOTIFY_BACKOFF_SECONDS = env_int("XINFANG_NOTIFY_BACKOFF_SECONDS", 60, minimum=1)
+XINFANG_NOTIFY_LEASE_SECONDS = env_int("XINFANG_NOTIFY_LEASE_SECONDS", 300, minimum=1)
+XINFANG_NOTIFY_BATCH = env_int("XINFANG_NOTIFY_BATCH", 50, minimum=1)
+XINFANG_PORTAL_URL = env_url("XINFANG_PORTAL_URL", "http://127.0.0.1:8000/portal/")
+XINFANG_DIGEST_HOUR = env_int("XINFANG_DIGEST_HOUR", 8, minimum=0, maximum=23)  # Beijing hour
+
+# 群众门户 / portal (xinfang/portal/conf.py)
+XINFANG_PORTAL_OFFICE = env_str("XINFANG_PORTAL_OFFICE", "").strip()
+XINFANG_PORTAL_RATE_LIMIT = env_int("XINFANG_PORTAL_RATE_LIMIT", 10, minimum=1)
+XINFANG_PORTAL_RATE_WINDOW = env_int("XINFANG_PORTAL_RATE_WINDOW", 900, minimum=1)  # seconds
+
+# 领导接访 / reception (xinfang/reception/conf.py)
+XINFANG_ROTA_WARN_DAYS = env_int("XINFANG_ROTA_WARN_DAYS", 10, minimum=0)
+XINFANG_GROUP_VISIT_SIZE = env_int("XINFANG_GROUP_VISIT_SIZE", 5, minimum=2)
+XINFANG_GROUP_VISIT_RECEIVE_HOURS = env_int("XINFANG_GROUP_VISIT_RECEIVE_HOURS", 2, minimum=1)
+XINFANG_INSTRUCTION_DAYS = env_int("XINFANG_INSTRUCTION_DAYS", 15, minimum=1)
+XINFANG_BOOKING_RATE_LIMIT = env_int("XINFANG_BOOKING_RATE_LIMIT", 5, minimum=1)
+XINFANG_BOOKING_DAYS_AHEAD = env_int("XINFANG_BOOKING_DAYS_AHEAD", 30, minimum=1)
+
+# 积案化解 / backlog (xinfang/backlog/conf.py)
+BACKLOG_RULE_KEYS = ("open_days", "repeat", "reviewed")
+XINFANG_BACKLOG_RULES = env_json("XINFANG_BACKLOG_RULES", {})
+if set(XINFANG_BACKLOG_RULES) - set(BACKLOG_RULE_KEYS):
+    raise SettingError(
+        "配置错误：环境变量 XINFANG_BACKLOG_RULES 只能包含 " + "、".join(BACKLOG_RULE_KEYS)
+    )
+XINFANG_BACKLOG_STUCK_DAYS = env_int("XINFANG_BACKLOG_STUCK_DAYS", 30, minimum=1)
+XINFANG_BACKLOG_PLAN_DAYS = env_int("XINFANG_BACKLOG_PLAN_DAYS", 60, minimum=1)
+
+# 开放接口 / Open311 (xinfang/api/conf.py)
+XINFANG_OPEN311_OFFICE = env_str("XINFANG_OPEN311_OFFICE", "").strip()
+XINFANG_OPEN311_MAX_RECORDS = env_int("XINFANG_OPEN311_MAX_RECORDS", 1000, minimum=1)
+XINFANG_OPEN311_MAX_DAYS = env_int("XINFANG_OPEN311_MAX_DAYS", 90, minimum=1)
+XINFANG_OPEN311_KINDS = env_json("XINFANG_OPEN311_KINDS", {})
+if not all(isinstance(v, str) for v in XINFANG_OPEN311_KINDS.values()):
+    raise SettingError("配置错误：环境变量 XINFANG_OPEN311_KINDS 的值应为事项类型代码（字符串）")
+XINFANG_OPEN311_RESPOND_WITH_TOKEN = env_bool("XINFANG_OPEN311_RESPOND_WITH_TOKEN", False)
+XINFANG_OPEN311_CONTACT = env_str("XINFANG_OPEN311_CONTACT", "").strip()
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
@@ -176,5 +254,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice(
+            "LOG_LEVEL", "warning", ("debug", "info", "warning", "error", "critical")
+        ).upper(),
+    },
 }

@@ -19,10 +19,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def phone(browser, settings, tmp_path, monkeypatch):
+def phone(browser, settings, tmp_path):
     """A phone-sized browser page."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "memory")
+    settings.XINFANG_SMS_BACKEND = "memory"
     context = browser.new_context(
         locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
     )

@@ -234,11 +234,9 @@ def test_only_the_registering_office_records_accused_units(county, people, pendi
         services.case_record_accused(case=pending, by=people.officer, units=[county.housing])
 
 
-def test_the_portal_registers_a_report_as_pending(
-    client, county, people, tmp_path, settings, monkeypatch
-):
+def test_the_portal_registers_a_report_as_pending(client, county, people, tmp_path, settings):
     settings.MEDIA_ROOT = str(tmp_path)
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "memory")
+    settings.XINFANG_SMS_BACKEND = "memory"
     response = client.post(
         "/portal/submit/",
         {

@@ -24,11 +24,11 @@ NOW = bj(2026, 9, 16, 10)
 
 
 @pytest.fixture(autouse=True)
-def _memory_sms(monkeypatch):
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "memory")
-    monkeypatch.setenv("XINFANG_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-    monkeypatch.setenv("XINFANG_NOTIFY_BACKOFF_SECONDS", "60")
-    monkeypatch.setenv("XINFANG_NOTIFY_MAX_ATTEMPTS", "3")
+def _memory_sms(settings):
+    settings.XINFANG_SMS_BACKEND = "memory"
+    settings.XINFANG_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.XINFANG_NOTIFY_BACKOFF_SECONDS = 60
+    settings.XINFANG_NOTIFY_MAX_ATTEMPTS = 3
     MemorySms.reset()
     yield
     MemorySms.reset()
@@ -112,17 +112,17 @@ def test_the_query_code_is_never_in_a_step_message(county, people):
 # ---------------------------------------------------------------- backends
 
 
-def test_console_backend_prints(capsys, monkeypatch):
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "console")
+def test_console_backend_prints(capsys, settings):
+    settings.XINFANG_SMS_BACKEND = "console"
     backends.get_sender("sms").send(recipient=VALID_PHONE, subject="", body="测试短信")
     assert f"[短信] 发送至 {VALID_PHONE}：测试短信" in capsys.readouterr().out
 
 
-def test_memory_and_file_backends(tmp_path, monkeypatch):
+def test_memory_and_file_backends(tmp_path, settings):
     backends.get_sender("sms").send(recipient=VALID_PHONE, subject="", body="内存")
     assert [(m.recipient, m.body) for m in MemorySms.sent] == [(VALID_PHONE, "内存")]
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "file")
-    monkeypatch.setenv("XINFANG_SMS_FILE", str(tmp_path / "sms.jsonl"))
+    settings.XINFANG_SMS_BACKEND = "file"
+    settings.XINFANG_SMS_FILE = str(tmp_path / "sms.jsonl")
     sender = backends.get_sender("sms")
     assert isinstance(sender, FileSms)
     sender.send(recipient=VALID_PHONE, subject="", body="第一条")
@@ -136,8 +136,8 @@ def test_memory_and_file_backends(tmp_path, monkeypatch):
     ]
 
 
-def test_unknown_sms_backend_is_a_delivery_error(monkeypatch):
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "pigeon")
+def test_unknown_sms_backend_is_a_delivery_error(settings):
+    settings.XINFANG_SMS_BACKEND = "pigeon"
     with pytest.raises(DeliveryError, match="未知的短信后端"):
         backends.get_sender("sms")
 
@@ -167,10 +167,10 @@ def gateway():
     server.server_close()
 
 
-def test_http_gateway_backend(gateway, monkeypatch):
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "http")
-    monkeypatch.setenv("XINFANG_SMS_GATEWAY_URL", f"{gateway}/ok")
-    monkeypatch.setenv("XINFANG_SMS_GATEWAY_TOKEN", "s3cret")
+def test_http_gateway_backend(gateway, settings):
+    settings.XINFANG_SMS_BACKEND = "http"
+    settings.XINFANG_SMS_GATEWAY_URL = f"{gateway}/ok"
+    settings.XINFANG_SMS_GATEWAY_TOKEN = "s3cret"
     backends.get_sender("sms").send(recipient=VALID_PHONE, subject="", body="您的信访事项已受理")
     assert _Gateway.received == [
         ("/ok", "Bearer s3cret", {"phone": VALID_PHONE, "text": "您的信访事项已受理"})
@@ -260,8 +260,8 @@ def test_a_retry_that_succeeds_is_sent_and_a_sensitive_body_cleared():
 
 
 @pytest.mark.django_db
-def test_two_workers_never_hold_the_same_message_and_dead_leases_are_taken_over(monkeypatch):
-    monkeypatch.setenv("XINFANG_NOTIFY_LEASE_SECONDS", "30")
+def test_two_workers_never_hold_the_same_message_and_dead_leases_are_taken_over(settings):
+    settings.XINFANG_NOTIFY_LEASE_SECONDS = 30
     t0 = dt.datetime(2026, 9, 16, 2, tzinfo=dt.UTC)
     queued(5, at=t0)
     first = services.outbox_claim(worker="a", now=t0)
@@ -340,8 +340,8 @@ def test_a_report_reminder_names_no_petitioner_even_to_its_handlers(county, peop
     assert "张三" not in row.body and "索贿" not in row.body
 
 
-def test_the_daily_digest_goes_once_a_day_per_unit(county, people, monkeypatch):
-    monkeypatch.setenv("XINFANG_DIGEST_HOUR", "8")
+def test_the_daily_digest_goes_once_a_day_per_unit(county, people, settings):
+    settings.XINFANG_DIGEST_HOUR = 8
     _with_emails(people)
     overdue = register(county, people.clerk, bj(2026, 9, 1, 9))
     cases.case_route(case=overdue, by=people.clerk, unit=county.hr, at=bj(2026, 9, 2, 9))

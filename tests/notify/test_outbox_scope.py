@@ -19,9 +19,9 @@ REPORT_PHONE = "13900001111"
 
 
 @pytest.fixture(autouse=True)
-def _memory_sms(monkeypatch):
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "memory")
-    monkeypatch.setenv("XINFANG_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+def _memory_sms(settings):
+    settings.XINFANG_SMS_BACKEND = "memory"
+    settings.XINFANG_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     MemorySms.reset()
     yield
     MemorySms.reset()
@@ -118,8 +118,8 @@ def test_a_staff_message_goes_only_to_its_unit_s_scope(client, county, people, o
     assert "o***@hr.example" not in html  # the labour bureau's digest is not the office's
 
 
-def test_digests_and_reminders_name_their_unit(county, people, monkeypatch):
-    monkeypatch.setenv("XINFANG_DIGEST_HOUR", "8")
+def test_digests_and_reminders_name_their_unit(county, people, settings):
+    settings.XINFANG_DIGEST_HOUR = 8
     for user, email in (
         (people.officer, "officer@hr.example"),
         (people.clerk, "clerk@office.example"),

@@ -18,9 +18,9 @@ OVERDUE = bj(2026, 11, 20, 9)
 
 
 @pytest.fixture(autouse=True)
-def _memory_backends(monkeypatch):
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "memory")
-    monkeypatch.setenv("XINFANG_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+def _memory_backends(settings):
+    settings.XINFANG_SMS_BACKEND = "memory"
+    settings.XINFANG_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
 @pytest.fixture

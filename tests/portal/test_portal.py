@@ -19,10 +19,10 @@ NOW = bj(2026, 9, 16, 10)
 
 
 @pytest.fixture(autouse=True)
-def _portal(settings, tmp_path, monkeypatch):
+def _portal(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    monkeypatch.setenv("XINFANG_SMS_BACKEND", "memory")
-    monkeypatch.delenv("XINFANG_PORTAL_OFFICE", raising=False)
+    settings.XINFANG_SMS_BACKEND = "memory"
+    settings.XINFANG_PORTAL_OFFICE = ""
     cache.clear()
     yield
     cache.clear()
@@ -112,8 +112,8 @@ def test_a_valid_submission_is_registered_online_and_shows_number_and_code_once(
     assert CitizenContact.objects.get().email == "lisi@example.com"
 
 
-def test_the_configured_office_registers_portal_matters(client, county, monkeypatch):
-    monkeypatch.setenv("XINFANG_PORTAL_OFFICE", county.hr.code)
+def test_the_configured_office_registers_portal_matters(client, county, settings):
+    settings.XINFANG_PORTAL_OFFICE = county.hr.code
     with travel(NOW):
         submit(client, county)
     assert Case.objects.get().office == county.hr
@@ -235,8 +235,8 @@ def test_a_wrong_number_still_runs_a_password_check(client, county, people, monk
     assert calls == [1]
 
 
-def test_lookups_are_rate_limited_per_address_and_per_number(client, county, people, monkeypatch):
-    monkeypatch.setenv("XINFANG_PORTAL_RATE_LIMIT", "3")
+def test_lookups_are_rate_limited_per_address_and_per_number(client, county, people, settings):
+    settings.XINFANG_PORTAL_RATE_LIMIT = 3
     case, code = issued(county, people)
     for i in range(3):
         assert follow(client, f"XF-{i}", "WRONG", ip="10.0.0.9").status_code == 200

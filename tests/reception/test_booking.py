@@ -170,8 +170,8 @@ def test_public_booking_page_books_without_login_and_get_changes_nothing(county,
     assert slot.booked == 1
 
 
-def test_bookings_are_rate_limited_per_address(county, people, leaders, monkeypatch):
-    monkeypatch.setenv("XINFANG_BOOKING_RATE_LIMIT", "2")
+def test_bookings_are_rate_limited_per_address(county, people, leaders, settings):
+    settings.XINFANG_BOOKING_RATE_LIMIT = 2
     slot = open_slot(county, people.clerk, leaders.director, capacity=10)
     client = Client()
     with frozen(2026, 10, 8, 10):

@@ -203,9 +203,9 @@ def test_a_group_visit_must_be_received_within_the_set_hours(county, people, lea
     assert list(selectors.group_visits(people.clerk)) == []
 
 
-def test_group_visit_size_and_hours_are_configurable(county, people, leaders, monkeypatch):
-    monkeypatch.setenv("XINFANG_GROUP_VISIT_SIZE", "3")
-    monkeypatch.setenv("XINFANG_GROUP_VISIT_RECEIVE_HOURS", "4")
+def test_group_visit_size_and_hours_are_configurable(county, people, leaders, settings):
+    settings.XINFANG_GROUP_VISIT_SIZE = 3
+    settings.XINFANG_GROUP_VISIT_RECEIVE_HOURS = 4
     case = register(county, people.clerk, bj(2026, 10, 8, 9), group_size=3)
     visit = GroupVisitReception.objects.get(case=case)
     assert visit.due_at == bj(2026, 10, 8, 13)

@@ -104,14 +104,14 @@ def test_only_the_office_clerks_and_leaders_manage_the_rota(county, people, lead
     assert fill(county, leaders.director, "2026-10-08", "2026-10-09", leaders.deputy)
 
 
-def test_a_gap_within_the_warning_window_is_warned(county, people, leaders, monkeypatch):
+def test_a_gap_within_the_warning_window_is_warned(county, people, leaders, settings):
     fill(county, people.clerk, "2026-09-28", "2026-10-30", leaders.director, leaders.deputy)
     services.rota_day_clear(office=county.office, by=people.clerk, date=d("2026-10-13"))
     # From 28 Sept, the 10 working days are 28, 29, 30 Sept and 8, 9, 10, 12, 13, 14, 15 Oct.
     warnings = selectors.rota_warnings(county.office, start=d("2026-09-28"))
     assert [(w.date, w.reason) for w in warnings] == [(d("2026-10-13"), "未安排接访领导")]
     # With a 7-day window the 13th is not yet in sight.
-    monkeypatch.setenv("XINFANG_ROTA_WARN_DAYS", "7")
+    settings.XINFANG_ROTA_WARN_DAYS = 7
     assert selectors.rota_warnings(county.office, start=d("2026-09-28")) == []
     # No rota at all: every working day of the window is a gap.
     assert len(selectors.rota_warnings(county.town, start=d("2026-09-28"))) == 7

@@ -1,6 +1,5 @@
-"""Configuration of the open interfaces, read from the environment at call time.
-
-A Django setting of the same name (used by tests) wins over the environment variable.
+"""Configuration of the open interfaces: Django settings read from the environment at start
+(xinfang/settings.py); a test overrides them with pytest-django's `settings` fixture.
 
 | variable | default | meaning |
 |---|---|---|
@@ -16,38 +15,30 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from xinfang.env import env_bool, env_int, env_json, env_str
-
 DEFAULT_KIND = "hotline_complaint"
 
 
-def _setting(name: str, reader, default):
-    if hasattr(settings, name):
-        return getattr(settings, name)
-    return reader(name, default)
-
-
 def office_code() -> str:
-    return _setting("XINFANG_OPEN311_OFFICE", env_str, "")
+    return settings.XINFANG_OPEN311_OFFICE
 
 
 def max_records() -> int:
-    return int(_setting("XINFANG_OPEN311_MAX_RECORDS", env_int, 1000))
+    return settings.XINFANG_OPEN311_MAX_RECORDS
 
 
 def max_days() -> int:
-    return int(_setting("XINFANG_OPEN311_MAX_DAYS", env_int, 90))
+    return settings.XINFANG_OPEN311_MAX_DAYS
 
 
 def kind_for(category_code: str, parent_code: str = "") -> str:
     """The matter type for a service: the category's own mapping, else its parent's, else 投诉."""
-    mapping = _setting("XINFANG_OPEN311_KINDS", env_json, {})
+    mapping = settings.XINFANG_OPEN311_KINDS
     return mapping.get(category_code) or mapping.get(parent_code) or DEFAULT_KIND
 
 
 def respond_with_token() -> bool:
-    return bool(_setting("XINFANG_OPEN311_RESPOND_WITH_TOKEN", env_bool, False))
+    return settings.XINFANG_OPEN311_RESPOND_WITH_TOKEN
 
 
 def contact() -> str:
-    return _setting("XINFANG_OPEN311_CONTACT", env_str, "") or settings.XINFANG_OFFICE_NAME
+    return settings.XINFANG_OPEN311_CONTACT or settings.XINFANG_OFFICE_NAME

@@ -1,4 +1,4 @@
-"""Backlog settings read from the environment (the lead documents them in .env.example).
+"""Backlog settings: Django settings read from the environment once at start (xinfang/settings.py).
 
 - XINFANG_BACKLOG_RULES: JSON defaults for the flag rules when the rule table is empty, e.g.
   {"open_days": 90, "repeat": 3, "reviewed": true}. Admins edit the rules in the admin once
@@ -10,20 +10,20 @@
 
 from __future__ import annotations
 
-from xinfang.env import env_int, env_json
+from django.conf import settings
 
 DEFAULT_RULES = {"open_days": 90, "repeat": 3, "reviewed": True}
 
 
 def default_rules() -> dict:
     rules = dict(DEFAULT_RULES)
-    rules.update(env_json("XINFANG_BACKLOG_RULES", {}))
+    rules.update(settings.XINFANG_BACKLOG_RULES)
     return rules
 
 
 def stuck_days() -> int:
-    return env_int("XINFANG_BACKLOG_STUCK_DAYS", 30)
+    return settings.XINFANG_BACKLOG_STUCK_DAYS
 
 
 def plan_days() -> int:
-    return env_int("XINFANG_BACKLOG_PLAN_DAYS", 60)
+    return settings.XINFANG_BACKLOG_PLAN_DAYS

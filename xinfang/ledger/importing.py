@@ -28,13 +28,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from xinfang.cases import bulk, validators
 from xinfang.cases.models import ImportJob
-from xinfang.env import env_int
 from xinfang.ledger.columns import EMPTY, NO_ROWS, ImportResult, LedgerError, LedgerIssue
 from xinfang.ledger.reading import _FastSheet, _open, _sha256
 from xinfang.ledger.validation import _header, _Lookups, _RowReader, _text
@@ -45,7 +45,7 @@ FIRST_BATCH = 1000
 MAX_REPORTED_ERRORS = 500
 # Files up to this many rows are written in one transaction while they are still being checked
 # (about five seconds of holding SQLite's write lock; other writers wait up to 20 s).
-ATOMIC_ROWS = env_int("XINFANG_IMPORT_ATOMIC_ROWS", 100_000)
+ATOMIC_ROWS = settings.XINFANG_IMPORT_ATOMIC_ROWS
 # Below this size a file is checked in this process: forking would cost more than it saves.
 PARALLEL_MIN_BYTES = 256 * 1024
 CHECK_FAILED = "检查台帐时出错，未导入任何事项，请重试；如仍失败请联系管理员"

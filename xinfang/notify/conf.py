@@ -1,6 +1,6 @@
-"""Notification settings, read from the environment at the moment they are used.
-
-Reading lazily (not at import) lets a test or a worker change them with the environment.
+"""Notification settings: Django settings read from the environment once at start
+(xinfang/settings.py, which rejects a bad value at boot). Reading `settings` at call time lets a
+test change them with pytest-django's `settings` fixture.
 
 =============================  ================================================  =====================
 variable                       meaning                                           default
@@ -26,64 +26,58 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from xinfang.env import SettingError, env_int, env_str
-
 
 def sms_backend() -> str:
-    return env_str("XINFANG_SMS_BACKEND", "console").strip().lower()
+    return settings.XINFANG_SMS_BACKEND
 
 
 def sms_gateway_url() -> str:
-    return env_str("XINFANG_SMS_GATEWAY_URL", "")
+    return settings.XINFANG_SMS_GATEWAY_URL
 
 
 def sms_gateway_token() -> str:
-    return env_str("XINFANG_SMS_GATEWAY_TOKEN", "")
+    return settings.XINFANG_SMS_GATEWAY_TOKEN
 
 
 def sms_timeout() -> int:
-    return env_int("XINFANG_SMS_TIMEOUT", 10)
+    return settings.XINFANG_SMS_TIMEOUT
 
 
 def sms_file() -> str:
-    return env_str("XINFANG_SMS_FILE", str(settings.VAR_DIR / "sms-outbox.jsonl"))
+    return settings.XINFANG_SMS_FILE
 
 
 def sms_file_delay() -> float:
-    raw = env_str("XINFANG_SMS_FILE_DELAY", "0") or "0"
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise SettingError(f"环境变量 XINFANG_SMS_FILE_DELAY 应为秒数，实际为 {raw!r}") from exc
+    return settings.XINFANG_SMS_FILE_DELAY
 
 
 def email_backend() -> str:
-    return env_str("XINFANG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    return settings.XINFANG_EMAIL_BACKEND
 
 
 def email_from() -> str:
-    return env_str("XINFANG_EMAIL_FROM", "") or settings.DEFAULT_FROM_EMAIL
+    return settings.XINFANG_EMAIL_FROM or settings.DEFAULT_FROM_EMAIL
 
 
 def max_attempts() -> int:
-    return max(1, env_int("XINFANG_NOTIFY_MAX_ATTEMPTS", 6))
+    return settings.XINFANG_NOTIFY_MAX_ATTEMPTS
 
 
 def backoff_seconds() -> int:
-    return max(1, env_int("XINFANG_NOTIFY_BACKOFF_SECONDS", 60))
+    return settings.XINFANG_NOTIFY_BACKOFF_SECONDS
 
 
 def lease_seconds() -> int:
-    return max(1, env_int("XINFANG_NOTIFY_LEASE_SECONDS", 300))
+    return settings.XINFANG_NOTIFY_LEASE_SECONDS
 
 
 def batch_size() -> int:
-    return max(1, env_int("XINFANG_NOTIFY_BATCH", 50))
+    return settings.XINFANG_NOTIFY_BATCH
 
 
 def portal_url() -> str:
-    return env_str("XINFANG_PORTAL_URL", "http://127.0.0.1:8000/portal/")
+    return settings.XINFANG_PORTAL_URL
 
 
 def digest_hour() -> int:
-    return env_int("XINFANG_DIGEST_HOUR", 8)
+    return settings.XINFANG_DIGEST_HOUR

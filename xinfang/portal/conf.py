@@ -1,4 +1,4 @@
-"""Portal settings, read from the environment when used.
+"""Portal settings: Django settings read from the environment once at start (xinfang/settings.py).
 
 ========================  ===============================================  ==========================
 variable                  meaning                                          default
@@ -16,16 +16,16 @@ configure a shared cache (Redis, Memcached or the database cache) so the limit h
 
 from __future__ import annotations
 
-from xinfang.env import env_int, env_str
+from django.conf import settings
 
 
 def office_code() -> str:
-    return env_str("XINFANG_PORTAL_OFFICE", "").strip()
+    return settings.XINFANG_PORTAL_OFFICE
 
 
 def rate_limit() -> int:
-    return max(1, env_int("XINFANG_PORTAL_RATE_LIMIT", 10))
+    return settings.XINFANG_PORTAL_RATE_LIMIT
 
 
 def rate_window() -> int:
-    return max(1, env_int("XINFANG_PORTAL_RATE_WINDOW", 900))
+    return settings.XINFANG_PORTAL_RATE_WINDOW

@@ -1,4 +1,5 @@
-"""Reception settings, read from the environment at call time (so a test may change them).
+"""Reception settings: Django settings read from the environment once at start
+(xinfang/settings.py); a test changes them with pytest-django's `settings` fixture.
 
 XINFANG_ROTA_WARN_DAYS            working days ahead in which an empty rota day is a warning (10)
 XINFANG_GROUP_VISIT_SIZE          visitors from which a visit is a group visit, 集体访 (5)
@@ -10,28 +11,28 @@ XINFANG_BOOKING_DAYS_AHEAD        days ahead the public booking page offers slot
 
 from __future__ import annotations
 
-from xinfang.env import env_int
+from django.conf import settings
 
 
 def rota_warn_days() -> int:
-    return max(env_int("XINFANG_ROTA_WARN_DAYS", 10), 0)
+    return settings.XINFANG_ROTA_WARN_DAYS
 
 
 def group_visit_size() -> int:
-    return max(env_int("XINFANG_GROUP_VISIT_SIZE", 5), 2)
+    return settings.XINFANG_GROUP_VISIT_SIZE
 
 
 def group_visit_receive_hours() -> int:
-    return max(env_int("XINFANG_GROUP_VISIT_RECEIVE_HOURS", 2), 1)
+    return settings.XINFANG_GROUP_VISIT_RECEIVE_HOURS
 
 
 def instruction_days() -> int:
-    return max(env_int("XINFANG_INSTRUCTION_DAYS", 15), 1)
+    return settings.XINFANG_INSTRUCTION_DAYS
 
 
 def booking_rate_limit() -> int:
-    return max(env_int("XINFANG_BOOKING_RATE_LIMIT", 5), 1)
+    return settings.XINFANG_BOOKING_RATE_LIMIT
 
 
 def booking_days_ahead() -> int:
-    return max(env_int("XINFANG_BOOKING_DAYS_AHEAD", 30), 1)
+    return settings.XINFANG_BOOKING_DAYS_AHEAD

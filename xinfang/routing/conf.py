@@ -1,4 +1,4 @@
-"""Routing settings, read from the environment (see README).
+"""Routing settings: Django settings read from the environment once at start (xinfang/settings.py).
 
 - XINFANG_ROUTING_MODEL (in settings.py): the model file, default var/routing-model.joblib.
 - XINFANG_SIMILAR_DAYS: how far back similar closed matters are shown (default 365 days;
@@ -14,8 +14,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from xinfang.env import env_int
-
 
 def model_path() -> Path:
     """Where the routing model lives."""
@@ -23,12 +21,12 @@ def model_path() -> Path:
 
 
 def similar_days() -> int:
-    return env_int("XINFANG_SIMILAR_DAYS", 365)
+    return settings.XINFANG_SIMILAR_DAYS
 
 
 def similar_min_score() -> int:
-    return env_int("XINFANG_SIMILAR_MIN_SCORE", 45)
+    return settings.XINFANG_SIMILAR_MIN_SCORE
 
 
 def hot_threshold() -> float:
-    return env_int("XINFANG_HOT_THRESHOLD", 25) / 100
+    return settings.XINFANG_HOT_THRESHOLD / 100
