@@ -179,6 +179,8 @@ ROUTES: dict[str, Route] = {
             "petitioner_id_number": VALID_ID,
         },
     ),
+    "routing:case_panel": Route(R, report_page=True),  # the case page's panel (a fragment)
+    "routing:shown": Route(R, "post", lambda w: {"version": "test"}),
     "routing:take": Route(R, "post"),
     "routing:merge": Route(R, "post", lambda w: {"into": w.ordinary.pk}),
     "routing:report": Route(),

@@ -98,7 +98,7 @@ def test_the_case_page_and_the_form_endpoint_list_similar_and_same_petitioner_ma
     earlier = _noise(county, people, 2)
     new = _noise(county, people, 4)
     assert client.login(username=people.clerk.username, password=PASSWORD)
-    page = client.get(reverse("cases:detail", args=[new.pk]))
+    page = client.get(reverse("routing:case_panel", args=[new.pk]) + "?fragment=1")
     assert _ids(page.context["routing"]["similar"]) == [earlier.pk]
     assert "并单：并入此事项" in page.content.decode()
     body = client.post(
@@ -164,7 +164,7 @@ def test_merge_from_the_case_page(county, people, client):
     assert "已并单" in response.content.decode()
     dup.refresh_from_db()
     assert dup.state == State.FINAL and dup.linked_to_id == main.pk
-    page = client.get(reverse("cases:detail", args=[main.pk]))
+    page = client.get(reverse("routing:case_panel", args=[main.pk]) + "?fragment=1")
     assert [c.pk for c in page.context["routing"]["merged"]] == [dup.pk]
 
 

@@ -13,6 +13,22 @@ from xinfang.routing.models import RoutingSuggestion
 WAGES = {"title": "反映拖欠工资问题", "content": "工地老板拖欠工资三个月，工人讨薪无门。"}
 
 
+def panel(client, case):
+    """The routing panel of the case page, as the page's script fetches it."""
+    return client.get(reverse("routing:case_panel", args=[case.pk]) + "?fragment=1")
+
+
+def show(client, case):
+    """The panel on screen: fetched, then the script's POST that records what was shown."""
+    page = panel(client, case)
+    found = page.context["routing"]["suggestions"]
+    response = client.post(
+        reverse("routing:shown", args=[case.pk]), {"version": found.model_version}
+    )
+    assert response.status_code == 200
+    return page
+
+
 @pytest.fixture
 def clerk_client(client, people):
     assert client.login(username=people.clerk.username, password=PASSWORD)
@@ -23,19 +39,21 @@ def test_the_clerk_sees_three_suggestions_with_the_unit_of_the_catalogue(
     with_model, county, people, clerk_client, building
 ):
     case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, **WAGES)
-    page = clerk_client.get(reverse("cases:detail", args=[case.pk]))
-    panel = page.context["routing"]["suggestions"]
-    assert panel.items[0].label == "劳动和社会保障"
-    assert len(panel.items) == 3
-    top = panel.items[0]
+    page = panel(clerk_client, case)
+    assert not RoutingSuggestion.objects.exists()  # a GET writes nothing
+    show(clerk_client, case)
+    panel_ = page.context["routing"]["suggestions"]
+    assert panel_.items[0].label == "劳动和社会保障"
+    assert len(panel_.items) == 3
+    top = panel_.items[0]
     assert top.subcategory == county.wages and top.unit == county.hr  # via the dispatch catalogue
     html = page.content.decode()
     assert "智能分派建议" in html and "A1区人力资源和社会保障局" in html
     row = RoutingSuggestion.objects.get(case=case)
     assert row.model_version == "test-model-1" and row.decided_at is None
-    assert [s["label"] for s in row.suggestions] == [s.label for s in panel.items]
+    assert [s["label"] for s in row.suggestions] == [s.label for s in panel_.items]
     # shown again: still one record
-    clerk_client.get(reverse("cases:detail", args=[case.pk]))
+    show(clerk_client, case)
     assert RoutingSuggestion.objects.filter(case=case).count() == 1
 
 
@@ -43,7 +61,7 @@ def test_taking_a_suggestion_records_the_choice_and_routing_settles_it(
     with_model, county, people, clerk_client
 ):
     case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, **WAGES)
-    clerk_client.get(reverse("cases:detail", args=[case.pk]))
+    show(clerk_client, case)
     response = clerk_client.post(
         reverse("routing:take", args=[case.pk]), {"label": "劳动和社会保障"}
     )
@@ -61,7 +79,7 @@ def test_taking_a_suggestion_records_the_choice_and_routing_settles_it(
 
 def test_routing_elsewhere_records_the_clerks_own_choice(with_model, county, people, clerk_client):
     case = register(county, people.clerk, bj(2026, 11, 3, 9), category=county.schooling, **WAGES)
-    clerk_client.get(reverse("cases:detail", args=[case.pk]))
+    show(clerk_client, case)
     services.case_route(case=case, by=people.clerk, unit=county.edu, at=bj(2026, 11, 3, 10))
     row = RoutingSuggestion.objects.get(case=case)
     assert row.chosen_unit == county.edu
@@ -75,7 +93,7 @@ def test_the_monthly_report_counts_how_often_the_suggestion_was_taken(
 ):
     for day, unit in ((2, county.hr), (3, county.hr), (4, county.edu)):
         case = register(county, people.clerk, bj(2026, 11, day, 9), category=None, **WAGES)
-        clerk_client.get(reverse("cases:detail", args=[case.pk]))
+        show(clerk_client, case)
         services.case_route(case=case, by=people.clerk, unit=unit, at=bj(2026, 11, day, 10))
     report = selectors.suggestion_report("2026-11")
     assert report["decided"] == 3 and report["taken_top1"] == 2
@@ -93,7 +111,7 @@ def test_without_a_model_the_page_shows_no_suggestions_and_says_how_to_train(
     no_model, county, people, clerk_client
 ):
     case = register(county, people.clerk, bj(2026, 11, 2, 9), **WAGES)
-    page = clerk_client.get(reverse("cases:detail", args=[case.pk]))
+    page = panel(clerk_client, case)
     assert page.status_code == 200
     assert page.context["routing"]["suggestions"] is None
     assert "xinfang routing train" in page.content.decode()
@@ -104,7 +122,7 @@ def test_only_the_routing_clerk_gets_suggestions(with_model, county, people, cli
     case = register(county, people.clerk, bj(2026, 11, 2, 9), **WAGES)
     case = services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 11, 2, 10))
     assert client.login(username=people.officer.username, password=PASSWORD)
-    page = client.get(reverse("cases:detail", args=[case.pk]))
+    page = panel(client, case)
     assert (
         page.context["routing"]["suggestions"] is None
         and "智能分派建议" not in page.content.decode()
@@ -115,6 +133,8 @@ def test_only_the_routing_clerk_gets_suggestions(with_model, county, people, cli
         ).status_code
         == 403
     )
+    shown = client.post(reverse("routing:shown", args=[case.pk]), {"version": "test-model-1"})
+    assert shown.status_code == 403 and not RoutingSuggestion.objects.exists()
 
 
 def test_the_registration_form_endpoint_suggests_categories(
@@ -126,3 +146,35 @@ def test_the_registration_form_endpoint_suggests_categories(
     assert body["suggestions"][0]["subcategory_id"] == county.wages.pk
     assert body["suggestions"][0]["unit"] == "A1区人力资源和社会保障局"
     assert "建议分类" in clerk_client.get(reverse("cases:register")).content.decode()
+
+
+def test_the_case_page_loads_the_panel_from_routing_and_links_it_without_javascript(
+    with_model, county, people, clerk_client
+):
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, **WAGES)
+    html = clerk_client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    url = reverse("routing:case_panel", args=[case.pk])
+    assert f'data-src="{url}?fragment=1"' in html and f'<a href="{url}">' in html
+    assert "routing/case_panel.js" in html and not RoutingSuggestion.objects.exists()
+    fragment = panel(clerk_client, case).content.decode()
+    assert "智能分派建议" in fragment and "<html" not in fragment
+    whole = clerk_client.get(url).content.decode()  # JavaScript off: a page of its own
+    assert "<html" in whole and "智能分派建议" in whole and "返回事项页" in whole
+
+
+def test_a_stale_model_version_is_not_recorded_as_shown(with_model, county, people, clerk_client):
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, **WAGES)
+    response = clerk_client.post(reverse("routing:shown", args=[case.pk]), {"version": "old"})
+    assert response.status_code == 409 and "刷新" in response.json()["error"]
+    assert not RoutingSuggestion.objects.exists()
+
+
+def test_taking_records_the_suggestions_shown_even_without_the_shown_post(
+    with_model, county, people, clerk_client
+):
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, **WAGES)
+    response = clerk_client.post(
+        reverse("routing:take", args=[case.pk]), {"label": "劳动和社会保障"}
+    )
+    assert response.status_code == 200
+    assert RoutingSuggestion.objects.get(case=case).clicked_label == "劳动和社会保障"

@@ -25,8 +25,6 @@ from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
 from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Category, Place
-from xinfang.routing import views as routing_views
-from xinfang.supervision import views as supervision_views
 
 
 def _case_for_user(request: AuthedRequest, pk: int) -> Case:
@@ -225,9 +223,6 @@ def _detail_page(request: AuthedRequest, case: Case, *, revealed: bool = False) 
             )
             if show_person
             else [],
-            # routing app: suggestions, similar and merged matters (xinfang/routing/views.case_panel)
-            "routing": routing_views.case_panel(user, case, actions=allowed),
-            "supervision": supervision_views.case_box(user, case),  # 督办单, 协办意见
         },
     )
 

@@ -5,6 +5,8 @@ from xinfang.routing import views
 app_name = "routing"
 urlpatterns = [
     path("suggest", views.suggest, name="suggest"),
+    path("cases/<int:pk>/panel/", views.case_panel, name="case_panel"),
+    path("cases/<int:pk>/shown/", views.shown, name="shown"),
     path("cases/<int:pk>/take/", views.take, name="take"),
     path("cases/<int:pk>/merge/", views.merge, name="merge"),
     path("report/", views.report, name="report"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from xinfang.cases import access
 from xinfang.cases import services as case_services
-from xinfang.cases.models import Case, State
+from xinfang.cases.models import Case
 from xinfang.cases.workflow import TransitionNotAllowed
 from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Place, User
@@ -48,18 +48,15 @@ def _similar_json(items) -> list[dict]:
 # ---------------------------------------------------------------- the case page's panel
 
 
-def case_panel(user: User, case: Case, *, actions: list[str]) -> dict:
-    """Context for routing/_case_panel.html on the case page (suggestions, similar, merge).
-
-    `actions` are the user's allowed actions, which the case page has already worked out.
-    """
+def _panel(user: User, case: Case) -> dict:
+    """Context for routing/_case_panel.html (suggestions, similar, merge). A read: the
+    suggestions shown are recorded by a POST (`shown`, `take`), never by this GET."""
     panel: dict = {"similar": [], "suggestions": None, "hint": "", "may_merge": False, "merged": []}
-    if case.state == State.REGISTERED and "route" in actions:
+    if selectors.may_route(user, case):
         found = selectors.suggestions_for_case(case)
         if found is None:
             panel["hint"] = TRAIN_HINT
         else:
-            services.suggestion_shown(case=case, suggestions=found)
             panel["suggestions"] = found
     panel["similar"] = selectors.similar_cases(
         user, title=case.title, content=case.content, place_id=case.place_id, exclude_ids=(case.pk,)
@@ -70,12 +67,41 @@ def case_panel(user: User, case: Case, *, actions: list[str]) -> dict:
 
 
 @login_required
+def case_panel(request: AuthedRequest, pk: int) -> HttpResponse:
+    """智能分派 panel of one matter: the fragment the case page loads (`?fragment=1`), or the
+    same panel as a page of its own (the case page's link when JavaScript is off)."""
+    case = _case(request, pk)
+    context = {"case": case, "routing": _panel(request.user, case)}
+    if request.GET.get("fragment") == "1":
+        return render(request, "routing/_case_panel.html", context)
+    return render(request, "routing/case_panel.html", context)
+
+
+@login_required
+@require_POST
+def shown(request: AuthedRequest, pk: int) -> JsonResponse:
+    """Record that the suggestions of model `version` were shown on the matter (the case page's
+    script posts this once the panel is on screen); the take-rate report counts these."""
+    case = _case(request, pk)
+    if not selectors.may_route(request.user, case):
+        return JsonResponse({"error": "您无权转送该事项"}, status=403)
+    found = selectors.suggestions_for_case(case)
+    if found is None or found.model_version != request.POST.get("version", ""):
+        return JsonResponse({"error": "分派模型已更新，请刷新页面"}, status=409)
+    row = services.suggestion_shown(case=case, suggestions=found)
+    return JsonResponse({"id": row.pk, "model_version": row.model_version})
+
+
+@login_required
 @require_POST
 def take(request: AuthedRequest, pk: int) -> JsonResponse:
     """The clerk takes a suggestion with a click: recorded; the page fills the route form."""
     case = _case(request, pk)
     if not selectors.may_route(request.user, case):
         return JsonResponse({"error": "您无权转送该事项"}, status=403)
+    found = selectors.suggestions_for_case(case)
+    if found is not None:  # recorded here too, should the panel's `shown` post not have arrived
+        services.suggestion_shown(case=case, suggestions=found)
     try:
         row = services.suggestion_take(
             case=case, label=request.POST.get("label", ""), by=request.user
