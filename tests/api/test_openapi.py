@@ -18,9 +18,9 @@ from schemathesis.checks import not_a_server_error
 from tests.factories import bj, make_county, make_personas, register
 from xinfang.api.services import api_token_issue
 from xinfang.cases import services
-from xinfang.cases.forms import SERVICE_CALLS
+from xinfang.cases.workflow import FORM_ACTIONS
 
-ACTION_PATHS = {f"/api/cases/{{case_id}}/{name}" for name in SERVICE_CALLS}
+ACTION_PATHS = {f"/api/cases/{{case_id}}/{name}" for name in FORM_ACTIONS}
 SUPERVISION_PATHS = {
     "/api/supervision/orders",
     "/api/supervision/orders/{order_id}",

@@ -25,8 +25,13 @@ from xinfang.api import schemas as s
 from xinfang.api import selectors
 from xinfang.api import services as api_services
 from xinfang.cases import access, services
-from xinfang.cases.forms import ACTION_FORMS, SERVICE_CALLS, QueueFilterForm, RegisterForm
-from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
+from xinfang.cases.forms import QueueFilterForm, RegisterForm
+from xinfang.cases.workflow import (
+    FORM_ACTIONS,
+    TransitionForbidden,
+    TransitionNotAllowed,
+    TransitionRefused,
+)
 from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Category, Unit
 
@@ -339,32 +344,34 @@ def _act(request: AuthedRequest, case_id: int, action: str, payload: s.ActionIn)
     case = selectors.case_for_user(user, case_id)
     if case is None:
         return _fail(404, NOT_FOUND)
-    label = ACTIONS[action].label
+    spec = FORM_ACTIONS[action]
     if not access.may(user, case, action):
-        try:  # the state and once-only rules first: said plainly, as the service would
+        try:  # the state and once-only rules first: said plainly, as the writer would
             services.check_action_state(case, action)
         except TransitionNotAllowed as exc:
             return _fail(400, str(exc))
-        return _fail(403, f"您无权对该事项进行“{label}”操作")
+        return _fail(403, f"您无权对该事项进行“{spec.label}”操作")
     data = payload.dict(exclude={"expected_version"})
     data = {k: getattr(v, "value", v) for k, v in data.items() if v is not None}
-    form = ACTION_FORMS[action](data, user=user)
+    form = spec.form(data, user=user)
     if not form.is_valid():
-        return _fail(422, f"{label}：填写有误", _form_errors(form))
-    service = getattr(services, f"case_{action}")
+        return _fail(422, f"{spec.label}：填写有误", _form_errors(form))
     try:
-        service(
+        services.case_transition(
             case=case,
+            name=action,
             by=user,
+            params=form.cleaned_data,
             expected_version=payload.expected_version,
-            **SERVICE_CALLS[action](form.cleaned_data),
         )
     except services.ConcurrentChange as exc:
         return _fail(409, str(exc))
-    except TransitionNotAllowed as exc:
+    except TransitionForbidden as exc:
+        return _fail(403, str(exc))
+    except TransitionRefused as exc:
         return _fail(400, str(exc))
     except DjangoValidationError as exc:
-        return _fail(422, f"{label}：填写有误", _django_errors(exc))
+        return _fail(422, f"{spec.label}：填写有误", _django_errors(exc))
     case = selectors.case_for_user(user, case_id)
     if case is None:  # e.g. an objection hands the matter back: done, and no longer this user's
         return Status(204, None)
@@ -378,20 +385,21 @@ def _action_view(action: str, body: type[s.ActionIn]):
     view.__annotations__ = {**view.__annotations__, "payload": body}
     view.__name__ = f"case_{action}"
     view.__doc__ = (
-        f"{ACTIONS[action].label}（与事项页面的同名操作相同）。返回办理后的事项；"
+        f"{FORM_ACTIONS[action].label}（与事项页面的同名操作相同）。返回办理后的事项；"
         "办理后本人已无权查看时（如异议退回）返回 204。"
     )
     return view
 
 
-for _name, _body in s.ACTION_INPUTS.items():
+# One operation per transition a person takes; its body derives from the transition's form.
+for _name, _spec in FORM_ACTIONS.items():
     api.post(
         f"/cases/{{case_id}}/{_name}",
         response={200: s.CaseDetail, 204: None, **ERRORS},
         tags=["办理"],
-        summary=ACTIONS[_name].label,
+        summary=_spec.label,
         operation_id=f"case_{_name}",
-    )(_action_view(_name, _body))
+    )(_action_view(_name, s.action_input(_spec.form)))
 
 
 # ---------------------------------------------------------------- reference data

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum, StrEnum
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
+from django import forms
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import create_model, field_validator
 
 from xinfang.cases.models import Channel, Kind, Outcome, Rating, RouteMode, State, Urgency
 
@@ -278,71 +280,52 @@ class ActionIn(Schema):
     )
 
 
-class RouteIn(ActionIn):
-    unit: Id = Field(ge=1, le=MAX_ID, description="主办单位 id")
-    mode: RouteModeEnum = RouteModeEnum.transfer
-    co_units: list[Id] = Field(default_factory=list, description="协办单位 id")
-    assign_days: int | None = Field(None, ge=1, le=90, description="交办期限（天）")
-    note: str = ""
+# ---------------------------------------------------------------- transition bodies, derived
+# Each transition's input is declared once, as its form (`workflow.ACTIONS[name].form`); its
+# body here is made from that form's fields, so the schema can never drift from what the pages
+# accept. A form field of a kind not mapped below fails at import, not in a client.
 
-
-def Text():
-    """Required free text: the forms would refuse it empty, so the schema says so too."""
-    return Field(min_length=1, max_length=5000)
-
-
-class ReasonIn(ActionIn):
-    reason: str = Text()
-
-
-class DeclineIn(ActionIn):
-    reason: str = Text()
-    proper_channel: str = Field(min_length=1, max_length=200)
-
-
-class NotAcceptAgainIn(ActionIn):
-    prior: str = Field(min_length=1, max_length=40, description="已终结的原事项编号")
-    reason: str = ""
-
-
-class ExtendIn(ActionIn):
-    days: int = Field(ge=1, le=30)
-    reason: str = Text()
-
-
-class DecisionIn(ActionIn):
-    outcome: OutcomeEnum
-    text: str = Text()
-
-
-class TextIn(ActionIn):
-    text: str = Text()
-
-
-class RateIn(ActionIn):
-    rating: RatingEnum
-    comment: str = ""
-
-
-class NoteIn(ActionIn):
-    note: str = Text()
-
-
-ACTION_INPUTS: dict[str, type[ActionIn]] = {
-    "route": RouteIn,
-    "object": ReasonIn,
-    "accept": ActionIn,
-    "decline": DeclineIn,
-    "not_accept_again": NotAcceptAgainIn,
-    "extend": ExtendIn,
-    "reply": DecisionIn,
-    "report": TextIn,
-    "rate": RateIn,
-    "request_review": ReasonIn,
-    "decide_review": DecisionIn,
-    "request_rereview": ReasonIn,
-    "decide_rereview": DecisionIn,
-    "pause": ReasonIn,
-    "resume": ActionIn,
-    "urge": NoteIn,
+# A choice field whose values are one of these enums is shown as that named enum.
+ENUMS_BY_VALUES = {
+    frozenset(member.value for member in e): e for e in (OutcomeEnum, RatingEnum, RouteModeEnum)
 }
+
+
+def _described(form_field: forms.Field) -> str:
+    help_text = f"（{form_field.help_text}）" if form_field.help_text else ""
+    return f"{form_field.label}{help_text}"
+
+
+def _body_field(form_field: forms.Field) -> tuple[Any, Any]:
+    """The (annotation, Field) of one body field, from its form field."""
+    desc, required = _described(form_field), form_field.required
+    if isinstance(form_field, forms.ModelMultipleChoiceField):
+        return list[Id], Field(default_factory=list, description=f"{desc} id")
+    if isinstance(form_field, forms.ModelChoiceField):
+        bounds = {"ge": 1, "le": MAX_ID, "description": f"{desc} id"}
+        return (Id, Field(**bounds)) if required else (Id | None, Field(None, **bounds))
+    if isinstance(form_field, forms.ChoiceField):
+        values = frozenset(str(v) for v, _label in form_field.choices if v != "")
+        enum = ENUMS_BY_VALUES.get(values)
+        kind = enum or Literal[tuple(sorted(values))]
+        if form_field.initial is None:
+            return kind, Field(description=desc)
+        initial = str(form_field.initial)
+        return kind, Field(enum(initial) if enum else initial, description=desc)
+    if isinstance(form_field, forms.IntegerField):
+        bounds = {"ge": form_field.min_value, "le": form_field.max_value, "description": desc}
+        return (int, Field(**bounds)) if required else (int | None, Field(None, **bounds))
+    if isinstance(form_field, forms.CharField):
+        size = {"max_length": form_field.max_length, "description": desc}
+        return (str, Field(min_length=1, **size)) if required else (str, Field("", **size))
+    raise TypeError(f"no API body field for {type(form_field).__name__}")
+
+
+@cache
+def action_input(form_class: type[forms.Form]) -> type[ActionIn]:
+    """The request body of the transitions that take `form_class` (RouteForm → RouteIn)."""
+    fields = {name: _body_field(f) for name, f in form_class.base_fields.items()}
+    if not fields:
+        return ActionIn
+    name = form_class.__name__.removesuffix("Form") + "In"
+    return create_model(name, __base__=ActionIn, __doc__=form_class.__doc__, **fields)

@@ -7,7 +7,6 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from xinfang.cases import access
 from xinfang.cases.models import (
     CONFIDENTIAL_KINDS,
     Case,
@@ -31,6 +30,9 @@ class UserForm(forms.Form):
         self.user = user
 
     def _case_by_number(self, name: str, purpose: str) -> Case | None:
+        # imported here: access reads the transition table (workflow), which names these forms
+        from xinfang.cases import access
+
         number = self.cleaned_data[name].strip()
         if not number:
             return None
@@ -132,12 +134,20 @@ class RegisterForm(UserForm):
         return self.cleaned_data["registered_at"] or timezone.now()
 
 
+# The input of each transition (a row of `workflow.ACTIONS` names its form). The JSON API
+# derives its request bodies from these forms (`api.schemas.action_input`): declared once here.
+
+TEXT_MAX = 5000  # a reason, an opinion, a report
+
+
 def _outcome_field(label: str) -> forms.ChoiceField:
     return forms.ChoiceField(label=label, choices=Outcome.choices, widget=forms.RadioSelect)
 
 
 def _text(label: str, rows: int = 3) -> forms.CharField:
-    return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": rows}))
+    return forms.CharField(
+        label=label, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": rows})
+    )
 
 
 class RouteForm(UserForm):
@@ -219,26 +229,6 @@ class AccusedForm(forms.Form):
     )
 
 
-ACTION_FORMS: dict[str, type[UserForm]] = {
-    "route": RouteForm,
-    "object": ReasonForm,
-    "accept": EmptyForm,
-    "decline": DeclineForm,
-    "not_accept_again": NotAcceptAgainForm,
-    "extend": ExtendForm,
-    "reply": ReplyForm,
-    "report": ReportForm,
-    "rate": RateForm,
-    "request_review": ReasonForm,
-    "decide_review": ReplyForm,
-    "request_rereview": ReasonForm,
-    "decide_rereview": ReplyForm,
-    "pause": ReasonForm,
-    "resume": EmptyForm,
-    "urge": NoteForm,
-}
-
-
 class QueueFilterForm(forms.Form):
     scope = forms.CharField(required=False)
     q = forms.CharField(label="关键词", required=False)
@@ -284,31 +274,3 @@ class QueueFilterForm(forms.Form):
 
     def clean_date_to(self):
         return self._clean_year("date_to")
-
-
-# How each action form's cleaned data becomes the keyword arguments of its service function
-# (`services.case_<action>`). The pages and the JSON API both use it.
-SERVICE_CALLS = {
-    "route": lambda d: {
-        "unit": d["unit"],
-        "mode": d["mode"],
-        "co_units": list(d["co_units"]),
-        "assign_days": d["assign_days"],
-        "note": d["note"],
-    },
-    "object": lambda d: {"reason": d["reason"]},
-    "accept": lambda d: {},
-    "decline": lambda d: {"reason": d["reason"], "proper_channel": d["proper_channel"]},
-    "not_accept_again": lambda d: {"prior": d["prior"], "reason": d["reason"]},
-    "extend": lambda d: {"days": d["days"], "reason": d["reason"]},
-    "reply": lambda d: {"outcome": d["outcome"], "text": d["text"]},
-    "report": lambda d: {"text": d["text"]},
-    "rate": lambda d: {"rating": d["rating"], "comment": d["comment"]},
-    "request_review": lambda d: {"reason": d["reason"]},
-    "decide_review": lambda d: {"outcome": d["outcome"], "text": d["text"]},
-    "request_rereview": lambda d: {"reason": d["reason"]},
-    "decide_rereview": lambda d: {"outcome": d["outcome"], "text": d["text"]},
-    "pause": lambda d: {"reason": d["reason"]},
-    "resume": lambda d: {},
-    "urge": lambda d: {"note": d["note"]},
-}

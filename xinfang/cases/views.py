@@ -12,17 +12,10 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from xinfang.cases import access, notices, selectors, services
-from xinfang.cases.forms import (
-    ACTION_FORMS,
-    SERVICE_CALLS,
-    AccusedForm,
-    QueueFilterForm,
-    RegisterForm,
-    RevealForm,
-)
+from xinfang.cases.forms import AccusedForm, QueueFilterForm, RegisterForm, RevealForm
 from xinfang.cases.models import Case, Channel, Kind, State
 from xinfang.cases.validators import mask_id_number, mask_phone
-from xinfang.cases.workflow import ACTIONS, TransitionNotAllowed
+from xinfang.cases.workflow import ACTIONS, FORM_ACTIONS, TransitionNotAllowed
 from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Category, Place
 
@@ -187,9 +180,10 @@ def _detail_page(request: AuthedRequest, case: Case, *, revealed: bool = False) 
         (
             name,
             ACTIONS[name].label,
-            ACTION_FORMS[name](prefix=name, initial=_initial(case, name), user=user),
+            FORM_ACTIONS[name].form(prefix=name, initial=_initial(case, name), user=user),
         )
         for name in allowed
+        if name in FORM_ACTIONS
     ]
     return render(
         request,
@@ -306,29 +300,29 @@ def _notices(case: Case, events: list) -> list[tuple[str, str]]:
 @require_POST
 def act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     case = _case_for_user(request, pk)
-    if action not in SERVICE_CALLS:
+    spec = FORM_ACTIONS.get(action)
+    if spec is None:
         raise Http404("未知操作")
-    form = ACTION_FORMS[action](request.POST, prefix=action, user=request.user)
+    form = spec.form(request.POST, prefix=action, user=request.user)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{ACTIONS[action].label}：{label} {'；'.join(errors)}")
+            messages.error(request, f"{spec.label}：{label} {'；'.join(errors)}")
         return redirect("cases:detail", pk=pk)
-    version = _posted_version(request)
-    service = getattr(services, f"case_{action}")
     try:
-        service(
+        services.case_transition(
             case=case,
+            name=action,
             by=request.user,
-            expected_version=version,
-            **SERVICE_CALLS[action](form.cleaned_data),
+            params=form.cleaned_data,
+            expected_version=_posted_version(request),
         )
     except (TransitionNotAllowed, services.ConcurrentChange) as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        messages.success(request, f"已完成：{ACTIONS[action].label}")
+        messages.success(request, f"已完成：{spec.label}")
         if access.case_for_user(request.user, pk) is None:  # e.g. 异议退回: no longer this unit's
             return redirect("cases:queue")
     return redirect("cases:detail", pk=pk)

@@ -1,20 +1,51 @@
 """The states and transitions of a matter, as one table. Pure: no database here.
 
-Each action names the states it may start from, the state it leads to (None: unchanged),
-who may take it, and the clock that runs afterwards.
+Each transition names the states it may start from, the state it leads to (None: unchanged),
+who may take it, the event it records, the input it takes (a form) and the pure function that
+says what it changes (`xinfang.cases.transitions`). The one writer that applies a row is
+`xinfang.cases.writer.case_transition`; docs/adding-a-transition.md says how to add one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from xinfang.cases.models import State
+from xinfang.cases import forms
+from xinfang.cases import transitions as t
+from xinfang.cases.models import Case, State
+from xinfang.cases.transitions import (  # noqa: F401 - re-exported: the errors' first home
+    Change,
+    TransitionForbidden,
+    TransitionNotAllowed,
+    TransitionRefused,
+)
+
+if TYPE_CHECKING:
+    from xinfang.cases.forms import UserForm
+    from xinfang.orgs.models import User
 
 S = State
 
 
+Params = Mapping[str, Any]
+
+
 @dataclass(frozen=True)
-class Action:
+class Transition:
+    """办理操作: one transition of a matter, declared once.
+
+    `form` is the input a person gives (the staff page uses it, the JSON API derives its body
+    schema from it); None when nobody types it (the worker's 期满终结, the routing panel's 并单).
+    `check(params, by)` refuses bad input before anything is locked; `apply(case, params, at)`
+    returns the change as data (`transitions.Change`); `refusal(case)` is a once-only rule that
+    holds whoever asks (the page hides the action, the writer refuses it with these words).
+    `effect` is a dotted path to a function run in the same transaction after the change
+    (催办 tells the urged unit), imported when used so that cases does not import that app.
+    """
+
     name: str
     label: str
     sources: frozenset[str]
@@ -23,108 +54,233 @@ class Action:
     # "head" (the lead unit's head), "reviewer" (the review organ), "citizen", "supervisor".
     actor: str
     event: str
+    form: type[UserForm] | None
+    apply: Callable[[Case, Params, dt.datetime], Change]
+    check: Callable[[Params, User | None], None] | None = None
+    refusal: Callable[[Case], str | None] | None = None
+    public: bool = True
+    effect: str = ""
 
 
-def _a(name, label, sources, target, actor, event=None) -> Action:
-    return Action(name, label, frozenset(sources), target, actor, event or f"case.{name}")
+Action = Transition  # the name the readers of this table used first
 
 
 OPEN_AFTER_REPLY = {S.REPLIED, S.REVIEWING, S.REVIEWED, S.REREVIEWING, S.FINAL}
+CLOCK_STATES = {S.ACCEPTED, S.REVIEWING, S.REREVIEWING}  # where 中止/恢复计时 apply
 
-ACTIONS: dict[str, Action] = {
+ACTIONS: dict[str, Transition] = {
     a.name: a
     for a in [
-        _a("route", "转送/交办", {S.REGISTERED}, S.ROUTED, "office", "case.routed"),
-        _a("object", "异议退回", {S.ROUTED}, S.REGISTERED, "handler", "case.objected"),
-        _a("accept", "受理", {S.ROUTED}, S.ACCEPTED, "handler", "case.accepted"),
-        _a(
-            "decline",
-            "不予受理",
-            {S.REGISTERED, S.ROUTED},
-            S.DECLINED,
-            "office_or_handler",
-            "case.declined",
+        Transition(
+            name="route",
+            label="转送/交办",
+            sources=frozenset({S.REGISTERED}),
+            target=S.ROUTED,
+            actor="office",
+            event="case.routed",
+            form=forms.RouteForm,
+            apply=t.route,
+            check=t.check_route,
+            refusal=t.route_refusal,
         ),
-        _a(
-            "not_accept_again",
-            "不再受理",
-            {S.REGISTERED, S.ROUTED},
-            S.NOT_ACCEPTED_AGAIN,
-            "office_or_handler",
-            "case.not_accepted_again",
+        Transition(
+            name="object",
+            label="异议退回",
+            sources=frozenset({S.ROUTED}),
+            target=S.REGISTERED,
+            actor="handler",
+            event="case.objected",
+            form=forms.ReasonForm,
+            apply=t.object_,
+            check=t.check_reason,
+            public=False,
         ),
-        _a("extend", "延期", {S.ACCEPTED}, None, "head", "case.extended"),
-        _a("reply", "答复", {S.ACCEPTED}, S.REPLIED, "handler", "case.replied"),
-        _a(
-            "report",
-            "报送办结报告",
-            {S.ACCEPTED, S.REPLIED, S.REVIEWING, S.REVIEWED, S.FINAL},
-            None,
-            "handler",
-            "case.report_submitted",
+        Transition(
+            name="accept",
+            label="受理",
+            sources=frozenset({S.ROUTED}),
+            target=S.ACCEPTED,
+            actor="handler",
+            event="case.accepted",
+            form=forms.EmptyForm,
+            apply=t.accept,
         ),
-        _a("rate", "评价", OPEN_AFTER_REPLY, None, "citizen", "case.rated"),
-        _a(
-            "request_review",
-            "申请复查",
-            {S.REPLIED},
-            S.REVIEWING,
-            "citizen",
-            "case.review_requested",
+        Transition(
+            name="decline",
+            label="不予受理",
+            sources=frozenset({S.REGISTERED, S.ROUTED}),
+            target=S.DECLINED,
+            actor="office_or_handler",
+            event="case.declined",
+            form=forms.DeclineForm,
+            apply=t.decline,
+            check=t.check_decline,
         ),
-        _a(
-            "decide_review",
-            "复查决定",
-            {S.REVIEWING},
-            S.REVIEWED,
-            "reviewer",
-            "case.review_decided",
+        Transition(
+            name="not_accept_again",
+            label="不再受理",
+            sources=frozenset({S.REGISTERED, S.ROUTED}),
+            target=S.NOT_ACCEPTED_AGAIN,
+            actor="office_or_handler",
+            event="case.not_accepted_again",
+            form=forms.NotAcceptAgainForm,
+            apply=t.not_accept_again,
+            check=t.check_not_accept_again,
         ),
-        _a(
-            "request_rereview",
-            "申请复核",
-            {S.REVIEWED},
-            S.REREVIEWING,
-            "citizen",
-            "case.rereview_requested",
+        Transition(
+            name="extend",
+            label="延期",
+            sources=frozenset({S.ACCEPTED}),
+            target=None,
+            actor="head",
+            event="case.extended",
+            form=forms.ExtendForm,
+            apply=t.extend,
+            check=t.check_extend,
+            refusal=t.extend_refusal,
         ),
-        _a(
-            "decide_rereview",
-            "复核决定",
-            {S.REREVIEWING},
-            S.FINAL,
-            "reviewer",
-            "case.rereview_decided",
+        Transition(
+            name="reply",
+            label="答复",
+            sources=frozenset({S.ACCEPTED}),
+            target=S.REPLIED,
+            actor="handler",
+            event="case.replied",
+            form=forms.ReplyForm,
+            apply=t.reply,
+            check=t.check_reply,
         ),
-        _a(
-            "pause",
-            "中止计时",
-            {S.ACCEPTED, S.REVIEWING, S.REREVIEWING},
-            None,
-            "clock_holder",
-            "case.paused",
+        Transition(
+            name="report",
+            label="报送办结报告",
+            sources=frozenset({S.ACCEPTED, S.REPLIED, S.REVIEWING, S.REVIEWED, S.FINAL}),
+            target=None,
+            actor="handler",
+            event="case.report_submitted",
+            form=forms.ReportForm,
+            apply=t.report,
+            check=t.check_report,
+            refusal=t.report_refusal,
+            public=False,
         ),
-        _a(
-            "resume",
-            "恢复计时",
-            {S.ACCEPTED, S.REVIEWING, S.REREVIEWING},
-            None,
-            "clock_holder",
-            "case.resumed",
+        Transition(
+            name="rate",
+            label="评价",
+            sources=frozenset(OPEN_AFTER_REPLY),
+            target=None,
+            actor="citizen",
+            event="case.rated",
+            form=forms.RateForm,
+            apply=t.rate,
+            check=t.check_rate,
+            refusal=t.rate_refusal,
         ),
-        _a("finalize", "期满终结", {S.REPLIED, S.REVIEWED}, S.FINAL, "system", "case.finalized"),
-        _a(
-            "urge",
-            "催办",
-            {S.REGISTERED, S.ROUTED, S.ACCEPTED, S.REVIEWING, S.REREVIEWING},
-            None,
-            "supervisor",
-            "case.urged",
+        Transition(
+            name="request_review",
+            label="申请复查",
+            sources=frozenset({S.REPLIED}),
+            target=S.REVIEWING,
+            actor="citizen",
+            event="case.review_requested",
+            form=forms.ReasonForm,
+            apply=t.request_review,
+            check=t.check_request_review,
+        ),
+        Transition(
+            name="decide_review",
+            label="复查决定",
+            sources=frozenset({S.REVIEWING}),
+            target=S.REVIEWED,
+            actor="reviewer",
+            event="case.review_decided",
+            form=forms.ReplyForm,
+            apply=t.decide_review,
+            check=t.check_decide_review,
+        ),
+        Transition(
+            name="request_rereview",
+            label="申请复核",
+            sources=frozenset({S.REVIEWED}),
+            target=S.REREVIEWING,
+            actor="citizen",
+            event="case.rereview_requested",
+            form=forms.ReasonForm,
+            apply=t.request_rereview,
+            check=t.check_request_rereview,
+        ),
+        Transition(
+            name="decide_rereview",
+            label="复核决定",
+            sources=frozenset({S.REREVIEWING}),
+            target=S.FINAL,
+            actor="reviewer",
+            event="case.rereview_decided",
+            form=forms.ReplyForm,
+            apply=t.decide_rereview,
+            check=t.check_decide_rereview,
+        ),
+        Transition(
+            name="pause",
+            label="中止计时",
+            sources=frozenset(CLOCK_STATES),
+            target=None,
+            actor="clock_holder",
+            event="case.paused",
+            form=forms.ReasonForm,
+            apply=t.pause,
+            check=t.check_pause,
+            refusal=t.pause_refusal,
+        ),
+        Transition(
+            name="resume",
+            label="恢复计时",
+            sources=frozenset(CLOCK_STATES),
+            target=None,
+            actor="clock_holder",
+            event="case.resumed",
+            form=forms.EmptyForm,
+            apply=t.resume,
+            refusal=t.resume_refusal,
+        ),
+        # The worker's (finalize_expired): nobody types it, no side grants "system".
+        Transition(
+            name="finalize",
+            label="期满终结",
+            sources=frozenset({S.REPLIED, S.REVIEWED}),
+            target=S.FINAL,
+            actor="system",
+            event="case.finalized",
+            form=None,
+            apply=t.finalize,
+        ),
+        # The urged unit's staff are told in the same transaction (`effect`).
+        Transition(
+            name="urge",
+            label="催办",
+            sources=frozenset({S.REGISTERED, S.ROUTED, S.ACCEPTED, S.REVIEWING, S.REREVIEWING}),
+            target=None,
+            actor="supervisor",
+            event="case.urged",
+            form=forms.NoteForm,
+            apply=t.urge,
+            check=t.check_urge,
+            public=False,
+            effect="xinfang.supervision.services.urge_notify",
         ),
         # 并单: a duplicate closes as merged into the main matter (linked_to), which carries on.
         # Taken from the similar-matters panel (xinfang.routing), not from the generic action
-        # forms: no side grants "office_merge", and case_merge checks the registering office.
-        _a("merge", "并单", {S.REGISTERED, S.ROUTED}, S.FINAL, "office_merge", "case.merged"),
+        # forms: no side grants "office_merge"; services.case_merge locks both matters, checks
+        # the registering office and applies `t.merge`.
+        Transition(
+            name="merge",
+            label="并单",
+            sources=frozenset({S.REGISTERED, S.ROUTED}),
+            target=S.FINAL,
+            actor="office_merge",
+            event="case.merged",
+            form=None,
+            apply=t.merge,
+        ),
     ]
 }
 
@@ -147,44 +303,19 @@ STATE_CLOCK: dict[str, str | None] = {
 CITIZEN_WINDOWS = frozenset({"review_request", "rereview_request"})
 
 
-def _report_refusal(case) -> str | None:
-    if not case.report_required:
-        return "该事项为转送事项，无需报送办结报告"
-    if case.report_submitted_at:
-        return "办结报告已报送"
-    return None
-
-
-# Refusals that hold whoever asks, beyond the state: the page hides these actions, the services
-# refuse them with these words. One table, so the two can never disagree.
-ONCE_ONLY = {
-    "extend": lambda c: "该事项已延期一次，不能再次延期" if c.extension_days else None,
-    "rate": lambda c: "该事项已评价，不能重复评价" if c.rating else None,
-    "pause": lambda c: "计时已中止" if c.paused else None,
-    "resume": lambda c: None if c.paused else "计时未中止",
-    "report": _report_refusal,
-    # 检举控告 must never reach the unit it accuses: until the accused units are recorded
-    # nobody can tell which units those are, so the matter cannot be routed.
-    "route": lambda c: (
-        "被反映单位待确定：请先记录被反映单位，再转送交办" if c.accused_pending else None
-    ),
-}
-
-
 def refusal(case, action_name: str) -> str | None:
     """Why `action_name` is refused on `case` whatever the user's role, or None."""
-    rule = ONCE_ONLY.get(action_name)
+    rule = ACTIONS[action_name].refusal
     return rule(case) if rule else None
 
 
-class TransitionNotAllowed(Exception):
-    """An action that the matter's state or the user's role does not permit. Message in Chinese."""
-
-
-def check_transition(action_name: str, state: str) -> Action:
+def check_transition(action_name: str, state: str) -> Transition:
     action = ACTIONS[action_name]
     if state not in action.sources:
-        raise TransitionNotAllowed(
-            f"当前状态为“{State(state).label}”，不能进行“{action.label}”操作"
-        )
+        raise TransitionRefused(f"当前状态为“{State(state).label}”，不能进行“{action.label}”操作")
     return action
+
+
+# The transitions a person takes on the case page and through the JSON API (one form each);
+# the others run elsewhere: 期满终结 in the worker, 并单 from the routing panel.
+FORM_ACTIONS: dict[str, Transition] = {n: a for n, a in ACTIONS.items() if a.form is not None}
