@@ -122,3 +122,11 @@ def test_the_page_dispatches_through_the_table(client, county, people, name):
     assert response.status_code == 302
     shown = [str(m) for m in response.wsgi_request._messages]
     assert shown and all(re.search(r"[\u4e00-\u9fff]", m) for m in shown), shown
+
+
+def test_the_how_to_names_files_that_exist():
+    """docs/adding-a-transition.md is followed literally: every file it names must be there."""
+    doc = (ROOT.parent / "docs" / "adding-a-transition.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:xinfang|tests)/[\w/]+\.py)", doc))
+    assert named and [p for p in sorted(named) if not (ROOT.parent / p).exists()] == []
+    assert "docs/adding-a-transition.md" in (ROOT.parent / "README.md").read_text(encoding="utf-8")
