@@ -27,9 +27,9 @@ from django.utils import timezone
 from xinfang.api import conf
 from xinfang.api.models import Open311Request
 from xinfang.api.services import original_description
-from xinfang.cases.models import CLOSED_STATES, CaseEvent, Outcome, Rating, State
+from xinfang.cases import events
+from xinfang.cases.models import CLOSED_STATES, CaseEvent, State
 from xinfang.cases.scrub import scrub_personal_data
-from xinfang.cases.templatetags.xinfang import event_label
 from xinfang.cases.workflow import CITIZEN_WINDOWS
 from xinfang.orgs.models import Category
 
@@ -159,42 +159,16 @@ def status_of(state: str) -> str:
     return "closed" if state in CLOSED else "open"
 
 
-def _label(choices, value: str) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
-
-
 def status_notes(event: CaseEvent | None) -> str:
-    """A plain line about the latest public step. Reasons and texts stay out: they may name people."""
+    """A plain line about the latest public step, worded by the event vocabulary (EVENTS).
+    Reasons and texts stay out of the notes: they may name people."""
     if event is None:
         return ""
-    d = event.details or {}
-    notes = {
-        "case.registered": "已登记，等待转交责任单位办理",
-        "case.routed": f"已转交{d.get('unit', '责任单位')}办理",
-        "case.accepted": f"{d.get('unit') or '责任单位'}已受理，正在办理",
-        "case.declined": "不予受理"
-        + (
-            f"，请通过{scrub_personal_data(d['proper_channel'])}反映"
-            if d.get("proper_channel")
-            else ""
-        ),
-        "case.not_accepted_again": "同一事项已终结，不再受理",
-        "case.extended": f"办理期限延长{d.get('days', '')}天",
-        "case.replied": f"已答复（处理结果：{_label(Outcome, d.get('outcome', ''))}）",
-        "case.rated": f"已评价：{_label(Rating, d.get('rating', ''))}",
-        "case.review_requested": f"已申请复查（{d.get('review_unit', '')}）",
-        "case.review_decided": f"复查决定：{_label(Outcome, d.get('outcome', ''))}",
-        "case.rereview_requested": f"已申请复核（{d.get('rereview_unit', '')}）",
-        "case.rereview_decided": f"复核决定：{_label(Outcome, d.get('outcome', ''))}，事项终结",
-        "case.paused": "办理计时中止（听证、鉴定等）",
-        "case.resumed": "办理计时恢复",
-        "case.finalized": "答复已生效，事项终结",
-        "case.repeat_received": "收到同一事项的再次反映，已并入办理",
-    }
-    return notes.get(event.kind, event_label(event.kind))
+    text = events.text_of(event.kind)
+    if text is None or text.open311 is None:
+        return events.label(event.kind)
+    fields = events.event_fields(event, scrub=scrub_personal_data)
+    return events.render(text.open311, fields)
 
 
 def requests_queryset():

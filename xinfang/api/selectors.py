@@ -8,8 +8,8 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from xinfang.cases import access, deadlines, selectors
+from xinfang.cases.events import label as event_label
 from xinfang.cases.models import Case
-from xinfang.cases.templatetags.xinfang import event_label
 from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.orgs.models import User
 from xinfang.supervision.selectors import open_order_counts

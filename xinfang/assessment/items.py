@@ -40,6 +40,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from xinfang.backlog.models import BacklogCase
 from xinfang.backlog.models import Status as BacklogStatus
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent, State
 
 # _review_unit is private to reports.rates: imported so that who a review counts for is defined once
@@ -153,14 +154,14 @@ def _objection_rejected(w: Window) -> Q:
     did not accept the objection (推诿). Counted for that unit when the matter comes back."""
     objected_between = CaseEvent.objects.filter(
         case_id=OuterRef(OuterRef("case_id")),
-        kind="case.objected",
+        kind=EventKind.OBJECTED,
         at__gt=OuterRef("at"),
         at__lt=OuterRef(OuterRef("at")),
     )
     earlier_route = (
         CaseEvent.objects.filter(
             case_id=OuterRef("case_id"),
-            kind="case.routed",
+            kind=EventKind.ROUTED,
             at__lt=OuterRef("at"),
         )
         .annotate(_t=KT("details__unit_id"))
@@ -172,21 +173,21 @@ def _objection_rejected(w: Window) -> Q:
 
 # What counts as "doing something" after an urge: any step of the unit on the matter.
 ACTION_KINDS = (
-    "case.routed",
-    "case.objected",
-    "case.accepted",
-    "case.declined",
-    "case.not_accepted_again",
-    "case.extended",
-    "case.replied",
-    "case.report_submitted",
-    "case.review_decided",
-    "case.rereview_decided",
-    "case.paused",
-    "case.resumed",
-    "case.merged",
-    "supervision.feedback",
-    "cohandling.opinion",
+    EventKind.ROUTED,
+    EventKind.OBJECTED,
+    EventKind.ACCEPTED,
+    EventKind.DECLINED,
+    EventKind.NOT_ACCEPTED_AGAIN,
+    EventKind.EXTENDED,
+    EventKind.REPLIED,
+    EventKind.REPORT_SUBMITTED,
+    EventKind.REVIEW_DECIDED,
+    EventKind.REREVIEW_DECIDED,
+    EventKind.PAUSED,
+    EventKind.RESUMED,
+    EventKind.MERGED,
+    EventKind.SUPERVISION_FEEDBACK,
+    EventKind.COHANDLING_OPINION,
 )
 
 
@@ -250,7 +251,7 @@ def _changed(w: Window) -> Q:
     return Q(case__kind__in=sorted(PETITION_KINDS)) & CHANGED
 
 
-REVIEW_KINDS = ("case.review_decided", "case.rereview_decided")
+REVIEW_KINDS = (EventKind.REVIEW_DECIDED, EventKind.REREVIEW_DECIDED)
 
 
 ITEMS: tuple[Item, ...] = (
@@ -266,7 +267,7 @@ ITEMS: tuple[Item, ...] = (
         "逾期答复",
         DEDUCTION,
         "统计期内超过办理时限（含批准的延期，扣除中止计时）作出答复的事项，计入答复单位",
-        kinds=("case.replied",),
+        kinds=(EventKind.REPLIED,),
         when=_late,
         unit=lambda: ACTOR_OR_LEAD,
     ),
@@ -275,7 +276,7 @@ ITEMS: tuple[Item, ...] = (
         "延期办理",
         DEDUCTION,
         "统计期内批准延期的事项，计入延期的办理单位",
-        kinds=("case.extended",),
+        kinds=(EventKind.EXTENDED,),
         when=_always,
         unit=lambda: ACTOR_OR_LEAD,
     ),
@@ -284,7 +285,7 @@ ITEMS: tuple[Item, ...] = (
         "异议被驳回（推诿）",
         DEDUCTION,
         "单位异议退回后，登记机构仍将事项转回该单位办理的次数（异议不成立），计入该单位",
-        kinds=("case.routed",),
+        kinds=(EventKind.ROUTED,),
         when=_objection_rejected,
         unit=lambda: _detail_int("unit_id"),
     ),
@@ -302,7 +303,7 @@ ITEMS: tuple[Item, ...] = (
         "催办未落实",
         DEDUCTION,
         "催办后规定天数内事项没有任何办理动作的催办次数，计入被催办（持有时限）的单位",
-        kinds=("case.urged",),
+        kinds=(EventKind.URGED,),
         when=_urge_ignored,
         unit=_urged_unit,
     ),
@@ -318,7 +319,7 @@ ITEMS: tuple[Item, ...] = (
         "督办逾期反馈",
         DEDUCTION,
         "统计期内超过反馈期限才反馈的督办单（每次反馈计一次），计入被督办单位",
-        kinds=("supervision.feedback",),
+        kinds=(EventKind.SUPERVISION_FEEDBACK,),
         when=_late,
         unit=_order_unit,
     ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from xinfang.cases.events import label as event_label
 from xinfang.cases.models import Case
 from xinfang.orgs.models import Place, Unit
 
@@ -188,28 +189,6 @@ class TaskForceMember(models.Model):
         return f"{self.get_role_display()} {self.user}"
 
 
-EVENT_LABELS = {
-    "backlog.flagged": "认定为积案",
-    "backlog.owner_assigned": "指定包案领导",
-    "backlog.owner_removed": "包案领导回避",
-    "backlog.member_added": "加入工作专班",
-    "backlog.member_removed": "退出工作专班",
-    "backlog.plan_saved": "保存化解方案",
-    "backlog.plan_executed": "化解方案落实",
-    "backlog.step_recorded": "听议明定考记录",
-    "backlog.meeting_recorded": "召开协调会议",
-    "backlog.action_done": "会议落实事项办结",
-    "backlog.aid_recorded": "帮扶救助",
-    "backlog.mediation_recorded": "律师引导调解",
-    "backlog.mediation_session": "调解",
-    "backlog.hearing_recorded": "听证评议",
-    "backlog.summons_recorded": "约谈",
-    "backlog.acceptance_recorded": "息诉罢访",
-    "backlog.closed": "化解销号",
-    "backlog.reopened": "重新化解（同一事项再次信访）",
-}
-
-
 class BacklogEvent(models.Model):
     """The backlog case's own timeline (认定、包案、方案、会议、销号、反弹…). Append-only."""
 
@@ -229,7 +208,7 @@ class BacklogEvent(models.Model):
 
     @property
     def label(self) -> str:
-        return EVENT_LABELS.get(self.kind, self.kind)
+        return event_label(self.kind)  # the one event vocabulary: cases.events.EVENTS
 
 
 class ResolutionPlan(models.Model):

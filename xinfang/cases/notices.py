@@ -34,6 +34,7 @@ from django.conf import settings
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from xinfang.cases import access, clocks
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent, Channel, Outcome, State
 from xinfang.cases.selectors import clock_rules, cn_date, last_day, work_calendar
 from xinfang.cases.services import _clock_plan
@@ -43,18 +44,18 @@ from xinfang.orgs.models import Unit, User
 
 # slug -> (title, the event that makes the notice available)
 NOTICE_KINDS: dict[str, tuple[str, str]] = {
-    "accept": ("受理告知书", "case.accepted"),
-    "decline": ("不予受理告知书", "case.declined"),
-    "not_accept_again": ("不再受理告知书", "case.not_accepted_again"),
-    "extend": ("延期告知书", "case.extended"),
-    "reply": ("处理意见书", "case.replied"),
-    "review": ("复查意见书", "case.review_decided"),
-    "rereview": ("复核意见书", "case.rereview_decided"),
+    "accept": ("受理告知书", EventKind.ACCEPTED),
+    "decline": ("不予受理告知书", EventKind.DECLINED),
+    "not_accept_again": ("不再受理告知书", EventKind.NOT_ACCEPTED_AGAIN),
+    "extend": ("延期告知书", EventKind.EXTENDED),
+    "reply": ("处理意见书", EventKind.REPLIED),
+    "review": ("复查意见书", EventKind.REVIEW_DECIDED),
+    "rereview": ("复核意见书", EventKind.REREVIEW_DECIDED),
 }
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 # A repeat submission about a closed matter is answered with a 不再受理告知书 too.
-REPEAT_EVENT = "case.repeat_received"
+REPEAT_EVENT = EventKind.REPEAT_RECEIVED
 REPEAT_NOTICE = "not_accept_again"
 
 # 发文字号的类型代字: distinct per notice, so two notices on one matter never share a number.
@@ -105,8 +106,8 @@ class NoticeText:
 def _events(case: Case) -> list[CaseEvent]:
     kinds = [kind for _, kind in NOTICE_KINDS.values()] + [
         REPEAT_EVENT,
-        "case.review_requested",
-        "case.rereview_requested",
+        EventKind.REVIEW_REQUESTED,
+        EventKind.REREVIEW_REQUESTED,
     ]
     return list(case.events.filter(kind__in=kinds).order_by("at", "id"))
 
@@ -281,7 +282,7 @@ def _above(unit: Unit | None) -> str:
 
 
 def _accepted_on(case: Case, event: CaseEvent, events: list[CaseEvent]) -> str:
-    accepted = _latest(events, "case.accepted")
+    accepted = _latest(events, EventKind.ACCEPTED)
     return cn_date(_day(accepted.at if accepted else case.accepted_at or event.at))
 
 
@@ -475,8 +476,8 @@ def _reply(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
 
 # 复查 and 复核: slug -> (the step, its article, the notice appealed against, the request event)
 _APPEALS = {
-    "review": ("复查", "第三十五条", "reply", "case.review_requested"),
-    "rereview": ("复核", "第三十六条", "review", "case.rereview_requested"),
+    "review": ("复查", "第三十五条", "reply", EventKind.REVIEW_REQUESTED),
+    "rereview": ("复核", "第三十六条", "review", EventKind.REREVIEW_REQUESTED),
 }
 
 

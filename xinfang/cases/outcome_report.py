@@ -14,10 +14,10 @@ import datetime as dt
 from django.utils import timezone
 
 from xinfang.cases import access, clocks
+from xinfang.cases.events import EventKind, label
 from xinfang.cases.models import Case, CaseEvent, Channel, Kind, Outcome, Rating, State
 from xinfang.cases.notices import BODY_FONT, TITLE_FONT, _sentences
 from xinfang.cases.selectors import case_timeline, cn_date
-from xinfang.cases.templatetags.xinfang import EVENT_LABELS
 from xinfang.lib import gbt9704
 from xinfang.orgs.models import User
 
@@ -82,12 +82,12 @@ def report_sections(case: Case, viewer: User) -> list[tuple[str, list[str] | lis
     timeline = [
         [
             timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"),
-            EVENT_LABELS.get(e.kind, e.kind),
+            label(e.kind),
             e.unit.name if e.unit_id else "",
         ]
         for e in events
     ]
-    replied = _latest(events, "case.replied")
+    replied = _latest(events, EventKind.REPLIED)
     reply = (
         ["尚未答复。"]
         if replied is None
@@ -97,7 +97,7 @@ def report_sections(case: Case, viewer: User) -> list[tuple[str, list[str] | lis
             *_sentences(case, replied.details.get("text", "")),
         ]
     )
-    rated = _latest(events, "case.rated")
+    rated = _latest(events, EventKind.RATED)
     rating = (
         ["信访人尚未评价。"]
         if not case.rating
@@ -105,10 +105,10 @@ def report_sections(case: Case, viewer: User) -> list[tuple[str, list[str] | lis
             f"{_day(rated.at if rated else None)}，信访人评价：{dict(Rating.choices).get(case.rating, case.rating)}。"
         ]
     )
-    review = _decision(case, events, "case.review_decided", case.review_outcome, "复查意见")
-    review += _decision(case, events, "case.rereview_decided", case.rereview_outcome, "复核意见")
+    review = _decision(case, events, EventKind.REVIEW_DECIDED, case.review_outcome, "复查意见")
+    review += _decision(case, events, EventKind.REREVIEW_DECIDED, case.rereview_outcome, "复核意见")
     if not review:
-        asked = _latest(events, "case.review_requested")
+        asked = _latest(events, EventKind.REVIEW_REQUESTED)
         review = [
             f"{_day(asked.at)}申请复查，尚未作出复查意见。" if asked else "信访人未申请复查。"
         ]

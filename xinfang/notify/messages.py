@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent, Kind, Outcome, Rating, RouteMode
 from xinfang.cases.selectors import cn_date, last_day
 from xinfang.notify import conf
@@ -119,19 +120,19 @@ def _repeat(case: Case, event: CaseEvent) -> str:
 
 
 CITIZEN_TEXTS = {
-    "case.registered": _registered,
-    "case.routed": _routed,
-    "case.accepted": _accepted,
-    "case.declined": _declined,
-    "case.not_accepted_again": _not_again,
-    "case.extended": _extended,
-    "case.replied": _replied,
-    "case.review_requested": _review_requested,
-    "case.review_decided": _review_decided,
-    "case.rereview_requested": _rereview_requested,
-    "case.rereview_decided": _rereview_decided,
-    "case.finalized": _finalized,
-    "case.repeat_received": _repeat,
+    EventKind.REGISTERED: _registered,
+    EventKind.ROUTED: _routed,
+    EventKind.ACCEPTED: _accepted,
+    EventKind.DECLINED: _declined,
+    EventKind.NOT_ACCEPTED_AGAIN: _not_again,
+    EventKind.EXTENDED: _extended,
+    EventKind.REPLIED: _replied,
+    EventKind.REVIEW_REQUESTED: _review_requested,
+    EventKind.REVIEW_DECIDED: _review_decided,
+    EventKind.REREVIEW_REQUESTED: _rereview_requested,
+    EventKind.REREVIEW_DECIDED: _rereview_decided,
+    EventKind.FINALIZED: _finalized,
+    EventKind.REPEAT_RECEIVED: _repeat,
 }
 
 

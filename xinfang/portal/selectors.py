@@ -7,40 +7,25 @@ resident ID and phone numbers), no staff names; units appear by name, which is p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 from xinfang.cases import clocks
-from xinfang.cases.models import (
-    HOTLINE_KINDS,
-    Case,
-    CaseEvent,
-    Channel,
-    Outcome,
-    Rating,
-    RouteMode,
-    State,
-)
+from xinfang.cases import events as events_vocabulary
+from xinfang.cases.events import EventKind
+from xinfang.cases.models import HOTLINE_KINDS, Case, CaseEvent, State
 from xinfang.cases.notices import NOTICE_KINDS, available_notices
 from xinfang.cases.scrub import scrub_personal_data
-from xinfang.cases.selectors import case_timeline, clock_rules, cn_date, last_day, work_calendar
+from xinfang.cases.selectors import (
+    case_timeline,
+    clock_rules,
+    cn_date,  # noqa: F401 - the portal's views read it here
+    last_day,
+    work_calendar,
+)
 from xinfang.cases.workflow import OPEN_AFTER_REPLY
-
-
-def scrub(case: Case, text: str) -> str:
-    """Free text fit for the public page: no names, resident IDs or phones of the petitioner."""
-    text = str(text or "")
-    names = [case.petitioner_name, *case.representatives.values_list("name", flat=True)]
-    for name in names:
-        if name and len(name.strip()) >= 2:
-            text = text.replace(name.strip(), "**")
-    # the one scrubber (full-width digits, spaced and dotted numbers, e-mails), as Open311 uses
-    return scrub_personal_data(text, known=[case.petitioner_id_number, case.petitioner_phone])
-
-
-def _label(choices, value: str) -> str:
-    return choices(value).label if value in choices.values else ""
 
 
 def _parse(value) -> dt.datetime | None:
@@ -60,94 +45,32 @@ class Entry:
     lines: list[str] = field(default_factory=list)
 
 
-def _routed(case: Case, d: dict, at: dt.datetime) -> Entry:
-    verb = "交办" if d.get("mode") == RouteMode.ASSIGN else "转送"
-    lines = [f"办理单位：{d.get('unit', '')}"]
-    if d.get("co_units"):
-        lines.append("协办单位：" + "、".join(d["co_units"]))
-    return Entry(at, f"已{verb}{d.get('unit', '')}办理", lines)
+def _scrubber(case: Case) -> Callable[[str], str]:
+    """Free text fit for the public page: no names, resident IDs or phones of the petitioner.
+    The names are read once per matter, not once per text."""
+    names = [case.petitioner_name, *case.representatives.values_list("name", flat=True)]
+    known = [case.petitioner_id_number, case.petitioner_phone]
 
+    def scrub_text(text: str) -> str:
+        for name in names:
+            if name and len(name.strip()) >= 2:
+                text = text.replace(name.strip(), "**")
+        # the one scrubber (full-width digits, spaced and dotted numbers, e-mails), as Open311 uses
+        return scrub_personal_data(text, known=known)
 
-def _reply_lines(case: Case, d: dict) -> list[str]:
-    lines = [f"处理结果：{_label(Outcome, d.get('outcome', ''))}"]
-    lines += [line for line in scrub(case, d.get("text", "")).splitlines() if line.strip()]
-    return lines
-
-
-def _entry(case: Case, event: CaseEvent) -> Entry | None:
-    d, k = event.details or {}, event.kind
-    if k == "case.registered":
-        return Entry(
-            event.at, "事项已登记", [f"来源：{_label(Channel, d.get('channel', case.channel))}"]
-        )
-    if k == "case.routed":
-        return _routed(case, d, event.at)
-    if k == "case.accepted":
-        return Entry(event.at, f"{d.get('unit') or '办理单位'}已受理")
-    if k == "case.declined":
-        return Entry(
-            event.at,
-            "不予受理",
-            [
-                f"理由：{scrub(case, d.get('reason', ''))}",
-                f"请通过以下法定途径解决：{scrub(case, d.get('proper_channel', ''))}",
-            ],
-        )
-    if k == "case.not_accepted_again":
-        lines = [f"与已终结的信访事项{d.get('prior', '')}系同一事实和理由，依法不再受理"]
-        if d.get("reason"):
-            lines.append(f"说明：{scrub(case, d['reason'])}")
-        return Entry(event.at, "不再受理", lines)
-    if k == "case.extended":
-        new_due = _parse(d.get("new_due"))
-        lines = [f"延期理由：{scrub(case, d.get('reason', ''))}"]
-        if new_due:
-            lines.append(f"新的办理期限：{cn_date(last_day(new_due))}")
-        return Entry(event.at, f"办理期限延长{d.get('days', '')}日", lines)
-    if k == "case.replied":
-        return Entry(event.at, "已作出处理意见（答复）", _reply_lines(case, d))
-    if k == "case.rated":
-        return Entry(event.at, f"您已评价：{_label(Rating, d.get('rating', ''))}")
-    if k == "case.review_requested":
-        return Entry(event.at, "已申请复查", [f"复查机关：{d.get('review_unit', '')}"])
-    if k == "case.review_decided":
-        return Entry(event.at, "已作出复查意见", _reply_lines(case, d))
-    if k == "case.rereview_requested":
-        return Entry(event.at, "已申请复核", [f"复核机关：{d.get('rereview_unit', '')}"])
-    if k == "case.rereview_decided":
-        return Entry(event.at, "已作出复核意见（三级终结）", _reply_lines(case, d))
-    if k == "case.paused":
-        return Entry(event.at, "办理期限中止计时", [f"事由：{scrub(case, d.get('reason', ''))}"])
-    if k == "case.resumed":
-        new_due = _parse(d.get("new_due"))
-        return Entry(
-            event.at, "恢复计时", [f"新的期限：{cn_date(last_day(new_due))}"] if new_due else []
-        )
-    if k == "case.deadline_changed":
-        new_due = _parse(d.get("new_due"))
-        return Entry(
-            event.at,
-            "因节假日调整，期限顺延",
-            [f"新的期限：{cn_date(last_day(new_due))}"] if new_due else [],
-        )
-    if k == "case.finalized":
-        return Entry(event.at, "申请期限届满，处理意见已生效，事项办结")
-    if k == "case.repeat_received":
-        if d.get("notice") == "not_accepted_again":
-            return Entry(
-                event.at, "收到重复提交的诉求", ["该事项已办结，同一事实和理由依法不再受理"]
-            )
-        return Entry(event.at, "收到重复提交的诉求", ["已并入本事项一并办理"])
-    return None  # anything else is not for the citizen
+    return scrub_text
 
 
 def public_timeline(case: Case, events: list[CaseEvent]) -> list[Entry]:
-    entries = []
+    """The citizen's lines of each public event, worded by the event vocabulary (EVENTS)."""
+    entries, scrub_text = [], _scrubber(case)
     for event in events:
-        entry = _entry(case, event)
-        if entry is not None:
-            entry.at = event.at
-            entries.append(entry)
+        text = events_vocabulary.text_of(event.kind)
+        if text is None or text.citizen is None:
+            continue  # not for the citizen
+        fields = events_vocabulary.event_fields(event, scrub=scrub_text, case=case)
+        title, lines = events_vocabulary.citizen_lines(text, fields)
+        entries.append(Entry(event.at, title, lines))
     return entries
 
 
@@ -214,39 +137,39 @@ class _Clocks:
 
     def feed(self, event: CaseEvent) -> None:
         k, d, hotline = event.kind, event.details or {}, self.case.kind in HOTLINE_KINDS
-        if k == "case.registered":
+        if k == EventKind.REGISTERED:
             self.start("route", event.at)
-        elif k == "case.routed":
+        elif k == EventKind.ROUTED:
             if self.current is not None and self.current.clock == "route":
                 self.close(event)
             self.start(_hotline_clock(self.case) if hotline else "accept", event.at)
-        elif k == "case.accepted" and not hotline:
+        elif k == EventKind.ACCEPTED and not hotline:
             self.close(event)
             self.start("handle", event.at)
         elif k in {
-            "case.declined",
-            "case.not_accepted_again",
-            "case.replied",
-            "case.review_decided",
-            "case.rereview_decided",
+            EventKind.DECLINED,
+            EventKind.NOT_ACCEPTED_AGAIN,
+            EventKind.REPLIED,
+            EventKind.REVIEW_DECIDED,
+            EventKind.REREVIEW_DECIDED,
         }:
             self.close(event)
-        elif k == "case.extended" and self.current is not None:
+        elif k == EventKind.EXTENDED and self.current is not None:
             self.current.due = _parse(d.get("new_due")) or self.current.due
             self.current.note = f"已延期{d.get('days', '')}日"
-        elif k == "case.resumed" and self.current is not None:
+        elif k == EventKind.RESUMED and self.current is not None:
             self.current.due = _parse(d.get("new_due")) or self.current.due
         elif (
-            k == "case.deadline_changed"
+            k == EventKind.DEADLINE_CHANGED
             and self.current is not None
             and d.get("clock") == self.current.clock
         ):
             new_due = _parse(d.get("new_due"))
             if new_due and (self.current.due is None or new_due > self.current.due):
                 self.current.due = new_due  # only ever later than the deadline already told
-        elif k == "case.review_requested":
+        elif k == EventKind.REVIEW_REQUESTED:
             self.start("review_decide", event.at)
-        elif k == "case.rereview_requested":
+        elif k == EventKind.REREVIEW_REQUESTED:
             self.start("rereview_decide", event.at)
 
     def result(self, now: dt.datetime) -> list[Deadline]:
@@ -301,14 +224,14 @@ def review_window(case: Case, events: list[CaseEvent], now: dt.datetime) -> Wind
         return Window("review", case.due_at, case.due_at is None or now < case.due_at)
     if case.state == State.REVIEWED:
         return Window("rereview", case.due_at, case.due_at is None or now < case.due_at)
-    if case.state == State.FINAL and any(e.kind == "case.finalized" for e in events):
-        decisions = [e for e in events if e.kind in {"case.replied", "case.review_decided"}]
+    if case.state == State.FINAL and any(e.kind == EventKind.FINALIZED for e in events):
+        decisions = [e for e in events if e.kind in {EventKind.REPLIED, EventKind.REVIEW_DECIDED}]
         if not decisions:
             return None
         last = decisions[-1]
         action, clock = (
             ("rereview", "rereview_request")
-            if last.kind == "case.review_decided"
+            if last.kind == EventKind.REVIEW_DECIDED
             else ("review", "review_request")
         )
         due = clocks.rule_due_at(clock_rules()[clock], last.at, work_calendar())

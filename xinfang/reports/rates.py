@@ -38,6 +38,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from xinfang.backlog.models import BacklogCase
 from xinfang.backlog.models import Status as BacklogStatus
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import HOTLINE_KINDS, CaseEvent, Outcome, Rating
 
 PETITION_KINDS = frozenset({"suggestion", "accusation", "appeal"})
@@ -73,7 +74,7 @@ def _events(kind: str | tuple[str, ...], kinds: frozenset[str], unit, start, end
 
 def _routed(kinds):
     return lambda start, end: _events(
-        "case.routed", kinds, Coalesce("unit_id", "case__office_id"), start, end
+        EventKind.ROUTED, kinds, Coalesce("unit_id", "case__office_id"), start, end
     )
 
 
@@ -86,15 +87,15 @@ def _dispatched(start, end):
     accepted = CaseEvent.objects.filter(
         ON_TIME,
         case_id=OuterRef("case_id"),
-        kind="case.accepted",
+        kind=EventKind.ACCEPTED,
         at__gte=OuterRef("at"),
     ).filter(
         Q(unit_id=OuterRef("_unit")) | Q(unit__isnull=True, case__lead_unit_id=OuterRef("_unit"))
     )
     sent_back = CaseEvent.objects.filter(
-        case_id=OuterRef("case_id"), kind="case.objected", at__gte=OuterRef("at")
+        case_id=OuterRef("case_id"), kind=EventKind.OBJECTED, at__gte=OuterRef("at")
     )
-    return _events("case.routed", HOTLINE_KINDS, unit, start, end).annotate(
+    return _events(EventKind.ROUTED, HOTLINE_KINDS, unit, start, end).annotate(
         _responded=Exists(accepted), _sent_back=Exists(sent_back)
     )
 
@@ -106,11 +107,11 @@ def _replied(start, end):
     after a resume that moved the deadline past it, is still late."""
     paused_late = CaseEvent.objects.filter(
         case_id=OuterRef("case_id"),
-        kind="case.paused",
+        kind=EventKind.PAUSED,
         details__on_time=False,
         at__lt=OuterRef("at"),
     )
-    return _events("case.replied", PETITION_KINDS, ACTOR_OR_LEAD, start, end).annotate(
+    return _events(EventKind.REPLIED, PETITION_KINDS, ACTOR_OR_LEAD, start, end).annotate(
         _paused_late=Exists(paused_late)
     )
 
@@ -118,7 +119,7 @@ def _replied(start, end):
 def _review_unit():
     # A review judges the handling unit's reply; a re-review judges the review organ's decision.
     return CaseWhen(
-        When(kind="case.rereview_decided", then=F("case__review_unit_id")),
+        When(kind=EventKind.REREVIEW_DECIDED, then=F("case__review_unit_id")),
         default=F("case__lead_unit_id"),
     )
 
@@ -131,8 +132,8 @@ def _backlog(start, end) -> QuerySet:
 
 RATED = Q(case__rating__gt="")
 SATISFIED = Q(case__rating__in=[Rating.SATISFIED, Rating.BASICALLY])
-CHANGED = (Q(kind="case.review_decided") & ~Q(case__review_outcome=F("case__outcome"))) | (
-    Q(kind="case.rereview_decided") & ~Q(case__rereview_outcome=F("case__review_outcome"))
+CHANGED = (Q(kind=EventKind.REVIEW_DECIDED) & ~Q(case__review_outcome=F("case__outcome"))) | (
+    Q(kind=EventKind.REREVIEW_DECIDED) & ~Q(case__rereview_outcome=F("case__review_outcome"))
 )
 
 RATES: tuple[Rate, ...] = (
@@ -153,7 +154,7 @@ RATES: tuple[Rate, ...] = (
         "在受理时限（收到后15日）内受理的事项",
         "期内受理的事项",
         "计入受理时的主办单位；异议退回后改派的，只计最终受理的单位",
-        lambda s, e: _events("case.accepted", PETITION_KINDS, ACTOR_OR_LEAD, s, e),
+        lambda s, e: _events(EventKind.ACCEPTED, PETITION_KINDS, ACTOR_OR_LEAD, s, e),
         ON_TIME,
     ),
     Rate(
@@ -173,7 +174,7 @@ RATES: tuple[Rate, ...] = (
         "其中已由信访人评价的事项",
         "期内答复的事项",
         "不予受理、不再受理、并单的事项没有答复，不在评价范围内",
-        lambda s, e: _events("case.replied", PETITION_KINDS, ACTOR_OR_LEAD, s, e),
+        lambda s, e: _events(EventKind.REPLIED, PETITION_KINDS, ACTOR_OR_LEAD, s, e),
         RATED,
     ),
     Rate(
@@ -183,7 +184,7 @@ RATES: tuple[Rate, ...] = (
         "评价为满意或基本满意的事项",
         "期内评价的事项",
         "计入初次办理（主办）单位：谁初次办理、谁接受评价",
-        lambda s, e: _events("case.rated", PETITION_KINDS, F("case__lead_unit_id"), s, e),
+        lambda s, e: _events(EventKind.RATED, PETITION_KINDS, F("case__lead_unit_id"), s, e),
         SATISFIED,
     ),
     Rate(
@@ -194,7 +195,11 @@ RATES: tuple[Rate, ...] = (
         "期内作出的复查、复核决定",
         "复查计入原办理单位，复核计入复查机关",
         lambda s, e: _events(
-            ("case.review_decided", "case.rereview_decided"), PETITION_KINDS, _review_unit(), s, e
+            (EventKind.REVIEW_DECIDED, EventKind.REREVIEW_DECIDED),
+            PETITION_KINDS,
+            _review_unit(),
+            s,
+            e,
         ),
         CHANGED,
     ),
@@ -225,7 +230,7 @@ RATES: tuple[Rate, ...] = (
         "答复结果为“支持”或“解释”（诉求已依法解决或答复清楚）的诉求",
         "期内答复的诉求",
         "“不予支持”计为未解决；计入答复时的承办单位",
-        lambda s, e: _events("case.replied", HOTLINE_KINDS, ACTOR_OR_LEAD, s, e),
+        lambda s, e: _events(EventKind.REPLIED, HOTLINE_KINDS, ACTOR_OR_LEAD, s, e),
         Q(case__outcome__in=[Outcome.SUPPORTED, Outcome.EXPLAINED]),
     ),
     Rate(
@@ -235,7 +240,7 @@ RATES: tuple[Rate, ...] = (
         "满意件数 + 基本满意件数 × 折算系数（默认0.9）",
         "期内评价的诉求",
         "折算系数和综合得分权重在“系统管理 · 12345 三率考核规则”中调整",
-        lambda s, e: _events("case.rated", HOTLINE_KINDS, F("case__lead_unit_id"), s, e),
+        lambda s, e: _events(EventKind.RATED, HOTLINE_KINDS, F("case__lead_unit_id"), s, e),
         SATISFIED,
         weighted=True,
     ),

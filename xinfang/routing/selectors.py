@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from xinfang.cases import access
 from xinfang.cases.clocks import LOCAL
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent, State
 from xinfang.orgs.models import Role, User
 from xinfang.routing import conf, engine, hot, similar
@@ -93,7 +94,7 @@ def petitioners_to_inform(case: Case) -> list[Case]:
     while frontier:
         merged = list(
             Case.objects.filter(linked_to_id__in=frontier, state=State.FINAL)
-            .filter(Exists(CaseEvent.objects.filter(case=OuterRef("pk"), kind="case.merged")))
+            .filter(Exists(CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.MERGED)))
             .exclude(id__in=seen)
             .order_by("registered_at", "id")
         )

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from xinfang.cases import access, deadlines
 from xinfang.cases import services as case_services
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import CLOSED_STATES, Case, CoHandler, State
 from xinfang.cases.selectors import work_calendar
 from xinfang.notify import messages as notify_messages
@@ -123,7 +124,7 @@ def urge_notify(*, case: Case, note: str, at: dt.datetime) -> int:
     return _tell_unit(
         unit_id=urged_unit_id(case),
         case=case,
-        kind="supervision.urged",
+        kind=EventKind.SUPERVISION_URGED,
         at=at,
         subject=f"【催办】信访事项{case.number}",
         body=f"督查督办部门对{_what(case)}进行了催办，催办意见：{note.strip()}。请抓紧办理。",
@@ -197,7 +198,7 @@ def order_issue(
         note = f"反馈期限{due}" + (f"（{explicit.note}）" if explicit.note else "")
         _event(
             case,
-            "supervision.issued",
+            EventKind.SUPERVISION_ISSUED,
             at,
             by,
             unit=unit.name,
@@ -208,7 +209,7 @@ def order_issue(
         _tell_unit(
             unit_id=unit.pk,
             case=case,
-            kind="supervision.issued",
+            kind=EventKind.SUPERVISION_ISSUED,
             at=at,
             subject=f"【督办】信访事项{case.number}",
             body=f"督查督办部门对{_what(case)}下达督办单，督办要求：{order.requirements}。"
@@ -260,7 +261,7 @@ def order_feedback(
         order.save(update_fields=["status", "feedback", "feedback_by", "feedback_at"])
         _event(
             order.case,
-            "supervision.feedback",
+            EventKind.SUPERVISION_FEEDBACK,
             at,
             by,
             unit=order.unit.name,
@@ -271,7 +272,7 @@ def order_feedback(
         _tell_user(
             user=order.issued_by,
             case=order.case,
-            kind="supervision.feedback",
+            kind=EventKind.SUPERVISION_FEEDBACK,
             at=at,
             subject=f"【督办反馈】信访事项{order.case.number}",
             body=f"{order.unit.name}已就{_what(order.case)}的督办单反馈办理情况"
@@ -325,7 +326,7 @@ def order_close(
             order.save(update_fields=["status", "closed_by", "closed_at", "close_note"])
             _event(
                 order.case,
-                "supervision.closed",
+                EventKind.SUPERVISION_CLOSED,
                 at,
                 by,
                 unit=order.unit.name,
@@ -354,7 +355,7 @@ def order_close(
         due = deadlines.cn_date(explicit.day)
         _event(
             order.case,
-            "supervision.redo",
+            EventKind.SUPERVISION_REDO,
             at,
             by,
             unit=order.unit.name,
@@ -365,7 +366,7 @@ def order_close(
         _tell_unit(
             unit_id=order.unit_id,
             case=order.case,
-            kind="supervision.redo",
+            kind=EventKind.SUPERVISION_REDO,
             at=at,
             subject=f"【督办退回重办】信访事项{order.case.number}",
             body=f"{_what(order.case)}的督办反馈被退回重办，意见：{note.strip()}。请于{due}前重新反馈。",
@@ -390,7 +391,7 @@ def escalate_overdue(*, now: dt.datetime | None = None) -> int:
             case, last = order.case, deadlines.cn_last_day(order.deadline)
             _event(
                 case,
-                "supervision.escalated",
+                EventKind.SUPERVISION_ESCALATED,
                 now,
                 None,
                 unit=order.unit.name,
@@ -404,7 +405,7 @@ def escalate_overdue(*, now: dt.datetime | None = None) -> int:
                 case=case,
                 subject=subject,
                 body=body + "请跟踪督促。",
-                kind="supervision.escalated",
+                kind=EventKind.SUPERVISION_ESCALATED,
                 at=now,
             )
             _tell_unit(
@@ -412,7 +413,7 @@ def escalate_overdue(*, now: dt.datetime | None = None) -> int:
                 case=case,
                 subject=subject,
                 body=body + "请单位负责人督促落实并立即反馈。",
-                kind="supervision.escalated",
+                kind=EventKind.SUPERVISION_ESCALATED,
                 at=now,
                 roles=(Role.HEAD,),
             )
@@ -454,12 +455,12 @@ def opinion_add(
         opinion = CoHandlerOpinion.objects.create(
             case=case, unit=unit, by=by, at=at, text=text.strip()
         )
-        _event(case, "cohandling.opinion", at, by, unit=unit.name, text=opinion.text)
+        _event(case, EventKind.COHANDLING_OPINION, at, by, unit=unit.name, text=opinion.text)
         if case.lead_unit_id:
             _tell_unit(
                 unit_id=case.lead_unit_id,
                 case=case,
-                kind="cohandling.opinion",
+                kind=EventKind.COHANDLING_OPINION,
                 at=at,
                 roles=(Role.OFFICER, Role.HEAD),
                 subject=f"【协办意见】信访事项{case.number}",

@@ -6,41 +6,9 @@ import datetime as dt
 
 from django import template
 
-from xinfang.cases import deadlines
+from xinfang.cases import deadlines, events
 
 register = template.Library()
-
-EVENT_LABELS = {
-    "case.registered": "登记",
-    "case.routed": "转送/交办",
-    "case.objected": "异议退回",
-    "case.accepted": "受理",
-    "case.declined": "不予受理",
-    "case.not_accepted_again": "不再受理",
-    "case.extended": "延期",
-    "case.replied": "答复",
-    "case.rated": "评价",
-    "case.report_submitted": "报送办结报告",
-    "case.review_requested": "申请复查",
-    "case.review_decided": "复查决定",
-    "case.rereview_requested": "申请复核",
-    "case.rereview_decided": "复核决定",
-    "case.paused": "中止计时",
-    "case.resumed": "恢复计时",
-    "case.finalized": "期满终结",
-    "case.urged": "催办",
-    "case.repeat_received": "重复信访",
-    "case.merged": "并单（并入主事项）",
-    "case.merge_received": "并入事项",
-    "case.deadline_changed": "节假日调整，期限重算",
-    "case.accused_recorded": "记录/更正被反映单位",
-    "supervision.issued": "下达督办单",
-    "supervision.feedback": "督办反馈",
-    "supervision.escalated": "督办逾期未反馈",
-    "supervision.closed": "督办办结",
-    "supervision.redo": "督办退回重办",
-    "cohandling.opinion": "协办意见",
-}
 
 
 @register.filter
@@ -72,7 +40,8 @@ def calendar_banner(context) -> dict:
 
 @register.filter
 def event_label(kind: str) -> str:
-    return EVENT_LABELS.get(kind, kind)
+    """The staff label of an event kind, from the event vocabulary (cases.events.EVENTS)."""
+    return events.label(kind)
 
 
 @register.filter
