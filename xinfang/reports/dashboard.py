@@ -192,22 +192,16 @@ TREND_SERIES = {"registered": ("登记", "registered_at"), "replied": ("办结�
 def trend(user: User, filters: Filters) -> Panel:
     """Matters registered, and matters answered, in each month.
 
-    Registrations: one COUNT per month over the registration-time index (index-only when the
-    user sees every matter). Answers (`replied_at` has no index): one pass over the period with
-    a filtered COUNT per month, plain comparisons, no per-row date function."""
+    One COUNT per month and series over the registration-time and answer-time indexes: when
+    the user sees every matter each is a short index-only range (`case_reg`, `case_replied`),
+    a few milliseconds at a million matters, where one filtered pass over the year took a second."""
     spans = months(filters.period)
-    first, after = filters.period.bounds
     base = _matters(user, filters)
     counts = {
-        f"registered:{key}": base.filter(_in("registered_at", start, end)).count()
+        f"{name}:{key}": base.filter(_in(column, start, end)).count()
+        for name, (_label, column) in TREND_SERIES.items()
         for key, _l, start, end in spans
     }
-    aggs = {
-        f"replied:{key}": Count("pk", filter=_in("replied_at", start, end))
-        for key, _l, start, end in spans
-    }
-    if aggs:
-        counts.update(base.filter(_in("replied_at", first, after)).aggregate(**aggs))
     rows = [
         Item(
             key,

@@ -55,9 +55,10 @@ class RateConfig(models.Model):
 
     @classmethod
     def current(cls) -> RateConfig:
-        """The one configuration row (created with the defaults when missing)."""
+        """The one configuration row, or the published defaults (unsaved) when no one has
+        changed them: reading the rates writes nothing."""
         found = cls.objects.order_by("pk").first()
-        return found if found is not None else cls.objects.create()
+        return found if found is not None else cls()
 
 
 class RateFact(models.Model):
