@@ -13,7 +13,7 @@ import pytest
 
 from tests.factories import bj, register
 from xinfang.api.services import api_token_issue, open311_key_issue
-from xinfang.cases import events, services
+from xinfang.cases import events, services, workflow
 from xinfang.cases.events import EVENTS, EventKind, EventText, render
 from xinfang.cases.models import Case, CaseEvent
 
@@ -121,6 +121,37 @@ def test_a_member_is_its_stored_string(county, people):
     assert stored == "case.registered" and EventKind(stored) is EventKind.REGISTERED
 
 
+# ---------------------------------------------------------------- what is public is said once
+
+
+def test_each_transition_records_a_member_as_public_as_the_table_says():
+    for action in workflow.ACTIONS.values():
+        kind = EventKind(action.event)
+        assert action.public == EVENTS[kind].public, (action.name, kind)
+
+
+def test_a_journey_records_each_event_as_public_as_the_table_says(county, people):
+    case = _routed(county, people)
+    services.case_urge(case=case, by=people.supervisor, note="请抓紧办理")
+    case = services.case_accept(case=case, by=people.officer)
+    case = services.case_extend(case=case, by=people.head, days=10, reason="需调查")
+    case = services.case_reply(case=case, by=people.officer, outcome="supported", text="已支付")
+    case = services.case_request_review(case=case, by=people.clerk, reason="不服")
+    services.case_decide_review(case=case, by=people.reviewer, outcome="explained", text="维持")
+    recorded = list(CaseEvent.objects.filter(case=case).values_list("kind", "public"))
+    assert [kind for kind, _ in recorded] == [
+        EventKind.REGISTERED,
+        EventKind.ROUTED,
+        EventKind.URGED,
+        EventKind.ACCEPTED,
+        EventKind.EXTENDED,
+        EventKind.REPLIED,
+        EventKind.REVIEW_REQUESTED,
+        EventKind.REVIEW_DECIDED,
+    ]
+    assert [(kind, public) for kind, public in recorded if public != events.is_public(kind)] == []
+
+
 # ---------------------------------------------------------------- every reader renders the row
 
 
@@ -194,3 +225,8 @@ def test_a_merged_matter_tells_the_citizen_without_naming_the_main_one(client, c
     client.post("/portal/track/", {"number": dup.number, "code": code})
     html = client.get("/portal/case/").content.decode()
     assert "已并入同一诉求的事项一并办理" in html and main.number not in html
+    recorded = CaseEvent.objects.filter(kind__in=[EventKind.MERGED, EventKind.MERGE_RECEIVED])
+    assert {(e.kind, e.public) for e in recorded} == {
+        (EventKind.MERGED, EVENTS[EventKind.MERGED].public),
+        (EventKind.MERGE_RECEIVED, EVENTS[EventKind.MERGE_RECEIVED].public),
+    }
