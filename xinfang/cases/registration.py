@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from xinfang.cases import access, search
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import (
     ANONYMOUS_KINDS,
     CLOSED_STATES,
@@ -260,7 +261,9 @@ def case_register(
             Attachment.objects.create(
                 case=case, file=upload, name=upload.name[:200], size=upload.size
             )
-        _record(case, "case.registered", at, by, context=context, channel=channel, case_kind=kind)
+        _record(
+            case, EventKind.REGISTERED, at, by, context=context, channel=channel, case_kind=kind
+        )
 
         search.index_case(case)
     return RegisterResult(case=case, created=True)
@@ -305,7 +308,7 @@ def case_record_accused(
         handling = access.handled_by_accused(case, case)
         _record(
             case,
-            "case.accused_recorded",
+            EventKind.ACCUSED_RECORDED,
             at,
             by,
             public=False,
@@ -330,5 +333,5 @@ def _link_repeat(original: Case, *, by, at, channel, content) -> RegisterResult:
         case.repeat_count = F("repeat_count") + 1
         _save(case)
         case.refresh_from_db(fields=["repeat_count"])
-        _record(case, "case.repeat_received", at, by, channel=channel, notice=notice)
+        _record(case, EventKind.REPEAT_RECEIVED, at, by, channel=channel, notice=notice)
     return RegisterResult(case=case, created=False, notice=notice)

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from xinfang.cases import access
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import CLOSED_STATES, Case, RouteMode, State
 from xinfang.cases.registration import (  # noqa: F401 - re-exported: services is the entry point
     CLOCK_SKEW,
@@ -452,7 +453,7 @@ def case_merge(
         _save(case)
         _record(
             main,
-            "case.merge_received",
+            EventKind.MERGE_RECEIVED,
             at,
             by,
             public=False,
