@@ -39,6 +39,7 @@ from xinfang.backlog.models import (
 )
 from xinfang.cases import access, clocks, deadlines
 from xinfang.cases.deadlines import last_day
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CoHandler, State
 from xinfang.cases.selectors import work_calendar
 from xinfang.cases.validators import clean_upload
@@ -165,7 +166,7 @@ def backlog_flag(
             last_activity_at=at,
         )
         _sync_units(backlog, case)
-        _event(backlog, "backlog.flagged", by, at, rule=rule, reason=reason)
+        _event(backlog, EventKind.BACKLOG_FLAGGED, by, at, rule=rule, reason=reason)
     return backlog
 
 
@@ -241,7 +242,7 @@ def flag_many(
             BacklogEvent.objects.bulk_create(
                 BacklogEvent(
                     backlog=b,
-                    kind="backlog.flagged",
+                    kind=EventKind.BACKLOG_FLAGGED,
                     at=at,
                     details={"rule": rule, "reason": reason},
                 )
@@ -328,11 +329,11 @@ def resync_units() -> int:
 
 # The events that change a matter's units (lead unit, co-handlers, review organs).
 UNIT_EVENTS = frozenset(
-    {"case.routed", "case.objected", "case.review_requested", "case.rereview_requested"}
+    {EventKind.ROUTED, EventKind.OBJECTED, EventKind.REVIEW_REQUESTED, EventKind.REREVIEW_REQUESTED}
 )
-REPEAT_EVENT = "case.repeat_received"
+REPEAT_EVENT = EventKind.REPEAT_RECEIVED
 # A report's accused units recorded or corrected: members and the owner in them step down (回避).
-ACCUSED_EVENT = "case.accused_recorded"
+ACCUSED_EVENT = EventKind.ACCUSED_RECORDED
 WATCHED_EVENTS = UNIT_EVENTS | {REPEAT_EVENT, ACCUSED_EVENT}
 
 
@@ -376,14 +377,19 @@ def recuse_accused(*, backlog: BacklogCase, case: Case, at: dt.datetime) -> int:
         if access.in_accused_unit(member.user, case):
             member.delete()
             _event(
-                backlog, "backlog.member_removed", None, at, user=str(member.user), reason=RECUSAL
+                backlog,
+                EventKind.BACKLOG_MEMBER_REMOVED,
+                None,
+                at,
+                user=str(member.user),
+                reason=RECUSAL,
             )
             left += 1
     if backlog.owner_id and access.in_accused_unit(backlog.owner, case):
         owner = backlog.owner
         backlog.owner = None
         backlog.save(update_fields=["owner"])
-        _event(backlog, "backlog.owner_removed", None, at, owner=str(owner), reason=RECUSAL)
+        _event(backlog, EventKind.BACKLOG_OWNER_REMOVED, None, at, owner=str(owner), reason=RECUSAL)
         left += 1
     return left
 
@@ -415,7 +421,7 @@ def backlog_reopen(
         backlog.acceptance_note = ""
         backlog.acceptance_evidence = ""
         backlog.save()
-        _event(backlog, "backlog.reopened", None, at, reason=reason, previous=previous)
+        _event(backlog, EventKind.BACKLOG_REOPENED, None, at, reason=reason, previous=previous)
     return backlog
 
 
@@ -439,7 +445,9 @@ def backlog_assign_owner(
     with transaction.atomic():
         backlog.owner = owner
         backlog.save(update_fields=["owner"])
-        _event(backlog, "backlog.owner_assigned", by, at, owner=str(owner), owner_id=owner.pk)
+        _event(
+            backlog, EventKind.BACKLOG_OWNER_ASSIGNED, by, at, owner=str(owner), owner_id=owner.pk
+        )
     return backlog
 
 
@@ -468,7 +476,7 @@ def taskforce_add(
         member, _ = TaskForceMember.objects.update_or_create(
             backlog=backlog, user=user, defaults={"role": role}
         )
-        _event(backlog, "backlog.member_added", by, at, user=str(user), role=role)
+        _event(backlog, EventKind.BACKLOG_MEMBER_ADDED, by, at, user=str(user), role=role)
     return member
 
 
@@ -480,7 +488,7 @@ def taskforce_remove(
         raise PermissionDenied("只有包案领导、督查人员或单位负责人可以调整工作专班")
     with transaction.atomic():
         TaskForceMember.objects.filter(backlog=backlog, user=user).delete()
-        _event(backlog, "backlog.member_removed", by, at, user=str(user))
+        _event(backlog, EventKind.BACKLOG_MEMBER_REMOVED, by, at, user=str(user))
 
 
 # ---------------------------------------------------------------- the resolution plan
@@ -559,7 +567,7 @@ def plan_save(
         plan.supporting_units.set(supporting.values())
         _event(
             backlog,
-            "backlog.plan_saved",
+            EventKind.BACKLOG_PLAN_SAVED,
             by,
             at,
             version=version,
@@ -584,7 +592,14 @@ def plan_mark_executed(
     with transaction.atomic():
         plan.executed_on = on
         plan.save(update_fields=["executed_on"])
-        _event(backlog, "backlog.plan_executed", by, at, version=plan.version, on=on.isoformat())
+        _event(
+            backlog,
+            EventKind.BACKLOG_PLAN_EXECUTED,
+            by,
+            at,
+            version=plan.version,
+            on=on.isoformat(),
+        )
     return plan
 
 
@@ -645,7 +660,9 @@ def cycle_step_record(
             recorded_by=by,
         )
         record.attendees.set(attendees)
-        _event(backlog, "backlog.step_recorded", by, at, step=step, held_on=held_on.isoformat())
+        _event(
+            backlog, EventKind.BACKLOG_STEP_RECORDED, by, at, step=step, held_on=held_on.isoformat()
+        )
     return record
 
 
@@ -721,7 +738,7 @@ def meeting_record(
         )
         _event(
             backlog,
-            "backlog.meeting_recorded",
+            EventKind.BACKLOG_MEETING_RECORDED,
             by,
             at,
             kind=kind,
@@ -743,7 +760,7 @@ def follow_up_done(
     with transaction.atomic():
         action.done_at = at
         action.save(update_fields=["done_at"])
-        _event(backlog, "backlog.action_done", by, at, action=action.description)
+        _event(backlog, EventKind.BACKLOG_ACTION_DONE, by, at, action=action.description)
     return action
 
 
@@ -789,7 +806,7 @@ def aid_record(
             note=note.strip(),
             recorded_by=by,
         )
-        _event(backlog, "backlog.aid_recorded", by, at, kind=kind, amount=str(value))
+        _event(backlog, EventKind.BACKLOG_AID_RECORDED, by, at, kind=kind, amount=str(value))
     return aid
 
 
@@ -826,7 +843,14 @@ def mediation_record(
             MediationSession(mediation=mediation, held_on=day, notes=notes.strip())
             for day, notes in sessions
         )
-        _event(backlog, "backlog.mediation_recorded", by, at, lawyer=lawyer_name, outcome=outcome)
+        _event(
+            backlog,
+            EventKind.BACKLOG_MEDIATION_RECORDED,
+            by,
+            at,
+            lawyer=lawyer_name,
+            outcome=outcome,
+        )
     return mediation
 
 
@@ -856,7 +880,7 @@ def mediation_add_session(
             mediation.outcome = outcome
             mediation.outcome_note = outcome_note.strip() or mediation.outcome_note
             mediation.save(update_fields=["outcome", "outcome_note"])
-        _event(backlog, "backlog.mediation_session", by, at, held_on=held_on.isoformat())
+        _event(backlog, EventKind.BACKLOG_MEDIATION_SESSION, by, at, held_on=held_on.isoformat())
     return session
 
 
@@ -903,7 +927,7 @@ def hearing_record(
         HearingParticipant.objects.bulk_create(
             HearingParticipant(hearing=hearing, kind=k, name=n[:80]) for k, n in people
         )
-        _event(backlog, "backlog.hearing_recorded", by, at, held_on=held_on.isoformat())
+        _event(backlog, EventKind.BACKLOG_HEARING_RECORDED, by, at, held_on=held_on.isoformat())
     return hearing
 
 
@@ -934,7 +958,7 @@ def summons_record(
             commitments=commitments.strip(),
             recorded_by=by,
         )
-        _event(backlog, "backlog.summons_recorded", by, at, unit=unit.name)
+        _event(backlog, EventKind.BACKLOG_SUMMONS_RECORDED, by, at, unit=unit.name)
     return summons
 
 
@@ -966,7 +990,7 @@ def acceptance_record(
         backlog.acceptance_note = note.strip()
         backlog.acceptance_evidence = evidence
         backlog.save()
-        _event(backlog, "backlog.acceptance_recorded", by, at, on=on.isoformat(), kind=kind)
+        _event(backlog, EventKind.BACKLOG_ACCEPTANCE_RECORDED, by, at, on=on.isoformat(), kind=kind)
     return backlog
 
 
@@ -999,5 +1023,5 @@ def backlog_close(*, backlog: BacklogCase, by: User, at: dt.datetime | None = No
         backlog.closed_at = at
         backlog.closed_by = by
         backlog.save(update_fields=["status", "active", "closed_at", "closed_by"])
-        _event(backlog, "backlog.closed", by, at)
+        _event(backlog, EventKind.BACKLOG_CLOSED, by, at)
     return backlog

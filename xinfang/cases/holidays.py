@@ -30,11 +30,12 @@ from django.utils import timezone
 from xinfang.cases import clocks, services
 from xinfang.cases.calendar import HolidayNotice, WorkCalendar, unknown_years
 from xinfang.cases.deadlines import cn_date, last_day
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, HolidayOverride
 from xinfang.cases.selectors import clock_rules, work_calendar
 from xinfang.orgs.models import Role, User
 
-EVENT_KIND = "case.deadline_changed"
+EVENT_KIND = EventKind.DEADLINE_CHANGED
 SAMPLE = 20
 
 

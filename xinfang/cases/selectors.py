@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from xinfang.cases import access, clocks, search
 from xinfang.cases.calendar import WorkCalendar
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import HOTLINE_KINDS, Case, CaseEvent, HolidayOverride, State
 from xinfang.cases.validators import mask_phone
 from xinfang.cases.workflow import CITIZEN_WINDOWS
@@ -256,7 +257,7 @@ def queue_row(user, case: Case, now: dt.datetime, *, urges: int = 0) -> dict:
 def urge_counts(case_ids) -> dict[int, int]:
     """How many times each matter was urged (催办): one query for a page of the queue."""
     rows = (
-        CaseEvent.objects.filter(case_id__in=list(case_ids), kind="case.urged")
+        CaseEvent.objects.filter(case_id__in=list(case_ids), kind=EventKind.URGED)
         .values("case_id")
         .annotate(n=Count("id"))
         .values_list("case_id", "n")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent
 from xinfang.cases.reactions import Reaction, ReactionContext
 from xinfang.notify import messages
 from xinfang.notify.models import CitizenContact, Outbox
 from xinfang.notify.services import contacts_of, outbox_row, queue_to_citizen
 
-REGISTERED = "case.registered"
+REGISTERED = EventKind.REGISTERED
 
 
 def _text(event: CaseEvent, case: Case, context: ReactionContext) -> str | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent
 from xinfang.cases.reactions import Reaction, ReactionContext
 from xinfang.reception.services import group_visit_open
 
-REGISTERED = "case.registered"
+REGISTERED = EventKind.REGISTERED
 
 
 def on_event(event: CaseEvent, case: Case, context: ReactionContext) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent
 from xinfang.cases.reactions import Reaction, ReactionContext
 from xinfang.routing.services import suggestion_settle_route
 
-ROUTED = "case.routed"
+ROUTED = EventKind.ROUTED
 
 
 def on_event(event: CaseEvent, case: Case, context: ReactionContext) -> None:
