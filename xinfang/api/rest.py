@@ -475,13 +475,13 @@ def list_rates(request: AuthedRequest, filters: Query[RatesQuery]):
 
 # ---------------------------------------------------------------- 督查督办 (xinfang.supervision)
 
-from xinfang.supervision.api import router as _supervision_router  # noqa: E402
+from xinfang.api.supervision import router as _supervision_router  # noqa: E402
 
 api.add_router("/supervision", _supervision_router)
 
 
 # ---------------------------------------------------------------- assessment (xinfang.assessment)
 
-from xinfang.assessment.api import register as _register_assessment  # noqa: E402
+from xinfang.api.assessment import register as _register_assessment  # noqa: E402
 
 _register_assessment(api)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from xinfang.cases import access, clocks, search
@@ -293,3 +293,23 @@ def user_queue(user, data: dict, *, now: dt.datetime | None = None, size: int = 
         [queue_row(user, case, now, urges=urges.get(case.pk, 0)) for case in cases],
         next_cursor,
     )
+
+
+# ---------------------------------------------------------------- 并单: who hears of a matter
+
+
+def petitioners_to_inform(case: Case) -> list[Case]:
+    """The main matter and every matter merged into it (also through merged matters), so that
+    everyone who raised the problem hears when the main matter moves."""
+    found, frontier, seen = [case], [case.pk], {case.pk}
+    while frontier:
+        merged = list(
+            Case.objects.filter(linked_to_id__in=frontier, state=State.FINAL)
+            .filter(Exists(CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.MERGED)))
+            .exclude(id__in=seen)
+            .order_by("registered_at", "id")
+        )
+        found.extend(merged)
+        seen.update(c.pk for c in merged)
+        frontier = [c.pk for c in merged]
+    return found

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent
 from xinfang.cases.reactions import Reaction, ReactionContext
+from xinfang.cases.selectors import petitioners_to_inform
 from xinfang.notify import messages
 from xinfang.notify.models import CitizenContact, Outbox
 from xinfang.notify.services import contacts_of, outbox_row, queue_to_citizen
@@ -70,8 +71,6 @@ def _tell_merged(case: Case, body: str, kind: str) -> None:
     """并单: everyone whose matter was merged into this one hears when it moves, too."""
     if not case.pk or not case.repeats.exists():
         return
-    from xinfang.routing.selectors import petitioners_to_inform
-
     for merged in petitioners_to_inform(case)[1:]:
         note = f"您反映的事项{merged.number}已并入事项{case.number}一并办理。"
         queue_to_citizen(case=merged, body=note + body, kind=kind)

@@ -7,13 +7,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from xinfang.cases import access
 from xinfang.cases.clocks import LOCAL
-from xinfang.cases.events import EventKind
-from xinfang.cases.models import Case, CaseEvent, State
+from xinfang.cases.models import Case, State
+from xinfang.cases.selectors import petitioners_to_inform
 from xinfang.orgs.models import Role, User
 from xinfang.routing import conf, engine, hot, similar
 from xinfang.routing.models import RoutingSuggestion
@@ -85,23 +85,6 @@ def may_merge(user: User, case: Case) -> bool:
         and user.unit_id == case.office_id
         and user.role in access.OFFICE_ROLES
     )
-
-
-def petitioners_to_inform(case: Case) -> list[Case]:
-    """The main matter and every matter merged into it (also through merged matters), so that
-    everyone who raised the problem hears when the main matter moves."""
-    found, frontier, seen = [case], [case.pk], {case.pk}
-    while frontier:
-        merged = list(
-            Case.objects.filter(linked_to_id__in=frontier, state=State.FINAL)
-            .filter(Exists(CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.MERGED)))
-            .exclude(id__in=seen)
-            .order_by("registered_at", "id")
-        )
-        found.extend(merged)
-        seen.update(c.pk for c in merged)
-        frontier = [c.pk for c in merged]
-    return found
 
 
 def merged_into(user: User, case: Case) -> list[Case]:
