@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from xinfang.cases import services
 from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, Channel, Kind
+from xinfang.cases.reactions import PLAIN, ReactionContext
 from xinfang.orgs.models import Category, DispatchRule, Place, Role, Unit, User
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -147,10 +148,10 @@ def petitioner(**kw) -> services.Petitioner:
     return services.Petitioner(**data)
 
 
-def register(c: County, by: User | None, at: dt.datetime, **kw) -> Case:
+def registration(c: County, **kw) -> services.Registration:
+    """A wage appeal (来访) registered at the county office; `kw` overrides any field."""
     data = {
         "office": c.office,
-        "by": by,
         "channel": Channel.VISIT,
         "kind": Kind.APPEAL,
         "title": "某公司拖欠工资三个月",
@@ -158,7 +159,6 @@ def register(c: County, by: User | None, at: dt.datetime, **kw) -> Case:
         "place": c.place,
         "category": c.wages,
         "petitioner": petitioner(),
-        "at": at,
     }
     data.update(kw)
     if data["kind"] in CONFIDENTIAL_KINDS and not (
@@ -167,4 +167,10 @@ def register(c: County, by: User | None, at: dt.datetime, **kw) -> Case:
         # the registering clerk's decision that the report accuses no unit; tests of the
         # pending state (被反映单位待确定) pass no_accused_unit=False
         data.setdefault("no_accused_unit", True)
-    return services.case_register(**data).case
+    return services.Registration(**data)
+
+
+def register(
+    c: County, by: User | None, at: dt.datetime, *, context: ReactionContext = PLAIN, **kw
+) -> Case:
+    return services.case_register(registration(c, **kw), by=by, at=at, context=context).case

@@ -177,20 +177,22 @@ def _build(tmp_path) -> World:
         **extra_fields,
     ) -> Report:
         case = services.case_register(
-            office=u["office"],
+            services.Registration(
+                office=u["office"],
+                channel=channel,
+                kind=kind,
+                title=title,
+                content=content,
+                place=extra_fields.pop("place", place),
+                category=category,
+                petitioner=who,
+                accused_unit=accused,
+                other_accused_units=list(others),
+                accused_person="某科长",
+                attachments=attachments,
+            ),
             by=clerk,
-            channel=channel,
-            kind=kind,
-            title=title,
-            content=content,
-            place=extra_fields.pop("place", place),
-            category=category,
-            petitioner=who,
             at=at,
-            accused_unit=accused,
-            other_accused_units=list(others),
-            accused_person="某科长",
-            attachments=attachments,
         ).case
         r = Report(case, label, who.name, who.phone, who.id_number)
         reports.append(r)
@@ -319,15 +321,17 @@ def _build(tmp_path) -> World:
     # against 住建局 (its number and title never reach 住建局; the person may, on the ordinary one).
     shared_who = person("隗同人", "13900000077")
     ordinary = services.case_register(
-        office=u["office"],
+        services.Registration(
+            office=u["office"],
+            channel=Channel.VISIT,
+            kind=Kind.APPEAL,
+            title="小区物业不作为庚",
+            content="物业公司长期不维修电梯。",
+            place=town_place,
+            category=cat["CJ01"],
+            petitioner=services.Petitioner(**vars(shared_who)),
+        ),
         by=clerk,
-        channel=Channel.VISIT,
-        kind=Kind.APPEAL,
-        title="小区物业不作为庚",
-        content="物业公司长期不维修电梯。",
-        place=town_place,
-        category=cat["CJ01"],
-        petitioner=services.Petitioner(**vars(shared_who)),
         at=bj(2026, 11, 6, 9),
     ).case
     services.case_route(case=ordinary, by=clerk, unit=u["zj"], at=bj(2026, 11, 6, 10))

@@ -327,19 +327,21 @@ def world(county, people, settings, tmp_path) -> World:
     }
     secret = petitioner(name=SECRET_NAME, phone=SECRET_PHONE, id_number=VALID_ID)
     report = services.case_register(
-        office=county.office,
+        services.Registration(
+            office=county.office,
+            channel="visit",
+            kind=Kind.ACCUSATION,
+            title="举报住建局某科长",
+            content="住建局某科长收受好处，请查处。",
+            place=county.place,
+            petitioner=secret,
+            accused_unit=county.housing,
+            attachments=[
+                SimpleUploadedFile("证据.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
+            ],
+        ),
         by=people.clerk,
-        channel="visit",
-        kind=Kind.ACCUSATION,
-        title="举报住建局某科长",
-        content="住建局某科长收受好处，请查处。",
-        place=county.place,
-        petitioner=secret,
         at=bj(2026, 11, 2, 9),
-        accused_unit=county.housing,
-        attachments=[
-            SimpleUploadedFile("证据.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
-        ],
     ).case
     report = services.case_route(
         case=report, by=people.clerk, unit=county.hr, co_units=[county.edu], at=bj(2026, 11, 2, 10)

@@ -97,16 +97,18 @@ def test_a_repeat_submission_bumps_the_version_so_stale_pages_are_refused(county
     case = services.case_accept(case=_routed(county), by=people.officer, at=bj(2026, 9, 3, 9))
     seen = case.version
     services.case_register(
-        office=county.office,
+        services.Registration(
+            office=county.office,
+            channel="phone",
+            kind="appeal",
+            title="再次反映",
+            content="还没解决",
+            place=county.place,
+            petitioner=services.Petitioner(name="张三", phone="13812345678"),
+            repeat_of=case,
+        ),
         by=people.clerk,
-        channel="phone",
-        kind="appeal",
-        title="再次反映",
-        content="还没解决",
-        place=county.place,
-        petitioner=services.Petitioner(name="张三", phone="13812345678"),
         at=bj(2026, 9, 5, 9),
-        repeat_of=case,
     )
     with pytest.raises(ConcurrentChange):
         services.case_reply(

@@ -324,15 +324,17 @@ def test_repeat_of_an_invisible_matter_is_refused_neutrally_and_writes_nothing(
     assert not CaseEvent.objects.filter(case=elsewhere, kind="case.repeat_received").exists()
     with pytest.raises(ValidationError):
         services.case_register(
-            office=county.office,
+            services.Registration(
+                office=county.office,
+                channel="visit",
+                kind="appeal",
+                title="t",
+                content="c",
+                place=county.place,
+                petitioner=petitioner(),
+                repeat_of=elsewhere,
+            ),
             by=people.clerk,
-            channel="visit",
-            kind="appeal",
-            title="t",
-            content="c",
-            place=county.place,
-            petitioner=petitioner(),
-            repeat_of=elsewhere,
         )
 
 

@@ -385,30 +385,34 @@ def test_repeat_submission_on_a_closed_matter_gets_a_not_accepted_again_notice(c
     case = _final_matter(county, people)
     # A repeat while the matter is still open is linked, not refused.
     services.case_register(
-        office=county.office,
+        services.Registration(
+            office=county.office,
+            channel=Channel.VISIT,
+            kind=Kind.APPEAL,
+            title="再次反映欠薪",
+            content="还是欠薪",
+            place=county.place,
+            petitioner=petitioner(),
+            repeat_of=case,
+        ),
         by=people.clerk,
-        channel=Channel.VISIT,
-        kind=Kind.APPEAL,
-        title="再次反映欠薪",
-        content="还是欠薪",
-        place=county.place,
-        petitioner=petitioner(),
         at=bj(2026, 3, 20, 9),
-        repeat_of=case,
     )
     assert notices.available_notices(case) == ["accept", "reply"]
     case = services.case_finalize(case=case, at=bj(2026, 4, 20, 9))
     result = services.case_register(
-        office=county.office,
+        services.Registration(
+            office=county.office,
+            channel=Channel.PHONE,
+            kind=Kind.APPEAL,
+            title="再次反映欠薪",
+            content="还是欠薪",
+            place=county.place,
+            petitioner=petitioner(),
+            repeat_of=case,
+        ),
         by=people.clerk,
-        channel=Channel.PHONE,
-        kind=Kind.APPEAL,
-        title="再次反映欠薪",
-        content="还是欠薪",
-        place=county.place,
-        petitioner=petitioner(),
         at=bj(2026, 5, 8, 9),
-        repeat_of=case,
     )
     assert result.notice == "not_accepted_again"
     case.refresh_from_db()

@@ -757,16 +757,18 @@ def test_repeat_submission_to_an_open_matter_is_linked_not_opened(county, people
     original = _accepted(county, people)
     count, version = Case.objects.count(), original.version
     result = services.case_register(
-        office=county.office,
+        services.Registration(
+            office=county.office,
+            channel="phone",
+            kind=Kind.APPEAL,
+            title="再次反映",
+            content="工资还没发",
+            place=county.place,
+            petitioner=_petitioner(),
+            repeat_of=original,
+        ),
         by=people.clerk,
-        channel="phone",
-        kind=Kind.APPEAL,
-        title="再次反映",
-        content="工资还没发",
-        place=county.place,
-        petitioner=_petitioner(),
         at=bj(2026, 9, 20),
-        repeat_of=original,
     )
     assert not result.created and result.notice == "in_progress"
     assert result.case.pk == original.pk
@@ -781,16 +783,18 @@ def test_repeat_submission_to_an_open_matter_is_linked_not_opened(county, people
 def test_repeat_submission_to_a_final_matter_gets_not_accepted_again(county, people):
     original = _final(county)
     result = services.case_register(
-        office=county.office,
+        services.Registration(
+            office=county.office,
+            channel="visit",
+            kind=Kind.APPEAL,
+            title="再次反映",
+            content="同一事实",
+            place=county.place,
+            petitioner=_petitioner(),
+            repeat_of=original,
+        ),
         by=people.clerk,
-        channel="visit",
-        kind=Kind.APPEAL,
-        title="再次反映",
-        content="同一事实",
-        place=county.place,
-        petitioner=_petitioner(),
         at=bj(2026, 10, 20),
-        repeat_of=original,
     )
     assert not result.created and result.notice == "not_accepted_again"
     original.refresh_from_db()

@@ -293,34 +293,11 @@ def register_case(request: AuthedRequest, payload: s.RegisterIn):
     form = RegisterForm(_register_form_data(payload), user=user)
     if not form.is_valid():
         return _fail(422, "登记信息有误", _form_errors(form))
-    d = form.cleaned_data
+    reg = form.registration(
+        office=user.unit, representatives=[r.dict() for r in payload.representatives]
+    )
     try:
-        result = services.case_register(
-            office=user.unit,
-            by=user,
-            channel=d["channel"],
-            kind=d["kind"],
-            title=d["title"],
-            content=d["content"],
-            place=d["place"],
-            category=d["category"],
-            petitioner=services.Petitioner(
-                name=d["petitioner_name"],
-                id_number=d["petitioner_id_number"],
-                phone=d["petitioner_phone"],
-                address=d["petitioner_address"],
-                anonymous=d["anonymous"],
-            ),
-            at=d["registered_at"],
-            group_size=d["group_size"],
-            urgency=d["urgency"],
-            representatives=[r.dict() for r in payload.representatives],
-            accused_unit=d["accused_unit"],
-            accused_person=d["accused_person"],
-            repeat_of=d["repeat_of"],
-            other_accused_units=list(d["other_accused_units"]),
-            no_accused_unit=d["no_accused_unit"],
-        )
+        result = services.case_register(reg, by=user, at=form.cleaned_data["registered_at"])
     except DjangoValidationError as exc:
         return _fail(422, "登记信息有误", _django_errors(exc))
     case = selectors.case_for_user(user, result.case.pk)

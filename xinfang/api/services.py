@@ -221,22 +221,19 @@ def open311_submit(
     office = registering_office()
     at = at or timezone.now()
     title = f"{category.name}：{' '.join(sub.description.split())}"[:60]
+    reg = case_services.Registration(
+        office=office,
+        channel=Channel.ONLINE,
+        kind=conf.kind_for(category.code, category.parent.code if category.parent_id else ""),
+        title=title,
+        content=_content(sub, lat, long),
+        place=place_for(sub.address_string, office),
+        category=category,
+        petitioner=_petitioner(sub),
+    )
     with transaction.atomic():
         try:
-            result = case_services.case_register(
-                office=office,
-                by=None,
-                channel=Channel.ONLINE,
-                kind=conf.kind_for(
-                    category.code, category.parent.code if category.parent_id else ""
-                ),
-                title=title,
-                content=_content(sub, lat, long),
-                place=place_for(sub.address_string, office),
-                category=category,
-                petitioner=_petitioner(sub),
-                at=at,
-            )
+            result = case_services.case_register(reg, by=None, at=at)
         except ValidationError as exc:
             raise Open311Error(400, _describe(exc)) from exc
         return Open311Request.objects.create(

@@ -177,14 +177,16 @@ def entry_to_case(*, entry: ScreeningEntry, by: User, channel: str) -> Case:
     lines.append(f"来源：{entry.round.name}")
     with transaction.atomic():
         result = case_services.case_register(
-            office=entry.round.office,
+            case_services.Registration(
+                office=entry.round.office,
+                channel=channel,
+                kind=Kind.SUGGESTION,
+                title=("排查问题：" + entry.issue.strip().replace("\n", " "))[:120],
+                content="\n".join(lines),
+                place=entry.place,
+                petitioner=case_services.Petitioner(anonymous=True),
+            ),
             by=by,
-            channel=channel,
-            kind=Kind.SUGGESTION,
-            title=("排查问题：" + entry.issue.strip().replace("\n", " "))[:120],
-            content="\n".join(lines),
-            place=entry.place,
-            petitioner=case_services.Petitioner(anonymous=True),
         )
         entry.converted_case = result.case
         if entry.status == EntryStatus.PENDING:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
@@ -19,6 +21,9 @@ from xinfang.cases.models import (
     Urgency,
 )
 from xinfang.orgs.models import Category, Place, Unit
+
+if TYPE_CHECKING:
+    from xinfang.cases.registration import Registration
 
 
 class UserForm(forms.Form):
@@ -132,6 +137,44 @@ class RegisterForm(UserForm):
 
     def clean_registered_at(self) -> dt.datetime:
         return self.cleaned_data["registered_at"] or timezone.now()
+
+    def registration(
+        self,
+        *,
+        office: Unit,
+        attachments: Sequence[Any] = (),
+        representatives: Sequence[Mapping[str, str]] | None = None,
+    ) -> Registration:
+        """The cleaned form as the value `case_register` takes (登记事项), registered at
+        `office`. `representatives` replaces the form's lines (the JSON API gives a list)."""
+        from xinfang.cases.registration import Petitioner, Registration  # see _case_by_number
+
+        d = self.cleaned_data
+        return Registration(
+            office=office,
+            channel=d["channel"],
+            kind=d["kind"],
+            title=d["title"],
+            content=d["content"],
+            place=d["place"],
+            category=d["category"],
+            petitioner=Petitioner(
+                name=d["petitioner_name"],
+                id_number=d["petitioner_id_number"],
+                phone=d["petitioner_phone"],
+                address=d["petitioner_address"],
+                anonymous=d["anonymous"],
+            ),
+            group_size=d["group_size"],
+            urgency=d["urgency"],
+            representatives=d["representatives"] if representatives is None else representatives,
+            accused_unit=d["accused_unit"],
+            accused_person=d["accused_person"],
+            other_accused_units=tuple(d["other_accused_units"]),
+            no_accused_unit=d["no_accused_unit"],
+            attachments=tuple(attachments),
+            repeat_of=d["repeat_of"],
+        )
 
 
 # The input of each transition (a row of `workflow.ACTIONS` names its form). The JSON API

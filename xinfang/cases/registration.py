@@ -8,7 +8,9 @@ every other change. Reached as `services.case_register` and friends.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -153,94 +155,113 @@ def reserve_numbers(office: Unit, year: int, count: int = 1) -> int:
     return counter.last + 1
 
 
+@dataclass(frozen=True)
+class Registration:
+    """登记事项: what a matter is registered with, built once by each entry point (the staff
+    page, the JSON API, the portal, Open311, reception, screening) and handed to `case_register`.
+
+    Data only: `case_register` checks it and answers in Chinese. A report (检举控告, 举报, 投诉)
+    names its accused units (`accused_unit` and `other_accused_units`), or the clerk states
+    that it accuses no unit (`no_accused_unit`); otherwise it waits as 被反映单位待确定
+    (`accused_pending`) until a clerk records them. `repeat_of` makes it a repeat submission
+    of that matter. `attachments` are uploaded files (objects with `.name` and `.size`).
+    """
+
+    office: Unit
+    channel: str
+    kind: str
+    title: str
+    content: str
+    place: Place
+    petitioner: Petitioner
+    category: Category | None = None
+    group_size: int = 1
+    urgency: str = ""
+    representatives: Sequence[Mapping[str, str]] = ()
+    accused_unit: Unit | None = None
+    accused_person: str = ""
+    other_accused_units: Sequence[Unit] = ()
+    no_accused_unit: bool = False
+    attachments: Sequence[Any] = ()
+    repeat_of: Case | None = None
+
+
+def _checked(reg: Registration, at: dt.datetime) -> Registration:
+    """The registration with the petitioner's and representatives' ID and phone cleaned, or
+    ValidationError with a dict of Chinese messages per field. Copies: the caller's value
+    (and the Petitioner it holds) stays as it was given."""
+    petitioner = replace(reg.petitioner)
+    representatives = [dict(r) for r in reg.representatives]
+    errors = _validate_registration(
+        kind=reg.kind,
+        channel=reg.channel,
+        title=reg.title,
+        content=reg.content,
+        petitioner=petitioner,
+        group_size=reg.group_size,
+        urgency=reg.urgency,
+        representatives=representatives,
+        accused_unit=reg.accused_unit,
+        accused_person=reg.accused_person,
+        at=at,
+        attachments=[(f.name, f.size) for f in reg.attachments],
+    )
+    if errors:
+        raise ValidationError(errors)
+    return replace(reg, petitioner=petitioner, representatives=tuple(representatives))
+
+
 def case_register(
+    reg: Registration,
     *,
-    office: Unit,
     by: User | None,
-    channel: str,
-    kind: str,
-    title: str,
-    content: str,
-    place: Place,
-    petitioner: Petitioner,
     at: dt.datetime | None = None,
-    category: Category | None = None,
-    group_size: int = 1,
-    urgency: str = "",
-    representatives: list[dict] | None = None,
-    accused_unit: Unit | None = None,
-    accused_person: str = "",
-    other_accused_units: list[Unit] | None = None,
-    no_accused_unit: bool = False,
-    attachments: list | None = None,
-    repeat_of: Case | None = None,
     context: ReactionContext = PLAIN,
 ) -> RegisterResult:
     """登记: register a matter, or link a repeat submission to the matter it repeats.
 
-    A report (检举控告, 举报, 投诉) names its accused units (`accused_unit` and
-    `other_accused_units`), or the clerk states that it accuses no unit (`no_accused_unit`);
-    otherwise it waits as 被反映单位待确定 (`accused_pending`) until a clerk records them.
-    `repeat_of` must be a matter `by` may see. `attachments` are uploaded files (objects with
-    `.name` and `.size`). `context` tells the reactions what the caller does itself (the
-    portal queues its own receipt). Raises ValidationError with a dict of Chinese messages per
-    field; nothing is saved then.
+    `reg.repeat_of` must be a matter `by` may see. `context` tells the reactions what the
+    caller does itself (the portal queues its own receipt). Raises ValidationError with a dict
+    of Chinese messages per field; nothing is saved then.
     """
     at = _now(at)
-    representatives = [dict(r) for r in (representatives or [])]
-    attachments = list(attachments or [])
-    errors = _validate_registration(
-        kind=kind,
-        channel=channel,
-        title=title,
-        content=content,
-        petitioner=petitioner,
-        group_size=group_size,
-        urgency=urgency,
-        representatives=representatives,
-        accused_unit=accused_unit,
-        accused_person=accused_person,
-        at=at,
-        attachments=[(f.name, f.size) for f in attachments],
-    )
-    if errors:
-        raise ValidationError(errors)
-    if repeat_of is not None:
-        if by is not None and not access.can_view(by, repeat_of):
+    reg = _checked(reg, at)
+    if reg.repeat_of is not None:
+        if by is not None and not access.can_view(by, reg.repeat_of):
             raise ValidationError({"repeat_of": access.NOT_FOUND})  # neutral: no write, no state
-        return _link_repeat(repeat_of, by=by, at=at, channel=channel, content=content)
-    others = [
-        u for u in (other_accused_units or []) if accused_unit is None or u.pk != accused_unit.pk
-    ]
+        return _link_repeat(reg.repeat_of, by=by, at=at, channel=reg.channel, content=reg.content)
+    accused_unit = reg.accused_unit
+    others = [u for u in reg.other_accused_units if accused_unit is None or u.pk != accused_unit.pk]
     if others and accused_unit is None:
         accused_unit, others = others[0], others[1:]
+    petitioner = reg.petitioner
     with transaction.atomic():
         year = timezone.localtime(at).year
-        seq = reserve_numbers(office, year)
-        number = case_number(office, year, seq)
+        seq = reserve_numbers(reg.office, year)
+        number = case_number(reg.office, year, seq)
         case = Case(
-            office=office,
+            office=reg.office,
             year=year,
             seq=seq,
             number=number,
-            channel=channel,
-            kind=kind,
-            title=title.strip()[:120],
-            content=content.strip(),
-            place=place,
-            category=category,
+            channel=reg.channel,
+            kind=reg.kind,
+            title=reg.title.strip()[:120],
+            content=reg.content.strip(),
+            place=reg.place,
+            category=reg.category,
             anonymous=petitioner.anonymous,
             petitioner_name="" if petitioner.anonymous else petitioner.name.strip(),
             petitioner_id_number=petitioner.id_number,
             petitioner_phone=petitioner.phone,
             petitioner_address=petitioner.address.strip(),
-            group_size=group_size,
-            urgency=urgency,
+            group_size=reg.group_size,
+            urgency=reg.urgency,
             accused_unit=accused_unit,
-            accused_person=accused_person.strip(),
-            accused_pending=kind in CONFIDENTIAL_KINDS
+            accused_person=reg.accused_person.strip(),
+            accused_pending=reg.kind in CONFIDENTIAL_KINDS
             and accused_unit is None
-            and not no_accused_unit,
+            and not reg.no_accused_unit,
             registered_at=at,
             created_by=by,
         )
@@ -255,14 +276,20 @@ def case_register(
                 id_number=r.get("id_number", ""),
                 phone=r.get("phone", ""),
             )
-            for r in representatives
+            for r in reg.representatives
         )
-        for upload in attachments:
+        for upload in reg.attachments:
             Attachment.objects.create(
                 case=case, file=upload, name=upload.name[:200], size=upload.size
             )
         _record(
-            case, EventKind.REGISTERED, at, by, context=context, channel=channel, case_kind=kind
+            case,
+            EventKind.REGISTERED,
+            at,
+            by,
+            context=context,
+            channel=reg.channel,
+            case_kind=reg.kind,
         )
 
         search.index_case(case)

@@ -25,6 +25,7 @@ from xinfang.cases.registration import (  # noqa: F401 - re-exported: services i
     MAX_REPRESENTATIVES,
     Petitioner,
     RegisterResult,
+    Registration,
     _link_repeat,
     _validate_registration,
     case_number,

@@ -109,35 +109,9 @@ def register(request: AuthedRequest) -> HttpResponse:
         return redirect("cases:queue")
     form = RegisterForm(request.POST or None, request.FILES or None, user=user)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+        reg = form.registration(office=user.unit, attachments=request.FILES.getlist("attachments"))
         try:
-            result = services.case_register(
-                office=user.unit,
-                by=user,
-                channel=d["channel"],
-                kind=d["kind"],
-                title=d["title"],
-                content=d["content"],
-                place=d["place"],
-                category=d["category"],
-                petitioner=services.Petitioner(
-                    name=d["petitioner_name"],
-                    id_number=d["petitioner_id_number"],
-                    phone=d["petitioner_phone"],
-                    address=d["petitioner_address"],
-                    anonymous=d["anonymous"],
-                ),
-                at=d["registered_at"],
-                group_size=d["group_size"],
-                urgency=d["urgency"],
-                representatives=d["representatives"],
-                accused_unit=d["accused_unit"],
-                accused_person=d["accused_person"],
-                other_accused_units=list(d["other_accused_units"]),
-                no_accused_unit=d["no_accused_unit"],
-                attachments=request.FILES.getlist("attachments"),
-                repeat_of=d["repeat_of"],
-            )
+            result = services.case_register(reg, by=user, at=form.cleaned_data["registered_at"])
         except ValidationError as exc:
             _form_errors(form, exc)
         else:

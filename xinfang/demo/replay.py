@@ -23,25 +23,23 @@ class _Replay:
         by = self.builder.actor(plan, step, state["lead"], state["review"])
         at = step.at
         if step.action == "register":
-            petitioner = services.Petitioner(**vars(plan.petitioner))
-            result = services.case_register(
+            reg = services.Registration(
                 office=org.office,
-                by=by,
                 channel=plan.channel,
                 kind=plan.kind,
                 title=plan.title,
                 content=plan.content,
                 place=org.places[plan.place],
                 category=org.categories[plan.category],
-                petitioner=petitioner,
-                at=at,
+                petitioner=plan.petitioner,
                 group_size=plan.group_size,
-                representatives=[dict(r) for r in plan.representatives],
+                representatives=plan.representatives,
                 accused_unit=org.units[plan.accused_unit] if plan.accused_unit else None,
                 accused_person=plan.accused_person,
                 # the demo's clerk decides at registration that the report names no unit
                 no_accused_unit=not plan.accused_unit,
             )
+            result = services.case_register(reg, by=by, at=at)
             self.pks[plan.index] = result.case.pk
             return
         case = Case(pk=self.pks[plan.index])

@@ -61,25 +61,26 @@ def portal_submit(*, data: dict, files: list) -> Submission:
 
     Raises django ValidationError (Chinese messages keyed by the service's field names).
     """
-    petitioner = case_services.Petitioner(
-        name=data.get("name", ""),
-        id_number=data.get("id_number", ""),
-        phone=data.get("phone", ""),
-        address=data.get("address", ""),
-        anonymous=bool(data.get("anonymous")),
+    reg = case_services.Registration(
+        office=portal_office(),
+        channel=Channel.ONLINE,
+        kind=data["kind"],
+        title=data["title"],
+        content=data["content"],
+        place=data["place"],
+        petitioner=case_services.Petitioner(
+            name=data.get("name", ""),
+            id_number=data.get("id_number", ""),
+            phone=data.get("phone", ""),
+            address=data.get("address", ""),
+            anonymous=bool(data.get("anonymous")),
+        ),
+        attachments=tuple(files),
     )
-    office = portal_office()
     with transaction.atomic():
         result = case_services.case_register(
-            office=office,
+            reg,
             by=None,
-            channel=Channel.ONLINE,
-            kind=data["kind"],
-            title=data["title"],
-            content=data["content"],
-            place=data["place"],
-            petitioner=petitioner,
-            attachments=files,
             context=ReactionContext(receipt_by_caller=True),  # the receipt below says 已登记
         )
         code = case_services.case_issue_query_code(case=result.case)

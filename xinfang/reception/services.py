@@ -257,17 +257,19 @@ def record_register_case(
     _require_recorder(by, record.office)
     with transaction.atomic():
         result = case_services.case_register(
-            office=record.office,
+            case_services.Registration(
+                office=record.office,
+                channel=Channel.VISIT,
+                kind=kind,
+                title=title,
+                content=content,
+                place=place,
+                petitioner=petitioner,
+                category=category,
+                group_size=group_size,
+                representatives=tuple(representatives or ()),
+            ),
             by=by,
-            channel=Channel.VISIT,
-            kind=kind,
-            title=title,
-            content=content,
-            place=place,
-            petitioner=petitioner,
-            category=category,
-            group_size=group_size,
-            representatives=representatives,
         )
         _link(record, result.case, registered=result.created)
     return result.case
