@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xinfang.cases import clocks, services
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, Channel, RouteMode, State
 from xinfang.cases.workflow import ACTIONS, CITIZEN_WINDOWS
 from xinfang.demo.plans import Plan, Planner, Step
@@ -109,7 +110,7 @@ class Builder:
         c.enter_state(case, S.REGISTERED, register.at)
         events = [
             (
-                "case.registered",
+                EventKind.REGISTERED,
                 register.at,
                 by.pk if by else None,
                 by.unit_id if by else None,
