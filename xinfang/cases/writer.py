@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from xinfang.cases import access, clocks, reactions, search
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import HOTLINE_KINDS, Case, CaseEvent, ClockPause, CoHandler
 from xinfang.cases.reactions import PLAIN, ReactionContext
 from xinfang.cases.selectors import clock_rules, work_calendar
@@ -124,7 +125,7 @@ def _authorize(by: User | None, case: Case, action: str) -> None:
 
 def _record(
     case: Case,
-    kind: str,
+    kind: EventKind,
     at: dt.datetime,
     by: User | None,
     *,

@@ -46,7 +46,7 @@ def _now(at: dt.datetime | None) -> dt.datetime:
     return at or timezone.now()
 
 
-def _event(case: Case, kind: str, at: dt.datetime, by: User | None, **details) -> None:
+def _event(case: Case, kind: EventKind, at: dt.datetime, by: User | None, **details) -> None:
     # cases.services._record is the one writer of timeline rows (it also sends event_recorded);
     # supervision events are internal (public=False): the petitioner is never told of them.
     case_services._record(case, kind, at, by, public=False, **details)
