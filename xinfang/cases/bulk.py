@@ -9,18 +9,31 @@ registers a batch with `register_prepared`, in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.base import ModelState
 
-from xinfang.cases import search, services
+from xinfang.cases import reactions, search
 from xinfang.cases.bulkinsert import insert_rows
 from xinfang.cases.clocks import LOCAL, DayKind
-from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, CaseEvent, State
+from xinfang.cases.events import EventKind
+from xinfang.cases.models import Case, CaseEvent, State
+from xinfang.cases.registration import (
+    Petitioner,
+    _validate_registration,
+    case_number,
+    registration_change,
+    registration_details,
+    reserve_numbers,
+)
 from xinfang.cases.selectors import clock_rules
-from xinfang.cases.services import Petitioner, _enter_state, _validate_registration
+from xinfang.cases.writer import _enter_state
 from xinfang.orgs.models import Unit, User
 
 
@@ -71,28 +84,19 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
 
-# Columns that differ from row to row (in `Prepared.values` order), then those the writer
-# adds; every other column takes the template matter's value.
-_ROW_COLUMNS = (
-    "channel",
-    "kind",
-    "title",
-    "content",
-    "place_id",
-    "category_id",
-    "anonymous",
-    "petitioner_name",
-    "petitioner_id_number",
-    "petitioner_phone",
-    "petitioner_address",
-    "group_size",
-    "accused_unit_id",
-    "accused_person",
-    "accused_pending",
-    "registered_at",
+# Columns that differ from row to row (in `Prepared.values` order): those `registration_change`
+# sets, in its order, then the ids a row names; then those the writer adds. Every other column
+# takes the template matter's value.
+_CHANGE_COLUMNS = tuple(
+    registration_change(
+        channel="", kind="", title="", content="", petitioner=Petitioner(), at=_EPOCH
+    ).fields
 )
+_ROW_COLUMNS = (*_CHANGE_COLUMNS, "place_id", "category_id", "accused_unit_id")
 _WRITER_COLUMNS = ("year", "seq", "number", "clock", "clock_started_at", "due_at", "warn_at")
-_CHANNEL, _KIND, _REGISTERED_AT = 0, 1, len(_ROW_COLUMNS) - 1
+_CHANNEL, _KIND, _TITLE, _CONTENT, _REGISTERED_AT = map(
+    _ROW_COLUMNS.index, ("channel", "kind", "title", "content", "registered_at")
+)
 
 
 class Preparer:
@@ -108,31 +112,30 @@ class Preparer:
             self.adapt = partial(_sqlite_datetime, connection.timezone)
 
     def __call__(self, row: Row) -> Prepared:
-        p = row.petitioner
-        title, content = row.title.strip()[:120], row.content.strip()
-        body, count = search.prepared_document(title, content, pg=self.pg)
         at = row.registered_at
-        values = (
-            row.channel,
-            row.kind,
-            title,
-            content,
-            row.place_id,
-            row.category_id,
-            p.anonymous,
-            "" if p.anonymous else p.name.strip(),
-            p.id_number,
-            p.phone,
-            p.address.strip(),
-            row.group_size,
-            row.accused_unit_id,
-            row.accused_person.strip(),
-            # a report imported without its accused unit waits for a clerk, as from the portal
-            row.kind in CONFIDENTIAL_KINDS and row.accused_unit_id is None,
-            self.adapt(at),
+        change = registration_change(
+            channel=row.channel,
+            kind=row.kind,
+            title=row.title,
+            content=row.content,
+            petitioner=row.petitioner,
+            at=at,
+            group_size=row.group_size,
+            accused=row.accused_unit_id is not None,
+            accused_person=row.accused_person,
         )
+        values = [*change.fields.values(), row.place_id, row.category_id, row.accused_unit_id]
+        values[_REGISTERED_AT] = self.adapt(at)
+        body, count = search.prepared_document(values[_TITLE], values[_CONTENT], pg=self.pg)
         local = at.astimezone(LOCAL)
-        return (values, (at - _EPOCH) // _MICROSECOND, local.toordinal(), local.year, body, count)
+        return (
+            tuple(values),
+            (at - _EPOCH) // _MICROSECOND,
+            local.toordinal(),
+            local.year,
+            body,
+            count,
+        )
 
 
 def _sqlite_datetime(zone: dt.tzinfo, value: dt.datetime) -> str:
@@ -146,37 +149,59 @@ def register_prepared(
 ) -> list[int]:
     """Register prepared rows in one transaction; returns the new case ids (row order).
 
-    The same outcome as `case_register` per row (number, state, clock, event, search index),
-    written with a few multi-row statements instead of the ORM's per-object work. `clocks`
-    keeps the computed registration clocks from one batch to the next of the same import.
+    The same outcome as `case_register` per row (fields from `registration_change`, number,
+    state, clock, event, search index, and the declared reactions to the event, run for the
+    batch), written with a few multi-row statements instead of the ORM's per-object work.
+    `clocks` keeps the computed registration clocks from one batch to the next of the same
+    import.
     """
     if not rows:
         return []
-    with transaction.atomic():
+    with transaction.atomic(), _no_cycle_collection():
         by_year: dict[int, list[int]] = {}
         for i, row in enumerate(rows):
             by_year.setdefault(row[_YEAR], []).append(i)
         seqs: list[tuple[int, int]] = [(0, 0)] * len(rows)
         for year, indexes in by_year.items():
-            first = services.reserve_numbers(office, year, len(indexes))
+            first = reserve_numbers(office, year, len(indexes))
             for offset, i in enumerate(indexes):
                 seqs[i] = (year, first + offset)
-        numbers = _insert_cases(office, by, rows, seqs, {} if clocks is None else clocks)
+        written = _insert_cases(office, by, rows, seqs, {} if clocks is None else clocks)
         ids = _fetch_ids(office, by_year, seqs)
-        _insert_events(by, rows, ids)
+        details = _insert_events(by, rows, ids)
         search.index_prepared(
             [
-                (pk, row[_BODY], row[_TOKENS], number)
-                for pk, row, number in zip(ids, rows, numbers, strict=True)
+                (pk, row[_BODY], row[_TOKENS], own[_NUMBER])
+                for pk, row, own in zip(ids, rows, written, strict=True)
             ],
             office_id=office.pk,
         )
+        reactions.run_batch(_registered_events(office, by, written, ids, details))
     return ids
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a batch is written.
+
+    A batch makes some ten objects a row and none in a cycle (reference counting frees them),
+    but every 700 new objects the collector runs, and now and then it walks the whole heap:
+    a fifth of the batch's time, for nothing.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _registration_clock(kind: str, row: Prepared, cache: dict) -> tuple:
-    """(clock, clock_started_at, due_at, warn_at) of a new matter as `_enter_state` sets them,
-    with the times already adapted for the database.
+    """(clock, start, due_at, warn_at, due_at and warn_at adapted for the database) of a new
+    matter as `_enter_state` sets them. `start` is True when the clock starts at registration,
+    False when none runs, else the moment it starts.
 
     Day-counted clocks depend only on the local date, so each (type, date) is computed once.
     """
@@ -188,41 +213,61 @@ def _registration_clock(kind: str, row: Prepared, cache: dict) -> tuple:
     at = (_EPOCH + row[_AT_US] * _MICROSECOND).astimezone(LOCAL)
     probe = Case(kind=kind, registered_at=at)
     _enter_state(probe, State.REGISTERED, at)
-    value = (probe.clock, adapt(probe.clock_started_at), adapt(probe.due_at), adapt(probe.warn_at))
+    start = probe.clock_started_at
     rule = clock_rules().get(probe.clock)
-    if probe.clock_started_at in (None, at) and (rule is None or rule.kind is not DayKind.HOURS):
-        cache[key] = (probe.clock, probe.clock_started_at is not None, value[2], value[3])
-        return cache[key]
+    same_each_day = start in (None, at) and (rule is None or rule.kind is not DayKind.HOURS)
+    value = (
+        probe.clock,
+        start is not None if same_each_day else start,
+        probe.due_at,
+        probe.warn_at,
+        adapt(probe.due_at),
+        adapt(probe.warn_at),
+    )
+    if same_each_day:
+        cache[key] = value
     return value
+
+
+# A written matter's own values as Python (not database) values, in `_OWN_COLUMNS` order.
+_OWN_COLUMNS = _ROW_COLUMNS + _WRITER_COLUMNS
+_NUMBER = _OWN_COLUMNS.index("number")
 
 
 def _insert_cases(
     office: Unit, by: User | None, rows: list[Prepared], seqs, clock_cache: dict
-) -> list[str]:
+) -> list[tuple]:
+    """Insert the matters; returns each one's own values (`_OWN_COLUMNS`), as Python values."""
     template = Case(office=office, created_by=by, state=State.REGISTERED, year=0, seq=0)
     by_name = {f.attname: f for f in Case._meta.concrete_fields}
-    own = _ROW_COLUMNS + _WRITER_COLUMNS
-    rest = [f for f in Case._meta.concrete_fields if not f.primary_key and f.attname not in own]
-    columns = [by_name[name].column for name in own]
+    rest = [
+        f for f in Case._meta.concrete_fields if not f.primary_key and f.attname not in _OWN_COLUMNS
+    ]
+    columns = [by_name[name].column for name in _OWN_COLUMNS]
     shared = [
         (f.column, f.get_db_prep_save(getattr(template, f.attname), connection)) for f in rest
     ]
-    numbers: list[str] = []
-    params = []
+    adapt = connection.ops.adapt_datetimefield_value
+    params, written = [], []
     for row, (year, seq) in zip(rows, seqs, strict=True):
-        number = services.case_number(office, year, seq)
-        numbers.append(number)
+        number = case_number(office, year, seq)
         values = row[_VALUES]
-        clock, started, due, warn = clock_cache.get(
+        clock, start, due, warn, due_db, warn_db = clock_cache.get(
             (values[_KIND], row[_DAY])
         ) or _registration_clock(values[_KIND], row, clock_cache)
-        if started is True:  # the clock starts at registration
-            started = values[_REGISTERED_AT]
-        elif started is False:
-            started = None
-        params.append((*values, year, seq, number, clock, started, due, warn))
+        at = _EPOCH + row[_AT_US] * _MICROSECOND
+        if start is True:  # the clock starts at registration
+            start, start_db = at, values[_REGISTERED_AT]
+        elif start is False:
+            start = start_db = None
+        else:
+            start_db = adapt(start)
+        params.append((*values, year, seq, number, clock, start_db, due_db, warn_db))
+        own = list(values)
+        own[_REGISTERED_AT] = at
+        written.append((*own, year, seq, number, clock, start, due, warn))
     insert_rows(Case._meta.db_table, columns, params, shared)
-    return numbers
+    return written
 
 
 def _fetch_ids(office: Unit, by_year: dict[int, list[int]], seqs) -> list[int]:
@@ -236,26 +281,72 @@ def _fetch_ids(office: Unit, by_year: dict[int, list[int]], seqs) -> list[int]:
     return [ids_by_seq[key] for key in seqs]
 
 
-def _insert_events(by: User | None, rows: list[Prepared], ids: list[int]) -> None:
+def _insert_events(by: User | None, rows: list[Prepared], ids: list[int]) -> list[dict]:
+    """Insert each matter's 已登记 entry; returns each entry's details."""
     fields = {f.attname: f for f in CaseEvent._meta.concrete_fields if not f.primary_key}
     details_field = fields["details"]
-    details_cache: dict[tuple[str, str], object] = {}
+    cache: dict[tuple[str, str], tuple[dict, object]] = {}
     shared = [
-        (fields["kind"].column, "case.registered"),
+        (fields["kind"].column, EventKind.REGISTERED.value),
         (fields["actor_id"].column, by.pk if by is not None else None),
         (fields["unit_id"].column, by.unit_id if by is not None else None),
         (fields["public"].column, True),
     ]
-    params = []
+    params, written = [], []
     for pk, row in zip(ids, rows, strict=True):
         values = row[_VALUES]
         key = (values[_CHANNEL], values[_KIND])
-        details = details_cache.get(key)
-        if details is None:
-            details = details_field.get_db_prep_save(
-                {"channel": key[0], "case_kind": key[1], "via": "import"}, connection
-            )
-            details_cache[key] = details
-        params.append((pk, values[_REGISTERED_AT], details))
+        hit = cache.get(key)
+        if hit is None:
+            # registration's details, and where the entry came from
+            details = {**registration_details(*key), "via": "import"}
+            hit = cache[key] = (details, details_field.get_db_prep_save(details, connection))
+        params.append((pk, values[_REGISTERED_AT], hit[1]))
+        written.append(hit[0])
     columns = [fields[name].column for name in ("case_id", "at", "details")]
     insert_rows(CaseEvent._meta.db_table, columns, params, shared)
+    return written
+
+
+def _registered_events(
+    office: Unit, by: User | None, written: list[tuple], ids: list[int], details: list[dict]
+) -> list[CaseEvent]:
+    """The new 已登记 entries as the reactions see them, each with its matter, built from the
+    values just written (reading thousands of rows back would cost more than writing them).
+    The entries carry no id: one multi-row insert does not return them."""
+    case_values = _values(Case(office=office, created_by=by, state=State.REGISTERED))
+    event_values = _values(
+        CaseEvent(
+            kind=EventKind.REGISTERED,
+            actor=by,
+            unit_id=by.unit_id if by is not None else None,
+            public=True,
+        )
+    )
+    db, events = connection.alias, []  # `connection` is a thread-local look-up: once
+    for pk, own, entry in zip(ids, written, details, strict=True):
+        values = case_values.copy()
+        values.update(zip(_OWN_COLUMNS, own, strict=True))
+        values["id"] = pk
+        case = _loaded(Case, values, db, {"office": office, "created_by": by})
+        values = event_values.copy()
+        values["case_id"], values["at"], values["details"] = pk, case.registered_at, entry
+        events.append(_loaded(CaseEvent, values, db, {"case": case, "actor": by}))
+    return events
+
+
+def _values(instance) -> dict:
+    """A template instance's field values (by attribute name), for `_loaded`."""
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def _loaded(model, values: dict, db: str, related: dict):
+    """An instance of `model` as if read from `db`, with every field's value in `values` and
+    the related objects it holds already. What `Model.from_db` makes, without `Model.__init__`,
+    which costs more per row than the import's whole writing of the row (and no receiver
+    listens to these models' init)."""
+    instance = model.__new__(model)
+    state = values["_state"] = ModelState()
+    state.adding, state.db, state.fields_cache = False, db, related
+    instance.__dict__ = values
+    return instance

@@ -35,7 +35,7 @@ from xinfang.cases.models import (
     Urgency,
 )
 from xinfang.cases.reactions import PLAIN, ReactionContext
-from xinfang.cases.transitions import TransitionForbidden, require
+from xinfang.cases.transitions import Change, TransitionForbidden, require
 from xinfang.cases.validators import clean_id_number, clean_phone, clean_upload
 from xinfang.cases.writer import _enter_state, _lock, _now, _record, _save
 from xinfang.orgs.models import Category, Place, Unit, User
@@ -65,6 +65,53 @@ class RegisterResult:
     created: bool
     notice: str = ""  # for a repeat submission: which notice answers it
     errors: dict = field(default_factory=dict)
+
+
+def registration_details(channel: str, kind: str) -> dict[str, str]:
+    """The details of a matter's 已登记 event."""
+    return {"channel": channel, "case_kind": kind}
+
+
+def registration_change(
+    *,
+    channel: str,
+    kind: str,
+    title: str,
+    content: str,
+    petitioner: Petitioner,
+    at: dt.datetime,
+    group_size: int = 1,
+    urgency: str = "",
+    accused: bool = False,
+    accused_person: str = "",
+    no_accused_unit: bool = False,
+) -> Change:
+    """登记的变更: the fields a new matter starts with and its event's details, as data.
+
+    The one source of both roads, `case_register` and the ledger import (`bulk.Preparer`), so an
+    imported matter is the registered one. `accused`: an accused unit is named. Places, units
+    and the number are the caller's; the state and its clock follow from `_enter_state`.
+    """
+    return Change(
+        fields={
+            "channel": channel,
+            "kind": kind,
+            "title": title.strip()[:120],
+            "content": content.strip(),
+            "anonymous": petitioner.anonymous,
+            "petitioner_name": "" if petitioner.anonymous else petitioner.name.strip(),
+            "petitioner_id_number": petitioner.id_number,
+            "petitioner_phone": petitioner.phone,
+            "petitioner_address": petitioner.address.strip(),
+            "group_size": group_size,
+            "urgency": urgency,
+            "accused_person": accused_person.strip(),
+            # a report without its accused unit waits for a clerk (被反映单位待确定)
+            "accused_pending": kind in CONFIDENTIAL_KINDS and not accused and not no_accused_unit,
+            "registered_at": at,
+        },
+        details=registration_details(channel, kind),
+    )
 
 
 def _validate_registration(
@@ -234,36 +281,33 @@ def case_register(
     others = [u for u in reg.other_accused_units if accused_unit is None or u.pk != accused_unit.pk]
     if others and accused_unit is None:
         accused_unit, others = others[0], others[1:]
-    petitioner = reg.petitioner
     with transaction.atomic():
         year = timezone.localtime(at).year
         seq = reserve_numbers(reg.office, year)
         number = case_number(reg.office, year, seq)
+        change = registration_change(
+            channel=reg.channel,
+            kind=reg.kind,
+            title=reg.title,
+            content=reg.content,
+            petitioner=reg.petitioner,
+            at=at,
+            group_size=reg.group_size,
+            urgency=reg.urgency,
+            accused=accused_unit is not None,
+            accused_person=reg.accused_person,
+            no_accused_unit=reg.no_accused_unit,
+        )
         case = Case(
             office=reg.office,
             year=year,
             seq=seq,
             number=number,
-            channel=reg.channel,
-            kind=reg.kind,
-            title=reg.title.strip()[:120],
-            content=reg.content.strip(),
             place=reg.place,
             category=reg.category,
-            anonymous=petitioner.anonymous,
-            petitioner_name="" if petitioner.anonymous else petitioner.name.strip(),
-            petitioner_id_number=petitioner.id_number,
-            petitioner_phone=petitioner.phone,
-            petitioner_address=petitioner.address.strip(),
-            group_size=reg.group_size,
-            urgency=reg.urgency,
             accused_unit=accused_unit,
-            accused_person=reg.accused_person.strip(),
-            accused_pending=reg.kind in CONFIDENTIAL_KINDS
-            and accused_unit is None
-            and not reg.no_accused_unit,
-            registered_at=at,
             created_by=by,
+            **change.fields,
         )
         _enter_state(case, State.REGISTERED, at)
         case.save()
@@ -282,15 +326,7 @@ def case_register(
             Attachment.objects.create(
                 case=case, file=upload, name=upload.name[:200], size=upload.size
             )
-        _record(
-            case,
-            EventKind.REGISTERED,
-            at,
-            by,
-            context=context,
-            channel=reg.channel,
-            case_kind=reg.kind,
-        )
+        _record(case, EventKind.REGISTERED, at, by, context=context, **change.details)
 
         search.index_case(case)
     return RegisterResult(case=case, created=True)

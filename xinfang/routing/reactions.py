@@ -11,14 +11,13 @@ from collections.abc import Sequence
 from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent
 from xinfang.cases.reactions import Reaction, ReactionContext
-from xinfang.routing.services import suggestion_settle_route
 
 ROUTED = EventKind.ROUTED
 
 
 def on_event(event: CaseEvent, case: Case, context: ReactionContext) -> None:
     if event.kind == ROUTED:
-        suggestion_settle_route(case=case, event=event)
+        _settle(case, event)
 
 
 def on_events(events: Sequence[CaseEvent], context: ReactionContext) -> None:
@@ -26,7 +25,15 @@ def on_events(events: Sequence[CaseEvent], context: ReactionContext) -> None:
     the batch passes over every event without a query."""
     for event in events:
         if event.kind == ROUTED:
-            suggestion_settle_route(case=event.case, event=event)
+            _settle(event.case, event)
+
+
+def _settle(case: Case, event: CaseEvent) -> None:
+    # imported here: routing's services load the classifier and SciPy (a second per process),
+    # which a process that only registers (a ledger import) must not wait for
+    from xinfang.routing.services import suggestion_settle_route
+
+    suggestion_settle_route(case=case, event=event)
 
 
 REACTION = Reaction(name="routing", one=on_event, batch=on_events)
