@@ -21,11 +21,6 @@ ROOT = Path(__file__).resolve().parents[2] / "xinfang"
 KIND_LITERAL = re.compile(
     r"(?<!dispatch_uid=)[\"']((?:case|supervision|backlog|cohandling)\.[a-z_]+)[\"']"
 )
-# Files whose owners are switching their literals to EventKind right now (the transition table
-# and its writer, the reactions). Each literal there must still be a member; shrink this list.
-PENDING = {
-    "cases/bulk.py",
-}
 
 
 def _literals() -> dict[str, set[str]]:
@@ -95,8 +90,7 @@ def test_every_kind_literal_in_the_code_is_a_member():
 
 
 def test_no_kind_is_spelled_as_a_literal_outside_the_vocabulary():
-    spelled = {path: kinds for path, kinds in _literals().items() if path not in PENDING}
-    assert spelled == {}, "write EventKind.X instead of the string"
+    assert _literals() == {}, "write EventKind.X instead of the string"
 
 
 def test_a_member_is_its_stored_string(county, people):
