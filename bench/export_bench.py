@@ -53,13 +53,12 @@ def child() -> None:
         db["NAME"] = f"file:{db['NAME']}?mode=ro"
         db["OPTIONS"] = {"timeout": 20}
     from xinfang.exports import writer
-    from xinfang.exports.kinds import KINDS, ledger_queryset
     from xinfang.ledger import exporting as ledger
     from xinfang.orgs.models import User
 
     user = User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
-    kind = KINDS["ledger"]
-    qs = ledger_queryset(user, {})
+    kind = ledger.EXPORT_KIND
+    qs = ledger.ledger_queryset(user, {})
     if LIMIT:
         qs = qs[:LIMIT]
     baseline = _rss_mb()

@@ -12,8 +12,6 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent / "xinfang"
 NOT_APPS = frozenset({"lib", "settings", "urls", "cli", "env", "wsgi", "asgi", "__init__"})
 
@@ -101,10 +99,6 @@ def test_the_graph_sees_imports_inside_functions():
     assert [n for node in ast.walk(tree) for n in _imported(node)] == ["xinfang.routing"]
 
 
-# Left when this test was written: the export kinds (exports/kinds.py) import ledger and
-# reports for their rows, and the ledger and report pages start export jobs through
-# xinfang.exports.views. Strict: once they are broken this test passes, and the mark must go.
-@pytest.mark.xfail(strict=True, reason="exports<->ledger and exports<->reports remain")
 def test_no_two_apps_import_each_other():
     graph = app_graph()
     both = {

@@ -81,6 +81,13 @@ CASE_EVENT_REACTIONS = [
     "xinfang.routing.reactions.REACTION",  # 智能分派: settle the suggestion when routed
 ]
 
+# What can be exported as a background job (导出任务): each app declares its own kind, and
+# xinfang/exports reads this list, so it imports none of the apps whose rows it writes.
+EXPORT_KINDS = [
+    "xinfang.ledger.exporting.EXPORT_KIND",  # 信访事项台帐 (the queue's 导出)
+    "xinfang.reports.exporting.RATE_MATTERS",  # 统计指标明细 (the matters behind a rate)
+]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

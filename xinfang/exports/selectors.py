@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from xinfang.exports import kinds
 from xinfang.exports.models import ExportJob
 from xinfang.orgs.models import User
 
@@ -24,13 +25,10 @@ def job_for_user(user: User, pk: int) -> ExportJob | None:
 def job_json(job: ExportJob) -> dict:
     from django.urls import reverse
 
-    from xinfang.exports.kinds import KINDS
-
-    kind = KINDS.get(job.kind)
     return {
         "id": job.pk,
         "kind": job.kind,
-        "label": kind.label if kind else job.kind,
+        "label": kinds.label_of(job.kind),
         "status": job.status,
         "status_label": job.get_status_display(),
         "rows_done": job.rows_done,

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from xinfang.exports import writer
-from xinfang.exports.kinds import KINDS, ExportError
+from xinfang.exports import kinds, writer
+from xinfang.exports.kinds import ExportError
 from xinfang.exports.models import ExportDownload, ExportJob
 from xinfang.orgs.models import User
 
@@ -52,13 +52,29 @@ def is_large(qs) -> bool:
 def export_request(*, owner: User, kind: str, filters: dict) -> ExportJob:
     """导出: queue an export of `kind` with `filters` for `owner`. The same request while one is
     still queued or running returns that job instead of a second one."""
-    if kind not in KINDS:
+    declared = kinds.find(kind)
+    if declared is None:
         raise ExportError("没有这种导出内容")
-    KINDS[kind].source(owner, filters)  # bad filters fail here, in Chinese, not in the worker
+    declared.source(owner, filters)  # bad filters fail here, in Chinese, not in the worker
     same = ExportJob.objects.filter(
         owner=owner, kind=kind, filters=filters, status__in=[Status.QUEUED, Status.RUNNING]
     ).first()
     return same or ExportJob.objects.create(owner=owner, kind=kind, filters=filters)
+
+
+def export_start(*, owner: User, kind: str, query) -> ExportJob:
+    """导出 from a page whose export is too large to write in the request: queue a job of `kind`
+    with the kind's parameters taken from the page's query (ExportError, in Chinese, when the
+    query cannot be exported)."""
+    declared = kinds.find(kind)
+    if declared is None:
+        raise ExportError("没有这种导出内容")
+    return export_request(owner=owner, kind=kind, filters=kinds.params_of(declared, query))
+
+
+def handed_over_notice() -> str:
+    """What the page tells its user when the export became a job."""
+    return f"数据较多（{DIRECT_MAX} 行以上），已转为后台导出，完成后可在此下载"
 
 
 def export_retry(*, job: ExportJob, by: User) -> ExportJob:
@@ -115,7 +131,7 @@ def export_run(job: ExportJob, *, worker: str) -> ExportJob:
     if not _claim(job.pk, worker):
         job.refresh_from_db()
         return job
-    kind = KINDS.get(job.kind)
+    kind = kinds.find(job.kind)
     part = export_dir() / f"{job.pk}.xlsx.part"
     try:
         if kind is None:
@@ -182,7 +198,7 @@ def export_download(*, job: ExportJob, by: User) -> Path:
     path = Path(job.file_path) if job.file_path else None
     if job.status != Status.DONE or path is None or not path.is_file():
         raise ExportError("导出文件尚未生成或已过期，请重新导出")
-    kind = KINDS.get(job.kind)
+    kind = kinds.find(job.kind)
     if kind is None or kind.personal:
         ExportDownload.objects.create(job=job, user=by, rows=job.rows_done)
     return path

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from xinfang.exports import selectors, services
-from xinfang.exports.kinds import KINDS, ExportError
+from xinfang.exports import kinds, selectors, services
+from xinfang.exports.kinds import ExportError
 from xinfang.exports.models import ExportJob
 from xinfang.orgs.http import AuthedRequest
 
@@ -28,8 +28,7 @@ def _job(request: AuthedRequest, pk: int) -> ExportJob:
 
 
 def _label(job: ExportJob) -> str:
-    kind = KINDS.get(job.kind)
-    return kind.label if kind else job.kind
+    return kinds.label_of(job.kind)
 
 
 @login_required
@@ -86,23 +85,3 @@ def retry(request: AuthedRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "已重新排队导出")
     return redirect("exports:detail", pk=job.pk)
-
-
-def start(request: AuthedRequest, kind: str, query) -> HttpResponse:
-    """For the pages' export links: queue a job of `kind` from the request's query and show its
-    progress page (a Chinese message, never a 500, when the query cannot be exported)."""
-    try:
-        job = services.export_request(owner=request.user, kind=kind, filters=_params(kind, query))
-    except ExportError as exc:
-        messages.error(request, str(exc))
-        return redirect("exports:jobs")
-    messages.info(
-        request, f"数据较多（{services.DIRECT_MAX} 行以上），已转为后台导出，完成后可在此下载"
-    )
-    return redirect("exports:detail", pk=job.pk)
-
-
-def _params(kind: str, query) -> dict[str, str]:
-    from xinfang.exports.kinds import params_of
-
-    return params_of(KINDS[kind], query)

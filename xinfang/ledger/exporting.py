@@ -1,12 +1,13 @@
 """台帐导出: `export_cases` streams a queryset into an .xlsx with openpyxl's write-only mode;
-`export_rows` gives the same rows to the export jobs (xinfang/exports)."""
+`export_rows` gives the same rows to the export jobs: `EXPORT_KIND` is the ledger's kind of job,
+declared in `settings.EXPORT_KINDS` (xinfang/exports reads it there and imports no ledger code)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from django.db.models import QuerySet, prefetch_related_objects
@@ -14,10 +15,11 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from xinfang.cases import access, clocks, deadlines
+from xinfang.cases import access, clocks, deadlines, selectors
+from xinfang.cases.forms import QueueFilterForm
 from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, Channel, Kind, Outcome, Rating, State
-from xinfang.cases.selectors import case_due_state
 from xinfang.cases.validators import mask_phone
+from xinfang.exports.kinds import ExportKind, Source
 from xinfang.ledger.columns import _letter
 from xinfang.lib.xlsxcells import safe_row
 from xinfang.orgs.models import Category, Place, Unit, User
@@ -75,7 +77,7 @@ def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
         case.lead_unit.name if case.lead_unit_id else "",
         _STATE_LABELS.get(case.state, case.state),
         deadlines.format_deadline(case.due_at, empty=""),
-        clocks.DUE_STATE_LABELS[case_due_state(case, now)],
+        clocks.DUE_STATE_LABELS[selectors.case_due_state(case, now)],
         _OUTCOME_LABELS.get(case.outcome, ""),
         _RATING_LABELS.get(case.rating, ""),
     ]
@@ -175,3 +177,39 @@ def export_cases(
                 for chunk in iter(lambda: tmp.read(1 << 20), b""):
                     path_or_stream.write(chunk)
     return count
+
+
+LEDGER_PARAMS = (
+    "scope",
+    "q",
+    "state",
+    "due",
+    "kind",
+    "channel",
+    "category",
+    "place",
+    "date_from",
+    "date_to",
+)
+
+
+def ledger_queryset(user: User, filters: Mapping[str, Any]) -> QuerySet[Case]:
+    """The matters of the queue export (台帐导出): the queue's tab and filters, as the queue page
+    applies them; a filter that does not parse is left out, as on the queue page."""
+    form = QueueFilterForm(filters or None)
+    form.is_valid()
+    data = dict(getattr(form, "cleaned_data", {}))
+    data.pop("after", None)
+    scope = data.get("scope") or access.default_queue_scope(user)
+    qs = selectors._apply_filters(access.queue_cases(user, scope), data, timezone.now())
+    return qs.order_by("-registered_at", "-id")
+
+
+def _job_source(user: User, filters: dict) -> Source:
+    qs = ledger_queryset(user, filters)
+    return qs.count, lambda: iter(export_rows(qs, user=user))  # the same rows as the page
+
+
+EXPORT_KIND = ExportKind(
+    "ledger", "信访事项台帐", "台帐", list(EXPORT_COLUMNS), True, _job_source, LEDGER_PARAMS
+)

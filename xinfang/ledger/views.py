@@ -10,11 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from xinfang.cases import access
-from xinfang.exports import views as export_views
-from xinfang.exports.kinds import ledger_queryset
-from xinfang.exports.services import is_large
+from xinfang.exports import services as exports
+from xinfang.exports.kinds import ExportError
 from xinfang.ledger.columns import ledger_template
-from xinfang.ledger.exporting import export_cases
+from xinfang.ledger.exporting import export_cases, ledger_queryset
 from xinfang.ledger.importing import import_ledger
 from xinfang.orgs.http import AuthedRequest
 
@@ -26,13 +25,24 @@ def queue_export(request: AuthedRequest) -> HttpResponse:
     """台帐导出: up to DIRECT_MAX matters in the answer itself; more become an export job that the
     worker writes row by row (xinfang/exports), with the same rows and the same access."""
     qs = ledger_queryset(request.user, request.GET)
-    if is_large(qs):
-        return export_views.start(request, "ledger", request.GET)
+    if exports.is_large(qs):
+        return _to_job(request)
     response = HttpResponse(content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''ledger-{stamp}.xlsx"
     export_cases(qs, response, user=request.user)
     return response
+
+
+def _to_job(request: AuthedRequest) -> HttpResponse:
+    """The export becomes a job (导出任务): its progress page, or the jobs with the reason."""
+    try:
+        job = exports.export_start(owner=request.user, kind="ledger", query=request.GET)
+    except ExportError as exc:
+        messages.error(request, str(exc))
+        return redirect("exports:jobs")
+    messages.info(request, exports.handed_over_notice())
+    return redirect("exports:detail", pk=job.pk)
 
 
 @login_required

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from xinfang.cases.models import State
-from xinfang.exports import views as export_views
-from xinfang.exports.services import is_large
+from xinfang.exports import services as exports
+from xinfang.exports.kinds import ExportError
 from xinfang.orgs.http import AuthedRequest
 from xinfang.reports import xlsx
 from xinfang.reports.forms import DrillForm, RatesForm
@@ -47,6 +48,17 @@ def _without(request: HttpRequest, *names: str) -> str:
     for name in names:
         query.pop(name, None)
     return query.urlencode()
+
+
+def _to_job(request: AuthedRequest) -> HttpResponse:
+    """A large 统计指标明细 becomes an export job: its progress page, or the jobs with the reason."""
+    try:
+        job = exports.export_start(owner=request.user, kind="rate_matters", query=request.GET)
+    except ExportError as exc:
+        messages.error(request, str(exc))
+        return redirect("exports:jobs")
+    messages.info(request, exports.handed_over_notice())
+    return redirect("exports:detail", pk=job.pk)
 
 
 @login_required
@@ -147,8 +159,8 @@ def rate_matters(request: AuthedRequest) -> HttpResponse:
                 "at": r._at,
             }
 
-    if fmt == "xlsx" and is_large(qs):
-        return export_views.start(request, "rate_matters", request.GET)  # streamed by the worker
+    if fmt == "xlsx" and exports.is_large(qs):
+        return _to_job(request)  # streamed by the worker
     if fmt in {"json", "xlsx"}:
         rows = list(qs[:100_000])
         items = list(lines(rows))
