@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -46,7 +46,7 @@ def jobs(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthedRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if request.GET.get("format") == "json":
         return JsonResponse(selectors.job_json(job), json_dumps_params={"ensure_ascii": False})
@@ -60,7 +60,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def download(request: AuthedRequest, pk: int) -> HttpResponse:
+def download(request: AuthedRequest, pk: int) -> HttpResponse | FileResponse:
     job = _job(request, pk)
     try:
         path = services.export_download(job=job, by=request.user)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from django.db.models import QuerySet, prefetch_related_objects
+from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -60,10 +61,10 @@ def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
         name, phone = CONFIDENTIAL, CONFIDENTIAL
     else:
         name, phone = case.petitioner_name, mask_phone(case.petitioner_phone)
-    category = ""
-    if case.category_id:
-        parent = case.category.parent
-        category = f"{parent.name}/{case.category.name}" if parent else case.category.name
+    category, chosen = "", case.category
+    if chosen is not None:
+        parent = chosen.parent
+        category = f"{parent.name}/{chosen.name}" if parent else chosen.name
     return [
         case.number,
         _local(case.registered_at),
@@ -74,7 +75,7 @@ def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
         category,
         name,
         phone,
-        case.lead_unit.name if case.lead_unit_id else "",
+        case.lead_unit.name if case.lead_unit else "",
         _STATE_LABELS.get(case.state, case.state),
         deadlines.format_deadline(case.due_at, empty=""),
         clocks.DUE_STATE_LABELS[selectors.case_due_state(case, now)],
@@ -101,7 +102,9 @@ def export_rows(
     qs = qs.select_related(None).prefetch_related(None).defer(*_UNREAD)
     chunk: list[Case] = []
     for case in qs.iterator(chunk_size=EXPORT_CHUNK):
-        case.place = places.get(case.place_id)
+        place = places.get(case.place_id)
+        if place is not None:  # a place added since the read above is fetched by Django
+            case.place = place
         case.category = categories.get(case.category_id)
         case.lead_unit = units.get(case.lead_unit_id)
         case.accused_unit = units.get(case.accused_unit_id)
@@ -137,7 +140,10 @@ def _chunk_rows(chunk: list[Case], user: User, now: dt.datetime) -> Iterator[lis
 
 
 def export_cases(
-    qs: QuerySet[Case], path_or_stream: str | os.PathLike | IO[bytes], *, user: User
+    qs: QuerySet[Case],
+    path_or_stream: str | os.PathLike | IO[bytes] | HttpResponse,
+    *,
+    user: User,
 ) -> int:
     """台帐导出: write the matters in `qs` to an .xlsx (a path, an HttpResponse or any stream).
 
@@ -162,20 +168,18 @@ def export_cases(
     for row in export_rows(qs, user=user):
         ws.append(safe_row(ws, row))  # a citizen's "=..." title stays text
         count += 1
-    if isinstance(path_or_stream, (str, os.PathLike)):
+    if isinstance(path_or_stream, (str, os.PathLike)) or (
+        not isinstance(path_or_stream, HttpResponse) and path_or_stream.seekable()
+    ):
         wb.save(path_or_stream)
     else:
-        # openpyxl needs a seekable target for the zip; HttpResponse is not, so go via memory
-        # for streams that cannot seek.
-        seekable = getattr(path_or_stream, "seekable", lambda: False)()
-        if seekable:
-            wb.save(path_or_stream)
-        else:
-            with tempfile.TemporaryFile() as tmp:
-                wb.save(tmp)
-                tmp.seek(0)
-                for chunk in iter(lambda: tmp.read(1 << 20), b""):
-                    path_or_stream.write(chunk)
+        # openpyxl needs a seekable target for the zip; an HttpResponse is not one, so go via a
+        # temporary file for it.
+        with tempfile.TemporaryFile() as tmp:
+            wb.save(tmp)
+            tmp.seek(0)
+            for chunk in iter(lambda: tmp.read(1 << 20), b""):
+                path_or_stream.write(chunk)
     return count
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -48,7 +49,8 @@ def _to_job(request: AuthedRequest) -> HttpResponse:
 @login_required
 def import_page(request: AuthedRequest) -> HttpResponse:
     """导入台帐: the registering office's clerks only."""
-    if not access.may_register(request.user):
+    office = request.user.unit
+    if office is None or not access.may_register(request.user):
         messages.error(request, "只有信访机构的登记员可以导入台帐")
         return redirect("cases:queue")
     if request.method == "GET" and request.GET.get("template"):
@@ -56,9 +58,7 @@ def import_page(request: AuthedRequest) -> HttpResponse:
         response["Content-Disposition"] = "attachment; filename*=UTF-8''ledger-template.xlsx"
         return response
     result = None
-    if request.method == "POST" and request.FILES.get("file"):
-        upload = request.FILES["file"]
-        result = import_ledger(
-            upload, office=request.user.unit, by=request.user, file_name=upload.name
-        )
+    upload = request.FILES.get("file")
+    if request.method == "POST" and isinstance(upload, UploadedFile):
+        result = import_ledger(upload, office=office, by=request.user, file_name=upload.name or "")
     return render(request, "ledger/import.html", {"result": result})
