@@ -229,15 +229,16 @@ def _registration_clock(kind: str, row: Prepared, cache: dict) -> tuple:
     return value
 
 
-# A written matter's own values as Python (not database) values, in `_OWN_COLUMNS` order.
 _OWN_COLUMNS = _ROW_COLUMNS + _WRITER_COLUMNS
-_NUMBER = _OWN_COLUMNS.index("number")
+# What `_insert_cases` tells of each matter it wrote, as Python (not database) values: its
+# `Prepared.values`, then the time registered and the `_WRITER_COLUMNS`.
+_AT, _NUMBER = 1, 1 + 1 + _WRITER_COLUMNS.index("number")
 
 
 def _insert_cases(
     office: Unit, by: User | None, rows: list[Prepared], seqs, clock_cache: dict
 ) -> list[tuple]:
-    """Insert the matters; returns each one's own values (`_OWN_COLUMNS`), as Python values."""
+    """Insert the matters; returns what each one was written with (see `_AT`)."""
     template = Case(office=office, created_by=by, state=State.REGISTERED, year=0, seq=0)
     by_name = {f.attname: f for f in Case._meta.concrete_fields}
     rest = [
@@ -263,9 +264,7 @@ def _insert_cases(
         else:
             start_db = adapt(start)
         params.append((*values, year, seq, number, clock, start_db, due_db, warn_db))
-        own = list(values)
-        own[_REGISTERED_AT] = at
-        written.append((*own, year, seq, number, clock, start, due, warn))
+        written.append((values, at, year, seq, number, clock, start, due, warn))
     insert_rows(Case._meta.db_table, columns, params, shared)
     return written
 
@@ -326,8 +325,9 @@ def _registered_events(
     db, events = connection.alias, []  # `connection` is a thread-local look-up: once
     for pk, own, entry in zip(ids, written, details, strict=True):
         values = case_values.copy()
-        values.update(zip(_OWN_COLUMNS, own, strict=True))
-        values["id"] = pk
+        values.update(zip(_ROW_COLUMNS, own[0], strict=True))
+        values.update(zip(_WRITER_COLUMNS, own[_AT + 1 :], strict=True))
+        values["id"], values["registered_at"] = pk, own[_AT]
         case = _loaded(Case, values, db, {"office": office, "created_by": by})
         values = event_values.copy()
         values["case_id"], values["at"], values["details"] = pk, case.registered_at, entry

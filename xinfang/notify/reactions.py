@@ -46,18 +46,18 @@ def on_events(events: Sequence[CaseEvent], context: ReactionContext) -> None:
     told = [(e, case, body) for e in events if (body := _text(e, case := e.case, context))]
     if not told:
         return
-    ids = {case.pk for _e, case, _b in told}
+    ids = {e.case_id for e, _c, _b in told}
     emails: dict[int, str] = dict(_where_in(CitizenContact.objects.all(), "case_id", ids, "email"))
     outbox_insert(
         [
-            (channel, recipient, messages.citizen_subject(case), body, e.kind, case.pk)
+            (channel, recipient, messages.citizen_subject(case), body, e.kind, e.case_id)
             for e, case, body in told
-            for channel, recipient in contacts_of(case.petitioner_phone, emails.get(case.pk, ""))
+            for channel, recipient in contacts_of(case.petitioner_phone, emails.get(e.case_id, ""))
         ]
     )
     merged_into = {pk for (pk,) in _where_in(Case.objects.all(), "linked_to_id", ids)}
     for e, case, body in told:
-        if case.pk in merged_into:
+        if e.case_id in merged_into:
             _tell_merged(case, body, e.kind)
 
 
