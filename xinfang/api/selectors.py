@@ -143,7 +143,7 @@ def case_detail(user: User, case: Case, *, reveal: bool = False) -> dict:
         "outcome": case.outcome,
         "rating": case.rating,
         "repeat_count": case.repeat_count,
-        "linked_to": case.linked_to.number if case.linked_to_id else None,
+        "linked_to": case.linked_to.number if case.linked_to else None,
         "accused": " ".join(x for x in [*(u.name for u in accused), case.accused_person] if x),
         "accused_units": [_ref(u) for u in accused],
         "accused_pending": case.accused_pending,

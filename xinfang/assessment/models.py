@@ -155,7 +155,7 @@ class Assessment(models.Model):
 
     @property
     def scope_name(self) -> str:
-        return self.unit.name if self.unit_id else "全部单位"
+        return self.unit.name if self.unit else "全部单位"
 
     @property
     def frozen(self) -> bool:

@@ -307,7 +307,7 @@ def event_fields(
         verb="交办" if d.get("mode") == RouteMode.ASSIGN else "转送",
         co_units="、".join(str(u) for u in d.get("co_units") or []),
         new_due=_due(d.get("new_due")),
-        repeat_notice=REPEAT_NOTICES.get(d.get("notice"), REPEAT_NOTICES["in_progress"]),
+        repeat_notice=REPEAT_NOTICES.get(d.get("notice") or "", REPEAT_NOTICES["in_progress"]),
     )
     return fields
 

@@ -7,6 +7,7 @@ Citizen messages never carry the query code (except the one submission receipt, 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent, Kind, Outcome, Rating, RouteMode
@@ -119,7 +120,7 @@ def _repeat(case: Case, event: CaseEvent) -> str:
     return f"您再次提交的诉求已收到，已并入正在办理的信访事项{case.number}，请耐心等待答复。"
 
 
-CITIZEN_TEXTS = {
+CITIZEN_TEXTS: dict[str, Callable[[Case, CaseEvent], str]] = {
     EventKind.REGISTERED: _registered,
     EventKind.ROUTED: _routed,
     EventKind.ACCEPTED: _accepted,

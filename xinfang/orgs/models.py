@@ -198,7 +198,8 @@ class Category(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.parent.name}/{self.name}" if self.parent_id else self.name
+        parent = self.parent
+        return f"{parent.name}/{self.name}" if parent else self.name
 
 
 class DispatchRule(models.Model):

@@ -110,7 +110,7 @@ def _check(name: str, rules: _RuleSet) -> None:
 
 def _publish(name: str) -> None:
     rules = _rule_set(name)
-    token = _new_token()
+    token: str | None = _new_token()
     try:
         cache.set(version_key(name), token, timeout=None)
     except Exception:

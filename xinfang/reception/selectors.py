@@ -172,7 +172,8 @@ def rota_month(office: Unit, year: int, month: int) -> list[list[DayCell]]:
 def working_days(start: dt.date, end: dt.date) -> list[dt.date]:
     """Working days from `start` to `end`, both included, holidays and 调休 considered."""
     cal = work_calendar()
-    days, day = [], start
+    days: list[dt.date] = []
+    day = start
     while day <= end:
         if cal.is_workday(day):
             days.append(day)
@@ -183,7 +184,8 @@ def working_days(start: dt.date, end: dt.date) -> list[dt.date]:
 def next_working_days(start: dt.date, count: int) -> list[dt.date]:
     """The next `count` working days from `start` (included when it is one)."""
     cal = work_calendar()
-    days, day = [], start
+    days: list[dt.date] = []
+    day = start
     while len(days) < count:
         if cal.is_workday(day):
             days.append(day)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import Case as CaseWhen
@@ -35,6 +36,8 @@ from xinfang.cases.clocks import LOCAL
 from xinfang.cases.models import CaseEvent, Rating
 from xinfang.reports.models import RateCell, RateFact, RollupState
 from xinfang.reports.rates import RATES, Rate
+
+T = TypeVar("T")
 
 INLINE_LIMIT = 2_000  # matters a page may recount before it answers (a few hundred ms at most)
 CHUNK = 2_000  # matters per recount step (keeps `IN (...)` lists and memory small)
@@ -63,7 +66,7 @@ def hit_expr(rate: Rate):
     return CaseWhen(*whens, default=Value(0), output_field=IntegerField())
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -118,13 +118,13 @@ def find_similar(
     if place_id:
         rows = rows.filter(place_id=place_id)
     rows = rows.filter(Q(registered_at__gte=since) | ~Q(state__in=CLOSED_STATES))
-    rows = list(
+    found = list(
         rows.order_by("-id").only(
             "id", "number", "title", "content", "state", "registered_at", "place_id", "linked_to_id"
         )[:RERANK]
     )
     key = _content_key(content)
-    scored = [SimilarCase(c, _score(title, key, c.title, c.content)) for c in rows]
+    scored = [SimilarCase(c, _score(title, key, c.title, c.content)) for c in found]
     scored = [s for s in scored if s.score >= min_score]
     scored.sort(key=lambda s: (-s.score, -s.case.pk))
     return scored[:limit]
