@@ -235,3 +235,23 @@ def test_a_body_that_is_not_json_is_400(matters, client, tokens):
         HTTP_AUTHORIZATION=f"Bearer {tokens['officer']}",
     )
     assert response.status_code == 400 and response.json()["detail"] == "请求体不是有效的 JSON"
+
+
+BIG = -111938451127622160673796257742848  # found by the schema fuzzer: SQLite cannot hold it
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("other_accused_units", [BIG]),
+        ("other_accused_units", [2**64]),
+        ("accused_unit", 2**64),
+        ("place", 99999999999999999999),
+        ("category", BIG),
+    ],
+)
+def test_an_id_no_column_can_hold_is_an_invalid_choice_not_a_500(county, as_, field, value):
+    response = as_("clerk").post("/api/cases", _register_body(county, **{field: value}))
+    assert response.status_code == 422, response.content
+    assert field in response.json()["errors"]
+    assert not Case.objects.exists()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 
 from xinfang.assessment.models import Scheme
+from xinfang.lib.formfields import IdChoiceField
 from xinfang.reports.forms import RatesForm
 
 
 class ComputeForm(RatesForm):
-    scheme = forms.ModelChoiceField(
+    scheme = IdChoiceField(
         label="考核方案",
         queryset=Scheme.objects.order_by("-active", "-pk"),
         required=False,

@@ -19,6 +19,7 @@ from xinfang.backlog.models import (
 from xinfang.backlog.screening import CONVERT_CHANNELS
 from xinfang.backlog.selectors import BUCKETS
 from xinfang.cases.models import Channel
+from xinfang.lib.formfields import IdChoiceField, IdMultipleChoiceField
 from xinfang.orgs.models import Place, Role, Unit, User
 
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
@@ -47,12 +48,12 @@ def _user_label(obj: User) -> str:
     return f"{obj}（{obj.unit or '—'}）"
 
 
-class UserChoice(forms.ModelChoiceField):
+class UserChoice(IdChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return _user_label(obj)
 
 
-class UsersChoice(forms.ModelMultipleChoiceField):
+class UsersChoice(IdMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return _user_label(obj)
 
@@ -63,7 +64,7 @@ class BoardFilterForm(forms.Form):
         required=False,
         choices=[("active", "未化解（含重新化解）"), *Status.choices, ("all", "全部")],
     )
-    unit = forms.ModelChoiceField(label="责任单位", queryset=_units(), required=False)
+    unit = IdChoiceField(label="责任单位", queryset=_units(), required=False)
     owner = forms.IntegerField(label="包案领导", required=False, widget=forms.HiddenInput)
     bucket = forms.ChoiceField(
         label="积案时长",
@@ -94,13 +95,9 @@ class MemberForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    lead_unit = forms.ModelChoiceField(label="主责单位", queryset=_units())
-    secondary_units = forms.ModelMultipleChoiceField(
-        label="次责单位", queryset=_units(), required=False
-    )
-    supporting_units = forms.ModelMultipleChoiceField(
-        label="配合单位", queryset=_units(), required=False
-    )
+    lead_unit = IdChoiceField(label="主责单位", queryset=_units())
+    secondary_units = IdMultipleChoiceField(label="次责单位", queryset=_units(), required=False)
+    supporting_units = IdMultipleChoiceField(label="配合单位", queryset=_units(), required=False)
     path = forms.CharField(label="化解路径", widget=forms.Textarea(attrs={"rows": 3}))
     funds_source = forms.CharField(label="资金来源", max_length=200, required=False)
     funds_amount = forms.DecimalField(
@@ -143,7 +140,7 @@ class StepForm(forms.Form):
 class MeetingForm(forms.Form):
     kind = forms.ChoiceField(label="会议类型", choices=CoordinationMeeting.Kind.choices)
     held_on = forms.DateField(label="会议日期", widget=DATE)
-    attendee_units = forms.ModelMultipleChoiceField(label="参会单位", queryset=_units())
+    attendee_units = IdMultipleChoiceField(label="参会单位", queryset=_units())
     decisions = forms.CharField(label="议定事项", widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs) -> None:
@@ -155,7 +152,7 @@ class MeetingForm(forms.Form):
             self.fields[f"action{i}_owner"] = UserChoice(
                 label="责任人", queryset=_staff(), required=False
             )
-            self.fields[f"action{i}_unit"] = forms.ModelChoiceField(
+            self.fields[f"action{i}_unit"] = IdChoiceField(
                 label="责任单位", queryset=_units(), required=False
             )
             self.fields[f"action{i}_due_days"] = forms.IntegerField(
@@ -236,7 +233,7 @@ class HearingForm(forms.Form):
 
 
 class SummonsForm(forms.Form):
-    unit = forms.ModelChoiceField(label="被约谈单位", queryset=_units())
+    unit = IdChoiceField(label="被约谈单位", queryset=_units())
     head_name = forms.CharField(label="被约谈负责人", max_length=40)
     held_on = forms.DateField(label="约谈日期", widget=DATE)
     reason = forms.CharField(label="约谈事由", widget=forms.Textarea(attrs={"rows": 2}))
@@ -260,9 +257,9 @@ class RoundForm(forms.Form):
 
 class EntryForm(forms.Form):
     issue = forms.CharField(label="矛盾纠纷问题", widget=forms.Textarea(attrs={"rows": 2}))
-    place = forms.ModelChoiceField(label="属地", queryset=Place.objects.order_by("code"))
+    place = IdChoiceField(label="属地", queryset=Place.objects.order_by("code"))
     location = forms.CharField(label="具体地点", max_length=200, required=False)
-    units = forms.ModelMultipleChoiceField(label="涉及单位", queryset=_units(), required=False)
+    units = IdMultipleChoiceField(label="涉及单位", queryset=_units(), required=False)
     responsible = UserChoice(label="责任领导", queryset=_leaders(), required=False)
     plan = forms.CharField(
         label="化解措施", required=False, widget=forms.Textarea(attrs={"rows": 2})

@@ -20,6 +20,7 @@ from xinfang.cases.models import (
     State,
     Urgency,
 )
+from xinfang.lib.formfields import IdChoiceField, IdMultipleChoiceField
 from xinfang.orgs.models import Category, Place, Unit
 
 if TYPE_CHECKING:
@@ -61,8 +62,8 @@ class RegisterForm(UserForm):
     )
     title = forms.CharField(label="标题", max_length=120)
     content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 6}))
-    place = forms.ModelChoiceField(label="问题属地", queryset=Place.objects.all())
-    category = forms.ModelChoiceField(
+    place = IdChoiceField(label="问题属地", queryset=Place.objects.all())
+    category = IdChoiceField(
         label="事项分类",
         queryset=Category.objects.filter(parent__isnull=False).select_related("parent"),
         required=False,
@@ -79,13 +80,13 @@ class RegisterForm(UserForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="每行一人：姓名 身份证号 电话（最多5人）",
     )
-    accused_unit = forms.ModelChoiceField(
+    accused_unit = IdChoiceField(
         label="被反映单位",
         queryset=Unit.objects.all(),
         required=False,
         help_text="检举控告、举报、投诉类事项必填（或勾选“不涉及具体单位”）；该单位及其下属单位不能办理本事项，也看不到信访人",
     )
-    other_accused_units = forms.ModelMultipleChoiceField(
+    other_accused_units = IdMultipleChoiceField(
         label="其他被反映单位", queryset=Unit.objects.all(), required=False
     )
     no_accused_unit = forms.BooleanField(
@@ -194,11 +195,9 @@ def _text(label: str, rows: int = 3) -> forms.CharField:
 
 
 class RouteForm(UserForm):
-    unit = forms.ModelChoiceField(label="主办单位", queryset=Unit.objects.all())
+    unit = IdChoiceField(label="主办单位", queryset=Unit.objects.all())
     mode = forms.ChoiceField(label="方式", choices=RouteMode.choices, initial=RouteMode.TRANSFER)
-    co_units = forms.ModelMultipleChoiceField(
-        label="协办单位", queryset=Unit.objects.all(), required=False
-    )
+    co_units = IdMultipleChoiceField(label="协办单位", queryset=Unit.objects.all(), required=False)
     assign_days = forms.IntegerField(
         label="交办期限（天）", required=False, min_value=1, max_value=90
     )
@@ -262,9 +261,7 @@ class RevealForm(forms.Form):
 class AccusedForm(forms.Form):
     """记录/更正被反映单位."""
 
-    units = forms.ModelMultipleChoiceField(
-        label="被反映单位", queryset=Unit.objects.all(), required=False
-    )
+    units = IdMultipleChoiceField(label="被反映单位", queryset=Unit.objects.all(), required=False)
     no_unit = forms.BooleanField(label="不涉及具体单位", required=False)
     person = forms.CharField(label="被反映人", max_length=60, required=False)
     reason = forms.CharField(
@@ -289,13 +286,13 @@ class QueueFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label="渠道", choices=[("", "全部渠道"), *Channel.choices], required=False
     )
-    category = forms.ModelChoiceField(
+    category = IdChoiceField(
         label="分类",
         queryset=Category.objects.select_related("parent"),
         required=False,
         empty_label="全部分类",
     )
-    place = forms.ModelChoiceField(
+    place = IdChoiceField(
         label="属地", queryset=Place.objects.all(), required=False, empty_label="全部属地"
     )
     date_from = forms.DateField(

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from xinfang.cases.models import ANONYMOUS_KINDS, HOTLINE_KINDS, Kind, Rating
 from xinfang.cases.validators import clean_upload
+from xinfang.lib.formfields import IdChoiceField
 from xinfang.orgs.models import Place
 
 MAX_FILES = 10
@@ -47,7 +48,7 @@ class SubmitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={"required": "请填写诉求内容", "max_length": "诉求内容不能超过20000字"},
     )
-    place = forms.ModelChoiceField(
+    place = IdChoiceField(
         label="问题发生地",
         queryset=Place.objects.order_by("code"),
         empty_label="请选择",

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from xinfang.cases.models import Kind
+from xinfang.lib.formfields import IdChoiceField, IdMultipleChoiceField
 from xinfang.orgs.models import Category, Place, Unit, User
 from xinfang.reception import selectors
 from xinfang.reception.models import ReceptionKind
@@ -21,12 +22,12 @@ def _leader_label(obj: User) -> str:
     return f"{obj}（{obj.unit}）" if obj.unit_id else str(obj)
 
 
-class LeaderField(forms.ModelChoiceField):
+class LeaderField(IdChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return _leader_label(obj)
 
 
-class LeadersField(forms.ModelMultipleChoiceField):
+class LeadersField(IdMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return _leader_label(obj)
 
@@ -125,8 +126,8 @@ class RegisterCaseForm(forms.Form):
     )
     title = forms.CharField(label="标题", max_length=120)
     content = forms.CharField(label="诉求内容", widget=forms.Textarea(attrs={"rows": 3}))
-    place = forms.ModelChoiceField(label="问题属地", queryset=Place.objects.all())
-    category = forms.ModelChoiceField(
+    place = IdChoiceField(label="问题属地", queryset=Place.objects.all())
+    category = IdChoiceField(
         label="事项分类", queryset=Category.objects.select_related("parent"), required=False
     )
     petitioner_name = forms.CharField(label="信访人姓名", max_length=40)
@@ -139,9 +140,7 @@ class RegisterCaseForm(forms.Form):
 class InstructionForm(forms.Form):
     text = forms.CharField(label="批示内容", widget=forms.Textarea(attrs={"rows": 3}))
     case = forms.ChoiceField(label="涉及事项", required=False)
-    owner_unit = forms.ModelChoiceField(
-        label="责任单位", queryset=Unit.objects.all(), required=False
-    )
+    owner_unit = IdChoiceField(label="责任单位", queryset=Unit.objects.all(), required=False)
     owner_user = LeaderField(label="责任人", queryset=User.objects.none(), required=False)
     days = forms.IntegerField(
         label="期限（自然日）",
