@@ -53,8 +53,8 @@ def prepare() -> int:
     django.setup()
     from django.core.management import call_command
 
+    from xinfang.backlog.flagging import backlog_scan, flag_many
     from xinfang.backlog.models import BacklogCase
-    from xinfang.backlog.services import backlog_scan, flag_many
     from xinfang.cases.models import Case
     from xinfang.orgs.models import Role, User
 

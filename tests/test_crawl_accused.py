@@ -50,7 +50,8 @@ from stdnum.cn import ric
 from tests.crawl import Crawler, Page
 from tests.factories import bj, make_user, petitioner, register
 from xinfang.api.services import api_token_issue
-from xinfang.backlog import services as backlog_services
+from xinfang.backlog import flagging as backlog_flagging
+from xinfang.backlog import methods as backlog_methods
 from xinfang.backlog.models import HearingParticipant
 from xinfang.cases import access, services
 from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, Channel, Kind, Outcome, Representative
@@ -349,10 +350,10 @@ def _build(tmp_path) -> World:
 
     # Backlog: the report against 住建局 with a hearing that names the complainant; the one
     # against 教育局; and the ordinary matter of the shared person.
-    backlog = backlog_services.backlog_flag(
+    backlog = backlog_flagging.backlog_flag(
         case=r_zj.case, by=None, reason="多次反映未化解", at=bj(2026, 11, 19, 9)
     )
-    backlog_services.hearing_record(
+    backlog_methods.hearing_record(
         backlog=backlog,
         by=supervisor,
         held_on=bj(2026, 11, 19, 9).date(),
@@ -366,10 +367,10 @@ def _build(tmp_path) -> World:
         decision="责令整改。",
         at=bj(2026, 11, 19, 15),
     )
-    backlog_services.backlog_flag(
+    backlog_flagging.backlog_flag(
         case=r_jy.case, by=None, reason="进入复查", at=bj(2026, 11, 19, 9)
     )
-    backlog_services.backlog_flag(
+    backlog_flagging.backlog_flag(
         case=ordinary, by=None, reason="电梯长期停用", at=bj(2026, 11, 19, 9)
     )
 
@@ -549,10 +550,10 @@ def _build_county(c, people) -> World:
         co_units=[c.hr],
         at=bj(2026, 11, 10, 10),
     )
-    backlog = backlog_services.backlog_flag(
+    backlog = backlog_flagging.backlog_flag(
         case=r.case, by=None, reason="多次反映", at=bj(2026, 11, 19, 9)
     )
-    backlog_services.hearing_record(
+    backlog_methods.hearing_record(
         backlog=backlog,
         by=city_supervisor,
         held_on=bj(2026, 11, 19, 9).date(),

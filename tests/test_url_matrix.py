@@ -23,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import PASSWORD, VALID_ID, bj, make_user, petitioner, register
 from xinfang.api.services import api_token_issue
-from xinfang.backlog import services as backlog_services
+from xinfang.backlog import flagging as backlog_flagging
 from xinfang.cases import access, services
 from xinfang.cases.models import Kind, Outcome
 from xinfang.orgs.models import Role
@@ -371,7 +371,7 @@ def world(county, people, settings, tmp_path) -> World:
         accused_unit=county.housing,
     )
     shared_report = services.case_route(case=shared_report, by=people.clerk, unit=county.hr)
-    backlog = backlog_services.backlog_flag(case=report, by=None, reason="多次反映")
+    backlog = backlog_flagging.backlog_flag(case=report, by=None, reason="多次反映")
     return World(
         report=report,
         shared_report=shared_report,

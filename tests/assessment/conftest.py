@@ -34,7 +34,7 @@ import pytest
 
 from tests.factories import bj, register
 from xinfang.assessment.models import Adjustment, Indicator, Scheme
-from xinfang.backlog import services as backlog_services
+from xinfang.backlog import flagging as backlog_flagging
 from xinfang.backlog.models import BacklogCase
 from xinfang.backlog.models import Status as BacklogStatus
 from xinfang.cases import services as s
@@ -123,7 +123,7 @@ def quarter(county, people):
     _reply(b2, p.outsider, bj(2026, 2, 1, 10))
     s.case_rate(case=b2, by=p.clerk, rating=Rating.BASICALLY, at=bj(2026, 2, 2, 10))
     b2.refresh_from_db()
-    backlog = backlog_services.backlog_flag(
+    backlog = backlog_flagging.backlog_flag(
         case=b2, by=None, reason="多次反映", at=bj(2026, 2, 10, 10)
     )
     # test setup: the acceptance paperwork of 销号 is not what is under test here

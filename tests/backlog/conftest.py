@@ -9,7 +9,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import bj, make_user, register
-from xinfang.backlog import services
+from xinfang.backlog import flagging
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Outcome, Rating
 from xinfang.orgs.models import Role
@@ -69,7 +69,7 @@ def town_head(county):
 def backlog(county, people, now):
     """An open backlog case on an accepted matter registered 150 days ago, flagged by the supervisor."""
     case = accepted_case(county, people, NOW - dt.timedelta(days=150))
-    return services.backlog_flag(
+    return flagging.backlog_flag(
         case=case,
         by=people.supervisor,
         reason="久拖未决，群众反映强烈",

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from tests.backlog.conftest import NOW, accepted_case, evidence
 from tests.factories import PASSWORD
-from xinfang.backlog import selectors, services
+from xinfang.backlog import flagging, planning, selectors, services
 from xinfang.backlog.models import BacklogCase
 
 DAY = dt.timedelta(days=1)
@@ -25,7 +25,7 @@ def spread(county, people, now):
     for days, unit in ((60, county.hr), (240, county.hr), (540, county.edu), (1100, county.edu)):
         case = accepted_case(county, people, NOW - days * DAY, to_edu=unit == county.edu)
         made.append(
-            services.backlog_flag(
+            flagging.backlog_flag(
                 case=case, by=people.supervisor, reason="测试", at=NOW - (days - 30) * DAY
             )
         )
@@ -101,7 +101,7 @@ def test_board_query_count_does_not_grow_with_rows(client, county, people, sprea
         client.get("/backlog/")
     for days in (10, 11, 12):
         case = accepted_case(county, people, NOW - days * DAY, to_edu=days == 11)
-        services.backlog_flag(case=case, by=people.supervisor, reason="x")
+        flagging.backlog_flag(case=case, by=people.supervisor, reason="x")
     with CaptureQueriesContext(connection) as more:
         client.get("/backlog/")
     assert len(more.captured_queries) == len(few.captured_queries)
@@ -116,10 +116,10 @@ def test_dashboard_by_month_with_zero_target(client, county, people, spread):
     assert jan["total"] == 4
     # Close one: it leaves this month's figure, not January's.
     b = spread[0]
-    services.plan_save(
+    planning.plan_save(
         backlog=b, by=people.supervisor, lead_unit=county.hr, path="x", plan_date=NOW.date()
     )
-    services.plan_mark_executed(backlog=b, by=people.supervisor, on=NOW.date())
+    planning.plan_mark_executed(backlog=b, by=people.supervisor, on=NOW.date())
     services.acceptance_record(
         backlog=b,
         by=people.supervisor,

@@ -11,21 +11,21 @@ from docx import Document
 
 from tests.backlog.conftest import NOW, evidence
 from tests.factories import PASSWORD
-from xinfang.backlog import services
+from xinfang.backlog import methods, planning, services
 from xinfang.backlog.models import BacklogCase, Status
 
 TODAY = NOW.date()
 
 
 def _ready(backlog, people, county):
-    services.plan_save(
+    planning.plan_save(
         backlog=backlog,
         by=people.supervisor,
         lead_unit=county.hr,
         path="补发工资",
         plan_date=TODAY - dt.timedelta(days=10),
     )
-    services.plan_mark_executed(backlog=backlog, by=people.supervisor, on=TODAY)
+    planning.plan_mark_executed(backlog=backlog, by=people.supervisor, on=TODAY)
     services.acceptance_record(
         backlog=backlog,
         by=people.supervisor,
@@ -40,12 +40,12 @@ def test_close_is_refused_with_the_reasons_in_chinese(county, people, backlog):
     with pytest.raises(ValidationError) as exc:
         services.backlog_close(backlog=backlog, by=people.supervisor)
     assert exc.value.messages == ["不能化解销号：尚未制定化解方案；尚未记录息诉罢访及佐证材料。"]
-    services.plan_save(
+    planning.plan_save(
         backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="补发工资", plan_date=TODAY
     )
     with pytest.raises(ValidationError, match="化解方案（第1版）尚未标记落实"):
         services.backlog_close(backlog=backlog, by=people.supervisor)
-    services.plan_mark_executed(backlog=backlog, by=people.supervisor, on=TODAY)
+    planning.plan_mark_executed(backlog=backlog, by=people.supervisor, on=TODAY)
     with pytest.raises(ValidationError, match="尚未记录息诉罢访"):
         services.backlog_close(backlog=backlog, by=people.supervisor)
     assert BacklogCase.objects.get().status == Status.OPEN
@@ -74,7 +74,7 @@ def test_acceptance_needs_evidence(county, people, backlog):
 
 def test_a_new_plan_version_must_be_executed_again(county, people, backlog):
     _ready(backlog, people, county)
-    services.plan_save(
+    planning.plan_save(
         backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="调整方案", plan_date=TODAY
     )
     with pytest.raises(ValidationError, match="第2版"):
@@ -93,7 +93,7 @@ def test_close_allowed_when_carried_out_and_accepted(county, people, backlog):
         and backlog.closed_by == people.supervisor
     )
     with pytest.raises(ValidationError, match="已化解销号"):
-        services.plan_save(backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="x")
+        planning.plan_save(backlog=backlog, by=people.supervisor, lead_unit=county.hr, path="x")
 
 
 def test_owner_who_is_a_leader_may_close_outside_scope(county, people, backlog, town_head):
@@ -105,7 +105,7 @@ def test_owner_who_is_a_leader_may_close_outside_scope(county, people, backlog, 
 
 def test_word_report_opens_and_names_the_case(client, county, people, backlog):
     _ready(backlog, people, county)
-    services.hearing_record(
+    methods.hearing_record(
         backlog=backlog,
         by=people.supervisor,
         held_on=TODAY,

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from tests.backlog.conftest import NOW
 from tests.factories import PASSWORD, VALID_ID, VALID_PHONE, make_user, register
-from xinfang.backlog import permissions, selectors, services
+from xinfang.backlog import flagging, methods, permissions, selectors, services
 from xinfang.backlog.models import BacklogUnit, TaskForceMember
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Kind
@@ -50,13 +50,13 @@ def report_case(county, people, *, accused: Unit, at: dt.datetime):
         case=case, by=people.clerk, unit=county.hr, at=at + dt.timedelta(days=1)
     )
     case = case_services.case_accept(case=case, by=people.officer, at=at + dt.timedelta(days=2))
-    return services.backlog_flag(
+    return flagging.backlog_flag(
         case=case, by=people.supervisor, reason="久拖未决", at=NOW - dt.timedelta(days=1)
     )
 
 
 def hold_hearing(backlog, by):
-    return services.hearing_record(
+    return methods.hearing_record(
         backlog=backlog,
         by=by,
         held_on=NOW.date(),
@@ -208,7 +208,7 @@ def test_no_task_force_for_a_report_whose_accused_unit_is_pending(county, people
     )
     if not case.accused_pending:
         pytest.skip("registration records this report's accused unit")
-    backlog = services.backlog_flag(case=case, by=people.supervisor, reason="久拖未决")
+    backlog = flagging.backlog_flag(case=case, by=people.supervisor, reason="久拖未决")
     with pytest.raises(ValidationError) as refused:
         services.taskforce_add(backlog=backlog, by=people.supervisor, user=people.officer)
     assert "被反映单位" in refused.value.messages[0]
@@ -230,7 +230,7 @@ def test_units_that_leave_the_matter_leave_the_backlog_case(county, people, now)
         co_units=[county.edu],
         at=NOW - dt.timedelta(days=2),
     )
-    backlog = services.backlog_flag(case=case, by=people.supervisor, reason="群众反映强烈")
+    backlog = flagging.backlog_flag(case=case, by=people.supervisor, reason="群众反映强烈")
     assert _units(backlog) == {county.office.pk, county.hr.pk, county.edu.pk}
     assert backlog in selectors.visible_backlog(people.outsider)
 
@@ -253,7 +253,7 @@ def test_the_daily_scan_repairs_units_left_behind(county, people, backlog):
     stale = BacklogUnit.objects.create(backlog=backlog, unit=county.town)
     missing = BacklogUnit.objects.filter(backlog=backlog, unit=county.hr)
     missing.delete()
-    services.resync_units()
+    flagging.resync_units()
     assert not BacklogUnit.objects.filter(pk=stale.pk).exists()
     assert _units(backlog) == {county.office.pk, county.hr.pk}
 
@@ -267,7 +267,7 @@ def test_the_board_export_hides_a_reason_that_names_the_complainant(client, coun
         accused_unit=county.office,
         title="反映信访局推诿",
     )
-    services.backlog_flag(case=case, by=people.supervisor, reason="张三多次来访，情绪激动")
+    flagging.backlog_flag(case=case, by=people.supervisor, reason="张三多次来访，情绪激动")
     client.login(username="clerk", password=PASSWORD)
     response = client.get("/backlog/", {"format": "xlsx", "status": "all"})
     workbook = load_workbook(io.BytesIO(response.content), read_only=True)
@@ -316,7 +316,7 @@ def test_the_board_export_does_not_ask_again_per_report(county, people, now):
             accused_unit=county.office,
             title=f"反映推诿{n}",
         )
-        services.backlog_flag(case=case, by=people.supervisor, reason="张三多次来访")
+        flagging.backlog_flag(case=case, by=people.supervisor, reason="张三多次来访")
 
     flag_report(0)
     one = export_queries()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from docx import Document
 
 from tests.factories import PASSWORD, bj
-from xinfang.backlog import report, screening, services
+from xinfang.backlog import methods, planning, report, screening
 from xinfang.backlog.models import FollowUpAction
 
 D = dt.date
@@ -18,7 +18,7 @@ D = dt.date
 
 def test_a_plan_date_on_a_rest_day_moves_with_a_note(county, people, backlog, client):
     # NOW is 1 March 2027; 6 March 2027 is a Saturday.
-    plan = services.plan_save(
+    plan = planning.plan_save(
         backlog=backlog,
         by=people.supervisor,
         lead_unit=county.hr,
@@ -40,7 +40,7 @@ def test_a_plan_date_on_a_rest_day_moves_with_a_note(county, people, backlog, cl
 
 
 def test_a_plan_date_on_a_working_day_is_kept_without_a_note(county, people, backlog):
-    plan = services.plan_save(
+    plan = planning.plan_save(
         backlog=backlog,
         by=people.supervisor,
         lead_unit=county.hr,
@@ -51,16 +51,14 @@ def test_a_plan_date_on_a_working_day_is_kept_without_a_note(county, people, bac
 
 
 def test_a_follow_up_date_on_a_holiday_moves_with_a_note(county, people, backlog):
-    meeting = services.meeting_record(
+    meeting = methods.meeting_record(
         backlog=backlog,
         by=people.supervisor,
         kind="coordination",
         held_on=D(2026, 9, 30),
         attendee_units=[county.hr],
         decisions="人社局牵头核实欠薪数额",
-        actions=[
-            services.FollowUp("约谈企业负责人", people.head, county.hr, due_on=D(2026, 10, 3))
-        ],
+        actions=[methods.FollowUp("约谈企业负责人", people.head, county.hr, due_on=D(2026, 10, 3))],
     )
     action = FollowUpAction.objects.get(meeting=meeting)
     assert (action.due_on, action.due_at) == (D(2026, 10, 8), bj(2026, 10, 9))

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from tests.backlog.conftest import NOW, accepted_case, evidence, repeat, reviewing_case
 from tests.factories import register
-from xinfang.backlog import services
+from xinfang.backlog import flagging, planning, services
 from xinfang.backlog.models import (
     BacklogCase,
     BacklogEvent,
@@ -30,7 +30,7 @@ def test_default_rules_are_seeded(db):
 def test_open_past_n_days_is_flagged_and_a_recent_one_is_not(county, people, now):
     old = accepted_case(county, people, NOW - dt.timedelta(days=120))
     young = accepted_case(county, people, NOW - dt.timedelta(days=30))
-    result = services.backlog_scan()
+    result = flagging.backlog_scan()
     assert result.flagged[RuleKind.OPEN_DAYS] == 1
     backlog = BacklogCase.objects.get()
     assert backlog.case == old and backlog.flag_rule == RuleKind.OPEN_DAYS
@@ -45,20 +45,20 @@ def test_open_past_n_days_is_flagged_and_a_recent_one_is_not(county, people, now
 
 def test_threshold_is_admin_configurable(county, people, now):
     accepted_case(county, people, NOW - dt.timedelta(days=40))
-    assert services.backlog_scan().total == 0
+    assert flagging.backlog_scan().total == 0
     BacklogRule.objects.filter(kind=RuleKind.OPEN_DAYS).update(threshold=30)
-    assert services.backlog_scan().flagged[RuleKind.OPEN_DAYS] == 1
+    assert flagging.backlog_scan().flagged[RuleKind.OPEN_DAYS] == 1
 
 
 def test_inactive_rule_flags_nothing(county, people, now):
     accepted_case(county, people, NOW - dt.timedelta(days=200))
     BacklogRule.objects.filter(kind=RuleKind.OPEN_DAYS).update(active=False)
-    assert services.backlog_scan().total == 0
+    assert flagging.backlog_scan().total == 0
 
 
 def test_reviewed_matter_is_flagged(county, people, now):
     case = reviewing_case(county, people, NOW - dt.timedelta(days=40))
-    result = services.backlog_scan()
+    result = flagging.backlog_scan()
     assert result.flagged[RuleKind.REVIEWED] == 1
     backlog = BacklogCase.objects.get(case=case)
     assert backlog.flag_rule == RuleKind.REVIEWED
@@ -75,7 +75,7 @@ def test_raised_again_k_times_is_flagged_by_the_scan(county, people, now):
     assert case.repeat_count == 3
     assert not BacklogCase.objects.exists()
     BacklogRule.objects.filter(kind=RuleKind.REPEAT).update(active=True)
-    assert services.backlog_scan().flagged[RuleKind.REPEAT] == 1
+    assert flagging.backlog_scan().flagged[RuleKind.REPEAT] == 1
 
 
 def test_the_kth_repeat_flags_at_once(county, people, now):
@@ -91,8 +91,8 @@ def test_the_kth_repeat_flags_at_once(county, people, now):
 def test_scan_is_idempotent_and_the_command_runs(county, people, now, capsys):
     accepted_case(county, people, NOW - dt.timedelta(days=120))
     reviewing_case(county, people, NOW - dt.timedelta(days=60))
-    assert services.backlog_scan().total == 2
-    assert services.backlog_scan().total == 0
+    assert flagging.backlog_scan().total == 2
+    assert flagging.backlog_scan().total == 0
     call_command("backlog_scan")
     assert "新认定积案 0 件" in capsys.readouterr().out
     assert BacklogCase.objects.count() == 2
@@ -104,34 +104,34 @@ def test_scan_is_idempotent_and_the_command_runs(county, people, now, capsys):
 def test_supervisor_marks_a_matter_with_a_reason(county, people, now):
     case = accepted_case(county, people, NOW - dt.timedelta(days=10))
     with pytest.raises(ValidationError, match="须填写理由"):
-        services.backlog_flag(case=case, by=people.supervisor, reason=" ")
-    backlog = services.backlog_flag(case=case, by=people.supervisor, reason="涉及群体利益")
+        flagging.backlog_flag(case=case, by=people.supervisor, reason=" ")
+    backlog = flagging.backlog_flag(case=case, by=people.supervisor, reason="涉及群体利益")
     assert backlog.flag_rule == RuleKind.MANUAL and backlog.flagged_by == people.supervisor
     with pytest.raises(ValidationError, match="已是积案"):
-        services.backlog_flag(case=case, by=people.supervisor, reason="再次")
+        flagging.backlog_flag(case=case, by=people.supervisor, reason="再次")
 
 
 @pytest.mark.parametrize("who", ["clerk", "officer", "outsider", "admin"])
 def test_only_supervisors_and_heads_flag(county, people, now, who):
     case = accepted_case(county, people, NOW - dt.timedelta(days=10))
     with pytest.raises(PermissionDenied):
-        services.backlog_flag(case=case, by=getattr(people, who), reason="理由")
+        flagging.backlog_flag(case=case, by=getattr(people, who), reason="理由")
 
 
 def test_head_of_the_handling_unit_may_flag(county, people, now):
     case = accepted_case(county, people, NOW - dt.timedelta(days=10))
-    assert services.backlog_flag(case=case, by=people.head, reason="本单位难以化解").pk
+    assert flagging.backlog_flag(case=case, by=people.head, reason="本单位难以化解").pk
 
 
 def test_closed_backlog_reopens_when_the_matter_is_raised_again(county, people, now, backlog):
-    services.plan_save(
+    planning.plan_save(
         backlog=backlog,
         by=people.supervisor,
         lead_unit=county.hr,
         path="补发工资",
         plan_date=NOW.date() - dt.timedelta(days=1),
     )
-    services.plan_mark_executed(backlog=backlog, by=people.supervisor, on=NOW.date())
+    planning.plan_mark_executed(backlog=backlog, by=people.supervisor, on=NOW.date())
     services.acceptance_record(
         backlog=backlog,
         by=people.supervisor,
@@ -165,7 +165,7 @@ def test_a_repeat_on_an_open_backlog_case_changes_nothing(county, people, now, b
 
 def test_routing_updates_the_backlog_unit(county, people, now):
     case = register(county, people.clerk, NOW - dt.timedelta(days=100))
-    services.backlog_scan()
+    flagging.backlog_scan()
     backlog = BacklogCase.objects.get(case=case)
     assert backlog.unit == county.office
     from xinfang.cases import services as case_services

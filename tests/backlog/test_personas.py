@@ -8,7 +8,7 @@ import pytest
 
 from tests.backlog.conftest import NOW, accepted_case
 from tests.factories import PASSWORD
-from xinfang.backlog import permissions, selectors, services
+from xinfang.backlog import flagging, permissions, selectors, services
 
 SEES = {
     "supervisor": True,
@@ -25,12 +25,12 @@ FLAGS = {"supervisor": True, "head": True}
 
 @pytest.fixture
 def two(county, people, now):
-    hr = services.backlog_flag(
+    hr = flagging.backlog_flag(
         case=accepted_case(county, people, NOW - dt.timedelta(days=200)),
         by=people.supervisor,
         reason="人社积案",
     )
-    edu = services.backlog_flag(
+    edu = flagging.backlog_flag(
         case=accepted_case(county, people, NOW - dt.timedelta(days=300), to_edu=True),
         by=people.supervisor,
         reason="教育积案",

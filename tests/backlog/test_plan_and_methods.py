@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests.backlog.conftest import NOW
-from xinfang.backlog import services
+from xinfang.backlog import methods, planning, services
 from xinfang.backlog.models import (
     BacklogEvent,
     CycleStep,
@@ -25,7 +25,7 @@ TODAY = NOW.date()
 def _plan(backlog, by, county, **kw):
     data = {"lead_unit": county.hr, "path": "责成用人单位补发工资", "plan_date": TODAY}
     data.update(kw)
-    return services.plan_save(backlog=backlog, by=by, **data)
+    return planning.plan_save(backlog=backlog, by=by, **data)
 
 
 def test_each_edit_is_a_new_version_and_the_latest_rules(county, people, backlog):
@@ -48,7 +48,7 @@ def test_each_edit_is_a_new_version_and_the_latest_rules(county, people, backlog
         funds_amount="20000.50",
     )
     assert second.version == 2 and second.funds_amount == Decimal("20000.50")
-    assert services.current_plan(backlog) == second
+    assert planning.current_plan(backlog) == second
     assert ResolutionPlan.objects.get(backlog=backlog, version=1).path == "责成用人单位补发工资"
 
 
@@ -95,7 +95,7 @@ def test_owner_and_task_force(county, people, backlog, town_head):
     roles = dict(TaskForceMember.objects.values_list("user__username", "role"))
     assert roles == {"head": "member", "officer": "member", "town_head": "leader"}
     # A task-force member from another unit may now record work on the case.
-    step = services.cycle_step_record(
+    step = planning.cycle_step_record(
         backlog=backlog, by=town_head, step="hear", held_on=TODAY, attendees=[town_head]
     )
     assert step.recorded_by == town_head
@@ -103,7 +103,7 @@ def test_owner_and_task_force(county, people, backlog, town_head):
 
 def test_five_steps(county, people, backlog):
     sup = people.supervisor
-    services.cycle_step_record(
+    planning.cycle_step_record(
         backlog=backlog,
         by=sup,
         step="hear",
@@ -113,14 +113,14 @@ def test_five_steps(county, people, backlog):
         notes="听取进展",
     )
     with pytest.raises(ValidationError, match="须关联"):
-        services.cycle_step_record(
+        planning.cycle_step_record(
             backlog=backlog, by=sup, step="deliberate", held_on=TODAY, attendees=[sup]
         )
     plan = _plan(backlog, sup, county)
-    services.cycle_step_record(
+    planning.cycle_step_record(
         backlog=backlog, by=sup, step="deliberate", held_on=TODAY, attendees=[sup], plan=plan
     )
-    services.cycle_step_record(
+    planning.cycle_step_record(
         backlog=backlog,
         by=sup,
         step="designate",
@@ -128,18 +128,18 @@ def test_five_steps(county, people, backlog):
         external_attendees="各责任单位",
         notes="明确主责人社局",
     )
-    services.cycle_step_record(
+    planning.cycle_step_record(
         backlog=backlog, by=sup, step="decide", held_on=TODAY, attendees=[sup], plan=plan
     )
     with pytest.raises(ValidationError, match="得分或等次"):
-        services.cycle_step_record(
+        planning.cycle_step_record(
             backlog=backlog, by=sup, step="assess", held_on=TODAY, attendees=[sup]
         )
     with pytest.raises(ValidationError, match="0至100"):
-        services.cycle_step_record(
+        planning.cycle_step_record(
             backlog=backlog, by=sup, step="assess", held_on=TODAY, attendees=[sup], score="120"
         )
-    assess = services.cycle_step_record(
+    assess = planning.cycle_step_record(
         backlog=backlog,
         by=sup,
         step="assess",
@@ -158,9 +158,9 @@ def test_five_steps(county, people, backlog):
         "assess",
     ]
     with pytest.raises(ValidationError, match="参加人员"):
-        services.cycle_step_record(backlog=backlog, by=sup, step="hear", held_on=TODAY)
+        planning.cycle_step_record(backlog=backlog, by=sup, step="hear", held_on=TODAY)
     with pytest.raises(ValidationError, match="晚于今天"):
-        services.cycle_step_record(
+        planning.cycle_step_record(
             backlog=backlog,
             by=sup,
             step="hear",
@@ -171,7 +171,7 @@ def test_five_steps(county, people, backlog):
 
 def test_meeting_with_follow_ups_due_in_working_days(county, people, backlog):
     # A meeting on Wed 30 Sept 2026: 5 working days end on 13 Oct (National Day, swapped Saturday).
-    meeting = services.meeting_record(
+    meeting = methods.meeting_record(
         backlog=backlog,
         by=people.supervisor,
         kind="coordination",
@@ -179,8 +179,8 @@ def test_meeting_with_follow_ups_due_in_working_days(county, people, backlog):
         attendee_units=[county.hr, county.town],
         decisions="人社局牵头核实欠薪数额",
         actions=[
-            services.FollowUp("核实欠薪数额", people.officer, county.hr, due_days=5),
-            services.FollowUp(
+            methods.FollowUp("核实欠薪数额", people.officer, county.hr, due_days=5),
+            methods.FollowUp(
                 "约谈企业负责人", people.head, county.hr, due_on=dt.date(2026, 10, 20)
             ),
         ],
@@ -188,23 +188,23 @@ def test_meeting_with_follow_ups_due_in_working_days(county, people, backlog):
     a, b = FollowUpAction.objects.filter(meeting=meeting).order_by("due_at")
     assert (a.due_on, a.due_days) == (dt.date(2026, 10, 13), 5)
     assert b.due_on == dt.date(2026, 10, 20) and b.due_days is None
-    services.follow_up_done(action=a, by=people.officer)
+    methods.follow_up_done(action=a, by=people.officer)
     a.refresh_from_db()
     assert a.done_at == NOW
     with pytest.raises(ValidationError, match="须填写期限"):
-        services.meeting_record(
+        methods.meeting_record(
             backlog=backlog,
             by=people.supervisor,
             kind="progress",
             held_on=TODAY,
             attendee_units=[county.hr],
             decisions="推进",
-            actions=[services.FollowUp("无期限", people.officer, county.hr)],
+            actions=[methods.FollowUp("无期限", people.officer, county.hr)],
         )
 
 
 def test_hardship_aid(county, people, backlog):
-    aid = services.aid_record(
+    aid = methods.aid_record(
         backlog=backlog,
         by=people.supervisor,
         kind="judicial_aid",
@@ -216,7 +216,7 @@ def test_hardship_aid(county, people, backlog):
     )
     assert aid.amount == Decimal("8000.00")
     with pytest.raises(ValidationError, match="早于审批日期"):
-        services.aid_record(
+        methods.aid_record(
             backlog=backlog,
             by=people.supervisor,
             kind="social_relief",
@@ -227,7 +227,7 @@ def test_hardship_aid(county, people, backlog):
             paid_on=TODAY - dt.timedelta(days=1),
         )
     with pytest.raises(ValidationError, match="大于零"):
-        services.aid_record(
+        methods.aid_record(
             backlog=backlog,
             by=people.supervisor,
             kind="other",
@@ -239,14 +239,14 @@ def test_hardship_aid(county, people, backlog):
 
 
 def test_lawyer_mediation_with_sessions(county, people, backlog):
-    mediation = services.mediation_record(
+    mediation = methods.mediation_record(
         backlog=backlog,
         by=people.supervisor,
         lawyer_name="王律师",
         law_firm="某某律师事务所",
         sessions=[(TODAY - dt.timedelta(days=7), "释法明理")],
     )
-    services.mediation_add_session(
+    methods.mediation_add_session(
         mediation=mediation,
         by=people.supervisor,
         held_on=TODAY,
@@ -258,7 +258,7 @@ def test_lawyer_mediation_with_sessions(county, people, backlog):
 
 
 def test_hearing_with_participants_by_kind(county, people, backlog):
-    hearing = services.hearing_record(
+    hearing = methods.hearing_record(
         backlog=backlog,
         by=people.supervisor,
         held_on=TODAY,
@@ -281,7 +281,7 @@ def test_hearing_with_participants_by_kind(county, people, backlog):
     )
     assert kinds == sorted(["deputy", "committee", "lawyer", "notary", "unit", "petitioner"])
     with pytest.raises(ValidationError, match="参加听证"):
-        services.hearing_record(
+        methods.hearing_record(
             backlog=backlog,
             by=people.supervisor,
             held_on=TODAY,
@@ -294,7 +294,7 @@ def test_hearing_with_participants_by_kind(county, people, backlog):
 
 
 def test_summons_and_activity_clock(county, people, backlog):
-    summons = services.summons_record(
+    summons = methods.summons_record(
         backlog=backlog,
         by=people.supervisor,
         unit=county.hr,

@@ -15,8 +15,8 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.factories import PASSWORD, bj, register
+from xinfang.backlog import flagging as backlog_flagging
 from xinfang.backlog import screening
-from xinfang.backlog import services as backlog_services
 from xinfang.cases import access
 from xinfang.cases import services as s
 from xinfang.exports import writer
@@ -86,7 +86,7 @@ def test_hot_issues_xlsx():
 def test_backlog_board_xlsx(client, county, people):
     case = register(county, people.clerk, bj(2026, 3, 2, 9), title=EVIL)
     s.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 3, 2, 10))
-    backlog_services.backlog_flag(case=case, by=None, reason="-多次反映")
+    backlog_flagging.backlog_flag(case=case, by=None, reason="-多次反映")
     client.login(username="supervisor", password=PASSWORD)
     response = client.get("/backlog/", {"format": "xlsx", "status": "all"})
     assert response.status_code == 200

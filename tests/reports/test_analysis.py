@@ -20,7 +20,7 @@ import pytest
 from docx import Document
 
 from tests.factories import PASSWORD, bj, register
-from xinfang.backlog import services as backlog_services
+from xinfang.backlog import flagging as backlog_flagging
 from xinfang.cases import services as s
 from xinfang.reports import analysis
 
@@ -39,7 +39,7 @@ def march(county, people):
     for i, case in enumerate(wages[:5]):
         s.case_route(case=case, by=people.clerk, unit=c.hr, at=bj(2026, 3, 2, 10))
         wages[i] = s.case_accept(case=case, by=people.officer, at=bj(2026, 3, 30, 10))
-    backlog_services.backlog_flag(case=wages[0], by=None, reason="多次反映", at=bj(2026, 3, 10, 9))
+    backlog_flagging.backlog_flag(case=wages[0], by=None, reason="多次反映", at=bj(2026, 3, 10, 9))
     return wages
 
 

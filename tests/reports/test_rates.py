@@ -30,7 +30,7 @@ from django.db.models import Q
 from openpyxl import load_workbook
 
 from tests.factories import bj, register
-from xinfang.backlog import services as backlog_services
+from xinfang.backlog import flagging as backlog_flagging
 from xinfang.backlog.models import BacklogCase
 from xinfang.backlog.models import Status as BacklogStatus
 from xinfang.cases import services as s
@@ -108,8 +108,8 @@ def quarter(county, people):
         at=bj(2026, 1, 7, 10),
     )
 
-    backlog_services.backlog_flag(case=m3, by=p.supervisor, reason="久拖", at=bj(2026, 3, 1, 10))
-    b4 = backlog_services.backlog_flag(
+    backlog_flagging.backlog_flag(case=m3, by=p.supervisor, reason="久拖", at=bj(2026, 3, 1, 10))
+    b4 = backlog_flagging.backlog_flag(
         case=m4, by=p.supervisor, reason="久拖", at=bj(2026, 3, 1, 10)
     )
     # Clearing needs a plan, its execution and the signed statement (tested in tests/backlog);

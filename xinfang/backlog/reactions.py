@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xinfang.backlog.services import WATCHED_EVENTS, on_case_event
+from xinfang.backlog.flagging import WATCHED_EVENTS, on_case_event
 from xinfang.cases.models import Case, CaseEvent
 from xinfang.cases.reactions import Reaction, ReactionContext
 

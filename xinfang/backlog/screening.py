@@ -197,11 +197,11 @@ def entry_to_case(*, entry: ScreeningEntry, by: User, channel: str) -> Case:
 
 def entry_to_backlog(*, entry: ScreeningEntry, by: User) -> BacklogCase:
     """The matter an entry became is made a backlog case (督查标记, with the round as reason)."""
-    from xinfang.backlog import services
+    from xinfang.backlog import flagging
 
     if entry.converted_case_id is None:
         raise ValidationError("请先将该问题登记为信访事项，再认定为积案")
-    return services.backlog_flag(
+    return flagging.backlog_flag(
         case=entry.converted_case,
         by=by,
         rule=RuleKind.MANUAL,

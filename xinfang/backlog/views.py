@@ -15,7 +15,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from xinfang.backlog import conf, forms, permissions, privacy, screening, selectors, services
+from xinfang.backlog import (
+    conf,
+    flagging,
+    forms,
+    methods,
+    permissions,
+    planning,
+    privacy,
+    screening,
+    selectors,
+    services,
+)
 from xinfang.backlog.models import (
     BacklogCase,
     FollowUpAction,
@@ -174,7 +185,7 @@ def flag(request: AuthedRequest) -> HttpResponse:
         messages.error(request, "找不到该事项编号，或您无权查看该事项")
         return redirect("backlog:board")
     try:
-        backlog = services.backlog_flag(
+        backlog = flagging.backlog_flag(
             case=case, by=request.user, rule=RuleKind.MANUAL, reason=form.cleaned_data["reason"]
         )
     except (ValidationError, PermissionDenied) as exc:
@@ -313,7 +324,7 @@ def _do_member(r, b, d, f):
 
 
 def _do_plan(r, b, d, f):
-    plan = services.plan_save(
+    plan = planning.plan_save(
         backlog=b,
         by=r.user,
         lead_unit=d["lead_unit"],
@@ -330,13 +341,13 @@ def _do_plan(r, b, d, f):
 
 
 def _do_executed(r, b, d, f):
-    services.plan_mark_executed(backlog=b, by=r.user, on=d["on"])
+    planning.plan_mark_executed(backlog=b, by=r.user, on=d["on"])
     return "已标记方案落实"
 
 
 def _do_step(r, b, d, f):
     plan = _plan_version(b, d["plan"]) if d["step"] in {"deliberate", "decide"} else None
-    step = services.cycle_step_record(
+    step = planning.cycle_step_record(
         backlog=b,
         by=r.user,
         step=d["step"],
@@ -354,7 +365,7 @@ def _do_step(r, b, d, f):
 
 def _do_meeting(r, b, d, f):
     actions = [
-        services.FollowUp(
+        methods.FollowUp(
             description=d[f"action{i}_description"],
             owner=d[f"action{i}_owner"],
             unit=d[f"action{i}_unit"],
@@ -364,7 +375,7 @@ def _do_meeting(r, b, d, f):
         for i in range(1, forms.FOLLOW_UP_ROWS + 1)
         if d.get(f"action{i}_description")
     ]
-    meeting = services.meeting_record(
+    meeting = methods.meeting_record(
         backlog=b,
         by=r.user,
         kind=d["kind"],
@@ -377,7 +388,7 @@ def _do_meeting(r, b, d, f):
 
 
 def _do_aid(r, b, d, f):
-    services.aid_record(
+    methods.aid_record(
         backlog=b,
         by=r.user,
         kind=d["kind"],
@@ -395,7 +406,7 @@ def _do_mediation(r, b, d, f):
     sessions = (
         [(d["session_on"], d["session_notes"])] if d["session_on"] and d["session_notes"] else []
     )
-    services.mediation_record(
+    methods.mediation_record(
         backlog=b,
         by=r.user,
         lawyer_name=d["lawyer_name"],
@@ -411,14 +422,14 @@ def _do_session(r, b, d, f):
     mediation = LawyerMediation.objects.filter(pk=d["mediation"], backlog=b).first()
     if mediation is None:
         raise ValidationError("没有找到该调解记录")
-    services.mediation_add_session(
+    methods.mediation_add_session(
         mediation=mediation, by=r.user, held_on=d["held_on"], notes=d["notes"], outcome=d["outcome"]
     )
     return "已记录调解情况"
 
 
 def _do_hearing(r, b, d, f):
-    services.hearing_record(
+    methods.hearing_record(
         backlog=b,
         by=r.user,
         held_on=d["held_on"],
@@ -432,7 +443,7 @@ def _do_hearing(r, b, d, f):
 
 
 def _do_summons(r, b, d, f):
-    services.summons_record(
+    methods.summons_record(
         backlog=b,
         by=r.user,
         unit=d["unit"],
@@ -504,7 +515,7 @@ def action_done(request: AuthedRequest, pk: int) -> HttpResponse:
         raise Http404("没有找到该落实事项")
     backlog = selectors.backlog_for_user(request.user, action.meeting.backlog_id)
     try:
-        services.follow_up_done(action=action, by=request.user)
+        methods.follow_up_done(action=action, by=request.user)
         messages.success(request, "落实事项已办结")
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)

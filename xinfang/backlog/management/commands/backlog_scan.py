@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from xinfang.backlog.flagging import backlog_scan
 from xinfang.backlog.models import RuleKind
-from xinfang.backlog.services import backlog_scan
 
 
 class Command(BaseCommand):
