@@ -29,7 +29,7 @@ from pathlib import Path  # noqa: E402 - after the thread limits above
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from xinfang.routing import classifier  # noqa: E402 - after the thread limits above
+from xinfang.routing import classifier, features  # noqa: E402 - after the thread limits above
 
 
 def data_dir() -> Path:
@@ -64,7 +64,7 @@ def cross_validated_f1(path: Path, folds: int = 5) -> float:
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
-    rows = classifier.read_csv(path)
+    rows = features.read_csv(path)
     with open(path, encoding="utf-8-sig", newline="") as handle:
         full = [r.get("text_kind", "full") != "tokens" for r in csv.DictReader(handle)]
     labels = [r.label for r in rows]
@@ -86,8 +86,8 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:1])  # one core for everything
     print("# " + shlex.join([Path(sys.executable).name, *sys.argv]), flush=True)
-    train_rows = classifier.read_csv(data_dir() / "train.csv")
-    dev_rows = classifier.read_csv(data_dir() / "dev.csv")
+    train_rows = features.read_csv(data_dir() / "train.csv")
+    dev_rows = features.read_csv(data_dir() / "dev.csv")
     model, train_s, _ = timed(classifier.train, train_rows)
     scores = classifier.evaluate(model, dev_rows)
     model.predict_top("热身", "预热分词与向量")

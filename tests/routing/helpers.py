@@ -6,7 +6,7 @@ import csv
 import random
 from pathlib import Path
 
-from xinfang.routing import classifier
+from xinfang.routing import classifier, features
 
 TOPICS = {
     "劳动和社会保障": (
@@ -24,7 +24,7 @@ TOPICS = {
 }
 
 
-def synthetic_rows(n_per_label: int = 30, seed: int = 7) -> list[classifier.Row]:
+def synthetic_rows(n_per_label: int = 30, seed: int = 7) -> list[features.Row]:
     rng = random.Random(seed)
     rows = []
     for label, (topics, words) in TOPICS.items():
@@ -32,7 +32,7 @@ def synthetic_rows(n_per_label: int = 30, seed: int = 7) -> list[classifier.Row]
             topic = rng.choice(topics)
             extra = "".join(rng.sample(words, 3))
             rows.append(
-                classifier.Row(
+                features.Row(
                     f"反映{topic}问题", f"{extra}{topic}，{rng.choice(words)}请尽快处理。", label
                 )
             )
@@ -40,7 +40,7 @@ def synthetic_rows(n_per_label: int = 30, seed: int = 7) -> list[classifier.Row]
     return rows
 
 
-def write_csv(path: Path, rows: list[classifier.Row]) -> Path:
+def write_csv(path: Path, rows: list[features.Row]) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "title", "content", "label"])

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from xinfang.routing import classifier
+from xinfang.routing import classifier, features, scorers
 
 TOPICS = {
     "城乡建设": ["小区", "物业", "施工", "房屋", "拆迁", "道路维修", "违章建筑"],
@@ -35,7 +35,7 @@ FILLER = [
 PLACES = ["A市", "A1区", "B县", "C2镇", "D市"]
 
 
-def make_rows(n_per_label: int, seed: int) -> list[classifier.Row]:
+def make_rows(n_per_label: int, seed: int) -> list[features.Row]:
     """Messages mixing topic words with shared filler; ~15% of topic words come from another label."""
     rng = random.Random(seed)
     labels = list(TOPICS)
@@ -49,7 +49,7 @@ def make_rows(n_per_label: int, seed: int) -> list[classifier.Row]:
                     rng.choice(TOPICS[source]) if rng.random() < 0.5 else rng.choice(FILLER)
                 )
             title = rng.choice(PLACES) + "".join(rng.sample(TOPICS[label], 2)) + "问题"
-            rows.append(classifier.Row(title, "，".join(words) + "。", label))
+            rows.append(features.Row(title, "，".join(words) + "。", label))
     rng.shuffle(rows)
     return rows
 
@@ -120,8 +120,8 @@ def test_member_weights_and_title_scale_are_saved(model, tmp_path):
 
 def test_title_weight_changes_the_fitted_title_columns():
     rows = make_rows(10, seed=6)
-    plain = classifier.train(rows, classifier.Config(title_weight=1.0, calibration_folds=0))
-    scaled = classifier.train(rows, classifier.Config(title_weight=0.5, calibration_folds=0))
+    plain = classifier.train(rows, features.Config(title_weight=1.0, calibration_folds=0))
+    scaled = classifier.train(rows, features.Config(title_weight=0.5, calibration_folds=0))
     n_title = len(plain.featurizer.title_chars.idf)
     assert not np.allclose(plain.scorers[0].weights[:n_title], scaled.scorers[0].weights[:n_title])
     # the word-level naive Bayes does not see the scale
@@ -163,14 +163,14 @@ def test_read_csv_with_bom_and_extra_columns(tmp_path):
     path.write_text(
         "id,title,content,label,time\n1,标题一,内容一,城乡建设,2020/1/1\n", encoding="utf-8-sig"
     )
-    assert classifier.read_csv(path) == [classifier.Row("标题一", "内容一", "城乡建设")]
+    assert features.read_csv(path) == [features.Row("标题一", "内容一", "城乡建设")]
 
 
 def test_read_csv_missing_column_is_named_in_chinese(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("title,label\n标题,城乡建设\n", encoding="utf-8")
     with pytest.raises(ValueError, match="缺少必需的列：content"):
-        classifier.read_csv(path)
+        features.read_csv(path)
 
 
 def test_train_accepts_dicts_and_needs_two_labels():
@@ -179,10 +179,10 @@ def test_train_accepts_dicts_and_needs_two_labels():
         classifier.train(rows)
 
 
-def _reference_vectors(model: classifier.Model, doc: classifier.Analyzed) -> dict:
+def _reference_vectors(model: classifier.Model, doc: features.Analyzed) -> dict:
     """Sparse 'char' and 'word' vectors of one document as (indices, values), block by block."""
     result = {}
-    for group, names in classifier._GROUPS.items():
+    for group, names in features.GROUPS.items():
         offset, parts = 0, []
         for name in names:
             block = getattr(model.featurizer, name)
@@ -198,18 +198,18 @@ def _reference_vectors(model: classifier.Model, doc: classifier.Analyzed) -> dic
 
 def _reference_top(model: classifier.Model, title: str, content: str, k: int):
     """predict_top as first written: analyze + one vector per group + each scorer's weights."""
-    doc = classifier.analyze(classifier.Row(title, content), model.config, model.segmenter)
+    doc = features.analyze(features.Row(title, content), model.config, model.segmenter)
     vectors = _reference_vectors(model, doc)
 
-    def score_one(s: classifier.LinearScorer) -> np.ndarray:
+    def score_one(s: scorers.LinearScorer) -> np.ndarray:
         idx, values = vectors[s.group]
         return values @ s.weights[idx].astype(np.float64) + s.bias
 
-    combined = sum(s.weight * classifier.standardize(score_one(s)) for s in model.scorers)
-    return model._top(classifier.softmax(combined, model.temperature)[0], k)
+    combined = sum(s.weight * scorers.standardize(score_one(s)) for s in model.scorers)
+    return model._top(scorers.softmax(combined, model.temperature)[0], k)
 
 
-def _reference_segment(segmenter: classifier.Segmenter, text: str) -> list[str]:
+def _reference_segment(segmenter: features.Segmenter, text: str) -> list[str]:
     """Greedy longest match by walking the prefixes one character at a time."""
     prefixes = {w[:i] for w in segmenter.lexicon for i in range(1, len(w) + 1)}
     out, i, n = [], 0, len(text)
@@ -241,7 +241,7 @@ def test_fast_single_prediction_matches_reference_path(model):
 
 
 def test_segmenter_is_greedy_longest_match():
-    segmenter = classifier.Segmenter.from_words(["物业", "物业费", "物业管理处", "管理", "a", "ab"])
+    segmenter = features.Segmenter.from_words(["物业", "物业费", "物业管理处", "管理", "a", "ab"])
     for text in ["物业管理处收物业费", "物业管理", "物业管", "物", "", "abab物业费用", "费物业"]:
         assert segmenter.segment(text) == _reference_segment(segmenter, text)
     assert segmenter.segment("物业管理处收物业费") == ["物业管理处", "收", "物业费"]

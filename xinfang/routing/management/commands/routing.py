@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from xinfang.cases.clocks import LOCAL
-from xinfang.routing import classifier, conf, hot
+from xinfang.routing import classifier, conf, features, hot
 
 
 class Command(BaseCommand):
@@ -61,9 +61,9 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
 
-    def _read(self, path: str) -> list[classifier.Row]:
+    def _read(self, path: str) -> list[features.Row]:
         try:
-            return classifier.read_csv(path)
+            return features.read_csv(path)
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise CommandError(f"无法读取 {path}：{exc}") from exc
 
@@ -74,7 +74,7 @@ class Command(BaseCommand):
             rows = [r for r in self._read(options["csv"]) if r.label]
             source = f"csv:{Path(options['csv']).name}"
         else:
-            rows = [classifier.Row(*r) for r in selectors.training_rows(options["limit"])]
+            rows = [features.Row(*r) for r in selectors.training_rows(options["limit"])]
             source = "cases"
         labels = {r.label for r in rows}
         if len(rows) < 10 or len(labels) < 2:
