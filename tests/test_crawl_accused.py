@@ -190,7 +190,7 @@ def _build(tmp_path) -> World:
                 accused_unit=accused,
                 other_accused_units=list(others),
                 accused_person="某科长",
-                attachments=attachments,
+                attachments=attachments or (),
             ),
             by=clerk,
             at=at,
