@@ -31,6 +31,7 @@ def test_the_clerk_takes_a_suggestion_with_a_click(
     page.goto(f"{live_server.url}/cases/{case.pk}/")
 
     rows = page.locator("#routing-suggestions .routing-suggestion")
+    rows.first.wait_for()  # the panel is a fragment the page loads after it opens
     assert rows.count() == 3
     assert "劳动和社会保障" in rows.first.inner_text()
     assert "A1区人力资源和社会保障局" in rows.first.inner_text()
