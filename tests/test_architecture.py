@@ -142,3 +142,30 @@ def _getattr_dispatch() -> list[str]:
 def test_no_getattr_dispatch_to_services():
     """Pages and the API reach a transition through the table, which grep and tools follow."""
     assert not _getattr_dispatch()
+
+
+MAX_LINES = 600
+# Modules still over MAX_LINES, each with the reason; this list only shrinks and must end empty.
+TOO_LONG: dict[str, str] = {
+    "xinfang/reception/views.py": "not split yet (issue 11): rota, bookings and records in one",
+    "xinfang/reports/dashboard.py": "not split yet (issue 11): 606 lines, figures and charts",
+}
+
+
+def _line_counts() -> dict[str, int]:
+    counts = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        if "migrations" not in path.parts:
+            counts[str(path.relative_to(ROOT.parent))] = len(path.read_text().splitlines())
+    return counts
+
+
+def test_no_module_over_600_lines():
+    """A module a reader can hold in mind: past 600 lines it is split by concern (migrations aside).
+
+    The allow-list is strict too: a module on it that is short now must leave it."""
+    counts = _line_counts()
+    too_long = {m: n for m, n in counts.items() if n > MAX_LINES and m not in TOO_LONG}
+    assert not too_long, f"modules over {MAX_LINES} lines: {too_long}"
+    stale = [m for m in TOO_LONG if counts.get(m, 0) <= MAX_LINES]
+    assert not stale, f"no longer over {MAX_LINES} lines, take them off TOO_LONG: {stale}"
