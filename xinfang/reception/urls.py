@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xinfang.reception import views
+from xinfang.reception import booking_views, views
 
 app_name = "reception"
 urlpatterns = [
@@ -21,11 +21,11 @@ urlpatterns = [
     path(
         "instructions/<int:pk>/complete/", views.instruction_complete, name="instruction_complete"
     ),
-    path("slots/", views.slots, name="slots"),
-    path("slots/<int:pk>/", views.slot_detail, name="slot"),
-    path("book/", views.book, name="book"),
-    path("book/done/<str:reference>/", views.book_done, name="book_done"),
-    path("book/cancel/", views.book_cancel, name="book_cancel"),
+    path("slots/", booking_views.slots, name="slots"),
+    path("slots/<int:pk>/", booking_views.slot_detail, name="slot"),
+    path("book/", booking_views.book, name="book"),
+    path("book/done/<str:reference>/", booking_views.book_done, name="book_done"),
+    path("book/cancel/", booking_views.book_cancel, name="book_cancel"),
     path("group-visits/", views.group_visits, name="group_visits"),
     path("feed/", views.feed_manage, name="feed_manage"),
     path("feed/<str:token>.ics", views.feed_ics, name="feed"),
