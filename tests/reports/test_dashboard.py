@@ -30,6 +30,7 @@ from tests.factories import bj, register
 from xinfang.cases import services as s
 from xinfang.cases.models import Channel, Outcome
 from xinfang.reports import dashboard as dash
+from xinfang.reports import panels
 from xinfang.reports.selectors import Period, rates_table
 
 NOW = bj(2026, 12, 3, 10)
@@ -170,7 +171,7 @@ def test_beyond_the_top_groups_is_other(world, people, monkeypatch, client):
     )
     panel = dash.grouping(people.supervisor, _filters(), "category")
     assert _rows(panel) == {"劳动和社会保障/拖欠工资": {"count": 3}, "其他": {"count": 3}}
-    other = dash.panel_cases(people.supervisor, "category", _filters(), "other")
+    other = panels.panel_cases(people.supervisor, "category", _filters(), "other")
     assert sorted(other.values_list("title", flat=True)) == [
         "入学一",
         "学校事项",
@@ -187,7 +188,7 @@ def test_overdue_units_count_open_matters_past_deadline_for_the_clock_holder(wor
     }
     holders = {
         r.label: sorted(
-            dash.panel_cases(people.supervisor, "overdue", _filters(), r.key).values_list(
+            panels.panel_cases(people.supervisor, "overdue", _filters(), r.key).values_list(
                 "title", flat=True
             )
         )
@@ -267,7 +268,7 @@ def test_page_draws_every_panel_with_its_table_and_twins(world, people, client):
     response = client.get(URL)
     assert response.status_code == 200
     html = response.content.decode()
-    for name in dash.PANELS:
+    for name in panels.PANELS:
         assert f'id="panel-{name}"' in html and f'id="chart-{name}"' in html
         assert f"panel={name}&amp;format=json" in html and f"panel={name}&amp;format=xlsx" in html
     assert (
@@ -281,7 +282,7 @@ def test_page_draws_every_panel_with_its_table_and_twins(world, people, client):
 def test_json_and_xlsx_twins_carry_the_panels_rows(world, people, client, name):
     client.force_login(people.supervisor)
     data = client.get(URL, {"panel": name, "format": "json"}).json()
-    panel = dash.panel(people.supervisor, name, _filters())
+    panel = panels.panel(people.supervisor, name, _filters())
     assert data["rows"] == [
         {"key": r.key, "label": r.label, "values": r.values, "links": r.links} for r in panel.rows
     ]
@@ -372,7 +373,7 @@ def test_matters_of_an_office_outside_the_scope_count_only_when_they_reach_into_
     assert dash.visible(sup).count() == 8  # now the exact visible set, not every matter
     after = {r.key: r.values["count"] for r in dash.grouping(sup, _filters(), "channel").rows}
     assert after == {**before, "fax": 1}
-    assert list(dash.panel_cases(sup, "channel", _filters(), "fax")) == [routed_in]
+    assert list(panels.panel_cases(sup, "channel", _filters(), "fax")) == [routed_in]
 
 
 @pytest.mark.parametrize(
@@ -466,9 +467,9 @@ def test_the_worker_counts_each_supervisors_dashboard_ahead(world, people):
     from django.core.cache import cache
 
     assert (
-        dash.refresh_dashboards() == 2
+        panels.refresh_dashboards() == 2
     )  # the administrator (everything) and the county supervisor
-    kept = cache.get(dash.cache_key(people.supervisor, "channel", _filters()))
+    kept = cache.get(panels.cache_key(people.supervisor, "channel", _filters()))
     assert kept is not None and sum(r.values["count"] for r in kept.rows) == 6
 
 
@@ -478,7 +479,7 @@ def test_a_worker_pass_counts_the_dashboards_so_the_first_view_is_counted_alread
     from django.core.cache import cache
     from django.core.management import call_command
 
-    assert cache.get(dash.cache_key(people.supervisor, "trend", _filters())) is None
+    assert cache.get(panels.cache_key(people.supervisor, "trend", _filters())) is None
     call_command("worker", "--once")
-    kept = cache.get(dash.cache_key(people.supervisor, "trend", _filters()))
+    kept = cache.get(panels.cache_key(people.supervisor, "trend", _filters()))
     assert kept is not None and sum(r.values["registered"] for r in kept.rows) == 6

@@ -18,6 +18,7 @@ from django.utils import timezone
 from xinfang.cases.models import State
 from xinfang.orgs.http import AuthedRequest
 from xinfang.reports import dashboard as dash
+from xinfang.reports import panels as dash_panels
 from xinfang.reports import xlsx
 from xinfang.reports.forms import MAX_DAYS
 from xinfang.reports.selectors import Period
@@ -63,7 +64,7 @@ class DashboardForm(forms.Form):
 
     def clean_panel(self):
         value = (self.cleaned_data.get("panel") or "").strip()
-        if value and value not in dash.PANELS:
+        if value and value not in dash_panels.PANELS:
             raise forms.ValidationError("没有这个看板栏目")
         return value
 
@@ -96,7 +97,7 @@ class DrillForm(DashboardForm):
 
     def clean(self):
         data = super().clean()
-        if not self.errors and data.get("panel") not in dash.DRILLABLE:
+        if not self.errors and data.get("panel") not in dash_panels.DRILLABLE:
             raise forms.ValidationError("请指定要查看的看板栏目")
         return data
 
@@ -147,11 +148,11 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     data = form.cleaned_data
     filters, fmt, name = data["filters"], data["format"], data["panel"]
     if name:
-        p = dash.panel(request.user, name, filters)
+        p = dash_panels.panel(request.user, name, filters)
         if fmt == "xlsx":
             return _panel_xlsx(p, filters)
         return JsonResponse(p.as_dict(filters), json_dumps_params=JSON_OPTS)
-    panels = dash.dashboard(request.user, filters)
+    panels = dash_panels.dashboard(request.user, filters)
     if fmt == "json":
         return JsonResponse(
             {
@@ -175,7 +176,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
             "query": filters.query(),
             "panels": [_card(p, filters) for p in panels],
             "counted_at": min((p.computed_at for p in panels if p.computed_at), default=None),
-            "refresh_minutes": dash.CACHE_SECONDS // 60,
+            "refresh_minutes": dash_panels.CACHE_SECONDS // 60,
         },
     )
 
@@ -183,7 +184,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
 def _figure(user, name: str, filters: dash.Filters, key: str, series: str) -> dict:
     """The figure clicked as the dashboard shows it: its name (e.g. "按来源渠道 · 来访 · 登记件数"),
     its value and when it was counted."""
-    p = dash.panel(user, name, filters)
+    p = dash_panels.panel(user, name, filters)
     row = next((r for r in p.rows if r.key == key), None)
     labels = dict(p.series)
     series = series if series in labels else p.series[0][0]
@@ -203,7 +204,7 @@ def dashboard_matters(request: AuthedRequest) -> HttpResponse:
         return _bad(request, form, "reports/dashboard_matters.html", {"page": None})
     data = form.cleaned_data
     filters, name = data["filters"], data["panel"]
-    qs = dash.panel_cases(
+    qs = dash_panels.panel_cases(
         request.user, name, filters, data.get("key") or "", data.get("series") or ""
     )
     if qs is None:

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from xinfang.cases.services import finalize_expired
 from xinfang.exports import services as exports
 from xinfang.notify import services as notify
-from xinfang.reports import dashboard, rollup
+from xinfang.reports import panels, rollup
 from xinfang.routing import selectors as routing
 from xinfang.supervision import services as supervision
 from xinfang.worker.maintenance import refresh_statistics
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 refresh_statistics()
             if passes % HOT_EVERY == 0:
                 routing.refresh_hot()
-                dashboard.refresh_dashboards()  # each supervisor's default 统计看板
+                panels.refresh_dashboards()  # each supervisor's default 统计看板
             passes += 1
             finalized = finalize_expired()
             escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
