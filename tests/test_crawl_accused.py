@@ -830,6 +830,7 @@ COUNTY_SHARDS = 2
 
 
 @pytest.mark.slow
+@pytest.mark.crawl
 @pytest.mark.parametrize("index", range(DEMO_SHARDS))
 def test_a_crawl_as_each_accused_user_never_finds_the_complainant(
     db, client, settings, tmp_path, index
@@ -867,6 +868,7 @@ def test_a_crawl_as_each_accused_user_never_finds_the_complainant(
 
 
 @pytest.mark.slow
+@pytest.mark.crawl
 @pytest.mark.parametrize("index", range(COUNTY_SHARDS))
 def test_a_crawl_when_the_county_government_is_accused(
     db, client, county, people, settings, tmp_path, index
