@@ -374,7 +374,6 @@ def case_record_accused(
             EventKind.ACCUSED_RECORDED,
             at,
             by,
-            public=False,
             units=[u.name for u in units],
             before=before,
             person=case.accused_person,

@@ -457,7 +457,6 @@ def case_merge(
             EventKind.MERGE_RECEIVED,
             at,
             by,
-            public=False,
             merged=case.number,
             merged_id=case.pk,
             note=note,

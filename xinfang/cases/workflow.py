@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from xinfang.cases import forms
 from xinfang.cases import transitions as t
-from xinfang.cases.events import EventKind
+from xinfang.cases.events import EventKind, is_public
 from xinfang.cases.models import Case, State
 from xinfang.cases.transitions import (  # noqa: F401 - re-exported: the errors' first home
     Change,
@@ -59,8 +59,12 @@ class Transition:
     apply: Callable[[Case, Params, dt.datetime], Change]
     check: Callable[[Params, User | None], None] | None = None
     refusal: Callable[[Case], str | None] | None = None
-    public: bool = True
     effect: str = ""
+
+    @property
+    def public(self) -> bool:
+        """Whether its event reaches the citizen: said once, in `events.EVENTS`."""
+        return is_public(self.event)
 
 
 Action = Transition  # the name the readers of this table used first
@@ -94,7 +98,6 @@ ACTIONS: dict[str, Transition] = {
             form=forms.ReasonForm,
             apply=t.object_,
             check=t.check_reason,
-            public=False,
         ),
         Transition(
             name="accept",
@@ -162,7 +165,6 @@ ACTIONS: dict[str, Transition] = {
             apply=t.report,
             check=t.check_report,
             refusal=t.report_refusal,
-            public=False,
         ),
         Transition(
             name="rate",
@@ -265,7 +267,6 @@ ACTIONS: dict[str, Transition] = {
             form=forms.NoteForm,
             apply=t.urge,
             check=t.check_urge,
-            public=False,
             effect="xinfang.supervision.services.urge_notify",
         ),
         # 并单: a duplicate closes as merged into the main matter (linked_to), which carries on.

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from xinfang.cases import access, clocks, reactions, search
-from xinfang.cases.events import EventKind
+from xinfang.cases.events import EventKind, is_public
 from xinfang.cases.models import HOTLINE_KINDS, Case, CaseEvent, ClockPause, CoHandler
 from xinfang.cases.reactions import PLAIN, ReactionContext
 from xinfang.cases.selectors import clock_rules, work_calendar
@@ -129,7 +129,7 @@ def _record(
     at: dt.datetime,
     by: User | None,
     *,
-    public: bool = True,
+    public: bool | None = None,
     context: ReactionContext = PLAIN,
     **details,
 ) -> CaseEvent:
@@ -139,7 +139,7 @@ def _record(
         at=at,
         actor=by,
         unit=by.unit if by is not None and by.unit_id else None,
-        public=public,
+        public=is_public(kind) if public is None else public,
         details=details,
     )
     reactions.run(event, case, context)  # the declared list: settings.CASE_EVENT_REACTIONS
@@ -186,7 +186,7 @@ def case_transition(
         search.reindex_units(case, units)
         if spec.effect:
             import_string(spec.effect)(case=case, at=at, **params)
-        _record(case, spec.event, at, by, public=spec.public, on_time=on_time, **details)
+        _record(case, spec.event, at, by, on_time=on_time, **details)
     return case
 
 

@@ -47,9 +47,9 @@ def _now(at: dt.datetime | None) -> dt.datetime:
 
 
 def _event(case: Case, kind: EventKind, at: dt.datetime, by: User | None, **details) -> None:
-    # cases.services._record is the one writer of timeline rows (it also sends event_recorded);
-    # supervision events are internal (public=False): the petitioner is never told of them.
-    case_services._record(case, kind, at, by, public=False, **details)
+    # cases.services._record is the one writer of timeline rows (it runs the declared reactions);
+    # supervision events are internal in `events.EVENTS`: the petitioner is never told of them.
+    case_services._record(case, kind, at, by, **details)
 
 
 def _emails(unit_id: int | None, roles=MESSAGE_ROLES) -> list[str]:
