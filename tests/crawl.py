@@ -13,23 +13,40 @@ asserts that the cap was not reached.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import html
 import io
 import json
+import os
 import re
 import time
 import zipfile
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 SITE_HOSTS = {"", "testserver"}
 # Never followed: logging out ends the crawl's session; the admin is for admins; static files
 # hold no data; the login page only echoes `next`.
 SKIP_PREFIXES = ("/logout", "/admin/", "/static/", "/login/", "/media/")
+
+# CRAWL_PROFILE=1: requests and seconds by URL pattern (digits as N, query keys), printed at exit,
+# to see where a crawl spends its time.
+PROFILE: dict[str, list] | None = (
+    defaultdict(lambda: [0, 0.0]) if os.environ.get("CRAWL_PROFILE") else None
+)
+
+
+def _print_profile() -> None:
+    if PROFILE:
+        rows = sorted(PROFILE.items(), key=lambda kv: -kv[1][1])
+        print("\n".join(f"{n:6d} {s:7.1f}s {k}" for k, (n, s) in rows[:40]))
+
+
+atexit.register(_print_profile)
 
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _TAG = re.compile(r"<[^>]+>")
@@ -186,6 +203,7 @@ class Crawler:
     cap: int = 3000
     keep: Callable[[str], bool] = lambda url: True  # a further filter (e.g. a calendar window)
     more: Callable[[Page], list[str]] = lambda page: []  # links only the caller knows (API cursors)
+    follow: Callable[[Page], bool] = lambda page: True  # False: the page is read, its links not
     visited: set[str] = field(default_factory=set)
     pages: list[Page] = field(default_factory=list)
     errors: list[tuple[str, int]] = field(default_factory=list)  # 5xx
@@ -199,6 +217,11 @@ class Crawler:
         response = self.client.get(url, **self.headers)
         page = self._page(url, response)
         page.seconds = time.perf_counter() - started
+        if PROFILE is not None:
+            pattern = re.sub(r"\d+", "N", url.split("?", 1)[0])
+            pattern += "?" + ",".join(sorted(parse_qs(urlsplit(url).query)))
+            PROFILE[pattern][0] += 1
+            PROFILE[pattern][1] += page.seconds
         return page
 
     def post(self, url: str, data: dict | str, content_type: str | None = None) -> Page:
@@ -268,7 +291,7 @@ class Crawler:
                 self.hit_cap = True
                 break
             page = self.get(queue.popleft())
-            for link in self.links(page):
+            for link in self.links(page) if self.follow(page) else []:
                 push(link)
             page.response, page.body = None, b""  # let the body go; the text is kept
         return self.pages

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.db.models import Q
@@ -513,3 +514,12 @@ def test_a_figure_of_zero_opens_an_empty_list_not_the_error_layout(people, clien
     assert page.status_code == 200
     body = page.content.decode()
     assert "及时受理率" in body and "查询条件不正确" not in body
+
+
+def test_a_figure_with_nothing_counted_links_to_no_empty_list(quarter, county, people, client):
+    """0/0 is a cell with no matters: it is shown as text, not as two links to empty lists."""
+    client.force_login(people.supervisor)
+    html = client.get("/reports/rates/", {"from": "2026-01-01", "to": "2026-03-31"}).content
+    html = html.decode()
+    assert "<td>0/0（—）</td>" in html  # the quarter has units with nothing counted
+    assert not re.search(r">0</a>/<a [^>]*>0</a>", html)
