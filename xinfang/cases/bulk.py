@@ -33,7 +33,7 @@ from xinfang.cases.registration import (
     reserve_numbers,
 )
 from xinfang.cases.selectors import clock_rules
-from xinfang.cases.writer import _enter_state
+from xinfang.cases.writer import enter_state
 from xinfang.orgs.models import Unit, User
 
 
@@ -200,7 +200,7 @@ def _no_cycle_collection() -> Iterator[None]:
 
 def _registration_clock(kind: str, row: Prepared, cache: dict) -> tuple:
     """(clock, start, due_at, warn_at, due_at and warn_at adapted for the database) of a new
-    matter as `_enter_state` sets them. `start` is True when the clock starts at registration,
+    matter as `enter_state` sets them. `start` is True when the clock starts at registration,
     False when none runs, else the moment it starts.
 
     Day-counted clocks depend only on the local date, so each (type, date) is computed once.
@@ -212,7 +212,7 @@ def _registration_clock(kind: str, row: Prepared, cache: dict) -> tuple:
     adapt = connection.ops.adapt_datetimefield_value
     at = (_EPOCH + row[_AT_US] * _MICROSECOND).astimezone(LOCAL)
     probe = Case(kind=kind, registered_at=at)
-    _enter_state(probe, State.REGISTERED, at)
+    enter_state(probe, State.REGISTERED, at)
     start = probe.clock_started_at
     rule = clock_rules().get(probe.clock)
     same_each_day = start in (None, at) and (rule is None or rule.kind is not DayKind.HOURS)

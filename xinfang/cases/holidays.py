@@ -11,7 +11,7 @@ Festival. So:
 - `notice_load` writes an admin's notice (`calendar.parse_notice`) as `HolidayOverride` rows with
   a note. A year with any override row that has a note counts as entered (known).
 - `clocks_recompute` recomputes every open clock that a changed day may touch, with the
-  clock's own rule (`services._set_due`), and records `case.deadline_changed` with the old and the
+  clock's own rule (`services.set_due`), and records `case.deadline_changed` with the old and the
   new last day for each one that moves. A deadline never moves earlier than the one already set
   (and told): the later one is kept.
 """
@@ -177,11 +177,11 @@ def _recompute_one(
     pk: int, *, by: User | None, at: dt.datetime, reason: str
 ) -> DeadlineChange | None:
     with transaction.atomic():
-        case = services._lock(Case(pk=pk), None)
+        case = services.lock_case(Case(pk=pk), None)
         if not case.clock or case.due_at is None or case.paused:
             return None
         old_due = case.due_at
-        services._set_due(case)
+        services.set_due(case)
         new_due = case.due_at
         later_object = _later_object_window(case)
         if new_due is not None and new_due < old_due:  # never earlier than the deadline told
@@ -199,7 +199,7 @@ def _recompute_one(
         old_object = case.object_due_at
         if later_object is not None:
             case.object_due_at = later_object
-        services._save(case)
+        services.save_case(case)
         if change is not None and not change.kept:
             _record_moved(case, by, at, reason, case.clock, old_due, new_due)
         if later_object is not None:
@@ -217,15 +217,15 @@ def _later_object_window(case: Case) -> dt.datetime | None:
 
 def _record_moved(case, by, at, reason, clock, old_due, new_due, what: str = "期限") -> None:
     old_day, new_day = last_day(old_due), last_day(new_due)
-    services._record(
+    services.record_event(
         case,
         EVENT_KIND,
         at,
         by,
         public=clock != "object",  # the objection window is the unit's, not the petitioner's
         clock=clock,
-        old_due=services._iso(old_due),
-        new_due=services._iso(new_due),
+        old_due=services.iso_time(old_due),
+        new_due=services.iso_time(new_due),
         old_last_day=old_day.isoformat(),
         new_last_day=new_day.isoformat(),
         note=f"因{reason}，{what}由{cn_date(old_day)}顺延至{cn_date(new_day)}",

@@ -37,7 +37,7 @@ from xinfang.cases import access, clocks
 from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, CaseEvent, Channel, Outcome, State
 from xinfang.cases.selectors import clock_rules, cn_date, last_day, work_calendar
-from xinfang.cases.services import _clock_plan
+from xinfang.cases.services import clock_plan
 from xinfang.cases.validators import mask_id_number, mask_phone
 from xinfang.lib import gbt9704
 from xinfang.orgs.models import Unit, User
@@ -322,7 +322,7 @@ Builder = Callable[[Case, CaseEvent, list[CaseEvent]], NoticeText]
 
 def _accept(case: Case, event: CaseEvent, events: list[CaseEvent]) -> NoticeText:
     # The clock the matter runs on once accepted (12345 requests: from dispatch, by urgency).
-    clock, start = _clock_plan(case, State.ACCEPTED, event.at)
+    clock, start = clock_plan(case, State.ACCEPTED, event.at)
     rule = clock_rules()[clock]
     due = clocks.rule_due_at(rule, start, work_calendar())
     you = _you(case)

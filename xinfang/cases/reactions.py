@@ -1,6 +1,6 @@
 """What follows a timeline entry: the reactions declared in `settings.CASE_EVENT_REACTIONS`.
 
-`services._record` calls `run(event, case, context)` for every `CaseEvent` it writes, inside
+`services.record_event` calls `run(event, case, context)` for every `CaseEvent` it writes, inside
 the transaction that writes it, so a reaction's rows (an outbox message, a reopened backlog
 case, a reception clock) commit or roll back with the event. The reactions run in the declared
 order; each is a `Reaction` value exported by its app's `reactions` module.

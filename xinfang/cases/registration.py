@@ -1,7 +1,7 @@
 """登记: registering a matter, a repeat submission, and the units a report accuses.
 
 Registration starts a matter's timeline (no transition leads into 已登记); it shares the
-writer's plumbing (`writer._lock`, `_record`, the clocks) so its rows and events are those of
+writer's plumbing (`writer.lock_case`, `record_event`, the clocks) so its rows and events are those of
 every other change. Reached as `services.case_register` and friends.
 """
 
@@ -37,7 +37,7 @@ from xinfang.cases.models import (
 from xinfang.cases.reactions import PLAIN, ReactionContext
 from xinfang.cases.transitions import Change, TransitionForbidden, require
 from xinfang.cases.validators import clean_id_number, clean_phone, clean_upload
-from xinfang.cases.writer import _enter_state, _lock, _now, _record, _save
+from xinfang.cases.writer import aware_now, enter_state, lock_case, record_event, save_case
 from xinfang.orgs.models import Category, Place, Unit, User
 
 MAX_REPRESENTATIVES = 5
@@ -90,7 +90,7 @@ def registration_change(
 
     The one source of both roads, `case_register` and the ledger import (`bulk.Preparer`), so an
     imported matter is the registered one. `accused`: an accused unit is named. Places, units
-    and the number are the caller's; the state and its clock follow from `_enter_state`.
+    and the number are the caller's; the state and its clock follow from `enter_state`.
     """
     return Change(
         fields={
@@ -179,9 +179,9 @@ def _validate_registration(
                 add("representatives", f"第{i}位代表：{exc.messages[0]}")
     if (accused_unit or accused_person) and kind not in CONFIDENTIAL_KINDS:
         add("accused_unit", "只有检举控告、投诉、举报类事项可以填写被反映对象")
-    for name, size in attachments:
+    for upload in attachments:
         try:
-            clean_upload(name, size)
+            clean_upload(upload.name, upload.size, upload)
         except ValidationError as exc:
             add("attachments", exc.messages[0])
     return errors
@@ -251,7 +251,7 @@ def _checked(reg: Registration, at: dt.datetime) -> Registration:
         accused_unit=reg.accused_unit,
         accused_person=reg.accused_person,
         at=at,
-        attachments=[(f.name, f.size) for f in reg.attachments],
+        attachments=list(reg.attachments),
     )
     if errors:
         raise ValidationError(errors)
@@ -271,7 +271,7 @@ def case_register(
     caller does itself (the portal queues its own receipt). Raises ValidationError with a dict
     of Chinese messages per field; nothing is saved then.
     """
-    at = _now(at)
+    at = aware_now(at)
     reg = _checked(reg, at)
     if reg.repeat_of is not None:
         if by is not None and not access.can_view(by, reg.repeat_of):
@@ -309,7 +309,7 @@ def case_register(
             created_by=by,
             **change.fields,
         )
-        _enter_state(case, State.REGISTERED, at)
+        enter_state(case, State.REGISTERED, at)
         case.save()
         if others:
             case.other_accused_units.set(others)
@@ -326,7 +326,7 @@ def case_register(
             Attachment.objects.create(
                 case=case, file=upload, name=upload.name[:200], size=upload.size
             )
-        _record(case, EventKind.REGISTERED, at, by, context=context, **change.details)
+        record_event(case, EventKind.REGISTERED, at, by, context=context, **change.details)
 
         search.index_case(case)
     return RegisterResult(case=case, created=True)
@@ -349,14 +349,14 @@ def case_record_accused(
     already recorded needs a reason. Either units or `no_unit` (it accuses no unit): a report
     is never left without a decision. Recorded as a non-public event with old and new.
     """
-    at = _now(at)
+    at = aware_now(at)
     units = list(dict.fromkeys(units))
     if not units and not no_unit:
         raise ValidationError({"units": "请选择被反映单位，或注明不涉及具体单位"})
     if units and no_unit:
         raise ValidationError({"units": "已选择被反映单位，不能同时注明不涉及具体单位"})
     with transaction.atomic():
-        case = _lock(case, expected_version)
+        case = lock_case(case, expected_version)
         if not access.may_record_accused(by, case):
             raise TransitionForbidden("只有登记机构可以记录或更正检举控告类事项的被反映单位")
         before = [u.name for u in access.accused_units(case)]
@@ -366,10 +366,10 @@ def case_record_accused(
         case.accused_unit = units[0] if units else None
         case.accused_person = person.strip()[:60]
         case.accused_pending = False
-        _save(case)
+        save_case(case)
         case.other_accused_units.set(units[1:])
         handling = access.handled_by_accused(case, case)
-        _record(
+        record_event(
             case,
             EventKind.ACCUSED_RECORDED,
             at,
@@ -387,13 +387,13 @@ def case_record_accused(
 def _link_repeat(original: Case, *, by, at, channel, content) -> RegisterResult:
     """A new submission about a matter open or final: record it on that matter, answer with a notice."""
     with transaction.atomic():
-        case = _lock(original, None)
+        case = lock_case(original, None)
         notice = "not_accepted_again" if case.state in CLOSED_STATES else "in_progress"
         RepeatSubmission.objects.create(
             case=case, channel=channel, content=content, received_at=at, notice=notice
         )
         case.repeat_count = F("repeat_count") + 1
-        _save(case)
+        save_case(case)
         case.refresh_from_db(fields=["repeat_count"])
-        _record(case, EventKind.REPEAT_RECEIVED, at, by, channel=channel, notice=notice)
+        record_event(case, EventKind.REPEAT_RECEIVED, at, by, channel=channel, notice=notice)
     return RegisterResult(case=case, created=False, notice=notice)

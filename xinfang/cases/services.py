@@ -37,16 +37,16 @@ from xinfang.cases.transitions import TransitionNotAllowed, TransitionRefused
 from xinfang.cases.workflow import ACTIONS, check_transition
 from xinfang.cases.writer import (  # noqa: F401 - re-exported: other apps share the plumbing
     ConcurrentChange,
-    _clock_plan,
-    _enter_state,
-    _iso,
-    _lock,
-    _now,
-    _record,
-    _save,
-    _set_due,
+    aware_now,
     case_transition,
     check_action_state,
+    clock_plan,
+    enter_state,
+    iso_time,
+    lock_case,
+    record_event,
+    save_case,
+    set_due,
     write_change,
 )
 from xinfang.orgs.models import PersonalDataView, Unit, User
@@ -399,7 +399,7 @@ def case_urge(
 
 def finalize_expired(*, now: dt.datetime | None = None) -> int:
     """Make final every matter whose review window closed unused. Returns how many."""
-    now = _now(now)
+    now = aware_now(now)
     count = 0
     ids = Case.objects.filter(
         state__in=[State.REPLIED, State.REVIEWED], due_at__lte=now, paused=False
@@ -434,13 +434,13 @@ def case_merge(
     petitioners_to_inform). Only the registering office (clerk or head) may merge, and only
     into an open matter it may see.
     """
-    at = _now(at)
+    at = aware_now(at)
     if into.pk == case.pk:
         raise ValidationError({"into": "不能将事项并入其本身"})
     with transaction.atomic():
-        case = _lock(case, expected_version)
+        case = lock_case(case, expected_version)
         check_transition("merge", case.state)
-        main = _lock(into, None)
+        main = lock_case(into, None)
         refused = access.merge_refusal(by, case, main)
         if refused:
             raise TransitionNotAllowed(refused)
@@ -451,8 +451,8 @@ def case_merge(
         on_time = case.due_at is None or at <= case.due_at
         spec = ACTIONS["merge"]
         details = write_change(case, spec, spec.apply(case, {"into": main, "note": note}, at), at)
-        _save(case)
-        _record(
+        save_case(case)
+        record_event(
             main,
             EventKind.MERGE_RECEIVED,
             at,
@@ -461,7 +461,7 @@ def case_merge(
             merged_id=case.pk,
             note=note,
         )
-        _record(case, spec.event, at, by, on_time=on_time, **details)
+        record_event(case, spec.event, at, by, on_time=on_time, **details)
     return case
 
 

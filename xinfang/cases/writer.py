@@ -10,7 +10,7 @@ reactions (`cases.reactions`) run in the same transaction. Both happen or neithe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +40,7 @@ class ConcurrentChange(Exception):
 # ---------------------------------------------------------------- the clocks on a matter
 
 
-def _clock_plan(case: Case, state: str, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
+def clock_plan(case: Case, state: str, at: dt.datetime) -> tuple[str | None, dt.datetime | None]:
     """Which clock runs in `state`, and from when. 12345 requests run one clock from dispatch."""
     name = STATE_CLOCK[state]
     if name is None:
@@ -52,7 +52,7 @@ def _clock_plan(case: Case, state: str, at: dt.datetime) -> tuple[str | None, dt
     return name, starts.get(name) or at
 
 
-def _set_due(case: Case) -> None:
+def set_due(case: Case) -> None:
     """Recompute `due_at`/`warn_at` from the clock, its start, extension and recorded pauses."""
     if not case.clock or case.clock_started_at is None or case.paused:
         case.due_at = case.warn_at = None
@@ -74,29 +74,29 @@ def _set_due(case: Case) -> None:
     case.warn_at = clocks.warn_at(case.due_at, settings.XINFANG_DUE_SOON_DAYS)
 
 
-def _enter_state(case: Case, state: str, at: dt.datetime) -> None:
+def enter_state(case: Case, state: str, at: dt.datetime) -> None:
     case.state = state
-    name, start = _clock_plan(case, state, at)
+    name, start = clock_plan(case, state, at)
     case.clock, case.clock_started_at = name or "", start
-    _set_due(case)
+    set_due(case)
 
 
 # ---------------------------------------------------------------- shared plumbing
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
+def iso_time(moment: dt.datetime | None) -> str | None:
     """A time for an event's details, always in Beijing time."""
     return timezone.localtime(moment, clocks.LOCAL).isoformat() if moment else None
 
 
-def _now(at: dt.datetime | None) -> dt.datetime:
+def aware_now(at: dt.datetime | None) -> dt.datetime:
     at = at or timezone.now()
     if timezone.is_naive(at):
         raise ValueError("时间必须带时区")
     return at
 
 
-def _lock(case: Case, expected_version: int | None) -> Case:
+def lock_case(case: Case, expected_version: int | None) -> Case:
     """Re-read the matter under a row lock and check nobody changed it meanwhile."""
     fresh = (
         Case.objects.select_for_update(of=("self",))
@@ -123,7 +123,7 @@ def _authorize(by: User | None, case: Case, action: str) -> None:
         raise TransitionForbidden(f"您无权对该事项进行“{ACTIONS[action].label}”操作")
 
 
-def _record(
+def record_event(
     case: Case,
     kind: EventKind,
     at: dt.datetime,
@@ -146,7 +146,7 @@ def _record(
     return event
 
 
-def _save(case: Case) -> None:
+def save_case(case: Case) -> None:
     case.version = F("version") + 1
     case.save()
     case.refresh_from_db(fields=["version"])
@@ -175,18 +175,18 @@ def case_transition(
     params = {key: list(v) if isinstance(v, QuerySet) else v for key, v in params.items()}
     if spec.check is not None:
         spec.check(params, by)  # input first: a bad form is said plainly, before any lock
-    at = _now(at)
+    at = aware_now(at)
     with transaction.atomic():
-        case = _lock(case, expected_version)
+        case = lock_case(case, expected_version)
         _authorize(by, case, name)
         on_time = case.due_at is None or at <= case.due_at
         units = search.unit_tokens(case)
         details = write_change(case, spec, spec.apply(case, params, at), at)
-        _save(case)
+        save_case(case)
         search.reindex_units(case, units)
         if spec.effect:
             import_string(spec.effect)(case=case, at=at, **params)
-        _record(case, spec.event, at, by, on_time=on_time, **details)
+        record_event(case, spec.event, at, by, on_time=on_time, **details)
     return case
 
 
@@ -194,20 +194,35 @@ def write_change(case: Case, spec: Transition, change: Change, at: dt.datetime) 
     """Apply `change` to the locked `case` (not saved yet): its fields, co-handlers, pauses, and
     the clocks. Returns the event's details."""
     _refuse(case, change)
-    old_due = case.due_at
-    for field, value in change.fields.items():
-        setattr(case, field, value)
     if change.co_units is not None:
         CoHandler.objects.filter(case=case).delete()
         CoHandler.objects.bulk_create(CoHandler(case=case, unit=u) for u in change.co_units)
     if change.pause:
         ClockPause.objects.create(case=case, clock=case.clock, reason=change.pause, started_at=at)
-        case.paused = True
     if change.resume:
         case.pauses.filter(ended_at__isnull=True).update(ended_at=at)
-        case.paused = False
-    _move_clocks(case, spec, change, at)
-    moved = {"old_due": _iso(old_due), "new_due": _iso(case.due_at)}
+    return change_row(case, spec, change, at)
+
+
+def change_row(
+    case: Any,
+    spec: Transition,
+    change: Change,
+    at: dt.datetime,
+    deadline: Callable[[Due, dt.datetime], dt.datetime] | None = None,
+) -> dict:
+    """The part of a change that lives on the matter's own row: its fields, the pause flag, the
+    deadlines, the extension, the state and its clock. Returns the event's details.
+
+    `write_change` calls it after the other tables; the demo calls it on matters it builds in
+    memory (`case` then is a row with the attributes of Case), with a memoised `deadline`."""
+    old_due = case.due_at
+    for name, value in change.fields.items():
+        setattr(case, name, value)
+    if change.pause or change.resume:
+        case.paused = bool(change.pause)
+    _move_clocks(case, spec, change, at, deadline or _deadline)
+    moved = {"old_due": iso_time(old_due), "new_due": iso_time(case.due_at)}
     return {**change.details, **{key: moved[key] for key in change.due_details}}
 
 
@@ -223,22 +238,25 @@ def _refuse(case: Case, change: Change) -> None:
         raise TransitionRefused("紧急诉求按小时计时，不能延期")
 
 
-def _move_clocks(case: Case, spec: Transition, change: Change, at: dt.datetime) -> None:
-    if change.deadlines:
-        calendar = work_calendar()
-        for field, due in change.deadlines.items():
-            setattr(case, field, _deadline(due, at, calendar))
+def _move_clocks(
+    case: Any,
+    spec: Transition,
+    change: Change,
+    at: dt.datetime,
+    deadline: Callable[[Due, dt.datetime], dt.datetime],
+) -> None:
+    for name, due in change.deadlines.items():
+        setattr(case, name, None if due is None else deadline(due, at))
     if change.extension_days:
         case.extension_days = change.extension_days
     if spec.target is not None:
-        _enter_state(case, spec.target, at)
+        enter_state(case, spec.target, at)
     elif change.extension_days or change.pause or change.resume:
-        _set_due(case)
+        set_due(case)
 
 
-def _deadline(due: Due | None, at: dt.datetime, calendar) -> dt.datetime | None:
-    if due is None:
-        return None
+def _deadline(due: Due, at: dt.datetime) -> dt.datetime:
+    """A deadline from `at` by the clock rule or the calendar days `due` names."""
     if due.rule:
-        return clocks.rule_due_at(clock_rules()[due.rule], at, calendar)
-    return clocks.due_at(at, due.days, clocks.DayKind.CALENDAR, calendar)
+        return clocks.rule_due_at(clock_rules()[due.rule], at, work_calendar())
+    return clocks.due_at(at, due.days, clocks.DayKind.CALENDAR, work_calendar())

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from xinfang.cases import clocks, services
-from xinfang.cases.events import EventKind
-from xinfang.cases.models import Case, Channel, RouteMode, State
-from xinfang.cases.workflow import ACTIONS, CITIZEN_WINDOWS
+from xinfang.cases.events import EventKind, is_public
+from xinfang.cases.models import Case, Channel, State
+from xinfang.cases.transitions import Due
+from xinfang.cases.workflow import ACTIONS, CITIZEN_WINDOWS, check_transition
+from xinfang.cases.writer import change_row, enter_state
 from xinfang.demo.plans import Plan, Planner, Step
 from xinfang.demo.words import URGE_NOTE, _ri
+from xinfang.orgs.models import Unit
 
 S = State
 
@@ -23,14 +26,47 @@ _CASE_FIELDS = [f for f in Case._meta.concrete_fields if not f.primary_key]
 _CASE_DEFAULTS = {f.attname: f.get_default() for f in _CASE_FIELDS}
 
 
-class _Row:
-    """A matter's row in memory: the attributes of `Case`, without the model's overhead."""
+def _unit_field(name: str) -> property:
+    """A unit foreign key of the row: the `Unit` read from the demo's units, stored as its id."""
 
-    pk = None  # not saved yet: `services._set_due` then reads no recorded pauses
+    def get(row: _Row) -> Unit | None:
+        return row.units.get(row.__dict__[f"{name}_id"])
+
+    def set_(row: _Row, unit: Unit | None) -> None:
+        row.__dict__[f"{name}_id"] = unit.pk if unit is not None else None
+
+    return property(get, set_)
+
+
+class _Row:
+    """A matter's row in memory: the attributes of `Case`, without the model's overhead. The
+    transitions read and set its units as they do a Case's (`case.lead_unit.parent`)."""
+
+    pk = None  # not saved yet: `writer.set_due` then reads no recorded pauses
+    units: dict[int, Unit] = {}  # by id: set by the Builder
+    lead_unit = _unit_field("lead_unit")
+    review_unit = _unit_field("review_unit")
+    rereview_unit = _unit_field("rereview_unit")
 
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(_CASE_DEFAULTS)
         self.__dict__.update(values)
+
+    @property
+    def linked_to(self) -> Any:
+        raise AttributeError("linked_to: the demo links matters by plan index")
+
+    @linked_to.setter
+    def linked_to(self, prior: _Prior | None) -> None:
+        self.__dict__["linked_to_id"] = prior.pk if prior is not None else None
+
+
+@dataclass(frozen=True)
+class _Prior:
+    """The final matter a 不再受理 refers to: its number, and its id once it is written."""
+
+    number: str
+    pk: int | None
 
 
 def _row(**values: Any) -> Any:
@@ -56,7 +92,8 @@ class Builder:
         self.org = planner.org
         self.clocks = planner.clocks
         self.unit_ids = {k: u.pk for k, u in self.org.units.items()}
-        self.unit_names = {k: u.name for k, u in self.org.units.items()}
+        self.unit_keys = {u.pk: k for k, u in self.org.units.items()}
+        _Row.units = {u.pk: u for u in self.org.units.values()}
         self.numbers: dict[int, tuple[str, int | None]] = {}  # plan index -> (number, pk)
 
     def actor(self, plan: Plan, step: Step, lead: str | None, review: str | None):
@@ -80,7 +117,7 @@ class Builder:
         return None
 
     def build(self, plan: Plan, year: int, seq: int) -> Built:
-        org, c = self.org, self.clocks
+        org = self.org
         office = org.office
         p = plan.petitioner
         register = plan.steps[0]
@@ -107,7 +144,7 @@ class Builder:
             registered_at=register.at,
             created_by_id=by.pk if by else None,
         )
-        c.enter_state(case, S.REGISTERED, register.at)
+        enter_state(case, S.REGISTERED, register.at)
         events = [
             (
                 EventKind.REGISTERED,
@@ -128,96 +165,50 @@ class Builder:
         return built
 
     def _apply(self, built: Built, step: Step, state: dict) -> None:
-        plan, case, at, p = built.plan, built.case, step.at, step.params
-        action = ACTIONS[step.action]
+        """The step through the transition's own `apply` and the writer's `change_row`: the
+        demo's rows, deadlines and event details are the system's by construction. What the
+        demo leaves out is the database work around them (locks, pause rows, reactions)."""
+        plan, case, at = built.plan, built.case, step.at
+        spec = ACTIONS[step.action]
+        check_transition(step.action, case.state)
         by = self.actor(plan, step, state["lead"], state["review"])
         on_time = case.due_at is None or at <= case.due_at
-        details: dict[str, Any] = {"on_time": on_time}
-        name = step.action
-        if name == "route":
-            unit = p["unit"]
-            case.lead_unit_id, case.route_mode, case.routed_at = self.unit_ids[unit], p["mode"], at
-            case.report_required = p["mode"] == RouteMode.ASSIGN
-            case.review_unit_id = case.rereview_unit_id = None
-            days = p["assign_days"]
-            case.assign_due_at = (
-                self.clocks.due(at, days, clocks.DayKind.CALENDAR) if days else None
-            )
-            rule = self.clocks.rules["object"]
-            case.object_due_at = self.clocks.due(at, rule.length, rule.kind)
-            built.co_units = [self.unit_ids[u] for u in p["co_units"]]
-            state["lead"] = unit
-            details.update(
-                unit=self.unit_names[unit],
-                unit_id=self.unit_ids[unit],
-                mode=p["mode"],
-                co_units=[self.unit_names[u] for u in p["co_units"]],
-                assign_days=days,
-                note=p["note"],
-            )
-        elif name == "object":
-            details.update(unit=self.unit_names[state["lead"]], reason=p["reason"])
-            case.lead_unit_id = case.routed_at = case.object_due_at = case.assign_due_at = None
-            built.co_units = []
-            state["lead"] = None
-        elif name == "accept":
-            case.accepted_at = at
-            details["unit"] = self.unit_names[state["lead"]] if state["lead"] else ""
-        elif name == "decline":
-            case.closed_at = at
-            details.update(reason=p["reason"], proper_channel=p["proper_channel"])
-        elif name == "not_accept_again":
-            number, pk = self.numbers[plan.prior]
-            case.closed_at, case.linked_to_id = at, pk
-            details.update(prior=number, reason=p["reason"])
-        elif name == "extend":
-            old_due = case.due_at
-            case.extension_days = p["days"]
-            self.clocks.set_due(case)
-            details.update(
-                days=p["days"],
-                reason=p["reason"],
-                old_due=services._iso(old_due),
-                new_due=services._iso(case.due_at),
-            )
-        elif name == "reply":
-            case.outcome, case.replied_at = p["outcome"], at
-            details.update(outcome=p["outcome"], text=p["text"])
-        elif name == "rate":
-            case.rating = p["rating"]
-            details.update(rating=p["rating"], comment=p["comment"])
-        elif name == "request_review":
-            state["review"] = self.planner.parent[state["lead"]]
-            case.review_unit_id = self.unit_ids[state["review"]]
-            details.update(reason=p["reason"], review_unit=self.unit_names[state["review"]])
-        elif name == "decide_review":
-            case.review_outcome = p["outcome"]
-            details.update(outcome=p["outcome"], text=p["text"])
-        elif name == "request_rereview":
-            above = self.planner.parent[state["review"]]
-            case.rereview_unit_id = self.unit_ids[above]
-            details.update(reason=p["reason"], rereview_unit=self.unit_names[above])
-        elif name == "decide_rereview":
-            case.rereview_outcome, case.closed_at = p["outcome"], at
-            details.update(outcome=p["outcome"], text=p["text"])
-        elif name == "finalize":
-            case.closed_at = at
-            details["window"] = case.clock
-        elif name == "urge":
-            details["note"] = p["note"]
-        if action.target is not None:
-            self.clocks.enter_state(case, action.target, at)
+        change = spec.apply(case, self._params(plan, step), at)
+        details = change_row(case, spec, change, at, self._deadline)
+        if change.co_units is not None:
+            built.co_units = [u.pk for u in change.co_units]
+        state["lead"] = self.unit_keys.get(case.lead_unit_id)
+        state["review"] = self.unit_keys.get(case.review_unit_id)
         case.version += 1
         built.events.append(
             (
-                action.event,
+                spec.event,
                 at,
                 by.pk if by else None,
                 by.unit_id if by else None,
-                name not in {"object", "urge"},
-                details,
+                is_public(spec.event),
+                {"on_time": on_time, **details},
             )
         )
+
+    def _params(self, plan: Plan, step: Step) -> dict[str, Any]:
+        """The step's parameters as the transition takes them: units, not the plan's keys."""
+        params = dict(step.params)
+        units = self.org.units
+        if "unit" in params:
+            params["unit"] = units[params["unit"]]
+        if "co_units" in params:
+            params["co_units"] = [units[key] for key in params["co_units"]]
+        if step.action == "not_accept_again":
+            number, pk = self.numbers[plan.prior]
+            params["prior"] = _Prior(number, pk)
+        return params
+
+    def _deadline(self, due: Due, at: dt.datetime) -> dt.datetime:
+        if due.rule:
+            rule = self.clocks.rules[due.rule]
+            return self.clocks.due(at, rule.length, rule.kind)
+        return self.clocks.due(at, due.days, clocks.DayKind.CALENDAR)
 
     def _maybe_urge(self, built: Built, state: dict) -> None:
         """催办: a supervisor urges most matters whose office clock has run out."""

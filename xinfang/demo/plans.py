@@ -131,15 +131,6 @@ class Clocks:
             found = self._due[key] = clocks.due_at(start, length, kind, self.calendar)
         return found
 
-    @staticmethod
-    def set_due(case) -> None:
-        """`services._set_due` itself, so the demo's due times are the system's by construction."""
-        services._set_due(case)
-
-    @staticmethod
-    def enter_state(case, state: str, at: dt.datetime) -> None:
-        services._enter_state(case, state, at)
-
     def calendar_days(self, clock: str, extension: int = 0) -> int:
         """About how many calendar days a clock runs (for choosing ages)."""
         rule = self.rules[clock]

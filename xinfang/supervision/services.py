@@ -1,6 +1,6 @@
 """Every write of 督查督办: urge messages, supervision orders, co-handlers' opinions.
 
-Each step records a non-public event on the matter's timeline (`cases.services._record`, the one
+Each step records a non-public event on the matter's timeline (`cases.services.record_event`, the one
 writer of CaseEvent rows) in the same transaction as the change, and queues its staff messages to
 the outbox there too. Staff messages name the matter by number and type only, never the petitioner.
 """
@@ -47,9 +47,9 @@ def _now(at: dt.datetime | None) -> dt.datetime:
 
 
 def _event(case: Case, kind: EventKind, at: dt.datetime, by: User | None, **details) -> None:
-    # cases.services._record is the one writer of timeline rows (it runs the declared reactions);
+    # cases.services.record_event is the one writer of timeline rows (it runs the declared reactions);
     # supervision events are internal in `events.EVENTS`: the petitioner is never told of them.
-    case_services._record(case, kind, at, by, **details)
+    case_services.record_event(case, kind, at, by, **details)
 
 
 def _emails(unit_id: int | None, roles=MESSAGE_ROLES) -> list[str]:
