@@ -164,7 +164,7 @@ def test_attachments_are_checked_against_the_upload_limits(client, county, setti
                 **form_data(county),
                 "attachments": [
                     SimpleUploadedFile("a.pdf", b"%PDF"),
-                    SimpleUploadedFile("b.png", b"png"),
+                    SimpleUploadedFile("b.png", b"\x89PNG\r\n\x1a\n"),
                 ],
             },
         )

@@ -26,6 +26,7 @@ from xinfang.cases import deadlines
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel, Kind
 from xinfang.cases.selectors import work_calendar
+from xinfang.lib.uploads import IMPORT_ZIP, zip_problem
 from xinfang.lib.xlsxcells import keep_text, safe_row, sheet_title
 from xinfang.orgs.models import Place, Unit, User
 
@@ -456,6 +457,9 @@ def import_entries(*, round_: ScreeningRound, by: User, source: IO[bytes]) -> Im
     so an older export without codes does not double the ledger. The sample row is skipped.
     """
     _require_edit(by, round_)
+    bomb = zip_problem(source, IMPORT_ZIP) if source.seekable() else None
+    if bomb:
+        raise ImportFailed([bomb])
     try:
         wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not .xlsx

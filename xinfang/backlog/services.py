@@ -118,7 +118,7 @@ def acceptance_record(
         raise ValidationError("请选择佐证材料类型")
     if evidence is None:
         raise ValidationError("请上传息诉罢访佐证材料（签字承诺书或答复回执等）")
-    clean_upload(evidence.name, evidence.size)
+    clean_upload(evidence.name, evidence.size, evidence)
     with transaction.atomic():
         backlog.acceptance_on = on
         backlog.acceptance_kind = kind

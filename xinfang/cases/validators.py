@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from typing import IO
 
 import phonenumbers
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.core.exceptions import ValidationError
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
+
+from xinfang.lib import uploads
 
 
 def clean_id_number(value: str) -> str:
@@ -89,8 +92,10 @@ def clean_phone(value: str) -> str:
     )
 
 
-def clean_upload(name: str, size: int) -> None:
-    """Refuse an attachment of the wrong type or too large."""
+def clean_upload(name: str, size: int, content: IO[bytes] | None = None) -> None:
+    """Refuse an attachment of the wrong type or too large, and, given the file (`content`:
+    an UploadedFile or any seekable binary file), one whose bytes are not of the type its name
+    says (an .exe renamed .pdf) or an Office file that is an archive bomb."""
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in settings.XINFANG_ATTACHMENT_TYPES:
         allowed = "、".join(settings.XINFANG_ATTACHMENT_TYPES)
@@ -101,6 +106,10 @@ def clean_upload(name: str, size: int) -> None:
             f"附件“{name}”太大（{size / 1048576:.1f} MB），单个附件不能超过 {limit // 1048576} MB",
             code="file_size",
         )
+    if content is not None:
+        problem = uploads.content_problem(extension, content)
+        if problem:
+            raise ValidationError(f"附件“{name}”无法接收：{problem}", code="file_content")
 
 
 def mask_id_number(value: str) -> str:

@@ -1,6 +1,7 @@
 """Reading the first worksheet of an .xlsx, row by row: calamine (Rust) when it can, else
 openpyxl checks the package and the worksheet XML is streamed with lxml, which also gives the
-Chinese messages for broken files."""
+Chinese messages for broken files. Before either opens a part, the zip's directory is checked
+for an archive bomb (`xinfang.lib.uploads.zip_problem`): nothing is inflated to find one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from xinfang.ledger.columns import EMPTY, NOT_XLSX, OLD_XLS, LedgerError
+from xinfang.lib.uploads import IMPORT_ZIP, zip_problem
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _C, _V, _IS, _T = f"{_NS}row", f"{_NS}c", f"{_NS}v", f"{_NS}is", f"{_NS}t"
@@ -50,6 +52,18 @@ _COLUMN_INDEX = {
 }
 
 
+def refuse_bomb(stream: IO[bytes]) -> None:
+    """Raise LedgerError when the .xlsx would unpack like an archive bomb. A file that is not a
+    zip at all passes: the readers say what it is instead."""
+    head = stream.read(4)
+    stream.seek(0)
+    if head != b"PK\x03\x04":
+        return
+    problem = zip_problem(stream, IMPORT_ZIP)
+    if problem:
+        raise LedgerError(f"{problem}。该文件未被读取，请检查后重新保存为 .xlsx 再导入")
+
+
 class _Sheet:
     """The first worksheet of an .xlsx, opened with openpyxl and streamed row by row."""
 
@@ -60,6 +74,7 @@ class _Sheet:
             raise LedgerError(OLD_XLS)
         if not head:
             raise LedgerError("文件为空（0字节），请选择填好的台帐文件")
+        refuse_bomb(stream)
         try:
             reader = ExcelReader(stream, read_only=True, data_only=True, keep_links=False)
             reader.read_manifest()
@@ -173,6 +188,7 @@ class _FastSheet:
         stream.seek(0)
         if not head.startswith(b"PK"):
             return
+        refuse_bomb(stream)
         try:
             with zipfile.ZipFile(stream) as archive:
                 size = sum(

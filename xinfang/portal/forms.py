@@ -82,7 +82,7 @@ class SubmitForm(forms.Form):
         if len(files) > MAX_FILES:
             raise ValidationError(f"附件不能超过{MAX_FILES}个")
         for upload in files:
-            clean_upload(upload.name, upload.size)
+            clean_upload(upload.name, upload.size, upload)
         return files
 
     def clean(self):
