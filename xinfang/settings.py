@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "xinfang.assessment",
     "xinfang.ledger",
     "xinfang.worker",
+    "xinfang.ops",  # backup/restore, the audit viewer, retention (运维)
     "xinfang.demo",  # the demo generator (`xinfang demo`), outside the runtime apps
 ]
 
@@ -268,3 +269,7 @@ LOGGING = {
         ).upper(),
     },
 }
+# 运维 / operations (xinfang/ops): 个人信息查看记录至少保存 180 天；办结事项满 N 年匿名化（0 为不匿名化）
+XINFANG_AUDIT_RETENTION_DAYS = env_int("XINFANG_AUDIT_RETENTION_DAYS", 365, minimum=180)
+XINFANG_RETENTION_YEARS = env_int("XINFANG_RETENTION_YEARS", 0, minimum=0, maximum=100)
+
