@@ -22,6 +22,7 @@ from xinfang.cases import clocks, search, services
 from xinfang.cases.models import HOTLINE_KINDS, Case, State
 from xinfang.cases.workflow import CITIZEN_WINDOWS
 from xinfang.demo.builder import Builder
+from xinfang.demo.fill import Filled, fill_pages
 from xinfang.demo.org import DemoOrg, ensure_demo_org
 from xinfang.demo.plans import Planner
 from xinfang.demo.replay import _Replay
@@ -45,6 +46,7 @@ class Result:
     states: Counter
     overdue: int
     due_soon: int
+    filled: Filled | None = None
 
 
 Progress = Callable[[int, int, float], None]
@@ -60,12 +62,15 @@ def generate(
     batch_size: int = BATCH_SIZE,
     workers: int | None = None,
     progress: Progress | None = None,
+    fill: bool = True,
 ) -> Result:
     """Generate `cases` demo matters.
 
     `use_bulk` None: the services up to SERVICE_PATH_MAX matters, the bulk path above.
     `workers`: processes that plan and build matters for the bulk path while this one writes
     (None: one per CPU for large runs; 0: all in this process). The data do not depend on it.
+    `fill`: then train the routing model, run the backlog scan and fill the rota, reception,
+    bookings and screening (`fill.fill_pages`), so that every page has something to show.
     """
     started = time.monotonic()
     org = org or ensure_demo_org()
@@ -81,7 +86,10 @@ def generate(
         _run_bulk(planner, order, registered, batch_size, workers, progress, started)
     else:
         _run_services(planner, order, progress, started)
-    return _summary(cases, "bulk" if use_bulk else "services", started, now)
+    result = _summary(cases, "bulk" if use_bulk else "services", started, now)
+    if fill:
+        result.filled = fill_pages(org=org, seed=seed, now=now)
+    return result
 
 
 # What forked worker processes read; set before a pool starts (workers never touch the database).

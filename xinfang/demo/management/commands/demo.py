@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandParser
 
 from xinfang.cases.models import Case, State
+from xinfang.demo.fill import Filled
 from xinfang.demo.org import ensure_demo_org, login_table
 from xinfang.demo.run import SERVICE_PATH_MAX, generate
 
@@ -19,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子：相同种子生成相同数据")
         parser.add_argument(
             "--if-empty", action="store_true", help="已有事项时不再生成（单位和人员仍会补齐）"
+        )
+        parser.add_argument(
+            "--no-fill",
+            dest="fill",
+            action="store_false",
+            help="只生成事项：不训练分派模型、不扫描积案、不填充接访排班、预约和矛盾纠纷排查",
         )
         path = parser.add_mutually_exclusive_group()
         path.add_argument(
@@ -36,7 +43,14 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, cases: int, seed: int, if_empty: bool, bulk: bool | None, **options
+        self,
+        *args,
+        cases: int,
+        seed: int,
+        if_empty: bool,
+        bulk: bool | None,
+        fill: bool = True,
+        **options,
     ) -> None:
         org = ensure_demo_org()
         if cases < 0:
@@ -47,7 +61,12 @@ class Command(BaseCommand):
         elif cases:
             self.stdout.write(f"正在生成 {cases} 件演示事项……")
             result = generate(
-                cases=cases, seed=seed, use_bulk=bulk, org=org, progress=self._progress
+                cases=cases,
+                seed=seed,
+                use_bulk=bulk,
+                org=org,
+                progress=self._progress,
+                fill=fill,
             )
             rate = result.created / result.seconds if result.seconds else 0
             way = "批量写入" if result.path == "bulk" else "业务函数"
@@ -57,6 +76,8 @@ class Command(BaseCommand):
                 )
             )
             self._print_states(result)
+            if result.filled is not None:
+                self._print_filled(result.filled)
             self._count_rates()
         self._print_logins(org)
 
@@ -76,6 +97,26 @@ class Command(BaseCommand):
         for state in State:
             self.stdout.write(f"  {state.label:<6} {result.states.get(state.value, 0)}")
         self.stdout.write(f"  已超期 {result.overdue}，即将到期 {result.due_soon}")
+
+    def _print_filled(self, filled: Filled) -> None:
+        seconds = filled.seconds
+        model = filled.model
+        if "error" in model:
+            self.stdout.write(f"分派模型未训练：{model['error']}")
+        else:
+            self.stdout.write(
+                f"分派模型已训练：{model.get('n_train', 0)} 件已分类事项、"
+                f"{len(model.get('labels', []))} 个类别，用时 {seconds.get('routing', 0):.1f} 秒"
+                f"（{model.get('model', '')}）"
+            )
+        self.stdout.write(
+            f"积案扫描：新认定积案 {filled.backlog} 件，用时 {seconds.get('backlog', 0):.1f} 秒"
+        )
+        self.stdout.write(
+            f"领导接访：排班 {filled.rota_days} 个工作日，接访记录 {filled.records} 条、"
+            f"批示 {filled.instructions} 条，约访时段 {filled.slots} 个、预约 {filled.bookings} 人次"
+        )
+        self.stdout.write(f"矛盾纠纷排查：本季度排查登记问题 {filled.screening_entries} 条")
 
     def _print_logins(self, org) -> None:
         self.stdout.write("演示账号（角色 / 用户名 / 密码 / 单位）：")
