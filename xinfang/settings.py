@@ -224,6 +224,28 @@ XINFANG_DIGEST_HOUR = env_int("XINFANG_DIGEST_HOUR", 8, minimum=0, maximum=23)  
 XINFANG_PORTAL_OFFICE = env_str("XINFANG_PORTAL_OFFICE", "").strip()
 XINFANG_PORTAL_RATE_LIMIT = env_int("XINFANG_PORTAL_RATE_LIMIT", 10, minimum=1)
 XINFANG_PORTAL_RATE_WINDOW = env_int("XINFANG_PORTAL_RATE_WINDOW", 900, minimum=1)  # seconds
+# A number that many addresses keep getting wrong is braked (each address one try a window),
+# never locked: its owner always gets a try.
+XINFANG_PORTAL_LOOKUP_BRAKE = env_int("XINFANG_PORTAL_LOOKUP_BRAKE", 30, minimum=1)
+# 网上提交限频: per client address, and per contact (phone or e-mail) so nobody is SMS-bombed
+XINFANG_PORTAL_SUBMIT_LIMIT = env_int("XINFANG_PORTAL_SUBMIT_LIMIT", 10, minimum=1)
+XINFANG_PORTAL_SUBMIT_WINDOW = env_int("XINFANG_PORTAL_SUBMIT_WINDOW", 3600, minimum=1)
+XINFANG_PORTAL_SUBMIT_CONTACT_LIMIT = env_int("XINFANG_PORTAL_SUBMIT_CONTACT_LIMIT", 3, minimum=1)
+XINFANG_PORTAL_SUBMIT_CONTACT_WINDOW = env_int(
+    "XINFANG_PORTAL_SUBMIT_CONTACT_WINDOW", 86400, minimum=1
+)
+# 每个手机号码每日（北京时间）最多发送的短信条数；超出的记为“未发送”并注明原因 (xinfang/notify)
+XINFANG_SMS_DAILY_LIMIT = env_int("XINFANG_SMS_DAILY_LIMIT", 5, minimum=1)
+
+# 登录限制 / staff login throttling (xinfang/orgs/throttle.py): failures per account and per
+# client address within the window; past the limit, locked for XINFANG_LOGIN_LOCKOUT seconds.
+XINFANG_LOGIN_ACCOUNT_LIMIT = env_int("XINFANG_LOGIN_ACCOUNT_LIMIT", 5, minimum=1)
+XINFANG_LOGIN_ADDRESS_LIMIT = env_int("XINFANG_LOGIN_ADDRESS_LIMIT", 20, minimum=1)
+XINFANG_LOGIN_WINDOW = env_int("XINFANG_LOGIN_WINDOW", 900, minimum=1)
+XINFANG_LOGIN_LOCKOUT = env_int("XINFANG_LOGIN_LOCKOUT", 900, minimum=1)
+# Reverse proxies in front of the app that append the client to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). The limits above count per client address (xinfang/orgs/http.py).
+XINFANG_PROXY_COUNT = env_int("XINFANG_PROXY_COUNT", 0, minimum=0, maximum=5)
 
 # 领导接访 / reception (xinfang/reception/conf.py)
 XINFANG_ROTA_WARN_DAYS = env_int("XINFANG_ROTA_WARN_DAYS", 10, minimum=0)
@@ -254,6 +276,9 @@ XINFANG_OPEN311_RESPOND_WITH_TOKEN = env_bool("XINFANG_OPEN311_RESPOND_WITH_TOKE
 XINFANG_OPEN311_CONTACT = env_str("XINFANG_OPEN311_CONTACT", "").strip()
 
 SESSION_COOKIE_HTTPONLY = True
+# Flash messages live in the server-side session, never in a cookie: some carry a query code
+# (a staff registration's 查询码) and a signed cookie is readable by whoever holds it.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 X_FRAME_OPTIONS = "DENY"

@@ -5,11 +5,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
+from xinfang.orgs import throttle
+from xinfang.orgs.forms import AdminLoginForm
 from xinfang.orgs.models import (
     Category,
     DispatchRule,
+    LoginLock,
     PersonalDataView,
     Place,
     Unit,
@@ -172,4 +176,58 @@ class PersonalDataViewAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# The admin's own login page counts failures against the same limits as /login/.
+admin.site.login_form = AdminLoginForm
+
+
+class LockedNow(admin.SimpleListFilter):
+    title = "状态"
+    parameter_name = "locked"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "锁定中"), ("no", "未锁定"))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(locked_until__gt=now)
+        if self.value() == "no":
+            return queryset.exclude(locked_until__gt=now)
+        return queryset
+
+
+@admin.register(LoginLock)
+class LoginLockAdmin(admin.ModelAdmin):
+    """登录锁定: who is locked out of logging in and until when; the administrator clears it."""
+
+    list_display = ("label", "kind", "failures", "last_failure_at", "locked_until", "is_locked")
+    list_filter = (LockedNow, "kind")
+    search_fields = ("label",)
+    actions = ["unlock"]
+    readonly_fields = (
+        "kind",
+        "label",
+        "failures",
+        "window_started_at",
+        "last_failure_at",
+        "locked_until",
+    )
+    exclude = ("key",)
+
+    @admin.display(description="锁定中", boolean=True)
+    def is_locked(self, obj: LoginLock) -> bool:
+        return obj.locked_until is not None and obj.locked_until > timezone.now()
+
+    @admin.action(description="解除锁定")
+    def unlock(self, request, queryset):
+        done = throttle.login_unlock(ids=list(queryset.values_list("id", flat=True)))
+        messages.success(request, f"已解除 {done} 项登录锁定")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -17,3 +17,24 @@ class AuthedRequest(HttpRequest):
     """A request whose user is signed in."""
 
     user: User
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address, for the limits that count per address (login, portal).
+
+    Behind XINFANG_PROXY_COUNT reverse proxies, each appends the address it saw to
+    X-Forwarded-For, so the client is the entry that many places from the right; entries
+    further left are whatever the client wrote and are never trusted. Without proxies (0) it
+    is the connection's address.
+    """
+    from django.conf import settings
+
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    proxies = settings.XINFANG_PROXY_COUNT
+    if not proxies:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < proxies:  # not through the proxies: the header is the client's own words
+        return remote
+    return forwarded[-proxies][:64]

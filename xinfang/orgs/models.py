@@ -240,3 +240,37 @@ class PersonalDataView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} 查看 {self.case_id} {self.fields}"
+
+
+class LoginLock(models.Model):
+    """登录限制: failed staff logins counted per account and per client address (一行一个).
+
+    `failures` counts within the window that began at `window_started_at`; reaching the limit
+    sets `locked_until`, and until then every login of that account (or from that address) is
+    refused, the right password too. The administrator sees the rows in the admin and can
+    clear a lock. An account is kept as a hash of the name typed (`key`); `label` names it
+    only when such an account exists, so a password typed into the name field is not kept.
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", "账号"
+        ADDRESS = "address", "客户端地址"
+
+    kind = models.CharField("类型", max_length=8, choices=Kind.choices)
+    key = models.CharField("键", max_length=64)
+    label = models.CharField("账号或地址", max_length=150)
+    failures = models.PositiveIntegerField("窗口内失败次数", default=0)
+    window_started_at = models.DateTimeField("计数开始时间")
+    last_failure_at = models.DateTimeField("最近失败时间")
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "登录锁定"
+        ordering = ["-last_failure_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="login_lock_once_per_key")
+        ]
+        indexes = [models.Index(fields=["last_failure_at"], name="login_lock_last")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.label}"
