@@ -32,6 +32,7 @@ from xinfang.cases.workflow import (
     TransitionNotAllowed,
     TransitionRefused,
 )
+from xinfang.lib import bounds
 from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Category, Unit
 
@@ -106,12 +107,18 @@ _PYDANTIC_WORDS = {
 }
 
 
+# A number outside a declared bound (`lib.bounds`) is answered with that bound's own message.
+_OUT_OF_RANGE = frozenset({"greater_than_equal", "less_than_equal"})
+
+
 @api.exception_handler(NinjaValidationError)
 def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
         loc = [str(x) for x in err.get("loc", ()) if x not in {"body", "query", "path", "payload"}]
-        words = _PYDANTIC_WORDS.get(err.get("type", ""))
+        kind = err.get("type", "")
+        bound = bounds.BY_NAME.get(loc[-1]) if loc and kind in _OUT_OF_RANGE else None
+        words = bound.message if bound else _PYDANTIC_WORDS.get(kind)
         message = words or str(err.get("msg", "")).removeprefix("Value error, ")
         errors.setdefault(".".join(loc) or "__all__", []).append(message)
     return _error(request, 422, "请求参数不正确", errors)

@@ -13,6 +13,7 @@ from ninja import Field, Schema
 from pydantic import create_model, field_validator
 
 from xinfang.cases.models import Channel, Kind, Outcome, Rating, RouteMode, State, Urgency
+from xinfang.lib import bounds
 
 MAX_ID = 2**63 - 1
 Id = int
@@ -237,7 +238,9 @@ class RegisterIn(Schema):
     petitioner_id_number: str = Field("", max_length=30)
     petitioner_phone: str = Field("", max_length=30)
     petitioner_address: str = Field("", max_length=200)
-    group_size: int = Field(1, ge=1, le=100000)
+    group_size: int = Field(
+        1, ge=bounds.GROUP_SIZE.low, le=bounds.GROUP_SIZE.high, description="来访人数"
+    )
     representatives: list[RepresentativeIn] = Field(default_factory=list)
     accused_unit: Id | None = Field(
         None,

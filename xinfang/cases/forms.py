@@ -20,6 +20,7 @@ from xinfang.cases.models import (
     State,
     Urgency,
 )
+from xinfang.lib import bounds
 from xinfang.lib.formfields import IdChoiceField, IdMultipleChoiceField
 from xinfang.orgs.models import Category, Place, Unit
 
@@ -73,7 +74,7 @@ class RegisterForm(UserForm):
     petitioner_id_number = forms.CharField(label="身份证号", max_length=30, required=False)
     petitioner_phone = forms.CharField(label="联系电话", max_length=30, required=False)
     petitioner_address = forms.CharField(label="住址", max_length=200, required=False)
-    group_size = forms.IntegerField(label="来访人数", min_value=1, initial=1)
+    group_size = bounds.GROUP_SIZE.form_field(label="来访人数", initial=1)
     representatives = forms.CharField(
         label="集体访代表",
         required=False,
@@ -269,6 +270,9 @@ class AccusedForm(forms.Form):
     )
 
 
+CURSOR_INVALID = "翻页参数无效，请从第一页重新查看"
+
+
 class QueueFilterForm(forms.Form):
     scope = forms.CharField(required=False)
     q = forms.CharField(label="关键词", required=False)
@@ -314,3 +318,12 @@ class QueueFilterForm(forms.Form):
 
     def clean_date_to(self):
         return self._clean_year("date_to")
+
+    def clean_after(self) -> str:
+        """The cursor as `selectors.queue_page` wrote it (µs since 1970 before the year 3000,
+        then a row id): anything else is refused, not handed to the database (a 20-digit id
+        overflows it)."""
+        after = self.cleaned_data["after"].strip()
+        if after and not bounds.fits_a_cursor(after):
+            raise forms.ValidationError(CURSOR_INVALID, code="invalid_cursor")
+        return after

@@ -49,6 +49,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "export_query": params.urlencode(),
             "is_first_page": not data.get("after"),
         },
+        # a cursor no page wrote is a bad request (the page shows why, and the first page)
+        status=400 if "after" in form.errors else 200,
     )
 
 
