@@ -31,13 +31,15 @@ class DeliveryError(Exception):
 class Sender(Protocol):
     """What every channel's backend offers: send one message or raise DeliveryError."""
 
-    def send(self, *, recipient: str, subject: str, body: str) -> None: ...
+    def send(self, *, recipient: str, subject: str, body: str, key: str = "") -> None:
+        """`key` is the message's idempotency key: the same on every attempt of one message."""
+        ...
 
 
 class ConsoleSms:
     """Prints each SMS to standard output: the default, for development."""
 
-    def send(self, *, recipient: str, subject: str, body: str) -> None:
+    def send(self, *, recipient: str, subject: str, body: str, key: str = "") -> None:
         sys.stdout.write(f"[短信] 发送至 {recipient}：{body}\n")
         sys.stdout.flush()
 
@@ -46,6 +48,7 @@ class ConsoleSms:
 class SentSms:
     recipient: str
     body: str
+    key: str = ""
 
 
 class MemorySms:
@@ -55,11 +58,11 @@ class MemorySms:
     fail: str = ""
     _lock = threading.Lock()
 
-    def send(self, *, recipient: str, subject: str, body: str) -> None:
+    def send(self, *, recipient: str, subject: str, body: str, key: str = "") -> None:
         if MemorySms.fail:
             raise DeliveryError(MemorySms.fail)
         with MemorySms._lock:
-            MemorySms.sent.append(SentSms(recipient, body))
+            MemorySms.sent.append(SentSms(recipient, body, key))
 
     @classmethod
     def reset(cls) -> None:
@@ -68,13 +71,15 @@ class MemorySms:
 
 
 class FileSms:
-    """Appends one JSON line per message to XINFANG_SMS_FILE (tests across processes, dev)."""
+    """Appends one JSON line per message to XINFANG_SMS_FILE (tests across processes, dev):
+    {"phone", "text", "id"}, where "id" is the message's idempotency key."""
 
-    def send(self, *, recipient: str, subject: str, body: str) -> None:
+    def send(self, *, recipient: str, subject: str, body: str, key: str = "") -> None:
         delay = conf.sms_file_delay()
         if delay:
             time.sleep(delay)
-        line = json.dumps({"phone": recipient, "text": body}, ensure_ascii=False)
+        record = {"phone": recipient, "text": body} | ({"id": key} if key else {})
+        line = json.dumps(record, ensure_ascii=False)
         try:
             with open(conf.sms_file(), "a", encoding="utf-8") as handle:
                 handle.write(line + "\n")
@@ -84,7 +89,10 @@ class FileSms:
 
 
 class HttpSms:
-    """POSTs {"phone", "text"} as JSON to an SMS gateway; any non-2xx answer is a failure."""
+    """POSTs {"phone", "text", "id"} as JSON to an SMS gateway; any non-2xx answer is a failure.
+
+    "id" (also sent as the `Idempotency-Key` header) is the message's idempotency key: a retry
+    of one message carries the same key, so a gateway that remembers keys sends it only once."""
 
     def __init__(
         self, url: str | None = None, token: str | None = None, timeout: int | None = None
@@ -95,9 +103,12 @@ class HttpSms:
         if not self.url.startswith(("http://", "https://")):
             raise DeliveryError("未配置短信网关地址（XINFANG_SMS_GATEWAY_URL）")
 
-    def send(self, *, recipient: str, subject: str, body: str) -> None:
-        data = json.dumps({"phone": recipient, "text": body}, ensure_ascii=False).encode("utf-8")
+    def send(self, *, recipient: str, subject: str, body: str, key: str = "") -> None:
+        payload = {"phone": recipient, "text": body} | ({"id": key} if key else {})
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8"}
+        if key:
+            headers["Idempotency-Key"] = key
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")  # noqa: S310 - the scheme is checked http(s) above
@@ -118,7 +129,7 @@ class DjangoEmail:
     def __init__(self, backend: str | None = None):
         self.backend = backend or conf.email_backend()
 
-    def send(self, *, recipient: str, subject: str, body: str) -> None:
+    def send(self, *, recipient: str, subject: str, body: str, key: str = "") -> None:
         try:
             connection = get_connection(self.backend, fail_silently=False)
             message = EmailMessage(
@@ -127,6 +138,8 @@ class DjangoEmail:
                 conf.email_from(),
                 [recipient],
                 connection=connection,
+                # the same Message-ID on a resend: mail systems and clients drop the duplicate
+                headers={"Message-ID": f"<{key}@xinfang>"} if key else None,
             )
             sent = message.send()
         except Exception as exc:  # SMTP errors, refused connections, bad addresses

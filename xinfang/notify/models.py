@@ -22,6 +22,16 @@ class Outbox(models.Model):
         SENT = "sent", "已发送"
         FAILED = "failed", "发送失败"
 
+    class Priority(models.IntegerChoices):
+        """Who goes first when the worker has a queue: the citizen waiting for a query code,
+        then staff reminders and digests, then the citizens' step messages, then bulk (an
+        import's thousands of 已登记 messages, the demo's backlog)."""
+
+        RECEIPT = 0, "提交回执"
+        STAFF = 10, "提醒与汇总"
+        CITIZEN = 20, "办理进度"
+        BULK = 50, "批量"
+
     channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
     recipient = models.CharField("收件人", max_length=254)
     subject = models.CharField("主题", max_length=200, blank=True)
@@ -55,12 +65,19 @@ class Outbox(models.Model):
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
     claimed_by = models.CharField(max_length=80, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # 发送优先级: a smaller number goes first (see `Priority`); within one, the oldest due first.
+    priority = models.PositiveSmallIntegerField("优先级", default=Priority.CITIZEN)
 
     class Meta:
         verbose_name = verbose_name_plural = "消息发件箱"
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            # The worker's queue: only pending rows, in the order it claims them.
+            models.Index(
+                fields=["priority", "next_attempt_at", "id"],
+                name="outbox_queue",
+                condition=models.Q(status="pending"),
+            ),
             models.Index(fields=["status", "claimed_until"], name="outbox_lease"),
         ]
 

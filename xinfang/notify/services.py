@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from xinfang.cases.bulkinsert import insert_rows
@@ -27,13 +24,20 @@ from xinfang.cases.models import Case, State
 from xinfang.cases.selectors import clock_rules
 from xinfang.cases.workflow import CITIZEN_WINDOWS
 from xinfang.notify import conf, messages, selectors
-from xinfang.notify.backends import DeliveryError, get_sender
+from xinfang.notify.delivery import (  # noqa: F401 - the worker's side, kept importable from here
+    REDACTED,
+    backoff,
+    deliver_due,
+    drain,
+    message_key,
+    outbox_claim,
+    outbox_deliver,
+    worker_name,
+)
 from xinfang.notify.models import CitizenContact, Digest, Outbox, Reminder, ReminderRead
 from xinfang.orgs.models import Role, Unit, User
 
 log = logging.getLogger(__name__)
-
-REDACTED = "（本条为含查询码的提交回执，处理完毕后内容已清除）"
 
 # ---------------------------------------------------------------- writing
 
@@ -50,11 +54,13 @@ def outbox_queue(
     at: dt.datetime | None = None,
     unit: Unit | None = None,
     unit_id: int | None = None,
+    priority: int | None = None,
 ) -> Outbox:
     """Write one message to the outbox. Runs in the caller's transaction.
 
     `unit` (or `unit_id`) is the unit whose staff a staff message goes to; a message to a
-    petitioner has none. The outbox page scopes rows by it and by `case`.
+    petitioner has none. The outbox page scopes rows by it and by `case`. `priority` defaults
+    to the kind's (`priority_of`).
     """
     row = outbox_row(
         channel=channel,
@@ -67,6 +73,7 @@ def outbox_queue(
         at=at,
         unit=unit,
         unit_id=unit_id,
+        priority=priority,
     )
     row.save(force_insert=True)
     return row
@@ -84,9 +91,13 @@ def outbox_row(
     at: dt.datetime | None = None,
     unit: Unit | None = None,
     unit_id: int | None = None,
+    priority: int | None = None,
 ) -> Outbox:
     """One outbox message, not saved yet: a batch writes many with one bulk_create."""
     at = at or timezone.now()
+    unit_id = unit.pk if unit is not None else unit_id
+    if priority is None:
+        priority = priority_of(kind, staff=unit_id is not None)
     return Outbox(
         channel=channel,
         recipient=recipient.strip(),
@@ -97,8 +108,20 @@ def outbox_row(
         sensitive=sensitive,
         next_attempt_at=at,
         created_at=at,
-        unit_id=unit.pk if unit is not None else unit_id,
+        unit_id=unit_id,
+        priority=priority,
     )
+
+
+def priority_of(kind: str, *, staff: bool = False) -> int:
+    """The send order of a message of `kind`: the portal's receipt (the citizen waits for the
+    query code) first, then staff reminders, digests and supervision notices, then the citizens'
+    step messages. Bulk batches (`outbox_insert`) come last."""
+    if kind == "submission":
+        return Outbox.Priority.RECEIPT
+    if staff or kind == "digest" or kind.startswith("reminder."):
+        return Outbox.Priority.STAFF
+    return Outbox.Priority.CITIZEN
 
 
 # The columns a message to a petitioner sets itself in `outbox_insert`; the rest are the
@@ -110,9 +133,10 @@ def outbox_insert(messages: Sequence[tuple[str, str, str, str, str, int]]) -> in
     """Many messages to petitioners in one multi-row insert: (channel, recipient, subject, body,
     kind, case id) each, due now. The same rows as `outbox_queue`, for a batch of thousands
     (the ledger import tells every petitioner), where the ORM's per-object work would cost more
-    than the import's own writing. Runs in the caller's transaction; returns the count."""
+    than the import's own writing. They go at bulk priority: behind receipts, staff reminders
+    and single step messages. Runs in the caller's transaction; returns the count."""
     now = timezone.now()
-    template = Outbox(next_attempt_at=now, created_at=now)
+    template = Outbox(next_attempt_at=now, created_at=now, priority=Outbox.Priority.BULK)
     fields = [f for f in Outbox._meta.concrete_fields if not f.primary_key]
     shared = [
         (f.column, f.get_db_prep_save(getattr(template, f.attname), connection))
@@ -179,108 +203,7 @@ def queue_submission_receipt(*, case: Case, code: str) -> int:
 
 
 # ---------------------------------------------------------------- delivering
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def _due(now: dt.datetime) -> Q:
-    return Q(status=Outbox.Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=Outbox.Status.SENDING, claimed_until__lt=now
-    )
-
-
-def outbox_claim(
-    *, worker: str, now: dt.datetime | None = None, limit: int | None = None
-) -> list[Outbox]:
-    """Claim due messages for `worker` with one conditional UPDATE each.
-
-    A row is due when it is pending and its time has come, or when the worker that claimed it
-    let its lease run out (it died). Only one worker's UPDATE can match a row, so two workers
-    never hold the same message.
-    """
-    now = now or timezone.now()
-    limit = limit or conf.batch_size()
-    until = now + dt.timedelta(seconds=conf.lease_seconds())
-    ids = list(
-        Outbox.objects.filter(_due(now))
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
-    claimed = [
-        pk
-        for pk in ids
-        if Outbox.objects.filter(_due(now), pk=pk).update(
-            status=Outbox.Status.SENDING,
-            claimed_by=worker,
-            claimed_until=until,
-            attempts=F("attempts") + 1,
-        )
-    ]
-    return list(
-        Outbox.objects.filter(pk__in=claimed, claimed_by=worker).order_by("next_attempt_at", "id")
-    )
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    """Exponential: the base delay, then twice it, four times... (capped at one day)."""
-    return dt.timedelta(seconds=min(conf.backoff_seconds() * 2 ** max(attempts - 1, 0), 86400))
-
-
-def _held(row: Outbox, worker: str) -> Q:
-    return Q(pk=row.pk, claimed_by=worker, status=Outbox.Status.SENDING)
-
-
-def outbox_deliver(row: Outbox, *, worker: str) -> str:
-    """Send one claimed message and record the outcome. Returns the new status."""
-    now = timezone.now()
-    renewed = Outbox.objects.filter(_held(row, worker)).update(
-        claimed_until=now + dt.timedelta(seconds=conf.lease_seconds())
-    )
-    if not renewed:  # the lease ran out and someone else took it
-        return "lost"
-    try:
-        get_sender(row.channel).send(recipient=row.recipient, subject=row.subject, body=row.body)
-    except DeliveryError as exc:
-        return _failed(row, worker, str(exc))
-    done = {
-        "status": Outbox.Status.SENT,
-        "sent_at": timezone.now(),
-        "claimed_by": "",
-        "claimed_until": None,
-        "last_error": "",
-    }
-    if row.sensitive:
-        done["body"] = REDACTED
-    Outbox.objects.filter(_held(row, worker)).update(**done)
-    return Outbox.Status.SENT
-
-
-def _failed(row: Outbox, worker: str, error: str) -> str:
-    attempts = Outbox.objects.values_list("attempts", flat=True).get(pk=row.pk)
-    change = {"last_error": error[:2000], "claimed_by": "", "claimed_until": None}
-    if attempts >= conf.max_attempts():
-        change["status"] = Outbox.Status.FAILED
-        if row.sensitive:
-            change["body"] = REDACTED
-    else:
-        change["status"] = Outbox.Status.PENDING
-        change["next_attempt_at"] = timezone.now() + backoff(attempts)
-    Outbox.objects.filter(_held(row, worker)).update(**change)
-    log.warning("消息 %s 发送失败（第%s次）：%s", row.pk, attempts, error)
-    return change["status"]
-
-
-def deliver_due(*, worker: str | None = None, now: dt.datetime | None = None) -> dict[str, int]:
-    """One pass: claim what is due and send it. Returns counts per outcome."""
-    worker = worker or worker_name()
-    counts: dict[str, int] = {}
-    for row in outbox_claim(worker=worker, now=now):
-        status = outbox_deliver(row, worker=worker)
-        counts[status] = counts.get(status, 0) + 1
-    return counts
-
+# Claiming and sending live in `delivery` (names kept here for the callers that import them).
 
 # ---------------------------------------------------------------- staff reminders and digests
 
@@ -543,11 +466,12 @@ class PassDone:
         )
 
 
-def run_pass(worker: str, *, reminders: bool = True) -> PassDone:
-    """One pass of `xinfang worker` / `xinfang notify_worker`: reminders and digests, then delivery."""
+def run_pass(worker: str, *, reminders: bool = True, seconds: float | None = None) -> PassDone:
+    """One pass of `xinfang worker` / `xinfang notify_worker`: reminders and digests, then
+    delivery batch after batch while messages are due (for at most `seconds`)."""
     reminded = queue_reminders() if reminders else 0
     digests = queue_digests() if reminders else 0
-    return PassDone(reminded, digests, deliver_due(worker=worker))
+    return PassDone(reminded, digests, drain(worker=worker, seconds=seconds))
 
 
 # ---------------------------------------------------------------- in-app reminders

@@ -1,8 +1,10 @@
 """`xinfang notify_worker`: delivers the outbox, and queues staff reminders and digests.
 
-Each pass claims due messages with a conditional update and a lease, sends them, and marks
-them sent or schedules a retry with exponential backoff. A worker killed mid-pass loses
-nothing: its claimed messages are taken up again when their lease runs out.
+Each pass claims due messages with a conditional update and a lease (most urgent first), sends
+them, and marks them sent or schedules a retry with exponential backoff; it goes on batch after
+batch while messages are due, and sleeps `--interval` only when the queue is empty. A worker
+killed mid-pass loses nothing: its claimed messages are taken up again when their lease runs
+out (see xinfang/notify/delivery.py for what is guaranteed).
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ class Command(BaseCommand):
     ) -> None:
         worker = services.worker_name()
         while True:
-            done = services.run_pass(worker, reminders=not no_reminders)
+            done = services.run_pass(
+                worker, reminders=not no_reminders, seconds=None if once else max(interval, 1)
+            )
             if once or done:
                 self.stdout.write(str(done))
                 self.stdout.flush()
             if once:
                 return
-            time.sleep(interval)
+            if not done.delivered:  # no pause while messages are due
+                time.sleep(interval)

@@ -1,10 +1,19 @@
 """`xinfang worker`: the one background process a deployment needs.
 
-Each pass: makes final the matters whose review window closed unused, queues staff reminders
-and daily digests, delivers the notification outbox, (every five minutes) computes this month's
-hot-issue page and each supervisor's default dashboard into the shared cache, and (hourly) refreshes the database's planner statistics. Work is claimed with conditional updates, so two workers never do the
-same thing twice, and a killed worker loses nothing (claimed messages return after a lease).
-`xinfang notify_worker` runs only the delivery part, for offices that scale it separately.
+Every `--interval` seconds (a "pass"): the daily jobs not yet run today (the backlog scan, see
+xinfang/worker/daily.py), makes final the matters whose review window closed unused, escalates
+overdue supervision, refreshes the rates' rollup, queues staff reminders and daily digests, runs
+one queued export, (every five minutes) computes this month's hot-issue page and each
+supervisor's default dashboard into the shared cache, and (hourly) refreshes the database's
+planner statistics.
+
+Between passes it delivers the outbox: batch after batch while messages are due, with no pause,
+and when the queue is empty it looks again every `--poll` seconds. Messages go most urgent
+first (the portal's receipt, then staff reminders and digests, then step messages, then bulk).
+Work is claimed with conditional updates (and `SKIP LOCKED` on PostgreSQL), so several workers
+never do the same thing twice, and a killed worker loses nothing (claimed messages return after
+a lease). `xinfang notify_worker` runs only the delivery part, for offices that scale it
+separately.
 """
 
 from __future__ import annotations
@@ -20,41 +29,68 @@ from xinfang.notify import services as notify
 from xinfang.reports import panels, rollup
 from xinfang.routing import selectors as routing
 from xinfang.supervision import services as supervision
+from xinfang.worker import daily
 from xinfang.worker.maintenance import refresh_statistics
 
-STATISTICS_EVERY = 720  # passes: hourly at the default 5-second interval
-HOT_EVERY = 60  # passes: every five minutes, inside the hot page's ten-minute cache life
+STATISTICS_SECONDS = 3600  # hourly
+HOT_SECONDS = 300  # every five minutes, inside the hot page's ten-minute cache life
 
 
 class Command(BaseCommand):
-    help = "后台任务：期满终结、时限提醒与每日汇总、发送短信邮件（--once 只执行一轮）"
+    help = "后台任务：每日积案扫描、期满终结、时限提醒与每日汇总、发送短信邮件（--once 只执行一轮）"
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--once", action="store_true", help="只执行一轮后退出")
+        parser.add_argument(
+            "--once", action="store_true", help="只执行一轮（并发完到期消息）后退出"
+        )
         parser.add_argument("--interval", type=float, default=5, help="两轮之间的秒数")
+        parser.add_argument(
+            "--poll", type=float, default=1, help="发件箱为空时，每隔几秒查看一次新消息"
+        )
 
-    def handle(self, *args, once: bool = False, interval: float = 5, **options) -> None:
+    def handle(
+        self, *args, once: bool = False, interval: float = 5, poll: float = 1, **options
+    ) -> None:
         worker = notify.worker_name()
-        passes = 0
+        last_statistics = last_hot = next_pass = float("-inf")
         while True:
-            if passes % STATISTICS_EVERY == 0:
-                refresh_statistics()
-            if passes % HOT_EVERY == 0:
-                routing.refresh_hot()
-                panels.refresh_dashboards()  # each supervisor's default 统计看板
-            passes += 1
-            finalized = finalize_expired()
-            escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
-            rollup.refresh()  # the rates' counted rows and day cells (xinfang/reports/rollup.py)
-            done = notify.run_pass(worker)
-            exported = (
-                exports.run_pending(worker) if settings.XINFANG_WORKER_EXPORTS else 0
-            )  # one a pass
-            if once or finalized or escalated or done or exported:
-                self.stdout.write(
-                    f"期满终结 {finalized} 件；督办逾期 {escalated} 件；导出 {exported} 个；{done}"
-                )
-                self.stdout.flush()
-            if once:
-                return
-            time.sleep(interval)
+            started = time.monotonic()
+            if started >= next_pass:
+                next_pass = started + interval
+                if started - last_statistics >= STATISTICS_SECONDS:
+                    refresh_statistics()
+                    last_statistics = started
+                if started - last_hot >= HOT_SECONDS:
+                    routing.refresh_hot()
+                    panels.refresh_dashboards()  # each supervisor's default 统计看板
+                    last_hot = started
+                self._pass(worker, once=once, seconds=None if once else interval)
+                if once:
+                    return
+                continue
+            # between passes: deliver while messages are due, look again every `poll` seconds
+            left = next_pass - time.monotonic()
+            delivered = notify.drain(worker=worker, seconds=max(left, 0.1))
+            if delivered:
+                self._say(str(notify.PassDone(0, 0, delivered)))
+            else:
+                time.sleep(max(min(poll, next_pass - time.monotonic()), 0))
+
+    def _pass(self, worker: str, *, once: bool, seconds: float | None) -> None:
+        for said in daily.run_due():
+            self._say(said)
+        finalized = finalize_expired()
+        escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
+        rollup.refresh()  # the rates' counted rows and day cells (xinfang/reports/rollup.py)
+        done = notify.run_pass(worker, seconds=seconds)
+        exported = (
+            exports.run_pending(worker) if settings.XINFANG_WORKER_EXPORTS else 0
+        )  # one a pass
+        if once or finalized or escalated or done or exported:
+            self._say(
+                f"期满终结 {finalized} 件；督办逾期 {escalated} 件；导出 {exported} 个；{done}"
+            )
+
+    def _say(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
