@@ -4,7 +4,7 @@ openpyxl's write-only mode writes each row to the sheet's XML on disk as it come
 strings, no shared-string table), so memory stays flat whatever the number of rows: the rows
 come from a generator over `QuerySet.iterator(chunk_size=...)`, never from a list.
 House style as in xinfang/reports/xlsx.py: styled header, frozen panes, numbers as numbers,
-texts starting with = + - @ as text (xinfang/lib/xlsxcells.py).
+formula-like texts (= + - @ tab CR...) as text (xinfang/lib/xlsxcells.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 
+from xinfang.lib.xlsxcells import cell as xlsx_cell
 from xinfang.lib.xlsxcells import safe_row, sheet_title
 
 PROGRESS_EVERY = 2000  # rows between two progress reports (one UPDATE each)
@@ -30,7 +31,6 @@ def write_xlsx(
     """Write `rows` under the header `columns` ((name, width) pairs) to `target` (a path or a
     seekable binary file); call `progress(rows written)` every `every` rows. Returns the count."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -42,7 +42,7 @@ def write_xlsx(
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     header = []
     for name, _width in columns:
-        cell = WriteOnlyCell(ws, value=name)
+        cell = xlsx_cell(ws, name)
         cell.font, cell.fill, cell.alignment = bold, fill, Alignment(horizontal="center")
         header.append(cell)
     ws.append(header)

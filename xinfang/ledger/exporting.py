@@ -22,6 +22,7 @@ from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, Channel, Kind, Outcom
 from xinfang.cases.validators import mask_phone
 from xinfang.exports.kinds import ExportKind, Source
 from xinfang.ledger.columns import _letter
+from xinfang.lib.xlsxcells import cell as xlsx_cell
 from xinfang.lib.xlsxcells import safe_row
 from xinfang.orgs.models import Category, Place, Unit, User
 
@@ -155,12 +156,10 @@ def export_cases(
     ws.freeze_panes = "A2"
     for index, (_name, width) in enumerate(EXPORT_COLUMNS):
         ws.column_dimensions[_letter(index)].width = width
-    from openpyxl.cell import WriteOnlyCell
-
     bold = Font(bold=True)
     header = []
     for name, _width in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(ws, value=name)
+        cell = xlsx_cell(ws, name)
         cell.font = bold
         header.append(cell)
     ws.append(header)

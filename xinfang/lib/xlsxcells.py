@@ -1,10 +1,16 @@
 """Cells an .xlsx writer hands to openpyxl: a text that a spreadsheet could take for a formula
-(it starts with =, +, - or @) is written as text, never as a formula (CSV/formula injection: a
-citizen's title "=HYPERLINK(...)" must not become a live link in an officer's Excel).
+is written as text, never as a formula (CSV/formula injection: a citizen's title
+"=HYPERLINK(...)" must not become a live link in an officer's Excel).
 
-openpyxl itself turns a string starting with "=" into a formula; the others are stored as text
-but Excel re-reads them as a formula once the cell is edited, hence the quote prefix (the
-apostrophe Excel shows in the formula bar). Framework-free.
+Following OWASP's "CSV Injection" guidance, a text is formula-like when it starts with = + - @,
+a tab or a carriage return (and, for spreadsheets typed with a Chinese input method, their
+full-width forms ＝ ＋ － ＠). openpyxl itself turns a string starting with "=" into a formula;
+the others are stored as text but Excel re-reads them as a formula once the cell is edited,
+hence the quote prefix (the apostrophe Excel shows in the formula bar, not part of the value):
+the value stays exactly what was typed, readable and re-importable.
+
+Every writer goes through `cell` / `safe_row` (write-only sheets) or `keep_text` (ordinary
+sheets). Framework-free.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-FORMULA_START = ("=", "+", "-", "@")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 _NOT_IN_SHEET_TITLES = re.compile(r"[\\/*?:\[\]]")
@@ -29,14 +35,26 @@ def looks_like_formula(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_START)
 
 
+def _as_text(cell) -> None:
+    cell.data_type = "s"  # a string, never "f"
+    cell.quotePrefix = True
+
+
 def text_cell(ws, value: str):
     """A write-only sheet's cell holding `value` as text, with Excel's quote prefix."""
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"
-    cell.quotePrefix = True
+    _as_text(cell)
     return cell
+
+
+def cell(ws, value: Any):
+    """The one way a write-only sheet's cell is made when it needs a style: any value, with a
+    formula-like text kept as text. Numbers and dates stay what they are."""
+    from openpyxl.cell import WriteOnlyCell
+
+    return text_cell(ws, value) if looks_like_formula(value) else WriteOnlyCell(ws, value=value)
 
 
 def safe_row(ws, values: Sequence[Any]) -> list[Any]:
@@ -47,7 +65,6 @@ def safe_row(ws, values: Sequence[Any]) -> list[Any]:
 
 def keep_text(cells: Iterable) -> None:
     """For an ordinary (not write-only) sheet, after `ws.append`: formula-like texts stay text."""
-    for cell in cells:
-        if looks_like_formula(cell.value):
-            cell.data_type = "s"
-            cell.quotePrefix = True
+    for c in cells:
+        if looks_like_formula(c.value):
+            _as_text(c)

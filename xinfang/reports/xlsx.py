@@ -1,18 +1,16 @@
 """The .xlsx twin of the report pages: styled header, frozen panes, numbers as numbers, and
-text that a spreadsheet could take for a formula (=, +, -, @) written as text."""
+text that a spreadsheet could take for a formula written as text (xinfang/lib/xlsxcells.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from xinfang.lib import xlsxcells
 from xinfang.lib.xlsxcells import sheet_title
-
-FORMULA_START = ("=", "+", "-", "@")
 
 
 def write(out, title: str, header: Sequence[str], rows: Iterable[Sequence]) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
     wb = Workbook(write_only=True)
@@ -22,9 +20,7 @@ def write(out, title: str, header: Sequence[str], rows: Iterable[Sequence]) -> N
     fill = PatternFill("solid", fgColor="DDEBF7")
 
     def cell(value, *, head: bool = False):
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str) and value.startswith(FORMULA_START):
-            c.data_type = "s"  # text, never a formula
+        c = xlsxcells.cell(ws, value)  # a formula-like text stays text
         if head:
             c.font, c.fill, c.alignment = bold, fill, Alignment(horizontal="center", wrap_text=True)
         return c
