@@ -117,6 +117,7 @@ ROUTES: dict[str, Route] = {
     "portal:rereview": Route(method="post"),
     "portal:leave": Route(method="post"),
     "notify:outbox": Route(),
+    "ops:audit": Route(),  # administrators only
     "notify:mine": Route(),
     "notify:mine_read": Route(method="post", data=lambda w: {"all": "1"}),
     "backlog:board": Route(),
