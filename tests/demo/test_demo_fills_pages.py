@@ -4,19 +4,19 @@ screening round, all through the apps' services, dated from the demo's `now`, on
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 
 from tests.factories import bj
 from xinfang.backlog.models import BacklogCase, ScreeningEntry, ScreeningRound
 from xinfang.cases.models import Case, State
 from xinfang.demo.fill import fill_pages
-from xinfang.demo.org import DEMO_PASSWORD, ensure_demo_org
+from xinfang.demo.org import ensure_demo_org
 from xinfang.demo.run import generate
+from xinfang.orgs.models import User
 from xinfang.reception.models import (
     AppointmentSlot,
     Booking,
@@ -31,22 +31,37 @@ NOW = bj(2026, 11, 20, 15, 30)  # a Friday
 N = 80
 
 
-@pytest.fixture(autouse=True)
-def _model_in_tmp(settings, tmp_path):
-    """The demo trains the model at the configured path: here, not the developer's var/."""
-    settings.XINFANG_ROUTING_MODEL = str(tmp_path / "routing-model.joblib")
+class _Rollback(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def _demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One demo for the module (as Django's setUpTestData): built in a transaction that is
+    rolled back after the module's last test; each test runs in a savepoint inside it."""
+    model = tmp_path_factory.mktemp("demo-fill") / "routing-model.joblib"
+    with (
+        django_db_blocker.unblock(),
+        override_settings(XINFANG_ROUTING_MODEL=str(model)),
+        time_machine.travel(NOW, tick=False),
+        pytest.raises(_Rollback),
+        transaction.atomic(),
+    ):
+        org = ensure_demo_org()
+        yield org, generate(cases=N, seed=7, now=NOW, org=org), str(model)
+        raise _Rollback
 
 
 @pytest.fixture
-def demo(db):
+def demo(_demo_world, db, settings):
+    org, result, model = _demo_world
+    settings.XINFANG_ROUTING_MODEL = model
     with time_machine.travel(NOW, tick=False):
-        org = ensure_demo_org()
-        result = generate(cases=N, seed=7, now=NOW, org=org)
         yield org, result
 
 
 def _client(client, username):
-    assert client.login(username=username, password=DEMO_PASSWORD)
+    client.force_login(User.objects.get(username=username))
     return client
 
 
@@ -172,35 +187,3 @@ def test_filling_again_adds_nothing_and_the_seed_decides_what_is_filled(demo):
     assert BacklogCase.objects.count() == backlog
     assert (again.backlog, again.records, again.slots, again.screening_entries) == (0, 0, 0, 0)
     assert "n_train" in again.model  # the model is trained again on the matters there are
-
-
-def test_the_command_fills_once_and_if_empty_leaves_it_alone(db):
-    out = StringIO()
-    with time_machine.travel(NOW, tick=False):
-        call_command("demo", "--cases", "60", "--if-empty", "--seed", "3", stdout=out)
-        text = out.getvalue()
-        assert "分派模型已训练" in text and "积案扫描" in text and "领导接访" in text
-        counts = (
-            Case.objects.count(),
-            ReceptionRecord.objects.count(),
-            Booking.objects.count(),
-            ScreeningEntry.objects.count(),
-            RotaDay.objects.count(),
-        )
-        assert all(counts)
-        call_command("demo", "--cases", "60", "--if-empty", stdout=StringIO())
-    assert (
-        Case.objects.count(),
-        ReceptionRecord.objects.count(),
-        Booking.objects.count(),
-        ScreeningEntry.objects.count(),
-        RotaDay.objects.count(),
-    ) == counts
-
-
-def test_no_fill_generates_matters_only(db, settings):
-    out = StringIO()
-    call_command("demo", "--cases", "15", "--no-fill", stdout=out)
-    assert Case.objects.count() == 15
-    assert not ReceptionRecord.objects.exists() and not ScreeningRound.objects.exists()
-    assert "分派模型" not in out.getvalue()
