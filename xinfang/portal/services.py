@@ -125,14 +125,77 @@ def _hit(key: str, window: int) -> int:
         return 1
 
 
-def lookup_allowed(*, ip: str, number: str) -> bool:
-    """Count one look-up for the client IP and for the case number; False once either is over.
+def _digest(text: str) -> str:
+    """Cache keys carry no number, phone or address in the clear."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
-    Both counters always advance, so trying many numbers from one address and one number from
-    many addresses are both held back.
+
+def _number_key(number: str) -> str:
+    return _digest(number.strip().upper())
+
+
+def lookup_allowed(*, ip: str, number: str) -> bool:
+    """Count one look-up; False when this client address is over its limit, or when the number
+    is braked and this address has already had its try at it in the window.
+
+    The limit is per client address: an attacker spends his own, never the owner's. A number
+    that many addresses keep getting wrong (XINFANG_PORTAL_LOOKUP_BRAKE failures in a window)
+    is braked: each address gets one try at it a window. That slows a spread-out guesser to
+    one guess per address per window and still never locks the owner out: from an address
+    that has not tried the number, the right code always opens it.
     """
     limit, window = conf.rate_limit(), conf.rate_window()
-    digest = hashlib.sha256(number.strip().upper().encode()).hexdigest()[:32]
-    by_ip = _hit(f"portal:lookup:ip:{ip}", window)
-    by_number = _hit(f"portal:lookup:no:{digest}", window)
-    return by_ip <= limit and by_number <= limit
+    key = _number_key(number)
+    by_ip = _hit(f"portal:lookup:ip:{_digest(ip)}", window)
+    by_pair = _hit(f"portal:lookup:pair:{key}:{_digest(ip)}", window)
+    if by_ip > limit:
+        return False
+    braked = (cache.get(f"portal:lookup:fail:{key}") or 0) >= conf.lookup_brake()
+    return not braked or by_pair <= 1
+
+
+def lookup_failed(*, number: str) -> None:
+    """A wrong number or code: counts towards the number's brake (never a lock)."""
+    _hit(f"portal:lookup:fail:{_number_key(number)}", conf.rate_window())
+
+
+# ---------------------------------------------------------------- submission limits
+
+
+def _span(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}小时"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}分钟"
+    return f"{seconds}秒"
+
+
+URGENT = "情况紧急的，请拨打12345热线或到信访接待场所反映。"
+
+
+def _phone_key(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits
+
+
+def submission_refusal(*, ip: str, phone: str = "", email: str = "") -> str | None:
+    """Count one submission for the client address and for each contact given; the Chinese
+    reason to refuse it when one is over its limit, else None.
+
+    Per address: one machine cannot flood the register. Per phone and per e-mail: nobody can
+    make the office send a stranger a stream of receipts (an SMS bomb at the office's cost).
+    A refused address does not count against the contacts it names.
+    """
+    limit, window = conf.submit_limit()
+    if _hit(f"portal:submit:ip:{_digest(ip)}", window) > limit:
+        return f"提交次数过多（每{_span(window)}最多{limit}次），请稍后再试；{URGENT}"
+    limit, window = conf.submit_contact_limit()
+    refusal = None
+    for label, value in (("手机号码", _phone_key(phone)), ("电子邮箱", email.strip().lower())):
+        if value and _hit(f"portal:submit:contact:{_digest(value)}", window) > limit:
+            refusal = refusal or (
+                f"该{label}提交次数已达上限（{_span(window)}内最多{limit}次），请稍后再试；{URGENT}"
+            )
+    return refusal

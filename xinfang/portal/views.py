@@ -19,6 +19,7 @@ from xinfang.cases import notices
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case
 from xinfang.cases.workflow import TransitionNotAllowed
+from xinfang.orgs.http import client_address
 from xinfang.portal import selectors, services
 from xinfang.portal.forms import RateForm, ReviewForm, SubmitForm, TrackForm
 
@@ -36,7 +37,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest) -> HttpResponse:
     form = SubmitForm(request.POST, request.FILES) if request.method == "POST" else SubmitForm()
+    refusal = None
     if request.method == "POST" and form.is_valid():
+        refusal = services.submission_refusal(
+            ip=client_address(request),
+            phone=form.cleaned_data.get("phone") or "",
+            email=form.cleaned_data.get("email") or "",
+        )
+    if request.method == "POST" and form.is_valid() and refusal is None:
         try:
             done = services.portal_submit(
                 data=form.cleaned_data, files=form.cleaned_data["attachments"]
@@ -55,11 +63,13 @@ def submit(request: HttpRequest) -> HttpResponse:
         "portal/submit.html",
         {
             "form": form,
+            "refusal": refusal,
             "matter_fields": [
                 form[n] for n in ("kind", "title", "content", "place", "attachments")
             ],
             "contact_fields": [form[n] for n in ("name", "phone", "email", "address", "id_number")],
         },
+        status=429 if refusal else 200,
     )
 
 
@@ -91,12 +101,13 @@ def track(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "portal/track.html", {"form": form}, status=400)
     number, code = form.cleaned_data["number"], form.cleaned_data["code"]
-    if not services.lookup_allowed(ip=request.META.get("REMOTE_ADDR", ""), number=number):
+    if not services.lookup_allowed(ip=client_address(request), number=number):
         return render(
             request, "portal/track.html", {"form": TrackForm(), "error": TOO_MANY}, status=429
         )
     case = services.case_by_code(number=number, code=code)
     if case is None:
+        services.lookup_failed(number=number)
         return render(request, "portal/track.html", {"form": TrackForm(), "error": WRONG})
     request.session.cycle_key()
     request.session[SESSION_CASE] = case.pk
