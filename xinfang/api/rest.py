@@ -25,7 +25,7 @@ from xinfang.api import schemas as s
 from xinfang.api import selectors
 from xinfang.api import services as api_services
 from xinfang.cases import access, services
-from xinfang.cases.forms import QueueFilterForm, RegisterForm
+from xinfang.cases.forms import CURSOR_INVALID, QueueFilterForm, RegisterForm
 from xinfang.cases.workflow import (
     FORM_ACTIONS,
     TransitionForbidden,
@@ -119,6 +119,8 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         kind = err.get("type", "")
         bound = bounds.BY_NAME.get(loc[-1]) if loc and kind in _OUT_OF_RANGE else None
         words = bound.message if bound else _PYDANTIC_WORDS.get(kind)
+        if loc == ["after"]:  # a cursor no page wrote, whatever the check that refused it
+            words = CURSOR_INVALID
         message = words or str(err.get("msg", "")).removeprefix("Value error, ")
         errors.setdefault(".".join(loc) or "__all__", []).append(message)
     return _error(request, 422, "请求参数不正确", errors)

@@ -19,6 +19,7 @@ from xinfang.backlog.models import (
 from xinfang.backlog.screening import CONVERT_CHANNELS
 from xinfang.backlog.selectors import BUCKETS
 from xinfang.cases.models import Channel
+from xinfang.lib import bounds
 from xinfang.lib.formfields import IdChoiceField, IdMultipleChoiceField
 from xinfang.orgs.models import Place, Role, Unit, User
 
@@ -65,7 +66,7 @@ class BoardFilterForm(forms.Form):
         choices=[("active", "未化解（含重新化解）"), *Status.choices, ("all", "全部")],
     )
     unit = IdChoiceField(label="责任单位", queryset=_units(), required=False)
-    owner = forms.IntegerField(label="包案领导", required=False, widget=forms.HiddenInput)
+    owner = bounds.ID.form_field(label="包案领导", required=False, widget=forms.HiddenInput)
     bucket = forms.ChoiceField(
         label="积案时长",
         required=False,
@@ -75,7 +76,7 @@ class BoardFilterForm(forms.Form):
         label="认定规则", required=False, choices=[("", "全部"), *RuleKind.choices]
     )
     stuck = forms.BooleanField(label="长期未推进", required=False)
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = bounds.PAGE.form_field(required=False, widget=forms.HiddenInput)
 
 
 class FlagForm(forms.Form):
@@ -104,10 +105,9 @@ class PlanForm(forms.Form):
         label="资金数额（元）", max_digits=14, decimal_places=2, required=False, min_value=0
     )
     plan_date = forms.DateField(label="方案日期", widget=DATE)
-    deadline_days = forms.IntegerField(
+    deadline_days = bounds.DAYS.form_field(
         label="期限（自然日，自方案日期起）",
         required=False,
-        min_value=1,
         help_text="届满日遇节假日顺延至下一个工作日；与“具体日期”二选一",
     )
     due_on = forms.DateField(label="或具体期限日期", required=False, widget=DATE)
@@ -125,7 +125,7 @@ class StepForm(forms.Form):
     notes = forms.CharField(
         label="情况记录", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
-    plan = forms.IntegerField(label="形成的方案版本（议、定）", required=False, min_value=1)
+    plan = bounds.VERSION.form_field(label="形成的方案版本（议、定）", required=False)
     score = forms.DecimalField(
         label="考核得分（考）", required=False, max_digits=5, decimal_places=1
     )
@@ -155,8 +155,8 @@ class MeetingForm(forms.Form):
             self.fields[f"action{i}_unit"] = IdChoiceField(
                 label="责任单位", queryset=_units(), required=False
             )
-            self.fields[f"action{i}_due_days"] = forms.IntegerField(
-                label="期限（工作日）", required=False, min_value=1
+            self.fields[f"action{i}_due_days"] = bounds.DAYS.form_field(
+                label="期限（工作日）", required=False
             )
             self.fields[f"action{i}_due_on"] = forms.DateField(
                 label="或期限日期", required=False, widget=DATE
@@ -196,7 +196,7 @@ class MediationForm(forms.Form):
 
 
 class SessionForm(forms.Form):
-    mediation = forms.IntegerField(widget=forms.HiddenInput)
+    mediation = bounds.ID.form_field(widget=forms.HiddenInput)
     held_on = forms.DateField(label="调解日期", widget=DATE)
     notes = forms.CharField(label="调解情况", widget=forms.Textarea(attrs={"rows": 2}))
     outcome = forms.ChoiceField(
@@ -266,7 +266,7 @@ class EntryForm(forms.Form):
     )
     deadline = forms.DateField(label="化解期限", required=False, widget=DATE)
     status = forms.ChoiceField(label="状态", choices=ScreeningEntry.EntryStatus.choices)
-    households = forms.IntegerField(label="涉及户数", min_value=0, initial=0)
+    households = bounds.HOUSEHOLDS.form_field(label="涉及户数", initial=0)
 
 
 class ImportForm(forms.Form):

@@ -26,6 +26,7 @@ from xinfang.cases import deadlines
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel, Kind
 from xinfang.cases.selectors import work_calendar
+from xinfang.lib import bounds
 from xinfang.lib.uploads import IMPORT_ZIP, zip_problem
 from xinfang.lib.xlsxcells import keep_text, safe_row, sheet_title
 from xinfang.orgs.models import Place, Unit, User
@@ -110,8 +111,8 @@ def _check_entry(data: EntryData) -> None:
         raise ValidationError("请填写矛盾纠纷问题")
     if data.status not in EntryStatus.values:
         raise ValidationError("状态应为待化解、化解中或已化解")
-    if data.households < 0:
-        raise ValidationError("涉及户数不能为负数")
+    if not bounds.HOUSEHOLDS.holds(data.households):
+        raise ValidationError(bounds.HOUSEHOLDS.message)
 
 
 def entry_create(*, round_: ScreeningRound, by: User, data: EntryData) -> ScreeningEntry:
@@ -383,10 +384,13 @@ def _row(values: dict[str, Any], lookups: _Lookups, add) -> EntryData | None:
     households = 0
     raw = _text(values.get("涉及户数"))
     if raw:
-        if raw.isdigit():
-            households = int(raw)
-        else:
+        if not (raw.isascii() and raw.isdigit()):
             add("涉及户数", f"“{raw}”应为不小于零的整数")
+        else:
+            try:
+                households = bounds.HOUSEHOLDS.parse(raw)
+            except ValueError as exc:
+                add("涉及户数", str(exc))
     if place_id is None or not issue or status is None:
         return None
     return EntryData(

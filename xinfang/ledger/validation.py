@@ -44,6 +44,7 @@ from xinfang.ledger.columns import (
     LedgerError,
     _letter,
 )
+from xinfang.lib import bounds
 from xinfang.orgs.models import Category, Place, Unit
 
 # ------------------------------------------------------------------ cells → values
@@ -293,9 +294,9 @@ def _group_size(value: Any) -> int:
     text = _text(value)
     if not text:
         return 1
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"“{text}”不是有效的人数，请填写整数")
-    return int(text)
+    return bounds.GROUP_SIZE.parse(text)  # 1–5000, as every form: a billion is a typing error
 
 
 def _header(values: list[Any]) -> dict[str, int]:

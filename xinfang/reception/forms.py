@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from xinfang.cases.models import Kind
+from xinfang.lib import bounds
 from xinfang.lib.formfields import IdChoiceField, IdMultipleChoiceField
 from xinfang.orgs.models import Category, Place, Unit, User
 from xinfang.reception import selectors
@@ -93,7 +94,7 @@ class RecordForm(forms.Form):
     leader = LeaderField(label="接访领导", queryset=User.objects.none(), required=False)
     leader_name = forms.CharField(label="或填写领导姓名", max_length=40, required=False)
     place = forms.CharField(label="接访地点", max_length=120, required=False)
-    visitors = forms.IntegerField(label="来访人数", min_value=1, initial=1)
+    visitors = bounds.GROUP_SIZE.form_field(label="来访人数", initial=1)
     summary = forms.CharField(
         label="反映问题概述", widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
@@ -134,7 +135,7 @@ class RegisterCaseForm(forms.Form):
     petitioner_phone = forms.CharField(label="联系电话", max_length=20, required=False)
     petitioner_id_number = forms.CharField(label="身份证号", max_length=18, required=False)
     petitioner_address = forms.CharField(label="住址", max_length=200, required=False)
-    group_size = forms.IntegerField(label="来访人数", min_value=1, initial=1)
+    group_size = bounds.GROUP_SIZE.form_field(label="来访人数", initial=1)
 
 
 class InstructionForm(forms.Form):
