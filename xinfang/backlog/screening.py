@@ -27,6 +27,7 @@ from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel, Kind
 from xinfang.cases.selectors import work_calendar
 from xinfang.lib import bounds
+from xinfang.lib.masking import mask_personal_data
 from xinfang.lib.uploads import IMPORT_ZIP, zip_problem
 from xinfang.lib.xlsxcells import keep_text, safe_row, sheet_title
 from xinfang.orgs.models import Place, Unit, User
@@ -132,11 +133,11 @@ def _write(
         explicit = deadlines.explicit_last_day(deadline, work_calendar())
         deadline, note = explicit.day, explicit.note
     values = {
-        "issue": data.issue.strip(),
+        "issue": mask_personal_data(data.issue.strip()),
         "place_id": data.place.pk,
-        "location": data.location.strip(),
+        "location": mask_personal_data(data.location.strip()),
         "responsible": data.responsible,
-        "plan": data.plan.strip(),
+        "plan": mask_personal_data(data.plan.strip()),
         "deadline": deadline,
         "deadline_note": note,
         "status": data.status,
@@ -226,12 +227,12 @@ def export_entries(
                 ws,
                 [
                     entry_code(e),
-                    e.issue,
+                    mask_personal_data(e.issue),  # rows saved before masking, too
                     e.place.name,
-                    e.location,
+                    mask_personal_data(e.location),
                     "、".join(u.name for u in e.units.all()),
                     e.responsible.username if e.responsible else "",
-                    e.plan,
+                    mask_personal_data(e.plan),
                     e.deadline,
                     e.get_status_display(),
                     e.households,
@@ -350,7 +351,7 @@ class _Lookups:
 
 
 def _row(values: dict[str, Any], lookups: _Lookups, add) -> EntryData | None:
-    issue = _text(values.get("矛盾纠纷问题"))
+    issue = mask_personal_data(_text(values.get("矛盾纠纷问题")))  # as stored, to match
     if not issue:
         add("矛盾纠纷问题", "不能为空")
     place_text = _text(values.get("属地"))

@@ -21,6 +21,7 @@ from xinfang.backlog.models import (
     ScreeningEntry,
 )
 from xinfang.backlog.viewerrors import _errors, _form_errors
+from xinfang.lib.masking import mask_personal_data
 from xinfang.orgs.http import AuthedRequest
 
 
@@ -80,9 +81,15 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponse:
                 _errors(request, exc)
         else:
             _form_errors(request, form)
-    entries = round_.entries.select_related(
-        "place", "responsible", "converted_case", "converted_case__backlog"
-    ).prefetch_related("units")
+    entries = list(
+        round_.entries.select_related(
+            "place", "responsible", "converted_case", "converted_case__backlog"
+        ).prefetch_related("units")
+    )
+    for e in entries:  # ID and mobile numbers typed into the text, also in rows saved before
+        e.issue = mask_personal_data(e.issue)
+        e.location = mask_personal_data(e.location)
+        e.plan = mask_personal_data(e.plan)
     if request.GET.get("format") == "xlsx":
         buffer = io.BytesIO()
         screening.export_entries(entries, buffer, title=round_.name)

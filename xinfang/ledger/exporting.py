@@ -22,6 +22,7 @@ from xinfang.cases.models import CONFIDENTIAL_KINDS, Case, Channel, Kind, Outcom
 from xinfang.cases.validators import mask_phone
 from xinfang.exports.kinds import ExportKind, Source
 from xinfang.ledger.columns import _letter
+from xinfang.lib.masking import mask_personal_data
 from xinfang.lib.xlsxcells import cell as xlsx_cell
 from xinfang.lib.xlsxcells import safe_row
 from xinfang.orgs.models import Category, Place, Unit, User
@@ -71,7 +72,7 @@ def _export_row(case: Case, user: User, now: dt.datetime) -> list[Any]:
         _local(case.registered_at),
         _CHANNEL_LABELS.get(case.channel, case.channel),
         _KIND_LABELS.get(case.kind, case.kind),
-        case.title,
+        mask_personal_data(case.title),  # a number typed into the title, masked as in lists
         case.place.name if case.place_id else "",
         category,
         name,
