@@ -177,6 +177,11 @@ MEDIA_URL = "media/"
 XINFANG_EXPORT_DIR = Path(env_str("XINFANG_EXPORT_DIR", str(VAR_DIR / "exports")))
 # `xinfang worker` writes one export a pass; false when `xinfang export run --loop` runs apart.
 XINFANG_WORKER_EXPORTS = env_bool("XINFANG_WORKER_EXPORTS", True)
+# `xinfang serve` (xinfang/worker/management/commands/serve.py): the address gunicorn listens
+# on and how many web processes it runs; --host/--port/--workers override them.
+XINFANG_HOST = env_str("XINFANG_HOST", "127.0.0.1")
+XINFANG_PORT = env_int("XINFANG_PORT", 8000, minimum=1, maximum=65535)
+XINFANG_WEB_WORKERS = env_int("XINFANG_WEB_WORKERS", 2, minimum=1, maximum=64)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # 附件限制 / attachment limits
@@ -216,7 +221,7 @@ XINFANG_EMAIL_FROM = env_str("XINFANG_EMAIL_FROM", "")
 XINFANG_NOTIFY_MAX_ATTEMPTS = env_int("XINFANG_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
 XINFANG_NOTIFY_BACKOFF_SECONDS = env_int("XINFANG_NOTIFY_BACKOFF_SECONDS", 60, minimum=1)
 XINFANG_NOTIFY_LEASE_SECONDS = env_int("XINFANG_NOTIFY_LEASE_SECONDS", 300, minimum=1)
-XINFANG_NOTIFY_BATCH = env_int("XINFANG_NOTIFY_BATCH", 50, minimum=1)
+XINFANG_NOTIFY_BATCH = env_int("XINFANG_NOTIFY_BATCH", 200, minimum=1)
 XINFANG_PORTAL_URL = env_url("XINFANG_PORTAL_URL", "http://127.0.0.1:8000/portal/")
 XINFANG_DIGEST_HOUR = env_int("XINFANG_DIGEST_HOUR", 8, minimum=0, maximum=23)  # Beijing hour
 

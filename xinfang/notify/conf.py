@@ -16,7 +16,7 @@ XINFANG_EMAIL_FROM             the sender address                               
 XINFANG_NOTIFY_MAX_ATTEMPTS    tries before a message is marked failed           6
 XINFANG_NOTIFY_BACKOFF_SECONDS first retry delay; doubles each try               60
 XINFANG_NOTIFY_LEASE_SECONDS   how long a claimed message stays with a worker    300
-XINFANG_NOTIFY_BATCH           messages claimed per pass                         50
+XINFANG_NOTIFY_BATCH           messages claimed per batch                        200
 XINFANG_PORTAL_URL             the public portal address printed in messages     http://127.0.0.1:8000/portal/
 XINFANG_DIGEST_HOUR            Beijing hour from which the daily digest goes     8
 =============================  ================================================  =====================

@@ -28,6 +28,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 
@@ -42,6 +43,10 @@ from xinfang.notify.models import Outbox
 log = logging.getLogger(__name__)
 
 REDACTED = "（本条为含查询码的提交回执，处理完毕后内容已清除）"
+
+# Set by a worker asked to stop (SIGTERM): the message being sent is finished and marked, the
+# rest of the batch is handed back at once, not after its lease.
+STOP = threading.Event()
 
 
 def worker_name() -> str:
@@ -182,10 +187,26 @@ def deliver_due(
     """One batch: claim what is due and send it. Returns counts per outcome."""
     worker = worker or worker_name()
     counts: dict[str, int] = {}
-    for row in outbox_claim(worker=worker, now=now, limit=limit):
+    rows = outbox_claim(worker=worker, now=now, limit=limit)
+    for done, row in enumerate(rows):
+        if STOP.is_set():
+            _release(rows[done:], worker)
+            break
         status = outbox_deliver(row, worker=worker)
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def _release(rows: list[Outbox], worker: str) -> None:
+    """Hand claimed, unsent messages back to the queue (the attempt did not happen)."""
+    Outbox.objects.filter(
+        pk__in=[row.pk for row in rows], claimed_by=worker, status=Outbox.Status.SENDING
+    ).update(
+        status=Outbox.Status.PENDING,
+        claimed_by="",
+        claimed_until=None,
+        attempts=F("attempts") - 1,
+    )
 
 
 def drain(*, worker: str, seconds: float | None = None) -> dict[str, int]:
@@ -197,5 +218,5 @@ def drain(*, worker: str, seconds: float | None = None) -> dict[str, int]:
         batch = deliver_due(worker=worker)
         for status, count in batch.items():
             counts[status] = counts.get(status, 0) + count
-        if not batch or (deadline is not None and time.monotonic() >= deadline):
+        if not batch or STOP.is_set() or (deadline is not None and time.monotonic() >= deadline):
             return counts

@@ -14,10 +14,14 @@ Work is claimed with conditional updates (and `SKIP LOCKED` on PostgreSQL), so s
 never do the same thing twice, and a killed worker loses nothing (claimed messages return after
 a lease). `xinfang notify_worker` runs only the delivery part, for offices that scale it
 separately.
+
+SIGTERM or SIGINT stops it cleanly: the message being sent is finished and marked, the rest of
+its batch goes back to the queue at once, and the process exits after the step it is in.
 """
 
 from __future__ import annotations
 
+import signal
 import time
 
 from django.conf import settings
@@ -25,6 +29,7 @@ from django.core.management.base import BaseCommand
 
 from xinfang.cases.services import finalize_expired
 from xinfang.exports import services as exports
+from xinfang.notify import delivery
 from xinfang.notify import services as notify
 from xinfang.reports import panels, rollup
 from xinfang.routing import selectors as routing
@@ -52,8 +57,12 @@ class Command(BaseCommand):
         self, *args, once: bool = False, interval: float = 5, poll: float = 1, **options
     ) -> None:
         worker = notify.worker_name()
+        stop = delivery.STOP
+        if not once:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
         last_statistics = last_hot = next_pass = float("-inf")
-        while True:
+        while not stop.is_set():
             started = time.monotonic()
             if started >= next_pass:
                 next_pass = started + interval
@@ -74,7 +83,8 @@ class Command(BaseCommand):
             if delivered:
                 self._say(str(notify.PassDone(0, 0, delivered)))
             else:
-                time.sleep(max(min(poll, next_pass - time.monotonic()), 0))
+                stop.wait(max(min(poll, next_pass - time.monotonic()), 0))
+        self._say("后台任务已停止")
 
     def _pass(self, worker: str, *, once: bool, seconds: float | None) -> None:
         for said in daily.run_due():
