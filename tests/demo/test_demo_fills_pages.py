@@ -117,7 +117,9 @@ def test_reception_records_link_matters_and_carry_instructions(demo, client):
     instructions = Instruction.objects.filter(record__in=records)
     assert instructions.count() == result.filled.instructions
     assert instructions.filter(done_at__isnull=False).exists()
-    assert instructions.filter(done_at__isnull=True).exists()
+    assert instructions.filter(done_at__isnull=True, deadline__gt=NOW).exists()
+    overdue = instructions.filter(done_at__isnull=True, deadline__lt=NOW)
+    assert overdue.exists()
     assert not instructions.filter(case__kind="accusation").exists()
     clerk = _client(client, "clerk")
     listing = clerk.get(reverse("reception:records"))
@@ -126,6 +128,8 @@ def test_reception_records_link_matters_and_carry_instructions(demo, client):
     assert clerk.get(reverse("reception:record", args=[first.pk])).status_code == 200
     for name in ("reception:instructions", "reception:instructions_done"):
         assert clerk.get(reverse(name)).status_code == 200
+    late = clerk.get(reverse("reception:instructions_overdue")).content.decode()
+    assert all(i.text in late for i in overdue)
 
 
 def test_citizens_have_booked_the_coming_reception_slots(demo, client):

@@ -211,10 +211,12 @@ def _today(now: dt.datetime) -> dt.date:
 
 
 def _rota(filled: Filled, org: DemoOrg, now: dt.datetime) -> None:
-    """This month's working days and a month ahead, the leaders in turn (排班)."""
+    """The working days of the last month (the receptions held) and of the month ahead, with
+    the whole of this month, the leaders in turn (排班)."""
     office, clerk = org.units["office"], org.users["clerk"]
     today = _today(now)
-    start, end = today.replace(day=1), today + dt.timedelta(days=31)
+    start = min(today.replace(day=1), today - dt.timedelta(days=30))
+    end = today + dt.timedelta(days=31)
     if RotaDay.objects.filter(rota__office=office, date__range=(start, end)).exists():
         return
     days = reception.rota_fill(office=office, by=clerk, start=start, end=end, leaders=_leaders(org))
@@ -253,8 +255,9 @@ def _records(filled: Filled, org: DemoOrg, now: dt.datetime, rng: random.Random)
     if ReceptionRecord.objects.filter(office=office).exists():
         return
     today = _today(now)
-    days = reception_selectors.working_days(today - dt.timedelta(days=40), today)
-    days = [d for d in days if d < today][-RECORDS:]
+    # every other working day of the last month: the older instructions run past their 15 days
+    past = reception_selectors.working_days(today - dt.timedelta(days=30), today)
+    days = sorted([d for d in past if d < today][::-2][:RECORDS])
     for n, date in enumerate(days):
         held_at = dt.datetime.combine(date, dt.time(9, 30 + 5 * (n % 4)), LOCAL)
         leader, leader_name = _duty(org, date)
