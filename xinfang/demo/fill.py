@@ -249,8 +249,8 @@ def _raised(org: DemoOrg, before: dt.datetime, rng: random.Random, count: int) -
 
 
 def _records(filled: Filled, org: DemoOrg, now: dt.datetime, rng: random.Random) -> None:
-    """Receptions on the last working days on the rota, each with the matters raised and the
-    leader's instructions; the older instructions are done, some are overdue."""
+    """Receptions over the last month with the leader on duty, each with the matters raised and
+    the leader's instructions: some done, the others open, the older of those overdue."""
     office, clerk = org.units["office"], org.users["clerk"]
     if ReceptionRecord.objects.filter(office=office).exists():
         return
