@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format install
+.PHONY: run test bench loadtest lint format install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# 50 concurrent users (citizens on the portal, staff on the queue) against gunicorn on loopback
+# for 60 s; one JSON line per scenario (bench/loadtest.py --help for the options).
+loadtest: $(STAMP)
+	$(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)
 
 # mypy checks the files named in pyproject.toml ([tool.mypy] files) and keeps its incremental
 # cache in .mypy_cache: a warm run re-reads only what changed.
