@@ -17,7 +17,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/xinfang migrate --no-input
 	$(BIN)/xinfang demo --if-empty --cases $${DEMO_CASES:-300}
-	$(BIN)/xinfang serve --host 127.0.0.1 --port $${PORT:-8000}
+	XINFANG_PROFILE=$${XINFANG_PROFILE:-development} $(BIN)/xinfang serve --host 127.0.0.1 --port $${PORT:-8000}
 
 test: $(STAMP)
 	$(BIN)/ruff check xinfang tests bench

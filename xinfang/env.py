@@ -132,3 +132,51 @@ def env_url(name: str, default: str = "") -> str:
     if not raw.startswith(("http://", "https://")):
         raise _bad(name, "以 http:// 或 https:// 开头的地址", raw)
     return raw
+
+
+MIN_SECRET_KEY = 50
+PROFILES = ("development", "production")
+
+
+def env_secret_key(name: str, *, production: bool) -> str:
+    """The signing key from `name`, "" when unset outside production.
+
+    In production the key must be set, the same on every web and worker process (each host
+    making its own would break every session and signed link between them), and strong: at
+    least 50 characters, not Django's "django-insecure-" placeholder nor the example's text.
+    """
+    raw = _raw(name) or ""
+    if not production:
+        return raw
+    hint = (
+        "，可用 python3 -c 'import secrets; print(secrets.token_urlsafe(50))' 生成，"
+        "并在所有 Web 和后台进程中设置同一个值（见 .env.example）"
+    )
+    if not raw:
+        raise SettingError(
+            f"配置错误：生产环境（XINFANG_PROFILE=production）必须设置环境变量 {name}{hint}。"
+            "开发或演示环境请设置 XINFANG_PROFILE=development"
+        )
+    if (
+        len(raw) < MIN_SECRET_KEY
+        or len(set(raw)) < 5
+        or raw.startswith("django-insecure")
+        or "change-me" in raw.lower()
+    ):
+        raise SettingError(
+            f"配置错误：环境变量 {name} 太短或是示例值（至少 {MIN_SECRET_KEY} 个随机字符）{hint}"
+        )
+    return raw
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto: https` (the header a TLS-terminating proxy sets, and its value) as
+    Django's SECURE_PROXY_SSL_HEADER ("HTTP_X_FORWARDED_PROTO", "https"); None when unset."""
+    raw = _raw(name)
+    if raw is None:
+        return None
+    header, sep, value = raw.partition(":")
+    header, value = header.strip(), value.strip()
+    if not sep or not header or not value or not all(c.isalnum() or c in "-_" for c in header):
+        raise _bad(name, "“请求头: 值”的形式（如 X-Forwarded-Proto: https）", raw)
+    return "HTTP_" + header.upper().replace("-", "_"), value

@@ -8,12 +8,15 @@ is listed in `.env.example`; tests/test_settings_env.py keeps the two in step.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 
 from xinfang.env import (
+    PROFILES,
     SettingError,
     env_bool,
     env_choice,
@@ -21,28 +24,50 @@ from xinfang.env import (
     env_int,
     env_json,
     env_list,
+    env_proxy_ssl_header,
+    env_secret_key,
     env_str,
     env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# 运行环境 / profile. "production" is the default of the web entry points (xinfang/wsgi.py and
+# `xinfang serve`): it refuses to start without a strong SECRET_KEY or with DEBUG, and turns on
+# secure cookies, HTTPS redirect and HSTS. "development" (every other command, the tests, and
+# `make run`, which sets it) generates a key into var/ and serves plain http on loopback.
+XINFANG_PROFILE = env_choice("XINFANG_PROFILE", "development", PROFILES)
+PRODUCTION = XINFANG_PROFILE == "production"
 VAR_DIR = Path(env_str("XINFANG_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# var/ holds the database, the key, attachments and exports: this user's only (0700; files are
+# 0600 through the entry points' umask, xinfang/cli.py and xinfang/wsgi.py).
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _secret_key() -> str:
-    """Use SECRET_KEY, or a development key kept under var/ so sessions survive restarts."""
-    key = env_str("SECRET_KEY")
+    """SECRET_KEY from the environment (required and strong in production), or in development
+    a key generated once into var/secret_key, readable by this user only (0600)."""
+    key = env_secret_key("SECRET_KEY", production=PRODUCTION)
     if key:
         return key
     key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with contextlib.suppress(OSError):  # not ours to change: read it as it is
+            os.chmod(key_file, 0o600)  # made world-readable by an older version
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise SettingError(
+        "配置错误：生产环境（XINFANG_PROFILE=production）不能设置 DEBUG=true："
+        "出错页面会向访问者显示源代码和配置"
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -54,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs' Swagger UI from its own static files, not from a CDN
+    "csp",  # django-csp: the Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "xinfang.orgs",
     "xinfang.cases",
     "xinfang.routing",
@@ -91,6 +117,7 @@ EXPORT_KINDS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -173,6 +200,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "xinfang" / "static"]
 MEDIA_ROOT = Path(env_str("XINFANG_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Attachments and their folders: this user's only, whatever the umask.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Large exports written by the worker (private: served only to their owner, files 0600).
 XINFANG_EXPORT_DIR = Path(env_str("XINFANG_EXPORT_DIR", str(VAR_DIR / "exports")))
 # `xinfang worker` writes one export a pass; false when `xinfang export run --loop` runs apart.
@@ -284,9 +314,42 @@ SESSION_COOKIE_HTTPONLY = True
 # Flash messages live in the server-side session, never in a cookie: some carry a query code
 # (a staff registration's 查询码) and a signed cookie is readable by whoever holds it.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
 X_FRAME_OPTIONS = "DENY"
+# HTTPS. Behind a reverse proxy that ends TLS, SECURE_PROXY_SSL_HEADER names the header it sets
+# (and strips from clients), e.g. "X-Forwarded-Proto: https"; without it every request would
+# look like plain http and be redirected. HSTS is sent on HTTPS responses only.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS for every subdomain (W005) and the browsers' preload list (W021) bind the whole
+    # government domain, other sites included, for a year or more: the office decides, at its
+    # proxy, not this application.
+    "security.W005",
+    "security.W021",
+]
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline
+# script, no on*= attribute: the pages' JavaScript lives in static/*.js). Inline *styles* stay
+# allowed: ECharts writes style attributes into its tooltips and a few templates carry
+# style="..."; a style cannot run code. The API docs (Swagger UI) and the admin are ours too.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -302,4 +365,3 @@ LOGGING = {
 # 运维 / operations (xinfang/ops): 个人信息查看记录至少保存 180 天；办结事项满 N 年匿名化（0 为不匿名化）
 XINFANG_AUDIT_RETENTION_DAYS = env_int("XINFANG_AUDIT_RETENTION_DAYS", 365, minimum=180)
 XINFANG_RETENTION_YEARS = env_int("XINFANG_RETENTION_YEARS", 0, minimum=0, maximum=100)
-

@@ -7,11 +7,16 @@ server or CDN is needed. With DEBUG it rescans the folder on each request (autor
 
 import os
 
+# The web entry point is production unless told otherwise: a missing or weak SECRET_KEY, or
+# DEBUG, stops it at start (xinfang/settings.py).
+os.environ.setdefault("XINFANG_PROFILE", "production")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
 
 from django.conf import settings  # read after DJANGO_SETTINGS_MODULE is set above
 from django.core.wsgi import get_wsgi_application
 from whitenoise import WhiteNoise
+
+os.umask(0o077)  # before the settings load: files this process creates 0600, folders 0700
 
 application = WhiteNoise(
     get_wsgi_application(),

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO
 
-import filetype
+import filetype  # type: ignore[import-untyped]  # the library ships no types
 
 HEAD_BYTES = 8192  # enough for every signature filetype knows
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, .xls, .ppt (Office 97-2003)
