@@ -120,7 +120,6 @@ def test_invalid_forms_do_not_use_up_the_limit(client, county):
         assert submit(client, county, ip="10.0.3.1").status_code == 302
 
 
-@pytest.mark.xfail(strict=True, reason="the SMS budget comes in the next commit")
 def test_the_sms_budget_per_phone_per_day_skips_the_rest_with_a_reason(client, county, settings):
     """Whatever path queues them (here the portal with its limits raised), at most the budget
     of SMS leave for one phone in a Beijing day; the first, the submission receipt, always."""
@@ -148,7 +147,6 @@ def test_the_sms_budget_per_phone_per_day_skips_the_rest_with_a_reason(client, c
     assert len(MemorySms.sent) == 6
 
 
-@pytest.mark.xfail(strict=True, reason="the SMS budget comes in the next commit")
 def test_the_budget_holds_for_messages_from_the_workflow_too(county, people, settings):
     settings.XINFANG_SMS_DAILY_LIMIT = 2
     with travel(NOW):
@@ -158,6 +156,35 @@ def test_the_budget_holds_for_messages_from_the_workflow_too(county, people, set
         notify.deliver_due()
     assert sms_rows().filter(status=Outbox.Status.SENT).count() == 2
     assert sms_rows().filter(status=Outbox.Status.SKIPPED).count() == 2
+
+
+def test_the_first_receipt_of_the_day_goes_even_when_the_budget_is_spent(
+    client, county, people, settings
+):
+    settings.XINFANG_SMS_DAILY_LIMIT = 2
+    with travel(NOW):
+        for _ in range(3):
+            register(county, people.clerk, NOW)  # three step messages: two sent, one skipped
+        assert submit(client, county, ip="10.0.5.1").status_code == 302
+        assert submit(client, county, ip="10.0.5.2").status_code == 302
+        notify.deliver_due()
+    receipts = list(sms_rows().filter(kind="submission").order_by("id"))
+    assert [r.status for r in receipts] == [Outbox.Status.SENT, Outbox.Status.SKIPPED]
+
+
+def test_a_batch_of_messages_keeps_the_budget(county, people, settings):
+    """The import's multi-row insert applies the same budget, counting what is already queued."""
+    settings.XINFANG_SMS_DAILY_LIMIT = 3
+    with travel(NOW):
+        case = register(county, people.clerk, NOW)  # one SMS already today
+        written = notify.outbox_insert(
+            [("sms", VALID_PHONE, "", f"第{i}条", "case.registered", case.pk) for i in range(5)]
+            + [("sms", "13912340000", "", "另一号码", "case.registered", case.pk)]
+        )
+    assert written == 6
+    assert sms_rows().exclude(status=Outbox.Status.SKIPPED).count() == 3
+    assert sms_rows().filter(status=Outbox.Status.SKIPPED).count() == 3
+    assert Outbox.objects.get(recipient="13912340000").status == Outbox.Status.PENDING
 
 
 # ---------------------------------------------------------------- query-code look-ups

@@ -21,6 +21,8 @@ class Outbox(models.Model):
         SENDING = "sending", "发送中"
         SENT = "sent", "已发送"
         FAILED = "failed", "发送失败"
+        # past the SMS budget of the number for the day (xinfang/notify/budget.py): never sent
+        SKIPPED = "skipped", "未发送（超出限额）"
 
     class Priority(models.IntegerChoices):
         """Who goes first when the worker has a queue: the citizen waiting for a query code,
@@ -79,6 +81,8 @@ class Outbox(models.Model):
                 condition=models.Q(status="pending"),
             ),
             models.Index(fields=["status", "claimed_until"], name="outbox_lease"),
+            # the SMS budget counts a number's messages of the day
+            models.Index(fields=["recipient", "created_at"], name="outbox_recipient_day"),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ from xinfang.cases.clocks import LOCAL
 from xinfang.cases.models import Case, State
 from xinfang.cases.selectors import clock_rules
 from xinfang.cases.workflow import CITIZEN_WINDOWS
-from xinfang.notify import conf, messages, selectors
+from xinfang.notify import budget, conf, messages, selectors
 from xinfang.notify.delivery import (  # noqa: F401 - the worker's side, kept importable from here
     REDACTED,
     backoff,
@@ -75,8 +75,20 @@ def outbox_queue(
         unit_id=unit_id,
         priority=priority,
     )
+    if row.channel == Outbox.Channel.SMS:
+        reason = budget.sms_skip_reason(recipient=row.recipient, kind=kind, at=row.created_at)
+        if reason:
+            _skip(row, reason)
     row.save(force_insert=True)
     return row
+
+
+def _skip(row: Outbox, reason: str) -> None:
+    """未发送: past the SMS budget the row is kept, with the reason, and never sent."""
+    row.status = Outbox.Status.SKIPPED
+    row.last_error = reason
+    if row.sensitive:
+        row.body = REDACTED
 
 
 def outbox_row(
@@ -148,8 +160,35 @@ def outbox_insert(messages: Sequence[tuple[str, str, str, str, str, int]]) -> in
         (channel, recipient.strip(), subject[:200], body, kind, case_id)
         for channel, recipient, subject, body, kind, case_id in messages
     ]
+    rows, skipped = _within_sms_budget(rows, now)
     insert_rows(Outbox._meta.db_table, columns, rows, shared)
-    return len(rows)
+    if skipped:
+        reason = budget.over_budget_reason()
+        kept = [Outbox(**dict(zip(_MESSAGE_COLUMNS, row, strict=True))) for row in skipped]
+        for row in kept:
+            row.next_attempt_at = row.created_at = now
+            row.priority = Outbox.Priority.BULK
+            _skip(row, reason)
+        Outbox.objects.bulk_create(kept)
+    return len(rows) + len(skipped)
+
+
+def _within_sms_budget(rows: list[tuple], now: dt.datetime) -> tuple[list[tuple], list[tuple]]:
+    """A batch's rows split into those within each number's SMS budget and those past it."""
+    phones = [row[1] for row in rows if row[0] == Outbox.Channel.SMS]
+    if not phones:
+        return rows, []
+    used, limit = budget.sms_used_today(phones, now), budget.daily_limit()
+    kept: list[tuple] = []
+    skipped: list[tuple] = []
+    for row in rows:
+        if row[0] == Outbox.Channel.SMS:
+            if used[row[1]] >= limit:
+                skipped.append(row)
+                continue
+            used[row[1]] += 1
+        kept.append(row)
+    return kept, skipped
 
 
 def is_mobile(phone: str) -> bool:
