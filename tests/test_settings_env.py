@@ -95,7 +95,7 @@ def test_the_readers_say_what_they_expect(monkeypatch):
 # ---------------------------------------------------------------- .env.example documents every read
 
 READERS = {"env_str", "env_bool", "env_int", "env_float", "env_choice", "env_list", "env_json"}
-READERS |= {"env_url", "getenv"}
+READERS |= {"env_url", "getenv", "env_secret_key", "env_proxy_ssl_header"}
 
 
 def _is_environ(node: ast.AST) -> bool:

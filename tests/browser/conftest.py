@@ -42,7 +42,11 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    # bypass_csp: Playwright's string helpers (wait_for_function("...")) evaluate with eval, which
+    # the site's Content-Security-Policy forbids; tests/test_security_browser.py runs with it on.
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1400, "height": 1000}, bypass_csp=True
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page

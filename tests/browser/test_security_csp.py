@@ -13,7 +13,6 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.conftest import browser, page  # noqa: F401 - chromium fixtures
 from tests.factories import PASSWORD, bj, register
 from tests.routing.helpers import trained_model
 from xinfang.backlog import screening
@@ -30,9 +29,12 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def watched(request):
-    """The tab, with every CSP violation it reports (console and event) collected."""
-    tab = request.getfixturevalue("page")
+def watched(browser):
+    """A tab with the CSP on (tests/browser's `page` bypasses it for Playwright's eval-based
+    helpers), collecting every violation it reports (console and event)."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(15000)
     found: list[str] = []
     tab.on(
         "console",
@@ -40,7 +42,8 @@ def watched(request):
     )
     tab.add_init_script(WATCH)
     tab.csp_found = found
-    return tab
+    yield tab
+    context.close()
 
 
 def _violations(tab) -> list[str]:
