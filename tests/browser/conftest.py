@@ -43,7 +43,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     # bypass_csp: Playwright's string helpers (wait_for_function("...")) evaluate with eval, which
-    # the site's Content-Security-Policy forbids; tests/test_security_browser.py runs with it on.
+    # the site's Content-Security-Policy forbids; tests/browser/test_security_csp.py keeps it on.
     context = browser.new_context(
         locale="zh-CN", viewport={"width": 1400, "height": 1000}, bypass_csp=True
     )
