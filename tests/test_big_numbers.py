@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import Workbook
 
 from tests.factories import VALID_ID, VALID_PHONE, bj, register
@@ -314,3 +315,59 @@ def test_a_real_cursor_still_pages(client, county, people):
     client.force_login(people.clerk)
     page = client.get(reverse("cases:queue"), {"scope": "office", "after": first["next"]})
     assert page.status_code == 200
+
+
+# ---------------------------------------------------------------- every URL, every number
+
+
+def _routes(patterns, prefix: str = ""):
+    """Every URL pattern of the site as a path, BIG for each whole-number parameter."""
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _routes(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            route = prefix + str(p.pattern)
+            if not route.startswith(("admin/", "logout")):
+                yield "/" + re.sub(
+                    r"<int:[a-z_]+>", BIG, re.sub(r"<(?:str|slug):[a-z_]+>", "x", route)
+                )
+
+
+# Query parameters and form fields the views read as whole numbers (ids, pages, cursors, versions).
+QUERY = dict.fromkeys(
+    (
+        "page after office version into id booking owner unit place category scheme year limit"
+        " offset slot plan mediation user leader round group key days case status"
+        " service_request_id"
+    ).split(),
+    BIG,
+)
+
+
+@pytest.mark.parametrize("persona", ["clerk", "supervisor", "admin"])
+def test_no_page_answers_500_to_a_20_digit_number(client, county, people, persona):
+    client.raise_request_exception = False
+    client.force_login(getattr(people, persona))
+    token = api_token_issue(user=getattr(people, persona), name="sweep")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    failures = []
+    for path in sorted(set(_routes(get_resolver().url_patterns))):
+        for method in ("get", "post"):
+            response = getattr(client, method)(path, QUERY, **auth)
+            if response.status_code >= 500:
+                failures.append(f"{method.upper()} {path}")
+    assert not failures
+
+
+def test_no_month_in_a_query_string_overflows_the_calendar(client, county, people):
+    """The rota, the hot issues and the routing report read `?month=`: a 20-digit year (or
+    9999-12, whose next month has no date) is the current month, not an OverflowError."""
+    client.raise_request_exception = False
+    client.force_login(people.supervisor)
+    failures = []
+    for path in sorted(set(_routes(get_resolver().url_patterns))):
+        for month in (f"{BIG}-01", f"2026-{BIG}", "9999-12"):
+            if client.get(path, {"month": month}).status_code >= 500:
+                failures.append(f"GET {path}?month={month}")
+    assert not failures
+    assert bounds.parse_month("2026-09") == (2026, 9) and bounds.parse_month("9999-12") is None

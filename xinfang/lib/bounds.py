@@ -98,6 +98,20 @@ def fits_a_cursor(text: str) -> bool:
     return bool(match and int(match[1]) < _CURSOR_MICROS_MAX and 1 <= int(match[2]) <= ID_MAX)
 
 
+# A month typed as `2026-09` in a query string: a year the calendar counts (a 20-digit year
+# overflows `datetime.date`, 9999-12 has no next month).
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
+YEARS = range(1900, 3000)
+
+
+def parse_month(text: str) -> tuple[int, int] | None:
+    """`2026-09` as (2026, 9); None for anything else, a year outside 1900–2999 included."""
+    match = _MONTH.fullmatch(text.strip())
+    if not match or int(match[1]) not in YEARS or not 1 <= int(match[2]) <= 12:
+        return None
+    return int(match[1]), int(match[2])
+
+
 # ---------------------------------------------------------------- the bounds
 
 GROUP_SIZE = Bound(

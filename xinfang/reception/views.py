@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xinfang.cases import access, deadlines
 from xinfang.cases.selectors import work_calendar
+from xinfang.lib import bounds
 from xinfang.orgs.http import AuthedRequest
 from xinfang.reception import conf, ics, selectors, services
 from xinfang.reception.forms import (
@@ -41,13 +42,11 @@ WEEKDAYS = "一二三四五六日"
 
 
 def _month(request: HttpRequest) -> tuple[int, int]:
-    try:
-        year, month = (int(x) for x in request.GET.get("month", "").split("-"))
-        dt.date(year, month, 1)
-        return year, month
-    except ValueError:
-        today = selectors.today()
-        return today.year, today.month
+    parsed = bounds.parse_month(request.GET.get("month", ""))  # 20-digit years overflow
+    if parsed:
+        return parsed
+    today = selectors.today()
+    return today.year, today.month
 
 
 def _shift(year: int, month: int, by: int) -> str:

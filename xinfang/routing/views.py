@@ -16,6 +16,7 @@ from xinfang.cases import access
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case
 from xinfang.cases.workflow import TransitionNotAllowed
+from xinfang.lib import bounds
 from xinfang.orgs.http import AuthedRequest
 from xinfang.orgs.models import Place, User
 from xinfang.routing import conf, engine, hot, selectors, services
@@ -196,10 +197,8 @@ def suggest(request: AuthedRequest) -> JsonResponse:
 
 
 def _month(request: HttpRequest) -> str:
-    month = request.GET.get("month") or selectors.current_month()
-    try:
-        hot.month_period(month)
-    except ValueError:
+    month = request.GET.get("month") or ""
+    if bounds.parse_month(month) is None:  # 20-digit years overflow the calendar
         month = selectors.current_month()
     return month
 
