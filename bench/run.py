@@ -301,6 +301,7 @@ def main() -> None:
         "assessment_bench.py",
         "dashboard_bench.py",
         "export_bench.py",
+        "worker_bench.py",
     ):
         forward(script)
 
