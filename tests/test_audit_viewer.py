@@ -143,3 +143,38 @@ def test_a_retention_below_180_days_is_refused_at_start():
     )
     assert done.returncode != 0
     assert "XINFANG_AUDIT_RETENTION_DAYS" in done.stderr and "不小于 180" in done.stderr
+
+
+def test_the_booking_phone_and_export_download_logs_are_there_too(client, people, county, seen):
+    from xinfang.exports.models import ExportDownload, ExportJob
+    from xinfang.reception.models import AppointmentSlot, Booking, BookingPhoneView
+
+    first, _ = seen
+    slot = AppointmentSlot.objects.create(
+        office=county.office,
+        date=dt.date(2026, 11, 10),
+        start=dt.time(9),
+        end=dt.time(10),
+        leader_name="张局长",
+    )
+    booking = Booking.objects.create(
+        slot=slot,
+        reference="YY20261110",
+        name="王五",
+        phone="13700001111",
+        description="工资",
+        case_number=first.number,
+    )
+    BookingPhoneView.objects.create(user=people.clerk, booking=booking)
+    job = ExportJob.objects.create(owner=people.supervisor, kind="ledger")
+    ExportDownload.objects.create(job=job, user=people.supervisor, rows=120)
+    c = _login(client, people.admin)
+    bookings = c.get(URL, {"kind": "booking", "number": first.number}).content.decode()
+    assert "YY20261110" in bookings and "登记员小王" in bookings
+    assert "王五" not in bookings and "13700001111" not in bookings
+    exports = c.get(URL, {"kind": "export"}).content.decode()
+    assert f"导出任务 {job.pk}" in exports and "120 行" in exports
+    assert "共 1 条" in exports
+    assert c.get(URL, {"kind": "nonsense"}).status_code == 200  # a form error, not a 500
+    kinds = AuditLogAccess.objects.order_by("pk").values_list("filters__kind", flat=True)
+    assert list(kinds) == ["booking", "export", "case"]  # nonsense: the default log

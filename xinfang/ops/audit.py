@@ -28,7 +28,13 @@ PURPOSE_LABELS = {
     "api": "接口查看完整信息",
     "same_petitioner": "同一信访人事项",
 }
-HEADER = ("时间", "查看人", "账号", "所在单位", "事项编号", "查看内容", "途径", "理由")
+HEADER = ("时间", "查看人", "账号", "所在单位", "事项编号或对象", "查看内容", "途径", "理由")
+# The three audit logs of personal data, one at a time (each its own table and order).
+KINDS = {
+    "case": "事项信访人身份信息",
+    "booking": "约访预约电话",
+    "export": "含信访人姓名的导出文件下载",
+}
 
 
 def is_auditor(user) -> bool:
@@ -37,6 +43,7 @@ def is_auditor(user) -> bool:
 
 
 class AuditFilterForm(forms.Form):
+    kind = forms.ChoiceField(label="记录类别", required=False, choices=list(KINDS.items()))
     date_from = forms.DateField(label="起始日期", required=False)
     date_to = forms.DateField(label="截止日期", required=False)
     user = forms.CharField(label="查看人账号", required=False, max_length=150)
@@ -52,6 +59,7 @@ class AuditFilterForm(forms.Form):
 
 @dataclass(frozen=True)
 class AuditFilter:
+    kind: str = "case"
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     user: str = ""
@@ -59,6 +67,7 @@ class AuditFilter:
 
     def as_dict(self) -> dict[str, str]:
         return {
+            "kind": self.kind,
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
             "user": self.user,
@@ -73,7 +82,13 @@ def filter_from(data) -> tuple[AuditFilter, AuditFilterForm]:
         return AuditFilter(), form
     d = form.cleaned_data
     return (
-        AuditFilter(d["date_from"], d["date_to"], d["user"].strip(), d["number"].strip()),
+        AuditFilter(
+            d["kind"] or "case",
+            d["date_from"],
+            d["date_to"],
+            d["user"].strip(),
+            d["number"].strip(),
+        ),
         form,
     )
 
@@ -82,8 +97,17 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))  # Beijing midnight
 
 
-def audit_rows(f: AuditFilter) -> QuerySet[PersonalDataView]:
-    rows = PersonalDataView.objects.select_related("user", "user__unit", "case")
+def audit_rows(f: AuditFilter) -> QuerySet:
+    """The rows of the chosen log, newest first, filtered by day, account and matter number."""
+    if f.kind == "booking":
+        rows: QuerySet = BookingPhoneView.objects.select_related("user", "user__unit", "booking")
+        number = "booking__case_number"
+    elif f.kind == "export":
+        rows = ExportDownload.objects.select_related("user", "user__unit", "job")
+        number = ""
+    else:
+        rows = PersonalDataView.objects.select_related("user", "user__unit", "case")
+        number = "case__number"
     if f.date_from:
         rows = rows.filter(at__gte=_day_start(f.date_from))
     if f.date_to:
@@ -91,7 +115,7 @@ def audit_rows(f: AuditFilter) -> QuerySet[PersonalDataView]:
     if f.user:
         rows = rows.filter(user__username=f.user)
     if f.number:
-        rows = rows.filter(case__number=f.number)
+        rows = rows.filter(**{number: f.number}) if number else rows.none()
     return rows.order_by("-at", "-id")
 
 
@@ -99,13 +123,24 @@ def fields_label(fields: str) -> str:
     return "、".join(FIELD_LABELS.get(x, x) for x in fields.split(",") if x)
 
 
-def row_values(v: PersonalDataView) -> tuple:
+def row_values(v) -> tuple:
+    """One row as shown and exported (HEADER)."""
     user: User = v.user
-    return (
+    who = (
         timezone.localtime(v.at).strftime("%Y-%m-%d %H:%M:%S"),
         user.display_name or user.username,
         user.username,
         user.unit.name if user.unit else "",
+    )
+    if isinstance(v, BookingPhoneView):
+        ref = v.booking.reference + (
+            f"（事项 {v.booking.case_number}）" if v.booking.case_number else ""
+        )
+        return (*who, f"约访预约 {ref}", "电话", "查看预约完整电话", "")
+    if isinstance(v, ExportDownload):
+        return (*who, f"导出任务 {v.job_id}", f"信访人姓名（{v.rows} 行）", "下载导出文件", "")
+    return (
+        *who,
         v.case.number,
         fields_label(v.fields),
         PURPOSE_LABELS.get(v.purpose, v.purpose),

@@ -46,7 +46,10 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": [(*audit.row_values(v), v.case_id) for v in page.object_list],
+            "rows": [
+                (*audit.row_values(v), v.case_id if f.kind == "case" else None)
+                for v in page.object_list
+            ],
             "header": audit.HEADER,
             "query": query,
             "retention_days": audit.retention_days(),
