@@ -38,7 +38,7 @@ from xinfang.reception.models import AppointmentSlot, ReceptionKind, ReceptionRe
 from xinfang.routing import conf as routing_conf
 
 LOCAL = clocks.LOCAL
-TRAIN_LIMIT = 2000  # the newest decided matters the demo's model learns from: seconds, not minutes
+TRAIN_LIMIT = 1000  # the newest decided matters the demo's model learns from: seconds, not minutes
 RECORDS = 8  # reception records over the last month
 SLOT_DAYS = 5  # working days ahead with bookable reception slots
 

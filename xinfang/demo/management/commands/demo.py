@@ -117,6 +117,7 @@ class Command(BaseCommand):
             f"批示 {filled.instructions} 条，约访时段 {filled.slots} 个、预约 {filled.bookings} 人次"
         )
         self.stdout.write(f"矛盾纠纷排查：本季度排查登记问题 {filled.screening_entries} 条")
+        self.stdout.write(f"以上填充共用时 {sum(seconds.values()):.1f} 秒")
 
     def _print_logins(self, org) -> None:
         self.stdout.write("演示账号（角色 / 用户名 / 密码 / 单位）：")
