@@ -146,10 +146,9 @@ def lookup_allowed(*, ip: str, number: str) -> bool:
     """
     limit, window = conf.rate_limit(), conf.rate_window()
     key = _number_key(number)
-    by_ip = _hit(f"portal:lookup:ip:{_digest(ip)}", window)
+    if _hit(f"portal:lookup:ip:{_digest(ip)}", window) > limit:
+        return False  # and no more keys for it: a refused address cannot flood the cache
     by_pair = _hit(f"portal:lookup:pair:{key}:{_digest(ip)}", window)
-    if by_ip > limit:
-        return False
     braked = (cache.get(f"portal:lookup:fail:{key}") or 0) >= conf.lookup_brake()
     return not braked or by_pair <= 1
 
