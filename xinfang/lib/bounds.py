@@ -3,8 +3,8 @@
 A number no real matter has (a group of a billion visitors) is a typing error and is said to be
 one. A number no database column holds (20 digits) would otherwise reach the database and fail
 there, an HTTP 500 instead of a message: SQLite raises OverflowError past 2**63, PostgreSQL a
-DataError past 2**31 for an integer column. Every form, the API schema, the imports and the
-services read their bounds from here.
+DataError past 2**31 for an integer column. The forms, the API schema, the ledger and
+screening imports and the screening service read their bounds from here.
 """
 
 from __future__ import annotations
@@ -38,12 +38,6 @@ class Bound:
             and not isinstance(value, bool)
             and self.low <= value <= self.high
         )
-
-    def check(self, value: object) -> int:
-        """`value` itself when within bounds; else ValidationError with the message."""
-        if not self.holds(value):
-            raise ValidationError(self.message, code="out_of_range")
-        return value  # type: ignore[return-value]
 
     def parse(self, value: Any) -> int:
         """A cell or a text as a whole number within bounds; else ValueError with the message.
@@ -114,13 +108,12 @@ def parse_month(text: str) -> tuple[int, int] | None:
 
 # ---------------------------------------------------------------- the bounds
 
-GROUP_SIZE = Bound(
-    1, 5000, "来访人数应在1至5000人之间（超过5000人请核实是否输入错误）"
-)  # 来访人数 of a matter or a reception record
-HOUSEHOLDS = Bound(
-    0, 100_000, "涉及户数应在0至100000户之间（超过10万户请核实是否输入错误）"
-)  # 涉及户数 of a screening entry
-DAYS = Bound(1, 3650, "期限应在1至3650日之间")  # a deadline typed as a number of days
+# 来访人数 of a matter or a reception record: more than a few thousand is a typing error.
+GROUP_SIZE = Bound(1, 5000, "来访人数应在1至5000人之间（超过5000人请核实是否输入错误）")
+# 涉及户数 of a screening entry.
+HOUSEHOLDS = Bound(0, 100_000, "涉及户数应在0至100000户之间（超过10万户请核实是否输入错误）")
+# A deadline typed as a number of days (a plan's, a meeting's follow-up).
+DAYS = Bound(1, 3650, "期限应在1至3650日之间")
 PAGE = Bound(1, 100_000, "页码应在1至100000之间")
 VERSION = Bound(1, DB_INT_MAX, "版本号无效")
 ID = Bound(1, ID_MAX, "编号无效")

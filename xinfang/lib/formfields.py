@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-_MAX_ID = 2**63 - 1
+from xinfang.lib.bounds import ID_MAX as _MAX_ID
 
 
 def fits_an_id(value: object) -> bool:
