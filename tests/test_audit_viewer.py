@@ -178,3 +178,15 @@ def test_the_booking_phone_and_export_download_logs_are_there_too(client, people
     assert c.get(URL, {"kind": "nonsense"}).status_code == 200  # a form error, not a 500
     kinds = AuditLogAccess.objects.order_by("pk").values_list("filters__kind", flat=True)
     assert list(kinds) == ["booking", "export", "case"]  # nonsense: the default log
+
+
+def test_the_audit_log_of_the_audit_log_is_read_only_in_the_admin(client, people, seen):
+    c = _login(client, people.admin)
+    c.get(URL)
+    page = c.get("/admin/ops/auditlogaccess/")
+    assert page.status_code == 200 and "admin" in page.content.decode()
+    access = AuditLogAccess.objects.get()
+    assert (
+        c.post(f"/admin/ops/auditlogaccess/{access.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert AuditLogAccess.objects.filter(pk=access.pk).exists()
