@@ -130,6 +130,15 @@ def test_the_api_refuses_an_id_no_column_holds(client, county, people):
     assert response.status_code in {404, 422}
 
 
+@pytest.mark.parametrize("value", [int(BIG), int(BILLION), 0])
+def test_the_register_itself_refuses_an_impossible_group(county, people, value):
+    """Every road (a page, the API, an import, the demo) ends in `case_register`: it says so too."""
+    with pytest.raises(ValidationError) as exc:
+        register(county, people.clerk, bj(2026, 9, 15, 9), group_size=value)
+    assert exc.value.message_dict["group_size"] == [GROUP_MESSAGE]
+    assert not Case.objects.exists()
+
+
 # ---------------------------------------------------------------- 2. reception records
 
 
@@ -153,6 +162,24 @@ def test_a_reception_record_refuses_an_impossible_number_of_visitors(
         },
     )
     assert GROUP_MESSAGE in _page(response)
+    assert not ReceptionRecord.objects.exists()
+
+
+@pytest.mark.parametrize("value", [int(BIG), int(BILLION), 0])
+def test_the_reception_service_refuses_an_impossible_number_of_visitors(
+    county, people, leaders, value
+):
+    from xinfang.reception import services as reception
+
+    with pytest.raises(ValidationError) as exc:
+        reception.record_create(
+            office=county.office,
+            by=people.clerk,
+            held_at=bj(2026, 9, 16, 9),
+            leader=leaders.director,
+            visitors=value,
+        )
+    assert exc.value.message_dict["visitors"] == [GROUP_MESSAGE]
     assert not ReceptionRecord.objects.exists()
 
 

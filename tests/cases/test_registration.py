@@ -86,7 +86,7 @@ def _refused(county, field: str, **kw) -> list[str]:
             {"representatives": [{"name": "李四", "id_number": "123"}]},
             "第1位代表",
         ),
-        ("group_size", {"group_size": 0}, "至少为1"),
+        ("group_size", {"group_size": 0}, "应在1至5000人之间"),
         ("title", {"title": "   "}, "标题"),
         ("content", {"content": ""}, "诉求内容"),
         ("content", {"content": "长" * 20001}, "20000"),

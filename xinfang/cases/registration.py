@@ -38,6 +38,7 @@ from xinfang.cases.reactions import PLAIN, ReactionContext
 from xinfang.cases.transitions import Change, TransitionForbidden, require
 from xinfang.cases.validators import clean_id_number, clean_phone, clean_upload
 from xinfang.cases.writer import aware_now, enter_state, lock_case, record_event, save_case
+from xinfang.lib import bounds
 from xinfang.orgs.models import Category, Place, Unit, User
 
 MAX_REPRESENTATIVES = 5
@@ -162,8 +163,8 @@ def _validate_registration(
             add(f"petitioner_{attr}", exc.messages[0])
     if urgency and (urgency not in _URGENCIES or kind not in HOTLINE_KINDS):
         add("urgency", "只有12345热线诉求可以标记为紧急或水电气停供")
-    if group_size < 1:
-        add("group_size", "来访人数至少为1")
+    if not bounds.GROUP_SIZE.holds(group_size):
+        add("group_size", bounds.GROUP_SIZE.message)
     if len(representatives) > MAX_REPRESENTATIVES:
         add(
             "representatives",

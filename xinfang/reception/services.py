@@ -20,6 +20,7 @@ from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel
 from xinfang.cases.selectors import work_calendar
 from xinfang.cases.validators import clean_phone
+from xinfang.lib import bounds
 from xinfang.orgs.models import Category, Place, Unit, User
 from xinfang.reception import conf, selectors
 from xinfang.reception.models import (
@@ -191,8 +192,8 @@ def record_create(
         errors["kind"] = "请选择接访形式"
     if not (leader or leader_name.strip()):
         errors["leader"] = "请选择或填写接访领导"
-    if visitors < 1:
-        errors["visitors"] = "来访人数至少为1"
+    if not bounds.GROUP_SIZE.holds(visitors):
+        errors["visitors"] = bounds.GROUP_SIZE.message
     if timezone.is_naive(held_at):
         raise ValueError("时间必须带时区")
     if held_at > timezone.now() + dt.timedelta(minutes=5):
