@@ -30,7 +30,7 @@ def register(api: NinjaAPI) -> None:
 
     @api.get(
         "/assessments/{assessment_id}",
-        response={200: dict[str, Any], 401: s.ErrorOut, 404: s.ErrorOut},
+        response={200: dict[str, Any], 401: s.ErrorOut, 404: s.ErrorOut, 422: s.ErrorOut},
         tags=["统计"],
         summary="考核结果（排名与得分明细）",
     )

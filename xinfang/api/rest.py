@@ -103,6 +103,8 @@ _PYDANTIC_WORDS = {
     "model_attributes_type": "应为 JSON 对象",
     "dict_type": "应为 JSON 对象",
     "json_invalid": "不是有效的 JSON",
+    "extra_forbidden": "不允许的字段",
+    "string_pattern_mismatch": "此项不能为空白，也不能含有空字符",
     "value_error": "",
 }
 
@@ -116,6 +118,8 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
         loc = [str(x) for x in err.get("loc", ()) if x not in {"body", "query", "path", "payload"}]
+        while len(loc) > 1 and loc[-1].isdigit():  # an item of a list: named by the list
+            loc.pop()
         kind = err.get("type", "")
         bound = bounds.BY_NAME.get(loc[-1]) if loc and kind in _OUT_OF_RANGE else None
         words = bound.message if bound else _PYDANTIC_WORDS.get(kind)
@@ -165,10 +169,15 @@ class QueueQuery(Schema):
     channel: s.ChannelEnum | None = None
     category: int | None = Field(None, ge=1, le=s.MAX_ID, description="事项分类 id（含下级分类）")
     place: int | None = Field(None, ge=1, le=s.MAX_ID, description="问题属地 id")
-    date_from: dt.date | None = Field(None, description="登记日期起")
-    date_to: dt.date | None = Field(None, description="登记日期止")
+    date_from: dt.date | None = s.date_field("登记日期起")
+    date_to: dt.date | None = s.date_field("登记日期止")
     q: str | None = Field(None, max_length=200, description="关键词（标题、内容、编号）")
-    after: str | None = Field(None, max_length=60, description="游标：上一页返回的 next")
+    after: str | None = Field(
+        None,
+        max_length=60,
+        pattern=s.CURSOR_PATTERN,
+        description="游标：上一页返回的 next，原样传回",
+    )
 
     _date_text = field_validator("date_from", "date_to", mode="before")(s.date_text)
 
@@ -246,6 +255,11 @@ def record_accused(request: AuthedRequest, case_id: int, payload: s.AccusedIn):
     case = selectors.case_for_user(user, case_id)
     if case is None:
         return _fail(404, NOT_FOUND)
+    if not access.may_record_accused(user, case):
+        return _fail(403, "只有登记机构可以记录或更正检举控告类事项的被反映单位")
+    if not case.accused_pending and not payload.reason.strip():
+        # a correction of units already recorded: the state asks for a reason (as the service)
+        return _fail(400, "更正被反映单位须说明理由", {"reason": ["更正被反映单位须说明理由"]})
     units = list(Unit.objects.filter(pk__in=payload.units))
     if len(units) != len(set(payload.units)):
         return _fail(422, "被反映单位不存在", {"units": ["被反映单位不存在"]})
@@ -428,13 +442,21 @@ def list_categories(request: HttpRequest):
 
 
 class RatesQuery(Schema):
-    date_from: str | None = Field(
-        None, max_length=10, description="统计期起（含），如 2026-01-01；默认本季度"
+    date_from: dt.date | None = Field(
+        None,
+        description="统计期起（含），如 2026-01-01；默认本季度。2000—2100年，统计期最长三年",
+        json_schema_extra={"pattern": s.RATES_DATE_PATTERN},
     )
-    date_to: str | None = Field(None, max_length=10, description="统计期止（含）")
-    by: str | None = Field(
-        None, max_length=10, description="分组：unit、place、category、channel 或 all"
+    date_to: dt.date | None = Field(
+        None,
+        description="统计期止（含），不早于起始日期；默认本季度末",
+        json_schema_extra={"pattern": s.RATES_DATE_PATTERN},
     )
+    by: s.GroupingEnum | None = Field(
+        None, description="分组：unit、place、category、channel 或 all"
+    )
+
+    _date_text = field_validator("date_from", "date_to", mode="before")(s.date_text)
 
 
 @api.get(
@@ -448,9 +470,13 @@ def list_rates(request: AuthedRequest, filters: Query[RatesQuery]):
     from xinfang.reports.forms import RatesForm
     from xinfang.reports.selectors import rates_table, table_json
 
-    f = filters.dict(exclude_none=True)
+    f = filters
     form = RatesForm(
-        {"from": f.get("date_from", ""), "to": f.get("date_to", ""), "by": f.get("by", "")}
+        {
+            "from": f.date_from.isoformat() if f.date_from else "",
+            "to": f.date_to.isoformat() if f.date_to else "",
+            "by": f.by.value if f.by else "",
+        }
     )
     if not form.is_valid():
         return _fail(422, "统计条件不正确", _form_errors(form))

@@ -6,17 +6,30 @@ import datetime as dt
 import re
 from enum import Enum, StrEnum
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django import forms
 from ninja import Field, Schema
-from pydantic import create_model, field_validator
+from pydantic import ConfigDict, create_model, field_validator
 
-from xinfang.cases.models import Channel, Kind, Outcome, Rating, RouteMode, State, Urgency
+from xinfang.cases.models import (
+    ANONYMOUS_KINDS,
+    CONFIDENTIAL_KINDS,
+    HOTLINE_KINDS,
+    Channel,
+    Kind,
+    Outcome,
+    Rating,
+    RouteMode,
+    State,
+    Urgency,
+)
 from xinfang.lib import bounds
 
 MAX_ID = 2**63 - 1
 Id = int
+# An id in a list: the bounds of a column that holds ids, as the schema says them.
+ListedId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def _choices(name: str, choices) -> type[Enum]:
@@ -40,6 +53,16 @@ class ScopeEnum(StrEnum):
     co = "co"
 
 
+class GroupingEnum(StrEnum):
+    """统计分组（`reports.selectors.GROUPINGS`; a test keeps the two the same)."""
+
+    unit = "unit"
+    place = "place"
+    category = "category"
+    channel = "channel"
+    all = "all"
+
+
 class DueEnum(StrEnum):
     due_soon = "due_soon"
     overdue = "overdue"
@@ -50,6 +73,30 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 
 
 DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The same, as the schema says it: YYYY-MM-DD within the years above (the server checks both).
+DATE_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# The statistics take 2000 to 2100 (`reports.forms.RatesForm`).
+RATES_DATE_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# The queue's keyset cursor, `<µs since 1970>_<id>` as `next` gave it (checked further there).
+CURSOR_PATTERN = r"^[0-9]{1,17}_[0-9]{1,19}$"
+# The start of a date and time (ISO 8601) within the same years.
+DATETIME_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-"
+# Texts: never a NUL character (no database column takes one); a required text also needs a
+# character that is not a space, as the server strips spaces before it checks.
+ANY_TEXT = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+BLANK = r"^\s*$"
+
+
+def says(**schema: Any) -> dict[str, Any]:
+    """Keywords the schema states while the form behind the field checks them (with its own
+    Chinese messages): `Field(..., **says(pattern=NOT_BLANK))`."""
+    return {"json_schema_extra": schema}
+
+
+def date_field(description: str) -> Any:
+    """An optional date, YYYY-MM-DD: `format: date` and the pattern of the years it takes."""
+    return Field(None, description=description, json_schema_extra={"pattern": DATE_PATTERN})
 
 
 def date_text(value):
@@ -216,44 +263,161 @@ class RegisterOut(Schema):
 # ---------------------------------------------------------------- inputs
 
 
-class RepresentativeIn(Schema):
-    name: str = Field(max_length=40)
-    id_number: str = Field("", max_length=30)
-    phone: str = Field("", max_length=30)
+class In(Schema):
+    """A request body: a property the schema does not name is refused (422, “不允许的字段”),
+    so a misspelt optional field (`expected_versoin`) is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-class RegisterIn(Schema):
+def _kinds(kinds) -> dict:
+    return {"properties": {"kind": {"enum": sorted(str(k) for k in kinds)}}}
+
+
+def _given(name: str, schema: dict) -> dict:
+    return {"required": [name], "properties": {name: schema}}
+
+
+def _both(*parts: dict) -> dict:
+    """One schema that asks for all of `parts` (their properties and required merged)."""
+    merged: dict = {"properties": {}, "required": []}
+    for part in parts:
+        for key, value in part.items():
+            if key in merged and isinstance(value, dict | list):
+                merged[key] = (
+                    {**merged[key], **value}
+                    if isinstance(value, dict)
+                    else [
+                        *merged[key],
+                        *value,
+                    ]
+                )
+            else:
+                merged[key] = value
+    return {key: value for key, value in merged.items() if value}
+
+
+# The rules between the fields of a registration (`cases.registration`), said in the schema.
+# 身份证号 and 电话 are checked further than any pattern can say (check digit, number plan):
+# their descriptions say so.
+REGISTER_RULES = [
+    {  # a named petitioner with a way to answer, or an anonymous suggestion or report
+        "anyOf": [
+            _both(_given("anonymous", {"const": True}), _kinds(ANONYMOUS_KINDS)),
+            {
+                "properties": {
+                    "anonymous": {"const": False},
+                    "petitioner_name": {"pattern": NOT_BLANK},
+                },
+                "required": ["petitioner_name"],
+                "anyOf": [
+                    _given("petitioner_phone", {"pattern": NOT_BLANK}),
+                    _given("petitioner_address", {"pattern": NOT_BLANK}),
+                ],
+            },
+        ]
+    },
+    {"anyOf": [{"properties": {"urgency": {"const": ""}}}, _kinds(HOTLINE_KINDS)]},
+    {  # only a report names whom it accuses
+        "anyOf": [
+            _kinds(CONFIDENTIAL_KINDS),
+            {
+                "properties": {
+                    "accused_unit": {"type": "null"},
+                    "accused_person": {"pattern": BLANK},
+                }
+            },
+        ]
+    },
+    {  # a report names the units it accuses, or says it accuses none (a repeat need not)
+        "anyOf": [
+            _kinds(set(Kind.values) - CONFIDENTIAL_KINDS),
+            _given("repeat_of", {"pattern": NOT_BLANK}),
+            {
+                "properties": {"no_accused_unit": {"const": False}},
+                "anyOf": [
+                    _given("accused_unit", {"type": "integer"}),
+                    _given("other_accused_units", {"minItems": 1}),
+                ],
+            },
+            _both(
+                _given("no_accused_unit", {"const": True}),
+                {"properties": {"accused_unit": {"type": "null"}}},
+                {"properties": {"other_accused_units": {"maxItems": 0}}},
+            ),
+        ]
+    },
+]
+
+ID_NUMBER = "身份证号：18位居民身份证号，须通过校验位检查"
+PHONE = "联系电话：有效的中国大陆手机或固定电话号码"
+
+
+class RepresentativeIn(In):
+    name: str = Field(max_length=40, pattern=ANY_TEXT, **says(minLength=1, pattern=NOT_BLANK))
+    id_number: str = Field("", max_length=30, pattern=ANY_TEXT, description=ID_NUMBER)
+    phone: str = Field("", max_length=30, pattern=ANY_TEXT, description=PHONE)
+
+
+class RegisterIn(In):
     """登记信访事项。字段与登记页面相同，校验规则和中文错误信息也相同。"""
+
+    model_config = ConfigDict(json_schema_extra={"allOf": REGISTER_RULES})
 
     channel: ChannelEnum
     kind: KindEnum
-    title: str = Field(min_length=1, max_length=120)
-    content: str = Field(min_length=1, max_length=20000)
+    title: str = Field(min_length=1, max_length=120, **says(pattern=NOT_BLANK))
+    content: str = Field(min_length=1, max_length=20000, **says(pattern=NOT_BLANK))
     place: Id = Field(ge=1, le=MAX_ID, description="问题属地（行政区划 id）")
     category: Id | None = Field(None, ge=1, le=MAX_ID, description="事项分类 id")
     urgency: UrgencyEnum = UrgencyEnum.none
-    registered_at: dt.datetime | None = Field(None, description="登记时间，留空为当前时间")
+    registered_at: dt.datetime | None = Field(
+        None,
+        description="登记时间，留空为当前时间",
+        json_schema_extra={"pattern": DATETIME_PATTERN},
+    )
     anonymous: bool = False
-    petitioner_name: str = Field("", max_length=40)
-    petitioner_id_number: str = Field("", max_length=30)
-    petitioner_phone: str = Field("", max_length=30)
-    petitioner_address: str = Field("", max_length=200)
+    petitioner_name: str = Field(
+        "", max_length=40, description="信访人姓名（不匿名时必填）", **says(pattern=ANY_TEXT)
+    )
+    petitioner_id_number: str = Field(
+        "", max_length=30, description=ID_NUMBER, **says(pattern=ANY_TEXT)
+    )
+    petitioner_phone: str = Field(
+        "",
+        max_length=30,
+        description=f"{PHONE}；不匿名时电话、住址至少填一项",
+        **says(pattern=ANY_TEXT),
+    )
+    petitioner_address: str = Field("", max_length=200, **says(pattern=ANY_TEXT))
     group_size: int = Field(
         1, ge=bounds.GROUP_SIZE.low, le=bounds.GROUP_SIZE.high, description="来访人数"
     )
-    representatives: list[RepresentativeIn] = Field(default_factory=list)
+    representatives: list[RepresentativeIn] = Field(
+        default_factory=list, description="集体访代表（最多5人）", **says(maxItems=5)
+    )
     accused_unit: Id | None = Field(
         None,
         ge=1,
         le=MAX_ID,
         description="被反映单位 id。检举控告、举报、投诉类事项须填写被反映单位，或 no_accused_unit=true",
     )
-    other_accused_units: list[Id] = Field(
+    other_accused_units: list[ListedId] = Field(
         default_factory=list, max_length=20, description="其他被反映单位 id"
     )
     no_accused_unit: bool = Field(False, description="检举控告、举报、投诉类事项不涉及具体单位")
-    accused_person: str = Field("", max_length=60)
-    repeat_of: str = Field("", max_length=40, description="重复信访：原事项编号")
+    accused_person: str = Field(
+        "",
+        max_length=60,
+        description="被反映人（仅检举控告、举报、投诉类）",
+        **says(pattern=ANY_TEXT),
+    )
+    repeat_of: str = Field(
+        "",
+        max_length=40,
+        description="重复信访：原事项编号（须是可查看的事项）",
+        **says(pattern=ANY_TEXT),
+    )
 
     @field_validator("registered_at")
     @classmethod
@@ -261,23 +425,43 @@ class RegisterIn(Schema):
         return _sane_year(value, "登记时间")
 
 
-class RevealIn(Schema):
+class RevealIn(In):
     reason: str = Field(
-        min_length=1, max_length=200, pattern=r"\S", description="查看完整身份信息的理由"
+        min_length=1, max_length=200, pattern=NOT_BLANK, description="查看完整身份信息的理由"
     )
 
 
-class AccusedIn(Schema):
-    units: list[Id] = Field(
+class AccusedIn(In):
+    """被反映单位（units 至少一个），或 no_unit=true，二者必居其一。"""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                _both(
+                    _given("units", {"minItems": 1}), {"properties": {"no_unit": {"const": False}}}
+                ),
+                _both(
+                    _given("no_unit", {"const": True}), {"properties": {"units": {"maxItems": 0}}}
+                ),
+            ]
+        }
+    )
+
+    units: list[ListedId] = Field(
         default_factory=list, max_length=20, description="被反映单位 id（可多个）"
     )
     no_unit: bool = Field(False, description="不涉及具体单位")
-    person: str = Field("", max_length=60, description="被反映人")
-    reason: str = Field("", max_length=200, description="更正已记录的单位时的理由")
+    person: str = Field("", max_length=60, pattern=ANY_TEXT, description="被反映人")
+    reason: str = Field(
+        "",
+        max_length=200,
+        pattern=ANY_TEXT,
+        description="更正已记录的单位时的理由（已记录过被反映单位时必填，否则 400）",
+    )
     expected_version: int | None = Field(None, ge=0, le=MAX_ID)
 
 
-class ActionIn(Schema):
+class ActionIn(In):
     expected_version: int | None = Field(
         None, ge=0, le=MAX_ID, description="读取时的 version；已被他人修改时返回 409"
     )
@@ -303,7 +487,7 @@ def _body_field(form_field: forms.Field) -> tuple[Any, Any]:
     """The (annotation, Field) of one body field, from its form field."""
     desc, required = _described(form_field), form_field.required
     if isinstance(form_field, forms.ModelMultipleChoiceField):
-        return list[Id], Field(default_factory=list, description=f"{desc} id")
+        return list[ListedId], Field(default_factory=list, description=f"{desc} id")
     if isinstance(form_field, forms.ModelChoiceField):
         bounds = {"ge": 1, "le": MAX_ID, "description": f"{desc} id"}
         return (Id, Field(**bounds)) if required else (Id | None, Field(None, **bounds))
@@ -320,7 +504,9 @@ def _body_field(form_field: forms.Field) -> tuple[Any, Any]:
         return (int, Field(**bounds)) if required else (int | None, Field(None, **bounds))
     if isinstance(form_field, forms.CharField):
         size = {"max_length": form_field.max_length, "description": desc}
-        return (str, Field(min_length=1, **size)) if required else (str, Field("", **size))
+        if required:
+            return str, Field(min_length=1, **size, **says(pattern=NOT_BLANK))
+        return str, Field("", **size, **says(pattern=ANY_TEXT))
     raise TypeError(f"no API body field for {type(form_field).__name__}")
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 
 from xinfang.api import schemas as s
 from xinfang.orgs.http import AuthedRequest
@@ -74,16 +74,29 @@ class OrderQuery(Schema):
     limit: int = Field(50, ge=1, le=200, description="每页条数（1-200）")
 
 
-class FeedbackIn(Schema):
-    feedback: str = Field(min_length=1, max_length=5000, description="反馈情况")
-
-
-class CloseIn(Schema):
-    accept: bool = Field(description="true：办结；false：退回重办（须给出新的反馈期限）")
-    note: str = Field(min_length=1, max_length=2000, description="办结或退回意见")
-    deadline: dt.date | None = Field(
-        None, description="退回重办时的新反馈期限（YYYY-MM-DD，遇休息日顺延）"
+class FeedbackIn(s.In):
+    feedback: str = Field(
+        min_length=1, max_length=5000, pattern=s.NOT_BLANK, description="反馈情况"
     )
+
+
+class CloseIn(s.In):
+    """办结（accept=true），或退回重办（accept=false，须给出今后的反馈期限 deadline）。"""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"accept": {"const": True}}},
+                {"required": ["deadline"], "properties": {"deadline": {"type": "string"}}},
+            ]
+        }
+    )
+
+    accept: bool = Field(description="true：办结；false：退回重办（须给出新的反馈期限）")
+    note: str = Field(
+        min_length=1, max_length=2000, pattern=s.NOT_BLANK, description="办结或退回意见"
+    )
+    deadline: dt.date | None = s.date_field("退回重办时的新反馈期限（YYYY-MM-DD，遇休息日顺延）")
 
     _date_text = field_validator("deadline", mode="before")(s.date_text)
 
