@@ -4,7 +4,8 @@ no inline script, no on*= attribute), and chromium reports no violation on any o
 Each script is exercised, not just loaded: the case page's 智能分派 panel (routing/case_panel.js)
 loads and lists its suggestions; the registration form's 建议分类 button (register_panel.js)
 answers; the screening ledger's status select submits itself (xinfang/site.js); the dashboard
-draws its charts (ECharts); the citizen portal opens; the API's Swagger UI lists its operations.
+draws its charts (ECharts); the citizen portal opens; the API's Swagger UI lists its operations;
+the admin's change list and add form open.
 """
 
 from __future__ import annotations
@@ -126,5 +127,18 @@ def test_staff_pages_and_the_portal_work_under_the_csp(
     tab.goto(f"{live_server.url}/api/docs")
     tab.locator(".opblock").first.wait_for()
     seen["api docs"] = _violations(tab)
+
+    # the admin (Django's own scripts): a change list and an add form
+    tab.context.clear_cookies()
+    tab.goto(f"{live_server.url}/login/")
+    tab.fill("#id_username", "admin")
+    tab.fill("#id_password", PASSWORD)
+    tab.click("form button[type=submit]")
+    tab.wait_for_load_state()
+    tab.goto(f"{live_server.url}/admin/orgs/unit/")
+    tab.locator("#result_list").wait_for()
+    tab.goto(f"{live_server.url}/admin/orgs/unit/add/")
+    tab.locator("form").first.wait_for()
+    seen["admin"] = _violations(tab)
 
     assert not {name: v for name, v in seen.items() if v}, seen
