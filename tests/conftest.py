@@ -22,6 +22,14 @@ def _memory_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_history_cut(settings):
+    """The suite's dates are fixed in the past, mostly without freezing the clock: an event of
+    2026-03 recorded "now" would be history (XINFANG_HISTORY_DAYS, default 30) and tell no one.
+    Tests of that rule set the office's value themselves (tests/cases/test_reactions.py)."""
+    settings.XINFANG_HISTORY_DAYS = 365_000
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     work_calendar.cache_clear()
     access.clear_cache()

@@ -140,7 +140,7 @@ def _pattern(value: str) -> str:
 
 def _build(tmp_path) -> World:
     org = ensure_demo_org()
-    generate(cases=DEMO_CASES, seed=40, now=NOW, org=org)
+    generate(cases=DEMO_CASES, seed=40, now=NOW, org=org, fill=False)  # its own world below
     u, users = org.units, org.users
     clerk, supervisor = users["clerk"], users["supervisor"]
     # a few more roles: the office's head, clerks in an accused bureau, a town and a school

@@ -284,6 +284,9 @@ XINFANG_PROXY_COUNT = env_int("XINFANG_PROXY_COUNT", 0, minimum=0, maximum=5)
 
 # 领导接访 / reception (xinfang/reception/conf.py)
 XINFANG_ROTA_WARN_DAYS = env_int("XINFANG_ROTA_WARN_DAYS", 10, minimum=0)
+# An event recorded more than this many days after it happened (a ledger of past years) is
+# history: no message to the citizen, no reception clock (xinfang/cases/reactions.py).
+XINFANG_HISTORY_DAYS = env_int("XINFANG_HISTORY_DAYS", 30, minimum=1)
 XINFANG_GROUP_VISIT_SIZE = env_int("XINFANG_GROUP_VISIT_SIZE", 5, minimum=2)
 XINFANG_GROUP_VISIT_RECEIVE_HOURS = env_int("XINFANG_GROUP_VISIT_RECEIVE_HOURS", 2, minimum=1)
 XINFANG_INSTRUCTION_DAYS = env_int("XINFANG_INSTRUCTION_DAYS", 15, minimum=1)
@@ -309,6 +312,10 @@ if not all(isinstance(v, str) for v in XINFANG_OPEN311_KINDS.values()):
     raise SettingError("配置错误：环境变量 XINFANG_OPEN311_KINDS 的值应为事项类型代码（字符串）")
 XINFANG_OPEN311_RESPOND_WITH_TOKEN = env_bool("XINFANG_OPEN311_RESPOND_WITH_TOKEN", False)
 XINFANG_OPEN311_CONTACT = env_str("XINFANG_OPEN311_CONTACT", "").strip()
+
+# 运维 / operations (xinfang/ops): 个人信息查看记录至少保存 180 天；办结事项满 N 年匿名化（0 为不匿名化）
+XINFANG_AUDIT_RETENTION_DAYS = env_int("XINFANG_AUDIT_RETENTION_DAYS", 365, minimum=180)
+XINFANG_RETENTION_YEARS = env_int("XINFANG_RETENTION_YEARS", 0, minimum=0, maximum=100)
 
 SESSION_COOKIE_HTTPONLY = True
 # Flash messages live in the server-side session, never in a cookie: some carry a query code
@@ -362,6 +369,3 @@ LOGGING = {
         ).upper(),
     },
 }
-# 运维 / operations (xinfang/ops): 个人信息查看记录至少保存 180 天；办结事项满 N 年匿名化（0 为不匿名化）
-XINFANG_AUDIT_RETENTION_DAYS = env_int("XINFANG_AUDIT_RETENTION_DAYS", 365, minimum=180)
-XINFANG_RETENTION_YEARS = env_int("XINFANG_RETENTION_YEARS", 0, minimum=0, maximum=100)

@@ -238,6 +238,10 @@ def _sms_budget_out_of_the_way(settings):
 
 @pytest.fixture
 def both(county, people):
+    return _both(county, people)
+
+
+def _both(county, people) -> list[tuple[Case, Case]]:
     """(registered, imported) pairs of the same matters, in `matters()` order."""
     rows = matters()
     registered = [m.register(county, people.clerk) for m in rows]
@@ -253,12 +257,21 @@ def test_an_imported_matter_has_the_fields_of_a_registered_one(both):
         assert case_fields(imported) == case_fields(registered), registered.title
 
 
+def _declared_differences(mine: dict, theirs: dict) -> None:
+    """The two intended differences, checked and taken out: the timeline says the entry came
+    from a ledger, and an import's messages queue behind fresh ones (bulk priority)."""
+    [event] = mine["cases.CaseEvent.case_id"]
+    assert event["details"].pop("via") == "import"
+    for row in mine.get("notify.Outbox.case_id", []):
+        assert row.pop("priority") == Outbox.Priority.BULK
+    for row in theirs.get("notify.Outbox.case_id", []):
+        assert row.pop("priority") == Outbox.Priority.CITIZEN
+
+
 def test_an_imported_matter_leaves_the_same_rows_events_and_messages(both):
     for registered, imported in both:
         mine, theirs = side_rows(imported), side_rows(registered)
-        # the one intended difference: the timeline says the entry came from a ledger
-        [event] = mine["cases.CaseEvent.case_id"]
-        assert event["details"].pop("via") == "import"
+        _declared_differences(mine, theirs)
         assert mine == theirs, (registered.channel, registered.kind, registered.title)
 
 
@@ -284,3 +297,22 @@ def test_the_observable_effects_are_there_not_only_equal(both, county):
     assert CaseEvent.objects.filter(case__in=imported, kind="case.registered").count() == len(
         imported
     )
+
+
+def test_history_is_history_on_both_roads(county, people, settings):
+    """With the office's 30 days, the matters of January and February are history on both
+    roads: the same rows again, and no message or reception clock for them."""
+    settings.XINFANG_HISTORY_DAYS = 30
+    pairs = _both(county, people)
+    for registered, imported in pairs:
+        mine, theirs = side_rows(imported), side_rows(registered)
+        _declared_differences(mine, theirs)
+        assert mine == theirs, (registered.channel, registered.kind, registered.title)
+    old = [i for r, i in pairs if r.registered_at < NOW - dt.timedelta(days=30)]
+    news = [i for r, i in pairs if r.registered_at >= NOW - dt.timedelta(days=30)]
+    assert len(old) == 2 and news
+    assert not Outbox.objects.filter(case__in=old).exists()
+    reachable = [c for c in news if c.petitioner_phone.startswith("1")]
+    told = Outbox.objects.filter(case__in=news, kind="case.registered")
+    assert sorted(told.values_list("case_id", flat=True)) == sorted(c.pk for c in reachable)
+    assert GroupVisitReception.objects.filter(case__in=news).count() == 1

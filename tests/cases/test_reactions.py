@@ -3,12 +3,15 @@ transaction that records the event; the caller says what it does itself (the por
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.db import transaction
 
 from tests.factories import VALID_PHONE, bj, register
 from xinfang.cases import reactions
-from xinfang.cases.models import Case, CaseEvent
+from xinfang.cases.models import Case, CaseEvent, Channel
 from xinfang.cases.reactions import Reaction, ReactionContext
 from xinfang.notify.models import Outbox
 from xinfang.reception.models import GroupVisitReception
@@ -113,3 +116,45 @@ def test_the_batch_form_respects_the_callers_receipt(county, people, settings):
     assert not Outbox.objects.exists()
     reactions.run_batch(events)
     assert _outbox() == [("sms", VALID_PHONE, "case.registered", case.pk)]
+
+
+def test_history_tells_no_one_and_starts_no_clock_but_the_others_still_hear(
+    county, people, settings, heard
+):
+    """A group visit typed in 40 days late is history: no SMS to the petitioner, no 2-hour
+    reception clock; the same visit registered as news gets both. Reactions that are not
+    timely (backlog, routing) hear both."""
+    settings.XINFANG_HISTORY_DAYS = 30
+    settings.CASE_EVENT_REACTIONS = [
+        "xinfang.notify.reactions.REACTION",
+        "xinfang.reception.reactions.REACTION",
+        f"{__name__}.FIRST",
+    ]
+    with time_machine.travel(AT + dt.timedelta(days=40), tick=False):
+        register(county, people.clerk, AT, channel=Channel.VISIT, group_size=6)  # history
+        new = register(
+            county, people.clerk, AT + dt.timedelta(days=39), channel=Channel.VISIT, group_size=6
+        )
+    assert [pk for *_, pk in _outbox()] == [new.pk]
+    assert list(GroupVisitReception.objects.values_list("case_id", flat=True)) == [new.pk]
+    assert heard == [("first", "case.registered")] * 2
+
+
+def test_history_is_cut_in_the_batch_form_too(county, people, settings, heard):
+    settings.XINFANG_HISTORY_DAYS = 30
+    settings.CASE_EVENT_REACTIONS = []
+    with time_machine.travel(AT + dt.timedelta(days=40), tick=False):
+        old = register(county, people.clerk, AT, channel=Channel.VISIT, group_size=6)
+        new = register(
+            county, people.clerk, AT + dt.timedelta(days=39), channel=Channel.VISIT, group_size=6
+        )
+        settings.CASE_EVENT_REACTIONS = [
+            "xinfang.notify.reactions.REACTION",
+            "xinfang.reception.reactions.REACTION",
+            f"{__name__}.FIRST",
+        ]
+        events = CaseEvent.objects.filter(case__in=[old, new]).select_related("case")
+        reactions.run_batch(list(events))
+    assert [pk for *_, pk in _outbox()] == [new.pk]
+    assert list(GroupVisitReception.objects.values_list("case_id", flat=True)) == [new.pk]
+    assert heard == [("first", "case.registered")] * 2

@@ -7,10 +7,17 @@ order; each is a `Reaction` value exported by its app's `reactions` module.
 
 A bulk path (the ledger import) writes many events at once and calls `run_batch(events,
 context)`: every reaction then sees the whole batch once, each event carrying its `case`.
+
+A `timely` reaction (a message to the citizen, the 2-hour reception clock of a group visit)
+means something only when the event is news: an event recorded more than
+`XINFANG_HISTORY_DAYS` after it happened (a ledger of past years, a letter typed in long after)
+is history, and such reactions skip it, whichever road recorded it. The others (backlog,
+routing) run for every event: history is what they are about.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +26,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.dispatch import receiver
 from django.test.signals import setting_changed
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
@@ -49,6 +57,7 @@ class Reaction:
     name: str
     one: OneEvent
     batch: ManyEvents
+    timely: bool = False  # 时效性: not for events recorded as history (see the module's text)
 
 
 @cache
@@ -57,18 +66,28 @@ def declared() -> tuple[Reaction, ...]:
     return tuple(import_string(path) for path in settings.CASE_EVENT_REACTIONS)
 
 
+def is_history(event: CaseEvent, now: dt.datetime | None = None) -> bool:
+    """Recorded more than XINFANG_HISTORY_DAYS after it happened (历史记录补录)."""
+    now = now or timezone.now()
+    return now - event.at > dt.timedelta(days=settings.XINFANG_HISTORY_DAYS)
+
+
 def run(event: CaseEvent, case: Case, context: ReactionContext = PLAIN) -> None:
     """Every declared reaction to one event, in order, in the caller's transaction."""
+    history = is_history(event)
     for reaction in declared():
-        reaction.one(event, case, context)
+        if not (reaction.timely and history):
+            reaction.one(event, case, context)
 
 
 def run_batch(events: Sequence[CaseEvent], context: ReactionContext = PLAIN) -> None:
     """Every declared reaction to a batch of events (each with its `case` set), in order."""
-    if not events:
-        return
+    now = timezone.now()
+    news = [e for e in events if not is_history(e, now)]
     for reaction in declared():
-        reaction.batch(events, context)
+        chosen = news if reaction.timely else events
+        if chosen:
+            reaction.batch(chosen, context)
 
 
 @receiver(setting_changed)

@@ -81,4 +81,4 @@ def _tell_merged(case: Case, body: str, kind: str) -> None:
         queue_to_citizen(case=merged, body=note + body, kind=kind)
 
 
-REACTION = Reaction(name="notify", one=on_event, batch=on_events)
+REACTION = Reaction(name="notify", one=on_event, batch=on_events, timely=True)

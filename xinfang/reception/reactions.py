@@ -30,4 +30,4 @@ def on_events(events: Sequence[CaseEvent], context: ReactionContext) -> None:
             group_visit_open(case=event.case)
 
 
-REACTION = Reaction(name="reception", one=on_event, batch=on_events)
+REACTION = Reaction(name="reception", one=on_event, batch=on_events, timely=True)
