@@ -17,7 +17,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from xinfang.cases import access
+from xinfang.cases import access, querycode
 from xinfang.cases.events import EventKind
 from xinfang.cases.models import CLOSED_STATES, Case, RouteMode, State
 from xinfang.cases.registration import (  # noqa: F401 - re-exported: services is the entry point
@@ -469,22 +469,13 @@ def case_merge(
 
 
 def case_issue_query_code(*, case: Case) -> str:
-    """查询码: a new unguessable code for the citizen; only its hash is stored. Shown once."""
-    import secrets
-
-    from django.contrib.auth.hashers import make_password
-
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
-    code = "".join(secrets.choice(alphabet) for _ in range(10))
-    Case.objects.filter(pk=case.pk).update(query_code_hash=make_password(code))
-    case.query_code_hash = Case.objects.values_list("query_code_hash", flat=True).get(pk=case.pk)
-    return code
+    """查询码: a new unguessable code for the citizen; only its keyed digest is stored (see
+    `cases.querycode`). Shown once."""
+    return querycode.issue(case)
 
 
 def case_check_query_code(*, case: Case, code: str) -> bool:
-    from django.contrib.auth.hashers import check_password
-
-    return bool(case.query_code_hash) and check_password(code.strip().upper(), case.query_code_hash)
+    return querycode.check(case, code)
 
 
 def personal_data_reveal(*, case: Case, by: User, reason: str, purpose: str = "detail") -> bool:

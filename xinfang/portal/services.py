@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from xinfang.cases import querycode
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel
 from xinfang.cases.reactions import ReactionContext
@@ -92,26 +91,15 @@ def portal_submit(*, data: dict, files: list) -> Submission:
 # ---------------------------------------------------------------- look-up with a query code
 
 
-@lru_cache(maxsize=4)
-def _dummy_hash(hasher_key: str) -> str:
-    return make_password("portal-dummy-query-code")
-
-
-def _hasher_key() -> str:
-    from django.conf import settings
-
-    return settings.PASSWORD_HASHERS[0]
-
-
 def case_by_code(*, number: str, code: str) -> Case | None:
     """The matter with this number if `code` is its query code; None otherwise.
 
-    A password hash is checked every time, against a dummy hash when the number does not exist
-    or has no code, so the answer and its timing say nothing about whether the number exists.
+    A digest is computed every time, for nothing when the number does not exist or has no
+    code, so the answer and its timing say nothing about whether the number exists.
     """
     case = Case.objects.filter(number=number.strip().upper()).only("id", "query_code_hash").first()
     if case is None or not case.query_code_hash:
-        check_password(code.strip().upper(), _dummy_hash(_hasher_key()))
+        querycode.check_nothing(code)
         return None
     return case if case_services.case_check_query_code(case=case, code=code) else None
 
