@@ -196,6 +196,18 @@ def test_bookings_are_rate_limited_per_address(county, people, leaders, settings
     assert Booking.objects.count() == 3
 
 
+def test_a_rate_limited_empty_cancel_says_so_and_never_fails(county, people, leaders, settings):
+    """An empty form from an address past its limit: 429 with the reason, not a 500."""
+    settings.XINFANG_BOOKING_RATE_LIMIT = 1
+    client = Client()
+    for url in ("/reception/book/cancel/", "/reception/book/"):
+        cache.clear()
+        first = client.post(url, {})
+        again = client.post(url, {})
+        assert first.status_code == 200
+        assert again.status_code == 429 and "提交过于频繁" in again.content.decode()
+
+
 def test_citizen_cancels_with_reference_and_phone(county, people, leaders):
     slot = open_slot(county, people.clerk, leaders.director)
     booking = book(slot)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from xinfang.cases import access
 from xinfang.cases.validators import mask_phone
-from xinfang.orgs.http import AuthedRequest
+from xinfang.orgs.http import AuthedRequest, client_address
 from xinfang.reception import conf, selectors, services
 from xinfang.reception.forms import (
     BookingForm,
@@ -123,13 +123,9 @@ def _visible_cases(user, numbers: set[str]) -> dict:
 # ---------------------------------------------------------------- public booking (预约接访)
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _rate_limited(request: HttpRequest) -> bool:
     """Count this POST against the IP's hourly allowance; True once it is used up."""
-    key = f"reception:book:{_client_ip(request)}"
+    key = f"reception:book:{client_address(request)}"
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)
@@ -143,7 +139,8 @@ def _rate_limited(request: HttpRequest) -> bool:
 def book(request: HttpRequest) -> HttpResponse:
     """Public: choose an offered slot and book it. GET only shows; POST books."""
     slots = list(selectors.open_slots())
-    form = BookingForm(request.POST or None, slots=slots)
+    # bound on every POST, an empty one too: a refusal is added to its errors
+    form = BookingForm(request.POST if request.method == "POST" else None, slots=slots)
     status = 200
     if request.method == "POST":
         if _rate_limited(request):
@@ -177,7 +174,7 @@ def book_done(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def book_cancel(request: HttpRequest) -> HttpResponse:
-    form = CancelBookingForm(request.POST or None)
+    form = CancelBookingForm(request.POST if request.method == "POST" else None)
     done = None
     status = 200
     if request.method == "POST":
