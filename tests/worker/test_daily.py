@@ -7,8 +7,10 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
+from tests.factories import bj
 from xinfang.worker import daily
 from xinfang.worker.models import DailyRun
 
@@ -54,5 +56,14 @@ def test_a_job_that_failed_or_whose_worker_died_is_taken_up_again_an_hour_later(
 def test_the_worker_runs_the_backlog_scan_on_its_first_pass_of_the_day(county, people):
     call_command("worker", "--once", stdout=io.StringIO())
     call_command("worker", "--once", stdout=io.StringIO())
-    assert list(DailyRun.objects.values_list("job", flat=True)) == ["backlog_scan"]
-    assert DailyRun.objects.get().result.startswith("积案扫描：新认定积案")
+    scans = DailyRun.objects.filter(job="backlog_scan")
+    assert scans.count() == 1 and scans.get().result.startswith("积案扫描：新认定积案")
+
+
+def test_the_worker_keeps_the_retention_rules_daily(county, people, settings):
+    """保存期限: after 02:00 Beijing the worker's pass runs the retention job once that day."""
+    with time_machine.travel(bj(2026, 10, 8, 3), tick=False):
+        call_command("worker", "--once", stdout=io.StringIO())
+        call_command("worker", "--once", stdout=io.StringIO())
+    [run] = DailyRun.objects.filter(job="retention")
+    assert run.result.startswith("保存期限：匿名化 0 件，删除过期查看记录 0 条")

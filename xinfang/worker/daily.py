@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from xinfang.backlog.flagging import backlog_scan
 from xinfang.cases.clocks import LOCAL
+from xinfang.ops.audit import purge_expired_audit
+from xinfang.ops.retention import anonymise_expired
 from xinfang.worker.models import DailyRun
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,13 @@ class DailyJob:
     hour: int = 0  # Beijing hour from which it runs that day
 
 
-JOBS = (DailyJob("backlog_scan", _backlog_scan),)
+def _retention(now: dt.datetime) -> str:
+    """保存期限 (xinfang/ops): anonymise closed matters past XINFANG_RETENTION_YEARS, purge audit
+    rows past XINFANG_AUDIT_RETENTION_DAYS."""
+    return f"保存期限：匿名化 {anonymise_expired(now, limit=5000)} 件，删除过期查看记录 {purge_expired_audit(now)} 条"
+
+
+JOBS = (DailyJob("backlog_scan", _backlog_scan), DailyJob("retention", _retention, hour=2))
 
 
 def _claim(job: DailyJob, day: dt.date, now: dt.datetime) -> bool:
