@@ -132,3 +132,25 @@ def test_rates_take_a_grouping_from_the_enum_and_dates_as_dates(county, people, 
     for params in ({"by": "person"}, {"date_to": "0000000000"}, {"date_from": "2026-1-1"}):
         response = as_("supervisor").get("/api/rates", params)
         assert response.status_code == 422, params
+
+
+def test_a_registration_time_before_1970_is_refused_not_answered_with_a_local_mean_time(
+    county, people, as_
+):
+    """Found by schemathesis: 1900-03-06T22:17Z came back as 1900-03-07T06:23+08:05:43 (Beijing's
+    local mean time before 1901), which no client reads as an RFC 3339 date-time."""
+    body = {
+        "channel": "visit",
+        "kind": "appeal",
+        "title": "拖欠工资",
+        "content": "公司拖欠工资",
+        "place": county.place.pk,
+        "petitioner_name": "张三",
+        "petitioner_phone": "13812345678",
+    }
+    old = as_("clerk").post("/api/cases", {**body, "registered_at": "1900-03-06T22:17:27+00:00"})
+    assert old.status_code == 422
+    assert old.json()["errors"] == {"registered_at": ["登记时间年份应在1970至2999之间"]}
+    ok = as_("clerk").post("/api/cases", {**body, "registered_at": "1970-01-02T08:00:00+08:00"})
+    assert ok.status_code == 201
+    assert ok.json()["case"]["registered_at"] == "1970-01-02T08:00:00+08:00"
