@@ -3,15 +3,19 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from xinfang.lib.migrations import AlterFieldOnline
+
 
 class Migration(migrations.Migration):
+    # An index on a big table is built CONCURRENTLY on PostgreSQL (no transaction).
+    atomic = False
 
     dependencies = [
         ('cases', '0005_query_code'),
     ]
 
     operations = [
-        migrations.AlterField(
+        AlterFieldOnline(
             model_name='case',
             name='linked_to',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='repeats', to='cases.case', verbose_name='关联事项'),

@@ -4,8 +4,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from xinfang.lib.migrations import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    # An index on a big table is built CONCURRENTLY on PostgreSQL (no transaction).
+    atomic = False
 
     dependencies = [
         ('cases', '0006_index_linked_to'),
@@ -41,27 +45,27 @@ class Migration(migrations.Migration):
             name='review_unit',
             field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit', verbose_name='复查机关'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='case',
             index=models.Index(condition=models.Q(('lead_unit__isnull', False)), fields=['lead_unit', 'state', '-registered_at', '-id'], name='case_unit_state_reg'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='case',
             index=models.Index(condition=models.Q(('lead_unit__isnull', False)), fields=['lead_unit', '-registered_at', '-id'], name='case_unit_reg'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='case',
             index=models.Index(condition=models.Q(('lead_unit__isnull', False)), fields=['lead_unit', 'due_at'], name='case_unit_due'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='case',
             index=models.Index(condition=models.Q(('review_unit__isnull', False)), fields=['review_unit'], name='case_review_unit'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='case',
             index=models.Index(condition=models.Q(('rereview_unit__isnull', False)), fields=['rereview_unit'], name='case_rereview_unit'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='case',
             index=models.Index(condition=models.Q(('linked_to__isnull', False)), fields=['linked_to'], name='case_linked_to'),
         ),

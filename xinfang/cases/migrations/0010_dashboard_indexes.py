@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from xinfang.lib.migrations import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    # An index on a big table is built CONCURRENTLY on PostgreSQL (no transaction).
+    atomic = False
 
     dependencies = [
         ('cases', '0009_accused_units'),
@@ -13,11 +17,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='case',
             index=models.Index(fields=['registered_at', 'channel', 'category', 'place', 'lead_unit', 'office'], name='case_reg_dims'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='case',
             index=models.Index(fields=['replied_at', 'lead_unit', 'office'], name='case_replied'),
         ),

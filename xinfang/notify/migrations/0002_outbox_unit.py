@@ -8,6 +8,8 @@ import django.db.models.deletion
 from django.db import migrations, models
 from django.db.models import Q
 
+from xinfang.lib.migrations import AddFieldOnline
+
 
 def fill_units(apps, schema_editor):
     Outbox = apps.get_model("notify", "Outbox")
@@ -28,13 +30,15 @@ def fill_units(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # An index on a big table is built CONCURRENTLY on PostgreSQL (no transaction).
+    atomic = False
     dependencies = [
         ("notify", "0001_initial"),
         ("orgs", "0001_initial"),
     ]
 
     operations = [
-        migrations.AddField(
+        AddFieldOnline(
             model_name="outbox",
             name="unit",
             field=models.ForeignKey(

@@ -12,6 +12,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from xinfang.lib.migrations import AddFieldOnline, AddIndexOnline
+
 HOLDER_FIELD = {"registered": "office_id", "routed": "lead_unit_id", "accepted": "lead_unit_id",
                 "reviewing": "review_unit_id", "rereviewing": "rereview_unit_id"}
 
@@ -31,6 +33,8 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # An index on a big table is built CONCURRENTLY on PostgreSQL (no transaction).
+    atomic = False
 
     dependencies = [
         ('cases', '0009_accused_units'),
@@ -56,16 +60,16 @@ class Migration(migrations.Migration):
             name='emailed_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='邮件发出时间'),
         ),
-        migrations.AddField(
+        AddFieldOnline(
             model_name='reminder',
             name='unit',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orgs.unit', verbose_name='提醒单位'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='reminder',
             index=models.Index(fields=['unit', 'created_at'], name='reminder_unit'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='reminder',
             index=models.Index(fields=['emailed_at', 'unit'], name='reminder_unsent'),
         ),

@@ -2,8 +2,12 @@
 
 from django.db import migrations, models
 
+from xinfang.lib.migrations import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    # An index on a big table is built CONCURRENTLY on PostgreSQL (no transaction).
+    atomic = False
 
     dependencies = [
         ('cases', '0010_dashboard_indexes'),
@@ -21,7 +25,7 @@ class Migration(migrations.Migration):
             name='priority',
             field=models.PositiveSmallIntegerField(default=20, verbose_name='优先级'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='outbox',
             index=models.Index(condition=models.Q(('status', 'pending')), fields=['priority', 'next_attempt_at', 'id'], name='outbox_queue'),
         ),

@@ -2,8 +2,12 @@
 
 from django.db import migrations, models
 
+from xinfang.lib.migrations import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    # An index on a big table is built CONCURRENTLY on PostgreSQL (no transaction).
+    atomic = False
 
     dependencies = [
         ('notify', '0004_outbox_priority'),
@@ -15,7 +19,7 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('pending', '待发送'), ('sending', '发送中'), ('sent', '已发送'), ('failed', '发送失败'), ('skipped', '未发送（超出限额）')], default='pending', max_length=8, verbose_name='状态'),
         ),
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name='outbox',
             index=models.Index(fields=['recipient', 'created_at'], name='outbox_recipient_day'),
         ),
