@@ -29,6 +29,7 @@ DB_URL = os.environ.get(
 )
 REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
 COMMAND = f"BENCH_CASES={CASES} .venv/bin/python bench/dashboard_bench.py"
+DATABASE = "postgresql" if DB_URL.startswith(("postgres://", "postgresql://")) else "sqlite"
 
 
 def emit(name: str, value: float, unit: str, **extra) -> None:
@@ -38,6 +39,7 @@ def emit(name: str, value: float, unit: str, **extra) -> None:
         "unit": unit,
         "cases": CASES,
         "command": COMMAND,
+        "database": DATABASE,
         **extra,
     }
     print(json.dumps(line, ensure_ascii=False), flush=True)

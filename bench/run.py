@@ -4,6 +4,10 @@ Prints one JSON object per line: {"name", "value", "unit", "cases", "command"}.
 Pages are timed as full requests of a logged-in user through Django's test client (view,
 queries, template), not bare queries. The database is a separate SQLite file under var/
 (or BENCH_DATABASE_URL), built once per size and reused.
+
+PostgreSQL: `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench1m` runs the same benches
+on that database (created when missing, filled once with the demo's bulk path, kept between runs);
+every line then carries "database": "postgresql" (else "sqlite").
 """
 
 from __future__ import annotations
@@ -22,7 +26,24 @@ CASES = int(os.environ.get("BENCH_CASES", "100000"))
 DB_URL = os.environ.get(
     "BENCH_DATABASE_URL", f"sqlite:///{ROOT / 'var' / f'bench-{CASES}.sqlite3'}"
 )
-COMMAND = f"BENCH_CASES={CASES} make bench"
+DATABASE = "postgresql" if DB_URL.startswith(("postgres://", "postgresql://")) else "sqlite"
+
+
+def _shown_url(url: str) -> str:
+    """The URL as printed: without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+_URL_SHOWN = (
+    f" BENCH_DATABASE_URL={_shown_url(DB_URL)}" if "BENCH_DATABASE_URL" in os.environ else ""
+)
+COMMAND = f"BENCH_CASES={CASES}{_URL_SHOWN} make bench"
 REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
 
 os.environ["DATABASE_URL"] = DB_URL
@@ -37,13 +58,36 @@ def emit(name: str, value: float, unit: str, **extra) -> None:
         "unit": unit,
         "cases": CASES,
         "command": COMMAND,
+        "database": DATABASE,
     }
     line.update(extra)
     print(json.dumps(line, ensure_ascii=False), flush=True)
 
 
+def create_postgresql_database(url: str) -> None:
+    """Create the PostgreSQL database named in `url` when it does not exist yet (connecting to
+    the server's `postgres` database, as createdb does)."""
+    from urllib.parse import unquote, urlsplit
+
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        sys.exit(f"BENCH_DATABASE_URL 缺少数据库名：{_shown_url(url)}")
+    server = parts._replace(scheme="postgresql", path="/postgres").geturl()
+    with psycopg.connect(server, autocommit=True, connect_timeout=10) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            return
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        print(f"# created PostgreSQL database {name}", flush=True)
+
+
 def build_database() -> None:
     """Create and fill the bench database unless it already holds CASES matters."""
+    if DATABASE == "postgresql":
+        create_postgresql_database(DB_URL)
     import django
 
     django.setup()
@@ -281,6 +325,7 @@ def forward(script: str) -> None:
         if line.startswith("{"):
             data = json.loads(line)
             data.setdefault("command", COMMAND)
+            data.setdefault("database", DATABASE)
             print(json.dumps(data, ensure_ascii=False), flush=True)
     if result.returncode:
         print(f"# {script} failed: {result.stderr.strip()[-500:]}", file=sys.stderr)
