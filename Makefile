@@ -16,8 +16,11 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/xinfang migrate --no-input
-	$(BIN)/xinfang demo --if-empty --cases $${DEMO_CASES:-300}
-	XINFANG_PROFILE=$${XINFANG_PROFILE:-development} $(BIN)/xinfang serve --host 127.0.0.1 --port $${PORT:-8000}
+	XINFANG_PORTAL_URL=$${XINFANG_PORTAL_URL:-http://127.0.0.1:$${PORT:-8000}/portal/} \
+	  $(BIN)/xinfang demo --if-empty --cases $${DEMO_CASES:-300}
+	XINFANG_PORTAL_URL=$${XINFANG_PORTAL_URL:-http://127.0.0.1:$${PORT:-8000}/portal/} \
+	  XINFANG_PROFILE=$${XINFANG_PROFILE:-development} \
+	  $(BIN)/xinfang serve --host 127.0.0.1 --port $${PORT:-8000}
 
 test: $(STAMP)
 	$(BIN)/ruff check xinfang tests bench
