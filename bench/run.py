@@ -100,6 +100,7 @@ def build_database() -> None:
     have = Case.objects.count()
     if have >= CASES:
         refresh_statistics()  # as the worker does hourly in production
+        _analyze_postgresql()
         _count_rates()
         return
     if have:
@@ -111,6 +112,28 @@ def build_database() -> None:
     elapsed = time.perf_counter() - started
     emit("demo_build_per_s", CASES / elapsed, "1/s")
     refresh_statistics()
+    _analyze_postgresql(always=True)
+
+
+def _analyze_postgresql(always: bool = False) -> None:
+    """Planner statistics after the bulk load: autovacuum may be off or not yet round (it is off
+    on the local server here), and without them every page plans as if the tables were empty
+    (about 1 s a page at a million matters instead of about 0.1 s)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if not always:
+            cursor.execute(
+                "SELECT 1 FROM pg_stat_user_tables WHERE relname = 'cases_case' "
+                "AND last_analyze IS NULL AND last_autoanalyze IS NULL"
+            )
+            if cursor.fetchone() is None:
+                return
+        started = time.perf_counter()
+        cursor.execute("ANALYZE")
+    print(f"# ANALYZE in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def _count_rates() -> None:
