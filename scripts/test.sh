@@ -15,9 +15,11 @@ psycopg.connect(sys.argv[1].replace("postgres://", "postgresql://"), connect_tim
 PY
 then
   echo "== PostgreSQL ($PG_URL) =="
-  # The browser tests and the accused-user crawls drive pages, whose database work the rest of
-  # the suite covers on PostgreSQL too; together they take half of a pass, so they run once.
-  DATABASE_URL="$PG_URL" "$BIN/python" -m pytest -n 2 -m "not browser and not crawl" -p no:cacheprovider "$@" || status=$?
+  # The browser tests, the accused-user crawls and the other slow tests (the schema fuzzer, the
+  # serve process, the page walks) drive pages and processes whose database work the rest of the
+  # suite covers on PostgreSQL too, so they run once; the crash tests (SKIP LOCKED claims) run
+  # on both.
+  DATABASE_URL="$PG_URL" "$BIN/python" -m pytest -n 2 -m "not browser and not crawl and (not slow or crash)" -p no:cacheprovider "$@" || status=$?
 else
   echo "PostgreSQL not reachable at $PG_URL: the PostgreSQL pass is skipped."
 fi

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.worker import live
 
@@ -42,7 +43,11 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_serve_runs_web_and_worker_restarts_the_worker_and_stops_them_together(tmp_path):
-    database = live.sqlite_copy(tmp_path / "serve.sqlite3")
+    database = (
+        live.postgres_url()
+        if connection.vendor == "postgresql"
+        else live.sqlite_copy(tmp_path / "serve.sqlite3")
+    )
     live.queue_sms(database, 3, prefix="启动")
     port = live.free_port()
     env = live.env_for(tmp_path, database)

@@ -33,7 +33,7 @@ from django.db import connection
 
 from tests.worker import live
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.crash]
 MESSAGES = 2000
 
 
