@@ -136,3 +136,23 @@ def test_the_index_knows_each_matters_units_as_they_change(county, people):
 
     assert search.rebuild() == 1  # the same document again
     assert found("lead", county.housing) == [case] and found("lead", county.hr) == []
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 20_000])
+def test_the_newest_window_gives_what_the_index_gives(matters, monkeypatch, window):
+    """PostgreSQL reads the newest rows first for common words; whatever the window, the hits
+    are the index's, newest first, page by page (on SQLite the window is not used)."""
+    monkeypatch.setattr(search, "NEWEST_WINDOW", 10**9)
+    expected = {
+        (q, before, limit): search.hit_ids(q, before_id=before, limit=limit)
+        for q in ("拖欠", "欠薪", "噪音", "夜间")
+        for before in (None, matters["company"].pk, matters["noise"].pk)
+        for limit in (1, 2, 5)
+    }
+    monkeypatch.setattr(search, "NEWEST_WINDOW", window)
+    got = {key: search.hit_ids(key[0], before_id=key[1], limit=key[2]) for key in expected}
+    assert got == expected
+    assert expected[("拖欠", None, 5)] == [matters["company"].pk, matters["wages"].pk]
+    if connection.vendor == "postgresql":
+        hits = search._newest_window_hits(search._tsquery("拖欠"), None, 1)
+        assert hits == ([matters["company"].pk] if window >= 1 else None)

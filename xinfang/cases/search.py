@@ -241,6 +241,10 @@ def hit_ids(
     if match is None:
         return []
     sql, param = match
+    if _is_pg():
+        newest = _newest_window_hits(param, before_id, limit)
+        if newest is not None:
+            return newest
     column = "case_id" if _is_pg() else "rowid"
     params: list = [param]
     if before_id is not None:
@@ -251,6 +255,36 @@ def hit_ids(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+# PostgreSQL: how many of the newest index rows are read first (see _newest_window_hits).
+NEWEST_WINDOW = 20_000
+
+
+def _newest_window_hits(expression: str, before_id: int | None, limit: int) -> list[int] | None:
+    """PostgreSQL only: the newest `limit` hits if they lie among the NEWEST_WINDOW newest index
+    rows (below `before_id`), else None.
+
+    A phrase in one matter of ten (拖欠工资: 97,507 of a million) is estimated by the planner as
+    rare, so the GIN bitmap reads ~68,000 pages (526 ms at 1M); reading the newest 20,000 rows
+    by the primary key and testing each costs ~5 ms. Correct whenever it answers: every hit
+    outside the window is older than every row inside it. Rare words fall back to the index.
+    """
+    inner = "SELECT case_id, doc FROM cases_search"
+    params: list = []
+    if before_id is not None:
+        inner += " WHERE case_id < %s"
+        params.append(before_id)
+    inner += " ORDER BY case_id DESC LIMIT %s"
+    params += [NEWEST_WINDOW, expression, limit]
+    sql = (
+        f"SELECT case_id FROM ({inner}) newest WHERE doc @@ %s::tsquery"  # noqa: S608 - no input
+        " ORDER BY case_id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids if len(ids) == limit else None
 
 
 def rebuild(case_model=Case, cohandler_model=CoHandler) -> int:
