@@ -71,3 +71,11 @@ def sms_used_today(recipients: Iterable[str], at: dt.datetime) -> Counter[str]:
         )
         used.update(dict(rows))
     return used
+
+
+def receipt_channels(case_id: int) -> dict[str, bool]:
+    """The channels this matter's submission receipt was queued on, each with whether it will
+    go (False: the SMS budget skipped it when it was queued). The portal's receipt page says
+    which, so it never tells a citizen a code was sent when it was not."""
+    rows = Outbox.objects.filter(case_id=case_id, kind=RECEIPT).values_list("channel", "status")
+    return {channel: status != Outbox.Status.SKIPPED for channel, status in rows}

@@ -16,6 +16,7 @@ from xinfang.cases import querycode
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Case, Channel
 from xinfang.cases.reactions import ReactionContext
+from xinfang.notify import budget
 from xinfang.notify import services as notify
 from xinfang.orgs.models import Unit
 from xinfang.portal import conf
@@ -53,6 +54,8 @@ def portal_office() -> Unit:
 class Submission:
     case: Case
     code: str
+    # channel ("sms", "email") -> whether the receipt goes on it (False: skipped by the SMS budget)
+    receipt: dict[str, bool]
 
 
 def portal_submit(*, data: dict, files: list) -> Submission:
@@ -85,7 +88,7 @@ def portal_submit(*, data: dict, files: list) -> Submission:
         code = case_services.case_issue_query_code(case=result.case)
         notify.contact_save(case=result.case, email=data.get("email", ""))
         notify.queue_submission_receipt(case=result.case, code=code)
-    return Submission(result.case, code)
+    return Submission(result.case, code, budget.receipt_channels(result.case.pk))
 
 
 # ---------------------------------------------------------------- look-up with a query code

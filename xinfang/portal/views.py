@@ -56,7 +56,11 @@ def submit(request: HttpRequest) -> HttpResponse:
                 request, "portal/message.html", {"title": "暂停受理", "text": str(exc)}, status=503
             )
         else:
-            request.session[SESSION_RECEIPT] = {"number": done.case.number, "code": done.code}
+            request.session[SESSION_RECEIPT] = {
+                "number": done.case.number,
+                "code": done.code,
+                "sent": done.receipt,
+            }
             return redirect("portal:submitted")
     return render(
         request,
