@@ -68,3 +68,75 @@ class RoutingSuggestion(models.Model):
     @property
     def top_labels(self) -> list[str]:
         return [s["label"] for s in self.suggestions]
+
+
+class AutoRoute(models.Model):
+    """智能派单记录: one automatic route at registration, and how it turned out.
+
+    Written by routing's reactions: created on the 转送/交办 event marked `auto`; `wrong` when
+    the office undoes it (撤回智能派单) or the unit objects (异议退回), whereupon a clerk
+    routes the matter again (`rerouted_unit`); `right` when the matter moves on from the
+    unit (受理, 不予受理, 不再受理, 并单). Pending otherwise. The monthly report and the
+    self-pause read these rows, never the timeline.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "待确认"
+        RIGHT = "right", "正确"
+        WRONG = "wrong", "错误"
+
+    case = models.ForeignKey(Case, verbose_name="事项", on_delete=models.CASCADE, related_name="+")
+    routed_at = models.DateTimeField("派单时间", db_index=True)
+    model_version = models.CharField("模型版本", max_length=60)
+    label = models.CharField("一级分类", max_length=60)
+    confidence = models.FloatField("置信度")
+    unit = models.ForeignKey(
+        Unit, verbose_name="派往单位", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    outcome = models.CharField(
+        "结果", max_length=8, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    outcome_event = models.CharField("结果事件", max_length=40, blank=True)
+    decided_at = models.DateTimeField("确认时间", null=True, blank=True, db_index=True)
+    rerouted_unit = models.ForeignKey(
+        Unit,
+        verbose_name="改派单位",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "智能派单记录"
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.label} → {self.get_outcome_display()}"
+
+
+class AutoRouting(models.Model):
+    """智能派单状态: one row (pk=1). Paused by itself when the precision measured in practice
+    falls below the model's target (`routing.auto.check_precision`), with the reason in
+    Chinese; an administrator resumes it. No row: running."""
+
+    paused_at = models.DateTimeField("暂停时间", null=True, blank=True)
+    reason = models.CharField("暂停原因", max_length=200, blank=True)
+    resumed_at = models.DateTimeField("恢复时间", null=True, blank=True)
+    resumed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="恢复人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "智能派单状态"
+
+    def __str__(self) -> str:
+        return f"已暂停：{self.reason}" if self.paused_at else "运行中"
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
