@@ -9,6 +9,9 @@
 | XINFANG_OPEN311_KINDS | {} | JSON: category code → matter type (default hotline_complaint) |
 | XINFANG_OPEN311_RESPOND_WITH_TOKEN | false | answer a POST with a token instead of the request id |
 | XINFANG_OPEN311_CONTACT | the office name | contact line in discovery |
+
+POST requests also keeps the portal's submission limits per client address and per phone or
+e-mail (XINFANG_PORTAL_SUBMIT_*, `xinfang.portal.limits`): past them, 429 with Retry-After.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from xinfang.api import conf, georeport, services
 from xinfang.api.models import Open311Request
 from xinfang.cases.clocks import LOCAL
+from xinfang.orgs.http import client_address
 
 MAX_IDS = 200
 
@@ -88,9 +89,12 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     ]
     sub = services.Open311Submission(**{name: _field(request, name) for name in names})
     try:
-        made = services.open311_submit(sub=sub, key=key)
+        made = services.open311_submit(sub=sub, key=key, client=client_address(request))
     except services.Open311Error as exc:
-        return georeport.errors(fmt, exc.status, exc.description)
+        response = georeport.errors(fmt, exc.status, exc.description)
+        if exc.retry_after:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     case = made.case
     notice = f"已登记，事项编号 {case.number}。{georeport.service_notice(case)}".rstrip("。")
     answer: dict = {"service_notice": notice, "account_id": None}

@@ -15,6 +15,7 @@ from xinfang.api.models import ApiToken, Open311Key, Open311Request, digest, new
 from xinfang.cases import services as case_services
 from xinfang.cases.models import Channel
 from xinfang.orgs.models import Category, Place, Unit, User
+from xinfang.portal import limits
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
 
@@ -62,10 +63,11 @@ def open311_key_check(raw: str) -> Open311Key | None:
 class Open311Error(Exception):
     """A request Open311 answers with an error list: HTTP status, then Chinese description."""
 
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.retry_after = retry_after  # seconds, with a 429
 
 
 @dataclass
@@ -207,9 +209,18 @@ def _check(sub: Open311Submission) -> None:
 
 
 def open311_submit(
-    *, sub: Open311Submission, key: Open311Key | None, at: dt.datetime | None = None
+    *,
+    sub: Open311Submission,
+    key: Open311Key | None,
+    at: dt.datetime | None = None,
+    client: str | None = None,
 ) -> Open311Request:
-    """POST requests: register the matter (网上渠道) and keep the Open311 side of it."""
+    """POST requests: register the matter (网上渠道) and keep the Open311 side of it.
+
+    `client`: the caller's address, for the submission limits every road from outside shares
+    with the portal (`portal.limits`), counted once the request is well formed; None (a caller
+    inside the office, a test of the register) counts nothing.
+    """
     _check(sub)
     category = (
         Category.objects.select_related("parent").filter(code=sub.service_code.strip()).first()
@@ -218,6 +229,10 @@ def open311_submit(
         raise Open311Error(404, f"服务代码 {sub.service_code} 不存在")
     lat = _coordinate(sub.lat, "lat", 90)
     long = _coordinate(sub.long, "long", 180)
+    if client is not None:
+        refusal = limits.submission_refusal(ip=client, phone=sub.phone, email=sub.email)
+        if refusal is not None:
+            raise Open311Error(429, refusal.message, refusal.retry_after)
     office = registering_office()
     at = at or timezone.now()
     title = f"{category.name}：{' '.join(sub.description.split())}"[:60]

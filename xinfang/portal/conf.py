@@ -15,6 +15,9 @@ XINFANG_PORTAL_SUBMIT_CONTACT_LIMIT  submissions per phone / e-mail          3
 XINFANG_PORTAL_SUBMIT_CONTACT_WINDOW  that window, in seconds               86400
 ========================  ===============================================  ==========================
 
+The submission limits hold on every road from outside, the portal and Open311's POST requests,
+with counters shared between them (`xinfang.portal.limits`); a refusal is a 429 with Retry-After.
+
 The counters live in Django's default cache: by default the file cache under var/cache, which
 every process on one machine shares (XINFANG_CACHE_DIR). Several machines need one shared
 cache (Redis, Memcached or the database cache) for the limits to hold across them. The client

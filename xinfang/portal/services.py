@@ -5,7 +5,6 @@ Every change to a matter goes through xinfang.cases.services; messages through x
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -19,7 +18,7 @@ from xinfang.cases.reactions import ReactionContext
 from xinfang.notify import budget
 from xinfang.notify import services as notify
 from xinfang.orgs.models import Unit
-from xinfang.portal import conf
+from xinfang.portal import conf, limits
 
 # Service error keys -> the portal form's field names.
 FIELD_MAP = {
@@ -107,18 +106,8 @@ def case_by_code(*, number: str, code: str) -> Case | None:
     return case if case_services.case_check_query_code(case=case, code=code) else None
 
 
-def _hit(key: str, window: int) -> int:
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        return 1
-
-
-def _digest(text: str) -> str:
-    """Cache keys carry no number, phone or address in the clear."""
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+_hit = limits.hit
+_digest = limits.digest
 
 
 def _number_key(number: str) -> str:
@@ -150,42 +139,5 @@ def lookup_failed(*, number: str) -> None:
 
 
 # ---------------------------------------------------------------- submission limits
-
-
-def _span(seconds: int) -> str:
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}小时"
-    if seconds % 60 == 0:
-        return f"{seconds // 60}分钟"
-    return f"{seconds}秒"
-
-
-URGENT = "情况紧急的，请拨打12345热线或到信访接待场所反映。"
-
-
-def _phone_key(phone: str) -> str:
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return digits
-
-
-def submission_refusal(*, ip: str, phone: str = "", email: str = "") -> str | None:
-    """Count one submission for the client address and for each contact given; the Chinese
-    reason to refuse it when one is over its limit, else None.
-
-    Per address: one machine cannot flood the register. Per phone and per e-mail: nobody can
-    make the office send a stranger a stream of receipts (an SMS bomb at the office's cost).
-    A refused address does not count against the contacts it names.
-    """
-    limit, window = conf.submit_limit()
-    if _hit(f"portal:submit:ip:{_digest(ip)}", window) > limit:
-        return f"提交次数过多（每{_span(window)}最多{limit}次），请稍后再试；{URGENT}"
-    limit, window = conf.submit_contact_limit()
-    refusal = None
-    for label, value in (("手机号码", _phone_key(phone)), ("电子邮箱", email.strip().lower())):
-        if value and _hit(f"portal:submit:contact:{_digest(value)}", window) > limit:
-            refusal = refusal or (
-                f"该{label}提交次数已达上限（{_span(window)}内最多{limit}次），请稍后再试；{URGENT}"
-            )
-    return refusal
+# One rule for every road from outside (the portal, Open311): `xinfang.portal.limits`.
+submission_refusal = limits.submission_refusal

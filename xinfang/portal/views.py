@@ -62,7 +62,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                 "sent": done.receipt,
             }
             return redirect("portal:submitted")
-    return render(
+    response = render(
         request,
         "portal/submit.html",
         {
@@ -75,6 +75,9 @@ def submit(request: HttpRequest) -> HttpResponse:
         },
         status=429 if refusal else 200,
     )
+    if refusal:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 def _form_errors(form, exc: ValidationError) -> None:
