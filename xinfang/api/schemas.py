@@ -70,9 +70,9 @@ class DueEnum(StrEnum):
 
 # A date the calendar can count from: far-off years overflow Python's datetime arithmetic.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
-# A time of day from 1970 on: before 1901 Beijing kept local mean time (+08:05:43), an offset no
-# RFC 3339 date-time can carry, and no matter is registered before 1970.
-EARLIEST_TIME_YEAR = 1970
+# A registration time from 2000 on (`lib.bounds.REGISTERED_SINCE`; before 1901 Beijing also
+# kept local mean time, +08:05:43, an offset no RFC 3339 date-time can carry).
+EARLIEST_TIME_YEAR = 2000
 
 
 DATE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -83,7 +83,7 @@ RATES_DATE_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01
 # The queue's keyset cursor, `<µs since 1970>_<id>` as `next` gave it (checked further there).
 CURSOR_PATTERN = r"^[0-9]{1,17}_[0-9]{1,19}$"
 # The start of a date and time (ISO 8601) from EARLIEST_TIME_YEAR on.
-DATETIME_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-"
+DATETIME_PATTERN = r"^2[0-9]{3}-"
 # Texts: never a NUL character (no database column takes one); a required text also needs a
 # character that is not a space, as the server strips spaces before it checks.
 ANY_TEXT = r"^[^\x00]*$"

@@ -138,7 +138,11 @@ class RegisterForm(UserForm):
         return reps
 
     def clean_registered_at(self) -> dt.datetime:
-        return self.cleaned_data["registered_at"] or timezone.now()
+        now = timezone.now()
+        at = self.cleaned_data["registered_at"] or now
+        if problem := bounds.registration_time_error(at, now):
+            raise forms.ValidationError(problem, code="registered_at")
+        return at
 
     def registration(
         self,

@@ -48,7 +48,7 @@ _KINDS, _CHANNELS, _URGENCIES = (
     frozenset(Channel.values),
     frozenset(Urgency.values),
 )
-CLOCK_SKEW = dt.timedelta(minutes=5)
+CLOCK_SKEW = bounds.REGISTRATION_SKEW
 
 
 @dataclass
@@ -146,8 +146,8 @@ def _validate_registration(
         add("content", "请填写诉求内容")
     elif len(content) > 20000:
         add("content", "诉求内容不能超过20000字")
-    if at > (now or timezone.now()) + CLOCK_SKEW:
-        add("registered_at", "登记时间不能晚于当前时间")
+    if problem := bounds.registration_time_error(at, now or timezone.now()):
+        add("registered_at", problem)
     if petitioner.anonymous:
         if kind not in ANONYMOUS_KINDS:
             add("anonymous", "只有建议意见、检举控告类事项可以匿名")

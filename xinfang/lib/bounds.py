@@ -9,9 +9,11 @@ screening imports and the screening service read their bounds from here.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -120,3 +122,23 @@ ID = Bound(1, ID_MAX, "编号无效")
 
 # The bound of an input by its name, for messages of the JSON API's schema checks.
 BY_NAME = {"group_size": GROUP_SIZE, "visitors": GROUP_SIZE, "households": HOUSEHOLDS}
+
+
+# ---------------------------------------------------------------- registration times
+
+# 登记时间: no office registers a matter of the last century in this system (a 1900 date is a
+# typing error), nor one of tomorrow; a few minutes ahead is one machine's clock against
+# another's. The staff page, the JSON API and the register (and so the import) read this.
+REGISTERED_SINCE = dt.datetime(2000, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+REGISTRATION_SKEW = dt.timedelta(minutes=5)
+TOO_EARLY = "登记时间不能早于2000年1月1日"
+TOO_LATE = "登记时间不能晚于当前时间"
+
+
+def registration_time_error(at: dt.datetime, now: dt.datetime) -> str | None:
+    """The Chinese message when `at` cannot be a registration time, else None."""
+    if at < REGISTERED_SINCE:
+        return TOO_EARLY
+    if at > now + REGISTRATION_SKEW:
+        return TOO_LATE
+    return None
