@@ -1,8 +1,9 @@
 """The routing model as the pages see it: loaded once per file version, mapped onto the office.
 
 The classifier (`classifier.py`) knows only first-level category names. Here a label becomes the
-office's top-level `Category` of that name, and through the dispatch catalogue (派单目录) a
-subcategory and the unit in charge in the matter's place.
+office's top-level `Category` of that name, then a subcategory and the unit in charge in the
+matter's place: from the routes of the most similar matters the office confirmed there
+(`history.py`), or, with too few of those, from the dispatch catalogue (派单目录).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 
 from django.db.models import Q
 
-from xinfang.orgs.models import Category, DispatchRule, Place, Unit
-from xinfang.routing import classifier, conf
+from xinfang.orgs.models import Category, DispatchRule, Unit
+from xinfang.routing import classifier, conf, history
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -51,6 +52,9 @@ def model_version(model: classifier.Model) -> str:
     return str(meta.get("version") or meta.get("trained_at") or "unknown")[:60]
 
 
+HISTORY, CATALOGUE = "history", "catalogue"
+
+
 @dataclass
 class Suggestion:
     """One suggested first-level category, mapped onto the office's catalogue."""
@@ -58,8 +62,15 @@ class Suggestion:
     label: str
     confidence: float
     category: Category | None = None  # the office's top-level category of that name
-    subcategory: Category | None = None  # the catalogue line chosen under it
+    subcategory: Category | None = None  # chosen under it (by history or the catalogue)
     unit: Unit | None = None
+    source: str = CATALOGUE  # HISTORY: from similar confirmed matters; CATALOGUE: 派单目录
+    support: int = 0  # how many similar confirmed matters a history pick rests on
+
+    @property
+    def basis(self) -> str:
+        """依据, as the panel shows it: a count only, never which matters."""
+        return f"相似事项 {self.support} 件" if self.source == HISTORY else "派单目录"
 
     def as_dict(self) -> dict:
         pick = self.subcategory or self.category
@@ -71,6 +82,9 @@ class Suggestion:
             "subcategory": str(pick) if pick else "",
             "unit_id": self.unit.pk if self.unit else None,
             "unit": self.unit.name if self.unit else "",
+            "source": self.source,
+            "support": self.support,
+            "basis": self.basis,
         }
 
 
@@ -83,26 +97,22 @@ class SuggestionSet:
         return [s.as_dict() for s in self.items]
 
 
-def _place_chain(place_id: int | None) -> list[int]:
-    """The place and its ancestors, nearest first."""
-    chain: list[int] = []
-    parents = dict(Place.objects.values_list("id", "parent_id")) if place_id else {}
-    while place_id and place_id not in chain:
-        chain.append(place_id)
-        place_id = parents.get(place_id)
-    return chain
+_place_chain = history.place_chain  # the name older callers use
 
 
 def catalogue_pick(top: Category, place_id: int | None) -> tuple[Category | None, Unit | None]:
     """The catalogue line for a top-level category in a place: the most specific place wins
     (the place itself, then its ancestors, then a rule for everywhere); among lines equally
     specific, the lowest category code."""
+    return _catalogue_pick(top, history.place_chain(place_id))
+
+
+def _catalogue_pick(top: Category, chain: list[int]) -> tuple[Category | None, Unit | None]:
     rules = list(
         DispatchRule.objects.filter(Q(category=top) | Q(category__parent=top)).select_related(
             "category__parent", "unit"
         )
     )
-    chain = _place_chain(place_id)
 
     def rank(rule: DispatchRule) -> tuple[int, str]:
         if rule.place_id is None:
@@ -131,7 +141,8 @@ def suggest(
     k: int = 3,
     model: classifier.Model | None = None,
 ) -> SuggestionSet | None:
-    """Top-k categories with confidence and the unit each maps to; None without a model."""
+    """Top-k categories with confidence and the subcategory and unit each maps to (from similar
+    confirmed matters, else the catalogue); None without a model."""
     model = model or load_model()
     if model is None or not (title or content).strip():
         return None
@@ -140,9 +151,28 @@ def suggest(
         c.name: c
         for c in Category.objects.filter(parent__isnull=True, name__in=[t[0] for t in top])
     }
+    chain = history.place_chain(place_id)
+    found = history.precedents(title=title or "", content=content or "", chain=chain)
+    picks = history.picks(found, by_name.values())
     items = []
     for label, confidence in top:
         category = by_name.get(label)
-        sub, unit = catalogue_pick(category, place_id) if category else (None, None)
-        items.append(Suggestion(label, confidence, category, sub, unit))
+        items.append(_mapped(label, confidence, category, chain, picks))
     return SuggestionSet(model_version(model), items)
+
+
+def _mapped(
+    label: str,
+    confidence: float,
+    category: Category | None,
+    chain: list[int],
+    picks: dict[int, history.HistoryPick],
+) -> Suggestion:
+    if category is None:
+        return Suggestion(label, confidence)
+    pick = picks.get(category.pk)
+    if pick is not None and pick.unit is not None:
+        sub = pick.subcategory or _catalogue_pick(category, chain)[0]
+        return Suggestion(label, confidence, category, sub, pick.unit, HISTORY, pick.support)
+    sub, unit = _catalogue_pick(category, chain)
+    return Suggestion(label, confidence, category, sub, unit)

@@ -16,6 +16,7 @@ Candidate search stays cheap at a million matters because it never ranks the who
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -90,6 +91,12 @@ def _content_key(content: str) -> str:
 def score(title: str, content: str, other_title: str, other_content: str) -> float:
     """Similarity 0-100 of two matters: half title, half the start of the content (as bigrams)."""
     return _score(title, _content_key(content), other_title, other_content)
+
+
+def scorer(title: str, content: str) -> Callable[[str, str], float]:
+    """`score` against one matter, its content key made once: (other title, other content) -> 0-100."""
+    key = _content_key(content)
+    return lambda other_title, other_content: _score(title, key, other_title, other_content)
 
 
 def _score(title: str, key: str, other_title: str, other_content: str) -> float:
