@@ -187,6 +187,9 @@ ROUTES: dict[str, Route] = {
     "routing:report": Route(),
     "routing:hot": Route(),
     "routing:hot_export": Route(),
+    "answers:case_panel": Route(R),  # 答复参考: only for those who may reply (none, once replied)
+    "answers:check": Route(R, "post", lambda w: {"text": "经查，已于2026年11月1日处理完毕。"}),
+    "answers:report": Route(),
     "reports:rates": Route(data=lambda w: {"from": "2026-10-01", "to": "2026-12-31"}),
     "reports:rate_matters": Route(
         data=lambda w: {

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "xinfang.orgs",
     "xinfang.cases",
     "xinfang.routing",
+    "xinfang.answers",  # 答复知识库: similar past replies, draft checks, monthly report
     "xinfang.notify",
     "xinfang.portal",
     "xinfang.api",
@@ -106,6 +107,7 @@ CASE_EVENT_REACTIONS = [
     "xinfang.backlog.reactions.REACTION",  # 积案: units in step, 反弹 reopen, repeat flag, 回避
     "xinfang.reception.reactions.REACTION",  # 集体访: the 2-hour leader-reception clock starts
     "xinfang.routing.reactions.REACTION",  # 智能分派: settle the suggestion when routed
+    "xinfang.answers.reactions.REACTION",  # 答复知识库: a reply enters it with its checks
 ]
 
 # What can be exported as a background job (导出任务): each app declares its own kind, and
@@ -235,6 +237,14 @@ XINFANG_IMPORT_ATOMIC_ROWS = env_int("XINFANG_IMPORT_ATOMIC_ROWS", 100_000, mini
 XINFANG_SIMILAR_DAYS = env_int("XINFANG_SIMILAR_DAYS", 365, minimum=1)
 XINFANG_SIMILAR_MIN_SCORE = env_int("XINFANG_SIMILAR_MIN_SCORE", 45, minimum=0, maximum=100)
 XINFANG_HOT_THRESHOLD = env_int("XINFANG_HOT_THRESHOLD", 25, minimum=1, maximum=100)  # percent
+
+# 答复知识库 / the reply knowledge base (xinfang/answers/conf.py): the starter replies are read
+# from the shared data set at run time (never copied into the project)
+_SHIPPED_REPLIES_CSV = BASE_DIR.parent / "shared" / "data" / "complaints" / "replies.csv"
+XINFANG_REPLIES_CSV = env_str(
+    "XINFANG_REPLIES_CSV", str(_SHIPPED_REPLIES_CSV) if _SHIPPED_REPLIES_CSV.is_file() else ""
+)
+XINFANG_ANSWERS_INDEX_MAX = env_int("XINFANG_ANSWERS_INDEX_MAX", 50_000, minimum=1)
 
 # 消息 / notifications (xinfang/notify/conf.py)
 SMS_BACKENDS = ("console", "http", "file", "memory")

@@ -23,6 +23,7 @@ urlpatterns = [
     path("backlog/", include("xinfang.backlog.urls")),
     path("reception/", include("xinfang.reception.urls")),
     path("routing/", include("xinfang.routing.urls")),
+    path("answers/", include("xinfang.answers.urls")),
     path("supervision/", include("xinfang.supervision.urls")),
     path("reports/", include("xinfang.reports.urls")),
     path("exports/", include("xinfang.exports.urls")),
