@@ -190,6 +190,9 @@ ROUTES: dict[str, Route] = {
     "answers:case_panel": Route(R),  # 答复参考: only for those who may reply (none, once replied)
     "answers:check": Route(R, "post", lambda w: {"text": "经查，已于2026年11月1日处理完毕。"}),
     "answers:report": Route(),
+    "routing:versions": Route(),  # administrators only
+    "routing:version_promote": Route(method="post", data=lambda w: {"version": "no-such"}),
+    "routing:version_rollback": Route(method="post", data=lambda w: {"version": "no-such"}),
     "reports:rates": Route(data=lambda w: {"from": "2026-10-01", "to": "2026-12-31"}),
     "reports:rate_matters": Route(
         data=lambda w: {
@@ -316,6 +319,7 @@ def test_every_url_pattern_has_an_entry():
 @pytest.fixture
 def world(county, people, settings, tmp_path) -> World:
     settings.MEDIA_ROOT = str(tmp_path)
+    settings.XINFANG_ROUTING_MODEL = str(tmp_path / "routing-model.joblib")  # and its versions
     users = {
         "clerk": people.clerk,
         "officer": people.officer,

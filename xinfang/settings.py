@@ -238,6 +238,17 @@ XINFANG_SIMILAR_DAYS = env_int("XINFANG_SIMILAR_DAYS", 365, minimum=1)
 XINFANG_SIMILAR_MIN_SCORE = env_int("XINFANG_SIMILAR_MIN_SCORE", 45, minimum=0, maximum=100)
 XINFANG_HOT_THRESHOLD = env_int("XINFANG_HOT_THRESHOLD", 25, minimum=1, maximum=100)  # percent
 
+# 模型版本与定期重训 / model versions and the scheduled retrain (xinfang/routing/versions.py)
+XINFANG_ROUTING_VERSIONS_DIR = env_str("XINFANG_ROUTING_VERSIONS_DIR", "")  # "" = beside the model
+_SHIPPED_TRAIN_CSV = BASE_DIR.parent / "shared" / "data" / "complaints" / "train.csv"
+XINFANG_ROUTING_BASE_CSV = env_str(
+    "XINFANG_ROUTING_BASE_CSV", str(_SHIPPED_TRAIN_CSV) if _SHIPPED_TRAIN_CSV.is_file() else ""
+)
+XINFANG_ROUTING_BASE_BELOW = env_int("XINFANG_ROUTING_BASE_BELOW", 3000, minimum=0)
+XINFANG_ROUTING_RETRAIN_WEEKDAY = env_int("XINFANG_ROUTING_RETRAIN_WEEKDAY", 7, minimum=0, maximum=7)
+XINFANG_ROUTING_RETRAIN_MIN_NEW = env_int("XINFANG_ROUTING_RETRAIN_MIN_NEW", 100, minimum=1)
+XINFANG_ROUTING_RETRAIN_SECONDS = env_int("XINFANG_ROUTING_RETRAIN_SECONDS", 1800, minimum=0)
+XINFANG_ROUTING_KEEP_VERSIONS = env_int("XINFANG_ROUTING_KEEP_VERSIONS", 10, minimum=1)
 # 答复知识库 / the reply knowledge base (xinfang/answers/conf.py): the starter replies are read
 # from the shared data set at run time (never copied into the project)
 _SHIPPED_REPLIES_CSV = BASE_DIR.parent / "shared" / "data" / "complaints" / "replies.csv"

@@ -146,14 +146,19 @@ def suggestion_report(month: str) -> dict:
 # ---------------------------------------------------------------- training data
 
 
-def training_rows(limit: int = TRAIN_LIMIT) -> list[tuple[str, str, str]]:
-    """(title, content, top-level category name) of the office's decided matters, newest first.
+def confirmed_cases() -> QuerySet[Case]:
+    """The office's decided matters: a category and routed or closed, i.e. a person settled it
+    (what training learns from; `versions.scheduled_retrain` counts them)."""
+    return Case.objects.filter(category__isnull=False).filter(
+        Q(routed_at__isnull=False) | Q(closed_at__isnull=False)
+    )
 
-    Decided: the matter has a category and has been routed or closed, i.e. a person settled it.
-    """
+
+def training_rows(limit: int = TRAIN_LIMIT) -> list[tuple[str, str, str]]:
+    """(title, content, top-level category name) of the office's decided matters
+    (`confirmed_cases`), newest first."""
     qs = (
-        Case.objects.filter(category__isnull=False)
-        .filter(Q(routed_at__isnull=False) | Q(closed_at__isnull=False))
+        confirmed_cases()
         .order_by("-registered_at", "-id")
         .values_list("title", "content", "category__name", "category__parent__name")[:limit]
     )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from xinfang.routing import views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("report/", views.report, name="report"),
     path("hot/", views.hot_issues, name="hot"),
     path("hot.xlsx", views.hot_export, name="hot_export"),
+    path("versions/", include("xinfang.routing.version_views")),  # 模型版本 (administrators)
 ]

@@ -21,6 +21,7 @@ from xinfang.backlog.flagging import backlog_scan
 from xinfang.cases.clocks import LOCAL
 from xinfang.ops.audit import purge_expired_audit
 from xinfang.ops.retention import anonymise_expired
+from xinfang.routing.versions import scheduled_retrain
 from xinfang.worker.models import DailyRun
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,12 @@ def _retention(now: dt.datetime) -> str:
     return f"保存期限：匿名化 {anonymise_expired(now, limit=5000)} 件，删除过期查看记录 {purge_expired_audit(now)} 条"
 
 
-JOBS = (DailyJob("backlog_scan", _backlog_scan), DailyJob("retention", _retention, hour=2))
+# 智能分派重训 (xinfang/routing/versions.py): weekly, when enough new matters were confirmed
+JOBS = (
+    DailyJob("backlog_scan", _backlog_scan),
+    DailyJob("retention", _retention, hour=2),
+    DailyJob("routing_retrain", scheduled_retrain, hour=3),
+)
 
 
 def _claim(job: DailyJob, day: dt.date, now: dt.datetime) -> bool:

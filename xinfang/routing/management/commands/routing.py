@@ -32,6 +32,17 @@ class Command(BaseCommand):
         )
         predict.add_argument("--model")
         predict.add_argument("--top", type=int, default=3)
+        sub.add_parser("versions", help="列出模型版本、交叉验证分数和当前使用的版本")
+        promote = sub.add_parser("promote", help="启用一个已保存的模型版本")
+        promote.add_argument("version")
+        rollback = sub.add_parser("rollback", help="回退到上一个（或指定的曾用）模型版本")
+        rollback.add_argument("version", nargs="?")
+        retrain = sub.add_parser(
+            "retrain", help="用本机构已确认的事项重训，不低于当前模型的交叉验证分数才启用"
+        )
+        retrain.add_argument(
+            "--seconds", type=int, help="训练最多用时（秒，0=不限；默认同定期重训）"
+        )
         report = sub.add_parser("report", help="建议采纳情况月报（JSON）")
         report.add_argument("--month", help="YYYY-MM（默认本月）")
         hot_cmd = sub.add_parser(
@@ -143,6 +154,45 @@ class Command(BaseCommand):
                 ensure_ascii=False,
             )
         )
+
+    # ------------------------------------------------------------------ versions
+
+    def do_versions(self, options) -> None:
+        from xinfang.routing import versions
+
+        rows = versions.list_versions()
+        if not rows:
+            self.stdout.write(
+                "尚无模型版本：请运行 xinfang routing retrain 或 xinfang routing train"
+            )
+        for row in rows:
+            self.stdout.write(versions.describe(row))
+
+    def do_promote(self, options) -> None:
+        from xinfang.routing import versions
+
+        try:
+            entry = versions.promote(options["version"], by="cli")
+        except versions.VersionError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"已启用 {entry['version']}")
+
+    def do_rollback(self, options) -> None:
+        from xinfang.routing import versions
+
+        try:
+            entry = versions.rollback(options.get("version"), by="cli")
+        except versions.VersionError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"已回退到 {entry['version']}")
+
+    def do_retrain(self, options) -> None:
+        from xinfang.routing import versions
+
+        result = versions.retrain(by="cli", seconds=options.get("seconds"))
+        self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
+        if result.status in {"skipped", "timeout"}:
+            raise CommandError(result.summary())
 
     # ------------------------------------------------------------------ reports
 
