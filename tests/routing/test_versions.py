@@ -338,3 +338,12 @@ def test_only_administrators_open_the_versions_page(store, people, client):
             == 403
         )
     assert _served() == "strong" and not versions.versions_dir().exists()
+
+
+@pytest.mark.django_db
+def test_the_routing_report_links_the_versions_page_for_administrators_only(store, people, client):
+    link = f'href="{reverse("routing:versions")}"'
+    client.force_login(people.admin)
+    assert link in client.get(reverse("routing:report")).content.decode()
+    client.force_login(people.clerk)
+    assert link not in client.get(reverse("routing:report")).content.decode()
