@@ -107,6 +107,7 @@ CASE_EVENT_REACTIONS = [
     "xinfang.backlog.reactions.REACTION",  # 积案: units in step, 反弹 reopen, repeat flag, 回避
     "xinfang.reception.reactions.REACTION",  # 集体访: the 2-hour leader-reception clock starts
     "xinfang.routing.reactions.REACTION",  # 智能分派: settle the suggestion when routed
+    "xinfang.routing.reactions.AUTO",  # 智能派单: route a new matter once registered (news only)
     "xinfang.answers.reactions.REACTION",  # 答复知识库: a reply enters it with its checks
 ]
 
@@ -237,7 +238,12 @@ XINFANG_IMPORT_ATOMIC_ROWS = env_int("XINFANG_IMPORT_ATOMIC_ROWS", 100_000, mini
 XINFANG_SIMILAR_DAYS = env_int("XINFANG_SIMILAR_DAYS", 365, minimum=1)
 XINFANG_SIMILAR_MIN_SCORE = env_int("XINFANG_SIMILAR_MIN_SCORE", 45, minimum=0, maximum=100)
 XINFANG_HOT_THRESHOLD = env_int("XINFANG_HOT_THRESHOLD", 25, minimum=1, maximum=100)  # percent
-
+# 智能派单 (xinfang/routing/auto.py): on, it routes a new matter whose top-1 category reaches the
+# model's stored threshold; a model without a threshold routes nothing. It pauses itself when
+# the precision of the last WINDOW_DAYS (at least MIN_SAMPLE decided routes) is below target.
+XINFANG_AUTO_ROUTE = env_bool("XINFANG_AUTO_ROUTE", True)
+XINFANG_AUTO_ROUTE_WINDOW_DAYS = env_int("XINFANG_AUTO_ROUTE_WINDOW_DAYS", 30, minimum=1)
+XINFANG_AUTO_ROUTE_MIN_SAMPLE = env_int("XINFANG_AUTO_ROUTE_MIN_SAMPLE", 30, minimum=1)
 # 模型版本与定期重训 / model versions and the scheduled retrain (xinfang/routing/versions.py)
 XINFANG_ROUTING_VERSIONS_DIR = env_str("XINFANG_ROUTING_VERSIONS_DIR", "")  # "" = beside the model
 _SHIPPED_TRAIN_CSV = BASE_DIR.parent / "shared" / "data" / "complaints" / "train.csv"
@@ -249,6 +255,7 @@ XINFANG_ROUTING_RETRAIN_WEEKDAY = env_int("XINFANG_ROUTING_RETRAIN_WEEKDAY", 7, 
 XINFANG_ROUTING_RETRAIN_MIN_NEW = env_int("XINFANG_ROUTING_RETRAIN_MIN_NEW", 100, minimum=1)
 XINFANG_ROUTING_RETRAIN_SECONDS = env_int("XINFANG_ROUTING_RETRAIN_SECONDS", 1800, minimum=0)
 XINFANG_ROUTING_KEEP_VERSIONS = env_int("XINFANG_ROUTING_KEEP_VERSIONS", 10, minimum=1)
+
 # 答复知识库 / the reply knowledge base (xinfang/answers/conf.py): the starter replies are read
 # from the shared data set at run time (never copied into the project)
 _SHIPPED_REPLIES_CSV = BASE_DIR.parent / "shared" / "data" / "complaints" / "replies.csv"

@@ -155,6 +155,15 @@ def test_every_transition_through_the_api(county, people, as_):
     again = register(county, people.clerk, bj(2026, 11, 4, 9))
     v = act("clerk", again, "not_accept_again", prior=case.number, reason="同一事实")
     assert v["state"] == "not_accepted_again" and v["linked_to"] == case.number
+    # 智能派单 (routing.auto routes a new matter by the route row, marked auto), undone in time
+    routed = services.case_transition(
+        case=register(county, people.clerk, bj(2026, 11, 5, 9)),
+        name="route",
+        by=None,
+        params={"unit": county.hr, "auto": {"label": "劳动和社会保障", "confidence": 0.99}},
+    )
+    v = act("clerk", routed, "undo_auto_route", reason="分类有误")
+    assert v["state"] == "registered" and v["lead_unit"] is None
     # Every action the case page offers (并单 and 期满终结 run elsewhere: routing app, worker).
     assert done == set(FORM_ACTIONS)
     kinds = list(CaseEvent.objects.filter(case=case).values_list("kind", flat=True))

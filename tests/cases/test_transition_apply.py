@@ -68,6 +68,18 @@ CASES = [
         ),
     ),
     (
+        "undo_auto_route",
+        {"lead_unit": HR, "object_due_at": AT + dt.timedelta(days=1)},
+        {"reason": "分类有误"},
+        Change(
+            fields=dict.fromkeys(
+                ("lead_unit", "routed_at", "object_due_at", "assign_due_at", "category")
+            ),
+            co_units=(),
+            details={"unit": "县人社局", "reason": "分类有误"},
+        ),
+    ),
+    (
         "accept",
         {"lead_unit": HR},
         {},
@@ -220,6 +232,13 @@ def test_apply_returns_the_change_as_data(name, fields, params, expected):
             AT + dt.timedelta(seconds=1),
             "复查申请期限已于2026年09月02日届满",
         ),
+        (
+            "undo_auto_route",
+            {"object_due_at": AT},
+            {"reason": "x"},
+            AT + dt.timedelta(seconds=1),
+            "撤回期限",
+        ),
         ("request_review", {"lead_unit": CITY}, {"reason": "x"}, AT, "没有上一级机关"),
         ("request_review", {}, {"reason": "x"}, AT, "没有上一级机关"),
         ("request_rereview", {"review_unit": CITY}, {"reason": "x"}, AT, "复查机关没有上一级机关"),
@@ -239,6 +258,7 @@ def test_apply_refuses_what_the_matter_forbids(name, fields, params, at, message
         ("route", {"unit": HR, "mode": RouteMode.ASSIGN}, "assign_days"),
         ("route", {"unit": HR, "assign_days": 91}, "assign_days"),
         ("object", {"reason": "  "}, "reason"),
+        ("undo_auto_route", {"reason": ""}, "reason"),
         ("decline", {"reason": "x", "proper_channel": ""}, "proper_channel"),
         ("reply", {"outcome": "maybe", "text": "x"}, "outcome"),
         ("reply", {"outcome": Outcome.SUPPORTED, "text": " "}, "text"),

@@ -16,6 +16,7 @@ from django.forms.models import model_to_dict
 
 from tests.factories import bj, register
 from xinfang.cases import services
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import (
     Case,
     CaseEvent,
@@ -131,12 +132,23 @@ def _drive(county, state: str, t: dt.datetime = T0, **register_kw) -> tuple[Case
     raise AssertionError(state)
 
 
+def _as_automatic(case: Case) -> Case:
+    """Mark the matter's route as a 智能派单, as routing.auto records it (details `auto`)."""
+    for event in CaseEvent.objects.filter(case=case, kind=EventKind.ROUTED):
+        event.details = {**event.details, "auto": True}
+        event.save(update_fields=["details"])
+    return case
+
+
 def _try(action: str, case: Case, county, t: dt.datetime, prior: Case) -> Case:
     """Take `action` on `case` as the system, with arguments that make it valid when allowed."""
     at = t + dt.timedelta(hours=1)
     calls = {
         "route": lambda: services.case_route(case=case, by=None, unit=county.edu, at=at),
         "object": lambda: services.case_object(case=case, by=None, reason="非本单位职责", at=at),
+        "undo_auto_route": lambda: services.case_undo_auto_route(
+            case=_as_automatic(case), by=None, reason="分类有误", at=at
+        ),
         "accept": lambda: services.case_accept(case=case, by=None, at=at),
         "decline": lambda: services.case_decline(
             case=case, by=None, reason="应当诉讼", proper_channel="向人民法院起诉", at=at

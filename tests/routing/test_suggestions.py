@@ -178,3 +178,35 @@ def test_taking_records_the_suggestions_shown_even_without_the_shown_post(
     )
     assert response.status_code == 200
     assert RoutingSuggestion.objects.get(case=case).clicked_label == "劳动和社会保障"
+
+
+def test_adopting_a_suggestion_saves_the_category_with_the_route_for_training(
+    with_model, county, people, clerk_client
+):
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), category=None, **WAGES)
+    show(clerk_client, case)
+    taken = clerk_client.post(reverse("routing:take", args=[case.pk]), {"label": "劳动和社会保障"})
+    assert taken.json()["category_id"] == county.wages.pk  # what the page's script fills in
+    page = clerk_client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'id="id_route-category"' in page  # the route form asks for the category
+    response = clerk_client.post(
+        reverse("cases:act", args=[case.pk, "route"]),
+        {
+            "route-unit": taken.json()["unit_id"],
+            "route-mode": "transfer",
+            "route-category": taken.json()["category_id"],
+            "version": case.version,
+        },
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "routed" and case.category == county.wages
+    assert (case.title, case.content, "劳动和社会保障") in selectors.training_rows()
+    page = clerk_client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "劳动和社会保障/拖欠工资" in page  # 事项分类 on the case page
+
+
+def test_a_route_without_a_category_keeps_the_one_the_matter_has(with_model, county, people):
+    case = register(county, people.clerk, bj(2026, 11, 2, 9), category=county.wages, **WAGES)
+    case = services.case_route(case=case, by=people.clerk, unit=county.hr)
+    assert case.category == county.wages

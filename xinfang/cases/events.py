@@ -53,6 +53,7 @@ class EventKind(StrEnum):
     MERGE_RECEIVED = "case.merge_received"
     DEADLINE_CHANGED = "case.deadline_changed"
     ACCUSED_RECORDED = "case.accused_recorded"
+    AUTO_ROUTE_UNDONE = "case.auto_route_undone"
     SUPERVISION_ISSUED = "supervision.issued"
     SUPERVISION_FEEDBACK = "supervision.feedback"
     SUPERVISION_ESCALATED = "supervision.escalated"
@@ -204,6 +205,8 @@ EVENTS: dict[EventKind, EventText] = {
         public=True,
     ),
     K.ACCUSED_RECORDED: _internal("记录/更正被反映单位"),
+    # the office takes back a 智能派单 (like 异议退回, staff work the petitioner does not see)
+    K.AUTO_ROUTE_UNDONE: _internal("撤回智能派单"),
     K.SUPERVISION_ISSUED: _internal("下达督办单"),
     K.SUPERVISION_FEEDBACK: _internal("督办反馈"),
     K.SUPERVISION_ESCALATED: _internal("督办逾期未反馈"),

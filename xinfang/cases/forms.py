@@ -206,6 +206,11 @@ class RouteForm(UserForm):
     assign_days = forms.IntegerField(
         label="交办期限（天）", required=False, min_value=1, max_value=90
     )
+    # 事项分类: saved on the matter with the route (采用 fills it), so `routing train` learns
+    # the office's decisions; left empty, the matter keeps the category it has
+    category = IdChoiceField(
+        label="事项分类", queryset=Category.objects.select_related("parent"), required=False
+    )
     note = forms.CharField(
         label="转交意见", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -83,6 +83,26 @@ def case_route(
     )
 
 
+def case_undo_auto_route(
+    *,
+    case: Case,
+    by: User | None,
+    reason: str,
+    at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """撤回智能派单: the office takes back an automatic route (routing.auto) before the unit
+    accepts it, within the objection window; the matter waits for a clerk again."""
+    return case_transition(
+        case=case,
+        name="undo_auto_route",
+        by=by,
+        params={"reason": reason},
+        at=at,
+        expected_version=expected_version,
+    )
+
+
 def case_object(
     *,
     case: Case,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from xinfang.cases.models import Case, Outcome, Rating, RouteMode, State
+from xinfang.cases.models import Case, CaseEvent, Outcome, Rating, RouteMode, State
 
 if TYPE_CHECKING:
     from xinfang.orgs.models import Unit, User
@@ -93,28 +93,37 @@ def route(case: Case, params: Params, at: dt.datetime) -> Change:
     unit, mode = params["unit"], params.get("mode", RouteMode.TRANSFER)
     days = params.get("assign_days")
     co_units = tuple(u for u in params.get("co_units") or () if u.pk != unit.pk)
+    fields = {
+        "lead_unit": unit,
+        "route_mode": mode,
+        "routed_at": at,
+        "report_required": mode == RouteMode.ASSIGN,
+        "review_unit": None,
+        "rereview_unit": None,
+    }
+    details = {
+        "unit": unit.name,
+        "unit_id": unit.pk,
+        "mode": mode,
+        "co_units": [u.name for u in co_units],
+        "assign_days": days,
+        "note": _text(params, "note"),
+    }
+    category = params.get("category")
+    if category is not None:  # 事项分类 chosen with the route: what `routing train` learns from
+        fields["category"] = category
+        details.update(category=category.name, category_id=category.pk)
+    auto = params.get("auto")
+    if auto:  # 智能派单: only routing's automatic path passes it (no form field carries it)
+        details.update(auto=True, **auto)
     return Change(
-        fields={
-            "lead_unit": unit,
-            "route_mode": mode,
-            "routed_at": at,
-            "report_required": mode == RouteMode.ASSIGN,
-            "review_unit": None,
-            "rereview_unit": None,
-        },
+        fields=fields,
         deadlines={
             "assign_due_at": Due(days=days) if days else None,
             "object_due_at": Due(rule="object"),
         },
         co_units=co_units,
-        details={
-            "unit": unit.name,
-            "unit_id": unit.pk,
-            "mode": mode,
-            "co_units": [u.name for u in co_units],
-            "assign_days": days,
-            "note": _text(params, "note"),
-        },
+        details=details,
     )
 
 
@@ -135,6 +144,50 @@ def object_(case: Case, params: Params, at: dt.datetime) -> Change:
     unit = case.lead_unit
     return Change(
         fields=dict.fromkeys(("lead_unit", "routed_at", "object_due_at", "assign_due_at")),
+        co_units=(),
+        details={"unit": unit.name if unit else "", "reason": params["reason"]},
+    )
+
+
+def routed_automatically(case: Case) -> bool:
+    """Whether the route in force is a 智能派单 (its latest 转送/交办 event is marked `auto`).
+
+    The one read of this module: the matter's row does not say who routed it, its timeline
+    does (one indexed row). An unsaved matter has no timeline."""
+    from xinfang.cases.events import EventKind  # events imports the models this module reads
+
+    if case.pk is None:
+        return False
+    details = (
+        CaseEvent.objects.filter(case_id=case.pk, kind=EventKind.ROUTED)
+        .order_by("-at", "-id")
+        .values_list("details", flat=True)
+        .first()
+    )
+    return bool(details and details.get("auto"))
+
+
+def undo_auto_route_refusal(case: Case) -> str | None:
+    if not routed_automatically(case):
+        return "只有智能派单可以撤回；人工转送的事项由办理单位异议退回"
+    return None
+
+
+def check_undo_auto_route(params: Params, by: User | None) -> None:
+    check_reason(params, by, "请说明撤回理由（如分类或单位有误）")
+
+
+def undo_auto_route(case: Case, params: Params, at: dt.datetime) -> Change:
+    """撤回智能派单: the office takes back an automatic route before the unit accepts it, while
+    the objection window is open; the matter waits for a clerk again. The category was the
+    model's and is cleared, so a wrong guess never becomes training data."""
+    if case.object_due_at and at > case.object_due_at:
+        raise TransitionRefused("已超过撤回期限（异议期限已届满），不能撤回智能派单")
+    unit = case.lead_unit
+    return Change(
+        fields=dict.fromkeys(
+            ("lead_unit", "routed_at", "object_due_at", "assign_due_at", "category")
+        ),
         co_units=(),
         details={"unit": unit.name if unit else "", "reason": params["reason"]},
     )

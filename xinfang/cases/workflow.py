@@ -99,6 +99,20 @@ ACTIONS: dict[str, Transition] = {
             apply=t.object_,
             check=t.check_reason,
         ),
+        # 撤回智能派单: only a route the system made (routing.auto), before the unit accepts,
+        # within the objection window; counted as a wrong automatic route (routing.selectors).
+        Transition(
+            name="undo_auto_route",
+            label="撤回智能派单",
+            sources=frozenset({S.ROUTED}),
+            target=S.REGISTERED,
+            actor="office",
+            event=EventKind.AUTO_ROUTE_UNDONE,
+            form=forms.ReasonForm,
+            apply=t.undo_auto_route,
+            check=t.check_undo_auto_route,
+            refusal=t.undo_auto_route_refusal,
+        ),
         Transition(
             name="accept",
             label="受理",

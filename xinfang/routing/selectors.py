@@ -6,17 +6,19 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from xinfang.cases import access
 from xinfang.cases.clocks import LOCAL
+from xinfang.cases.events import EventKind
 from xinfang.cases.models import Case, State
 from xinfang.cases.selectors import petitioners_to_inform
 from xinfang.orgs.models import Role, User
 from xinfang.routing import conf, engine, hot, similar
-from xinfang.routing.models import RoutingSuggestion
+from xinfang.routing.models import AutoRoute, AutoRouting, RoutingSuggestion
 
 TRAIN_LIMIT = 200_000
 HOT_MAX_DOCS = 20_000
@@ -140,6 +142,72 @@ def suggestion_report(month: str) -> dict:
         "taken_top3_rate": rate(top3),
         "by_label": dict(sorted(by_label.items())),
         "models": dict(Counter(r["model_version"] for r in rows)),
+        "auto": auto_route_report(month),
+    }
+
+
+# ---------------------------------------------------------------- 智能派单
+
+
+def auto_route_report(month: str) -> dict:
+    """智能派单月报: the automatic routes of a month (by the time they were made), how many
+    turned out wrong (撤回 or 异议退回, and of those how many a clerk then routed elsewhere),
+    the precision in practice (right / decided) and the coverage (automatic / registered)."""
+    start, end = month_bounds(month)
+    routes = AutoRoute.objects.filter(routed_at__gte=start, routed_at__lt=end)
+    counts: Counter = Counter()
+    for outcome, kind, rerouted, n in (
+        routes.values_list("outcome", "outcome_event", "rerouted_unit")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[outcome] += n
+        counts[kind] += n
+        counts["rerouted"] += n if rerouted is not None else 0
+    auto = counts["pending"] + counts["right"] + counts["wrong"]
+    decided = counts["right"] + counts["wrong"]
+    registered = Case.objects.filter(registered_at__gte=start, registered_at__lt=end).count()
+    return {
+        "month": month,
+        "registered": registered,
+        "auto_routed": auto,
+        "decided": decided,
+        "right": counts["right"],
+        "wrong": counts["wrong"],
+        "undone": counts[EventKind.AUTO_ROUTE_UNDONE],
+        "objected": counts[EventKind.OBJECTED],
+        "rerouted": counts["rerouted"],
+        "pending": counts["pending"],
+        "precision": round(counts["right"] / decided, 4) if decided else None,
+        "coverage": round(auto / registered, 4) if registered else None,
+    }
+
+
+def auto_route_paused() -> str:
+    """Why 智能派单 is paused ("" when it runs): for the clerk's panel."""
+    row = AutoRouting.objects.filter(pk=1, paused_at__isnull=False).first()
+    return row.reason if row else ""
+
+
+def auto_route_status(now: dt.datetime | None = None) -> dict:
+    """Whether 智能派单 runs now, why not, and the precision of the recent window."""
+    from xinfang.routing import auto  # loads the classifier: only for the pages that show it
+
+    model = engine.load_model()
+    row = auto.state()
+    window = auto.recent_window(now)
+    return {
+        "enabled": settings.XINFANG_AUTO_ROUTE,
+        "threshold": auto.threshold_of(model),
+        "target": auto.target_of(model),
+        "paused": bool(row and row.paused),
+        "paused_at": row.paused_at.isoformat() if row and row.paused_at else None,
+        "reason": row.reason if row else "",
+        "window_days": window.days,
+        "window_decided": window.decided,
+        "window_wrong": window.wrong,
+        "window_precision": round(window.precision, 4) if window.precision is not None else None,
+        "min_sample": settings.XINFANG_AUTO_ROUTE_MIN_SAMPLE,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -12,9 +12,9 @@ from xinfang.cases import access
 from xinfang.cases.models import Case, CaseEvent
 from xinfang.cases.selectors import same_petitioner_cases
 from xinfang.cases.validators import clean_id_number, clean_phone
-from xinfang.orgs.models import Category, PersonalDataView, Unit, User
+from xinfang.orgs.models import Category, PersonalDataView, Role, Unit, User
 from xinfang.routing.engine import SuggestionSet
-from xinfang.routing.models import RoutingSuggestion
+from xinfang.routing.models import AutoRouting, RoutingSuggestion
 
 
 def suggestion_shown(
@@ -110,6 +110,20 @@ def suggestion_settle_route(*, case: Case, event: CaseEvent) -> RoutingSuggestio
     _decide(row, label=label, category_id=category_id, unit_id=unit_id, by=event.actor, at=event.at)
     row.save()
     return row
+
+
+def may_resume_auto_routing(user: User) -> bool:
+    """Only an administrator resumes 智能派单 once it paused itself."""
+    return user.is_authenticated and (user.role == Role.ADMIN or user.is_superuser)
+
+
+def auto_routing_resume(*, by: User, at: dt.datetime | None = None) -> AutoRouting:
+    """恢复智能派单 after a self-pause; the precision is counted anew from now."""
+    from xinfang.routing import auto
+
+    if not may_resume_auto_routing(by):
+        raise PermissionDenied("只有系统管理员可以恢复智能派单")
+    return auto.resume(by=by, at=at)
 
 
 def same_petitioner_lookup(user: User, *, id_number: str, phone: str) -> list[Case]:

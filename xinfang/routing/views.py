@@ -6,7 +6,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -52,8 +52,16 @@ def _similar_json(items) -> list[dict]:
 def _panel(user: User, case: Case) -> dict:
     """Context for routing/_case_panel.html (suggestions, similar, merge). A read: the
     suggestions shown are recorded by a POST (`shown`, `take`), never by this GET."""
-    panel: dict = {"similar": [], "suggestions": None, "hint": "", "may_merge": False, "merged": []}
+    panel: dict = {
+        "similar": [],
+        "suggestions": None,
+        "hint": "",
+        "may_merge": False,
+        "merged": [],
+        "auto_paused": "",
+    }
     if selectors.may_route(user, case):
+        panel["auto_paused"] = selectors.auto_route_paused()
         found = selectors.suggestions_for_case(case)
         if found is None:
             panel["hint"] = TRAIN_HINT
@@ -204,16 +212,36 @@ def _month(request: HttpRequest) -> str:
 
 
 @login_required
-def report(request: HttpRequest) -> HttpResponse:
-    """建议采纳情况月报 (and its JSON twin with ?format=json)."""
+def report(request: AuthedRequest) -> HttpResponse:
+    """建议采纳情况与智能派单月报 (and its JSON twin with ?format=json). A POST with
+    `resume` is an administrator resuming 智能派单 after it paused itself."""
+    if request.method == "POST":
+        return _resume(request)
     data = selectors.suggestion_report(_month(request))
+    data["auto_status"] = selectors.auto_route_status()
     if request.GET.get("format") == "json":
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     return render(
         request,
         "routing/report.html",
-        {"report": data, "model": selectors.model_info(), "hint": TRAIN_HINT},
+        {
+            "report": data,
+            "model": selectors.model_info(),
+            "hint": TRAIN_HINT,
+            "may_resume": services.may_resume_auto_routing(request.user),
+        },
     )
+
+
+def _resume(request: AuthedRequest) -> HttpResponse:
+    if request.POST.get("resume"):
+        try:
+            services.auto_routing_resume(by=request.user)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "已恢复智能派单，准确率自此重新统计")
+    return redirect("routing:report")
 
 
 @login_required

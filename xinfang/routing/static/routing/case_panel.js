@@ -19,9 +19,12 @@
       if (data.error) { status.textContent = data.error; return; }
       var select = document.getElementById("id_route-unit");
       if (select && data.unit_id) { select.value = String(data.unit_id); }
+      // 事项分类: saved with the route, so the office's choice reaches the next training
+      var category = document.getElementById("id_route-category");
+      if (category && data.category_id) { category.value = String(data.category_id); }
       var details = document.querySelector("details[data-action=route]");
       if (details) { details.open = true; }
-      status.textContent = "已采用：" + data.label + (data.unit_id ? "，已填入转送单位" : "（目录中没有对应单位，请选择）");
+      status.textContent = "已采用：" + data.label + (data.unit_id ? "，已填入事项分类和转送单位" : "（目录中没有对应单位，请选择）");
       panel.querySelectorAll(".routing-suggestion").forEach(function (row) {
         row.classList.toggle("chosen", row.dataset.label === data.label);
       });
