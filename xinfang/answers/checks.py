@@ -130,7 +130,7 @@ def check_relevance(draft: str, title: str, content: str) -> tuple[CheckResult, 
     hit = [t for t in terms if t in draft]
     passed = similarity >= RELEVANCE_MIN and (bool(hit) or not terms)
     if passed:
-        note = f"与来信内容相关（相似度 {similarity:.2f}，提到 {'、'.join(hit) or '来信要点'}）"
+        note = f"与来信内容相关（相似度 {similarity:.2f}，提到 {'、'.join(hit[:3]) or '来信要点'}）"
     elif not hit and terms:
         note = f"未提到来信所问的要点（如 {'、'.join(terms[:3])}），请针对所反映的问题作答"
     else:
