@@ -5,7 +5,11 @@ When XINFANG_RETENTION_YEARS is set (0, the default, keeps everything), a matter
 becomes "（已匿名）", the ID number, phone and address are emptied, representatives likewise; in
 the title, the content, the timeline's details, repeat submissions and the messages sent about
 it, every phone, ID number, e-mail and the known names and address are masked by the one
-scrubber (`cases.scrub`); the search index is rebuilt from the masked text. The matter keeps its
+scrubber (`cases.scrub`); the search index is rebuilt from the masked text. What hangs on the
+matter elsewhere goes too: its attachments (rows removed, files deleted from storage once the
+change is committed), the summaries of the reception records that raised it (scrubbed) and the
+bookings made for it (name and phone cleared, description scrubbed; a booking is tied to a
+matter by its 已有事项编号). The matter keeps its
 number, type, category, place, units, dates, state, outcome, rating and every event, so every
 rate, the dashboard and the assessment count exactly as before.
 
@@ -25,10 +29,18 @@ from django.utils import timezone
 
 from xinfang.api.models import Open311Request
 from xinfang.cases import search
-from xinfang.cases.models import CLOSED_STATES, Case, CaseEvent, RepeatSubmission, Representative
+from xinfang.cases.models import (
+    CLOSED_STATES,
+    Attachment,
+    Case,
+    CaseEvent,
+    RepeatSubmission,
+    Representative,
+)
 from xinfang.cases.scrub import MASK, scrub_personal_data
 from xinfang.notify.models import Outbox
 from xinfang.ops.models import Anonymisation
+from xinfang.reception.models import Booking, ReceptionRecord
 
 ANONYMOUS = "（已匿名）"
 
@@ -135,8 +147,38 @@ def case_anonymise(*, case: Case) -> None:
                 body=scrub_personal_data(message.body, known=known),
             )
         Open311Request.objects.filter(case=case).update(address_string=MASK)
+        _forget_attachments(case)
+        _scrub_receptions_and_bookings(case, known)
         _reindex(case, before)
         Anonymisation.objects.create(case=case)
+
+
+def _forget_attachments(case: Case) -> None:
+    """Remove the matter's attachments; their files leave storage only once the transaction
+    commits, so a failed anonymisation keeps rows and files together."""
+    stored = [(a.file.storage, a.file.name) for a in Attachment.objects.filter(case=case) if a.file]
+    Attachment.objects.filter(case=case).delete()
+
+    def delete_files() -> None:
+        for storage, name in stored:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
+
+
+def _scrub_receptions_and_bookings(case: Case, known: list[str]) -> None:
+    records = ReceptionRecord.objects.filter(matters__case=case).only("id", "summary")
+    for record in records:
+        summary = scrub_personal_data(record.summary, known=known)
+        if summary != record.summary:
+            ReceptionRecord.objects.filter(pk=record.pk).update(summary=summary)
+    for booking in Booking.objects.filter(case_number=case.number):
+        mine = [v for v in (booking.name, booking.phone) if v and len(v.strip()) > 1]
+        Booking.objects.filter(pk=booking.pk).update(
+            name=ANONYMOUS,
+            phone="",
+            description=scrub_personal_data(booking.description, known=[*known, *mine]),
+        )
 
 
 def anonymise_expired(now: dt.datetime | None = None, limit: int = 500) -> int:
