@@ -7,7 +7,7 @@ PG_URL="${XINFANG_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 status=0
 
 echo "== SQLite =="
-env -u DATABASE_URL "$BIN/python" -m pytest -n 2 "$@" || status=$?
+env -u DATABASE_URL "$BIN/python" -m pytest -n 2 --maxschedchunk 1 "$@" || status=$?
 
 if "$BIN/python" - "$PG_URL" <<'PY' 2>/dev/null
 import sys, psycopg
@@ -19,7 +19,7 @@ then
   # serve process, the page walks) drive pages and processes whose database work the rest of the
   # suite covers on PostgreSQL too, so they run once; the crash tests (SKIP LOCKED claims) run
   # on both.
-  DATABASE_URL="$PG_URL" "$BIN/python" -m pytest -n 2 -m "not browser and not crawl and (not slow or crash)" -p no:cacheprovider "$@" || status=$?
+  DATABASE_URL="$PG_URL" "$BIN/python" -m pytest -n 2 --maxschedchunk 1 -m "not browser and not crawl and (not slow or crash)" -p no:cacheprovider "$@" || status=$?
 else
   echo "PostgreSQL not reachable at $PG_URL: the PostgreSQL pass is skipped."
 fi

@@ -2,11 +2,56 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.factories import make_county, make_personas
 from xinfang.cases import access
 from xinfang.cases.selectors import work_calendar
+
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(names & DATABASE_FIXTURES) or item.get_closest_marker("django_db") is not None
+
+
+# The long tests, longest kind first; the rest keep pytest's order.
+LONG_MARKERS = ("crawl", "slow", "crash")
+
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    """Start the long tests first: scripts/test.sh hands tests to the xdist workers one at a time
+    (`--maxschedchunk 1`), so the crawls, the fuzzer and the process tests spread over the workers
+    at the start and the many short tests fill the end, instead of one worker finishing a crawl
+    alone while the other waits. A stable sort: the same order on every worker."""
+
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (i for i, name in enumerate(LONG_MARKERS) if item.get_closest_marker(name)),
+            len(LONG_MARKERS),
+        )
+
+    items.sort(key=rank)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass (scripts/test.sh) runs the tests that reach a database: a test that
+    never opens one (the clocks' tables, the classifier, the validators) does the same thing on
+    both, so it runs once, in the SQLite pass. The crash tests start their own processes on the
+    database they are given, so they stay."""
+    _longest_first(items)
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    keep, dropped = [], []
+    for item in items:
+        wanted = _uses_database(item) or item.get_closest_marker("crash") is not None
+        (keep if wanted else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(autouse=True)
