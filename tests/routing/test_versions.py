@@ -198,6 +198,28 @@ def test_rollback_restores_the_previous_file_and_the_pages_serve_it(store, monke
 
 
 @pytest.mark.django_db
+def test_a_model_written_by_routing_train_is_shown_current_and_kept_when_rolled_back(
+    store, monkeypatch
+):
+    _scored(monkeypatch, 0.93)
+    retrained = versions.retrain(bj(2026, 11, 1, 3)).version
+    manual = _install_current(store, "manual", None)  # `xinfang routing train` writes the file
+
+    rows = versions.list_versions()
+    assert [(r["version"], r["status"]) for r in rows] == [
+        ("manual", "current"),
+        (retrained, "previous"),
+    ]
+    assert rows[0]["status_label"] == "当前使用（未入版本库）"
+    assert versions.rollback(by="test")["version"] == retrained and _served() == retrained
+    assert (versions.versions_dir() / "manual.joblib").read_bytes() == manual
+    with pytest.raises(versions.VersionError, match="不在可回退的启用记录中"):
+        versions.rollback("manual", by="test")  # rolled back from: it left the history
+    versions.promote("manual", by="test")
+    assert _served() == "manual"
+
+
+@pytest.mark.django_db
 def test_promote_and_rollback_refuse_unknown_versions_and_write_nothing(store):
     with pytest.raises(versions.VersionError, match="没有版本 nope"):
         versions.promote("nope", by="test")

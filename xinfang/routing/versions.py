@@ -177,11 +177,13 @@ def list_versions() -> list[dict]:
     """
     index = _read_index()
     installed = _installed_metadata()
-    current = str(installed.get("version", "")) if installed else ""
+    current = _version_of(installed) if installed else ""
     rows = []
     for e in reversed(index["versions"]):
-        status = CURRENT if e["version"] == current else e["status"]
-        if status == CURRENT and e["version"] != current:
+        status = e["status"]
+        if e["version"] == current:
+            status = CURRENT
+        elif status == CURRENT:
             status = PREVIOUS  # the file was replaced behind the index's back
         rows.append({**e, "status": status, "status_label": STATUS_LABELS[status]})
     if installed and not _entry(index, current):
@@ -200,15 +202,21 @@ def events(limit: int = 20) -> list[dict]:
 
 def may_manage(user) -> bool:
     """Model versions are the administrators' (系统管理员) business only."""
+    from xinfang.orgs.models import Role  # not at the top: the training child has no Django
+
     return bool(
         getattr(user, "is_authenticated", False)
-        and (user.is_superuser or getattr(user, "role", "") == "admin")
+        and (user.is_superuser or getattr(user, "role", "") == Role.ADMIN)
     )
+
+
+def _version_of(meta: dict) -> str:
+    return _safe(str(meta.get("version") or meta.get("trained_at") or "unknown"))
 
 
 def _from_metadata(meta: dict, *, file: str | None) -> dict:
     return {
-        "version": _safe(str(meta.get("version") or meta.get("trained_at") or "unknown")),
+        "version": _version_of(meta),
         "file": file,
         "trained_at": meta.get("trained_at"),
         "source": meta.get("source", ""),
@@ -239,7 +247,7 @@ def _adopt_installed(index: dict, by: str) -> str | None:
     installed = _installed_metadata() if conf.model_path().exists() else None
     if installed is None:  # none or unreadable: nothing to keep, the next promotion replaces it
         return None
-    version = _safe(str(installed.get("version") or installed.get("trained_at") or "unknown"))
+    version = _version_of(installed)
     if not _entry(index, version):
         entry = _from_metadata(installed, file=f"{version}.joblib")
         entry.update(status=CURRENT, promoted_at=installed.get("trained_at"))
@@ -314,7 +322,7 @@ def rollback(to_version: str | None = None, *, by: str) -> dict:
         if to_version == current:
             raise VersionError(f"版本 {to_version} 已是当前使用的模型")
         if to_version not in history:
-            raise VersionError(f"版本 {to_version} 从未启用过，不能回退到它（可用“启用”）")
+            raise VersionError(f"版本 {to_version} 不在可回退的启用记录中（可用“启用”）")
         entry = _make_current(
             index, to_version, current, by=by, action="rollback", detail=f"从 {current} 回退"
         )
