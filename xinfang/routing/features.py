@@ -53,6 +53,9 @@ class Config:
     member_weights: tuple[float, float, float] = (1.0, 1.0, 0.5)
     calibration_folds: int = 3
     seed: int = 0
+    #: share of automatic routes that must be correct (the office's target); the threshold
+    #: meeting it is chosen on out-of-fold predictions of the training rows (autoconf.py)
+    target_precision: float = 0.98
 
 
 # ----------------------------------------------------------------------------- reading

@@ -14,6 +14,15 @@ from django.utils import timezone
 from xinfang.cases.clocks import LOCAL
 from xinfang.routing import classifier, conf, features, hot
 
+#: training figures of automatic routing printed by `routing train` (classifier.train)
+AUTO_TRAIN_KEYS = (
+    "cv_macro_f1",
+    "auto_target",
+    "auto_threshold",
+    "auto_cv_precision",
+    "auto_cv_coverage",
+)
+
 
 class Command(BaseCommand):
     help = "智能分派：训练、评估、预测分类模型；建议采纳情况月报；热点问题聚类"
@@ -24,6 +33,12 @@ class Command(BaseCommand):
         train.add_argument("--csv", help="UTF-8 CSV，列 title, content, label")
         train.add_argument("--model", help=f"模型文件（默认 {conf.model_path()}）")
         train.add_argument("--limit", type=int, default=200_000, help="最多使用多少条已办事项")
+        train.add_argument(
+            "--target-precision",
+            type=float,
+            default=features.Config.target_precision,
+            help="智能派单的目标准确率（默认 0.98）：在训练数据的交叉验证上选出达到它的置信度阈值",
+        )
         evaluate = sub.add_parser("evaluate", help="在带标签的 CSV 上评估，输出一行 JSON")
         evaluate.add_argument("csv")
         evaluate.add_argument("--model")
@@ -87,6 +102,10 @@ class Command(BaseCommand):
         else:
             rows = [features.Row(*r) for r in selectors.training_rows(options["limit"])]
             source = "cases"
+        target = options.get("target_precision")
+        target = features.Config.target_precision if target is None else target
+        if not 0 < target < 1:
+            raise CommandError(f"目标准确率应在 0 与 1 之间，实际为 {target}")
         labels = {r.label for r in rows}
         if len(rows) < 10 or len(labels) < 2:
             raise CommandError(
@@ -94,7 +113,7 @@ class Command(BaseCommand):
                 "可用 --csv 指定带标签的 CSV 文件"
             )
         started = time.perf_counter()
-        model = classifier.train(rows)
+        model = classifier.train(rows, features.Config(target_precision=target))
         seconds = time.perf_counter() - started
         now = timezone.now()
         version = f"{timezone.localtime(now):%Y%m%d-%H%M%S}-{source.split(':')[0]}"
@@ -122,6 +141,7 @@ class Command(BaseCommand):
                     "n_train": len(rows),
                     "labels": meta["labels"],
                     "train_seconds": round(seconds, 1),
+                    **{k: meta.get(k) for k in AUTO_TRAIN_KEYS},
                 },
                 ensure_ascii=False,
             )
