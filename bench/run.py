@@ -365,6 +365,7 @@ def main() -> None:
         "import_bench.py",
         "routing_bench.py",
         "similar_bench.py",
+        "answers_bench.py",
         "backlog_bench.py",
         "assessment_bench.py",
         "dashboard_bench.py",

@@ -9,7 +9,9 @@ is listed in `.env.example`; tests/test_settings_env.py keeps the two in step.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -173,14 +175,42 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # count across processes, and the worker's precomputed hot-issue page reaches the web.
 # XINFANG_CACHE_DIR= (empty) keeps a per-process memory cache instead.
 _CACHE_DIR = env_str("XINFANG_CACHE_DIR", str(VAR_DIR / "cache"))
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": _CACHE_DIR,
-    }
-    if _CACHE_DIR
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-}
+_CACHE_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def _cache(url: str) -> dict:
+    """XINFANG_CACHE_URL: `db://[table]` (the database cache, after `xinfang createcachetable`),
+    `redis://…` (needs the redis package), `file:///abs/dir`, `memory://`; empty: the file
+    cache in XINFANG_CACHE_DIR. The file cache keeps 300 entries and culls a third at random
+    past them, rate-limit counters included: a deployment open to the internet wants db or redis.
+    """
+    file_cache = "django.core.cache.backends.filebased.FileBasedCache"
+    if not url:
+        if not _CACHE_DIR:
+            return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        return {"BACKEND": file_cache, "LOCATION": _CACHE_DIR}
+    scheme, sep, rest = url.partition("://")
+    expected = "db://表名、redis://主机:端口/库号、file:///绝对路径 或 memory://"
+    if scheme == "db" and sep and _CACHE_TABLE.fullmatch(rest.strip("/") or "xinfang_cache"):
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": rest.strip("/") or "xinfang_cache",
+        }
+    if scheme in ("redis", "rediss") and sep and rest:
+        if importlib.util.find_spec("redis") is None:
+            raise SettingError(
+                "配置错误：环境变量 XINFANG_CACHE_URL 指定了 Redis，但未安装 redis 包"
+                "（pip install redis），或改用 db:// 数据库缓存"
+            )
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "file" and sep and rest.startswith("/"):
+        return {"BACKEND": file_cache, "LOCATION": rest}
+    if scheme == "memory" and sep and not rest:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    raise SettingError(f"配置错误：环境变量 XINFANG_CACHE_URL 应为{expected}，实际为 {url!r}")
+
+
+CACHES = {"default": _cache(env_str("XINFANG_CACHE_URL", ""))}
 
 AUTH_USER_MODEL = "orgs.User"
 LOGIN_URL = "login"
@@ -262,7 +292,7 @@ _SHIPPED_REPLIES_CSV = BASE_DIR.parent / "shared" / "data" / "complaints" / "rep
 XINFANG_REPLIES_CSV = env_str(
     "XINFANG_REPLIES_CSV", str(_SHIPPED_REPLIES_CSV) if _SHIPPED_REPLIES_CSV.is_file() else ""
 )
-XINFANG_ANSWERS_INDEX_MAX = env_int("XINFANG_ANSWERS_INDEX_MAX", 50_000, minimum=1)
+XINFANG_ANSWERS_INDEX_MAX = env_int("XINFANG_ANSWERS_INDEX_MAX", 20_000, minimum=1)
 
 # 消息 / notifications (xinfang/notify/conf.py)
 SMS_BACKENDS = ("console", "http", "file", "memory")

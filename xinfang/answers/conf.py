@@ -15,4 +15,4 @@ def replies_csv() -> Path | None:
 
 def index_max() -> int:
     """How many of the office's newest replies the in-memory similarity index holds."""
-    return int(getattr(settings, "XINFANG_ANSWERS_INDEX_MAX", 50_000))
+    return int(getattr(settings, "XINFANG_ANSWERS_INDEX_MAX", 20_000))
