@@ -55,6 +55,10 @@ def build() -> None:
         call_command("demo", cases=CASES, seed=2026, fill=False, verbosity=0)
 
 
+def _pk(obj) -> int | None:
+    return obj.pk if obj is not None else None
+
+
 def evaluate(targets, *, before: dt.datetime | None) -> dict:
     """Accuracy of history (with the catalogue where it has too little) and of the catalogue."""
     from xinfang.routing import engine, history
@@ -77,13 +81,13 @@ def evaluate(targets, *, before: dt.datetime | None) -> dict:
         if pick is not None and pick.unit is not None:
             sub, unit = pick.subcategory or cat_sub, pick.unit
             tally["covered"] += 1
-            tally["cov_unit_h"] += unit.pk == case.lead_unit_id
-            tally["cov_unit_c"] += bool(cat_unit) and cat_unit.pk == case.lead_unit_id
+            tally["cov_unit_h"] += _pk(unit) == case.lead_unit_id
+            tally["cov_unit_c"] += _pk(cat_unit) == case.lead_unit_id
         tally["n"] += 1
-        tally["sub_h"] += bool(sub) and sub.pk == case.category_id
-        tally["sub_c"] += bool(cat_sub) and cat_sub.pk == case.category_id
-        tally["unit_h"] += bool(unit) and unit.pk == case.lead_unit_id
-        tally["unit_c"] += bool(cat_unit) and cat_unit.pk == case.lead_unit_id
+        tally["sub_h"] += _pk(sub) == case.category_id
+        tally["sub_c"] += _pk(cat_sub) == case.category_id
+        tally["unit_h"] += _pk(unit) == case.lead_unit_id
+        tally["unit_c"] += _pk(cat_unit) == case.lead_unit_id
     return tally
 
 

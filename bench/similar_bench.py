@@ -6,6 +6,12 @@ For BENCH_QUERIES matters picked at random (fixed seed) it runs what the case pa
 
     {"name": "similar_search_p95_ms", "value": ..., "unit": "ms", "cases": N, "command": ...}
 
+and a second line, `route_suggest_history_p95_ms`: the panel's suggestion set for the same
+matters (`xinfang.routing.engine.suggest`: one similar-matter search over confirmed matters,
+then sub-category and unit per label from history or the catalogue). The classifier's part is
+left out (a fixed top three: the matter's own first-level category and two others), so the
+figure is what history and the catalogue add to a suggestion.
+
     BENCH_CASES=1000000 .venv/bin/python bench/similar_bench.py
 """
 
@@ -55,7 +61,7 @@ def main() -> None:
     user = user or User.objects.filter(is_superuser=True).first()
     rng = random.Random(1)
     picks = Case.objects.filter(id__in=[rng.randint(1, top) for _ in range(QUERIES * 2)]).only(
-        "id", "title", "content", "place_id"
+        "id", "title", "content", "place_id", "category_id"
     )[:QUERIES]
     picks = list(picks)
 
@@ -90,6 +96,72 @@ def main() -> None:
                 "median_ms": round(statistics.median(samples), 2),
                 "mean_found": round(statistics.mean(found), 2),
                 "user": f"{user.username} ({user.get_role_display()})" if user else None,
+            },
+            ensure_ascii=False,
+        ),
+        flush=True,
+    )
+
+    suggest_line(picks)
+
+
+class _FixedModel:
+    """The classifier's part, fixed: the first-level category names given, in order."""
+
+    metadata = {"version": "bench"}
+
+    def __init__(self, labels: list[str]) -> None:
+        self.labels = labels
+
+    def predict_top(self, title: str, content: str, k: int) -> list[tuple[str, float]]:
+        return [(label, 1.0 / (i + 1)) for i, label in enumerate(self.labels[:k])]
+
+
+def suggest_line(picks) -> None:
+    """p95 of engine.suggest (history + catalogue) for the matters of the similar-search line."""
+    from xinfang.orgs.models import Category
+    from xinfang.routing import engine
+
+    tops = list(Category.objects.filter(parent__isnull=True).values_list("id", "name"))
+    parent_of = dict(Category.objects.values_list("id", "parent_id"))
+    name_of = dict(tops)
+    if not tops:
+        return
+    cases = [c for c in picks if c.category_id]
+
+    def run(case) -> list:
+        own = parent_of.get(case.category_id) or case.category_id
+        labels = [name_of[own], *[n for pk, n in tops if pk != own][:2]]
+        found = engine.suggest(
+            title=case.title,
+            content=case.content,
+            place_id=case.place_id,
+            model=_FixedModel(labels),  # type: ignore[arg-type]
+        )
+        return found.items if found else []
+
+    for case in cases[:5]:  # warm the caches
+        run(case)
+    samples, from_history = [], 0
+    for case in cases:
+        started = time.perf_counter()
+        items = run(case)
+        samples.append((time.perf_counter() - started) * 1000)
+        from_history += bool(items) and items[0].source == engine.HISTORY
+    if not samples:
+        return
+    p95 = statistics.quantiles(samples, n=20)[18] if len(samples) >= 20 else max(samples)
+    print(
+        json.dumps(
+            {
+                "name": "route_suggest_history_p95_ms",
+                "value": round(p95, 2),
+                "unit": "ms",
+                "cases": CASES,
+                "command": COMMAND,
+                "queries": len(samples),
+                "median_ms": round(statistics.median(samples), 2),
+                "top_label_from_history": round(from_history / len(samples), 4),
             },
             ensure_ascii=False,
         ),

@@ -115,6 +115,8 @@ def test_history_beats_the_catalogue_when_confirmed_similar_matters_went_elsewhe
         town.property_mgmt,
         town.street_office,
     )
+    # asked for a sub-category, the catalogue gives that line (as automatic routing asks)
+    assert engine.catalogue_pick(town.smoke, county.town_place.pk) == (town.smoke, town.urban)
     pick = _pick(county, town)
     assert pick is not None
     assert (pick.subcategory, pick.unit, pick.support) == (town.smoke, town.urban, 3)

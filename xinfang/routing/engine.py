@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,11 +109,20 @@ def catalogue_pick(top: Category, place_id: int | None) -> tuple[Category | None
 
 
 def _catalogue_pick(top: Category, chain: list[int]) -> tuple[Category | None, Unit | None]:
-    rules = list(
-        DispatchRule.objects.filter(Q(category=top) | Q(category__parent=top)).select_related(
-            "category__parent", "unit"
-        )
-    )
+    return _catalogue_picks([top], chain).get(top.pk, (None, None))
+
+
+def _catalogue_picks(
+    tops: Iterable[Category], chain: list[int]
+) -> dict[int, tuple[Category | None, Unit | None]]:
+    """`catalogue_pick` for several top-level categories in one query (a suggestion set)."""
+    tops = list(tops)
+    if not tops:
+        return {}
+    asked = {t.pk for t in tops}
+    rules = DispatchRule.objects.filter(
+        Q(category__in=tops) | Q(category__parent__in=tops)
+    ).select_related("category__parent", "unit")
 
     def rank(rule: DispatchRule) -> tuple[int, str]:
         if rule.place_id is None:
@@ -123,10 +133,17 @@ def _catalogue_pick(top: Category, chain: list[int]) -> tuple[Category | None, U
             else (10**6, rule.category.code)
         )
 
-    usable = sorted((r for r in rules if rule_applies(r, chain)), key=rank)
-    if not usable:
-        return None, None
-    return usable[0].category, usable[0].unit
+    best: dict[int, DispatchRule] = {}
+    for rule in rules:
+        if not rule_applies(rule, chain):
+            continue
+        # the category asked for itself, or the first level above the rule's line
+        top_id = rule.category_id if rule.category_id in asked else rule.category.parent_id
+        if top_id is None:  # not possible by the filter above; says so to the type checker
+            continue
+        if top_id not in best or rank(rule) < rank(best[top_id]):
+            best[top_id] = rule
+    return {top_id: (rule.category, rule.unit) for top_id, rule in best.items()}
 
 
 def rule_applies(rule: DispatchRule, chain: list[int]) -> bool:
@@ -154,10 +171,11 @@ def suggest(
     chain = history.place_chain(place_id)
     found = history.precedents(title=title or "", content=content or "", chain=chain)
     picks = history.picks(found, by_name.values())
+    lines = _catalogue_picks(by_name.values(), chain)
     items = []
     for label, confidence in top:
         category = by_name.get(label)
-        items.append(_mapped(label, confidence, category, chain, picks))
+        items.append(_mapped(label, confidence, category, picks, lines))
     return SuggestionSet(model_version(model), items)
 
 
@@ -165,14 +183,14 @@ def _mapped(
     label: str,
     confidence: float,
     category: Category | None,
-    chain: list[int],
     picks: dict[int, history.HistoryPick],
+    lines: dict[int, tuple[Category | None, Unit | None]],
 ) -> Suggestion:
     if category is None:
         return Suggestion(label, confidence)
+    line_sub, line_unit = lines.get(category.pk, (None, None))
     pick = picks.get(category.pk)
     if pick is not None and pick.unit is not None:
-        sub = pick.subcategory or _catalogue_pick(category, chain)[0]
+        sub = pick.subcategory or line_sub
         return Suggestion(label, confidence, category, sub, pick.unit, HISTORY, pick.support)
-    sub, unit = _catalogue_pick(category, chain)
-    return Suggestion(label, confidence, category, sub, unit)
+    return Suggestion(label, confidence, category, line_sub, line_unit)
