@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from tests.answers.conftest import accepted, replied
 from tests.factories import bj, make_user, petitioner
@@ -116,6 +118,10 @@ def test_the_monthly_report_per_unit(client, county, people):
     assert data["total"]["replies"] == 2
     page = client.get(reverse("answers:report"), {"month": "2026-10"}).content.decode()
     assert county.hr.name in page and "50%" in page
+    workbook = client.get(reverse("answers:report"), {"month": "2026-10", "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(workbook.content)).active.values)
+    assert rows[1] == (county.hr.name, 2, 0.5, 0.5, 0.5, 1.0)
+    assert rows[-1][:2] == ("合计", 2)
 
 
 def test_the_monthly_report_is_for_office_staff(client, county, people):

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from xinfang.answers import selectors
+from xinfang.answers import selectors, xlsx
 from xinfang.cases import access
 from xinfang.cases.models import Case
 from xinfang.lib import bounds
@@ -16,6 +16,7 @@ from xinfang.orgs.http import AuthedRequest
 
 DRAFT_MAX = 20_000  # characters of a draft that are checked
 NOT_YOURS = "您无权答复该事项"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _case(request: AuthedRequest, pk: int) -> Case:
@@ -84,6 +85,13 @@ def report(request: AuthedRequest) -> HttpResponse:
     data = selectors.monthly_report(_month(request))
     if request.GET.get("format") == "json":
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(content_type=XLSX)
+        response["Content-Disposition"] = (
+            f"attachment; filename*=UTF-8''answers-{data['month']}.xlsx"
+        )
+        xlsx.write_report(data, response)
+        return response
     return render(
         request, "answers/report.html", {"report": data, "counts": selectors.knowledge_counts()}
     )
