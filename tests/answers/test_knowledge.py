@@ -76,13 +76,14 @@ def test_a_reply_enters_the_knowledge_base_masked(county, people):
         people,
         text=WAGES_REPLY + "张三的电话13800138000已登记。",
         petitioner=petitioner(name="张三"),
-        content="我叫张三，电话13800138000，某建筑公司拖欠工资三个月。",
+        content="我叫张三，住A1区东湖街道1号，电话13800138000，某建筑公司拖欠工资三个月。",
     )
     entry = ReplyEntry.objects.get(case=case)
     assert entry.source == Source.OFFICE and entry.unit == county.hr
     assert entry.outcome == case.outcome and entry.on_time is True
     assert "张三" not in entry.message + entry.reply and "某某" in entry.message
     assert "13800138000" not in entry.message + entry.reply
+    assert "东湖街道1号" not in entry.message
     assert entry.relevant and entry.outcome_time and entry.policy
 
 

@@ -37,7 +37,7 @@ class LoadResult:
 
 
 def masked(text: str, *names: str) -> str:
-    """`text` with ID and phone numbers masked and each given name replaced by 某某."""
+    """`text` with ID and phone numbers masked and each given name or address replaced by 某某."""
     out = mask_personal_data(text)
     for name in names:
         if name and len(name.strip()) >= 2:
@@ -69,7 +69,7 @@ def entry_for_reply(*, case: Case, event: CaseEvent) -> ReplyEntry | None:
     if not eligible(case):
         return None
     details = event.details or {}
-    names = (case.petitioner_name, case.accused_person)
+    names = (case.petitioner_name, case.accused_person, case.petitioner_address)
     title = masked(case.title, *names)
     message = masked(case.content, *names)[:MESSAGE_CHARS]
     reply = masked(str(details.get("text", "")), *names)
