@@ -36,6 +36,9 @@ MIN_SCORE = 50.0  # similarity (0-100) below which a past matter is about someth
 NEIGHBOURS = 15  # the most similar precedents that vote, across all categories
 PLACE_DECAY = 0.5  # weight of a precedent one place up the chain (区县 for a 乡镇 matter)
 HALF_LIFE_DAYS = 365  # the weight of a route halves each year: offices reorganise
+# Precedents are looked for across years, not only among recent duplicates: terms are told apart
+# up to this many matters (similar.DF_CAP's 500 ties most title bigrams at 100,000 matters).
+DF_CAP = 5000
 NO_PRECEDENT_KINDS = (Kind.ACCUSATION, Kind.HOTLINE_REPORT)
 
 
@@ -96,7 +99,7 @@ def precedents(
     """
     if not chain or not (title or content).strip():
         return []
-    ids = similar.candidate_ids(similar.distinctive_terms(title, content))
+    ids = similar.candidate_ids(similar.distinctive_terms(title, content, cap=DF_CAP))
     if not ids:
         return []
     rows = confirmed_cases(cases).filter(id__in=ids, place_id__in=chain)

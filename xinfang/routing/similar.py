@@ -46,12 +46,12 @@ def _matches(terms: list[str]) -> list[tuple[str, str]]:
     return [search._match_sql(t) for t in terms]  # type: ignore[misc]
 
 
-def document_frequencies(terms: list[str]) -> dict[str, int]:
-    """How many matters contain each term (capped at DF_CAP), in one query."""
+def document_frequencies(terms: list[str], cap: int = DF_CAP) -> dict[str, int]:
+    """How many matters contain each term (capped at `cap`), in one query."""
     if not terms:
         return {}
     matches = _matches(terms)
-    one = f"(SELECT count(*) FROM ({matches[0][0]} LIMIT {DF_CAP}) AS t{{i}})"  # noqa: S608 - constant SQL
+    one = f"(SELECT count(*) FROM ({matches[0][0]} LIMIT {int(cap)}) AS t{{i}})"  # noqa: S608 - constant SQL
     sql = "SELECT " + ", ".join(one.format(i=i) for i in range(len(matches)))
     with connection.cursor() as cursor:
         cursor.execute(sql, [param for _sql, param in matches])
@@ -59,14 +59,19 @@ def document_frequencies(terms: list[str]) -> dict[str, int]:
     return {term: int(n) for term, n in zip(terms, found, strict=True)}
 
 
-def distinctive_terms(title: str, content: str = "", k: int = RARE_TERMS) -> list[str]:
-    """The rarest bigrams of the title (or, for a short title, of the content's start) that occur."""
+def distinctive_terms(
+    title: str, content: str = "", k: int = RARE_TERMS, cap: int = DF_CAP
+) -> list[str]:
+    """The rarest bigrams of the title (or, for a short title, of the content's start) that occur.
+
+    Counts stop at `cap`: terms above it tie and the title's first ones win, so a larger cap
+    tells more terms apart in a large index (at the cost of counting further)."""
     terms = list(dict.fromkeys(t for t in search.tokens(title) if len(t) >= 2 and not t.isdigit()))
     if len(terms) < k:
         extra = [t for t in search.tokens(content[:60]) if len(t) >= 2 and not t.isdigit()]
         terms = list(dict.fromkeys([*terms, *extra]))
     terms = terms[:MAX_TERMS]
-    df = document_frequencies(terms)
+    df = document_frequencies(terms, cap)
     present = sorted((n, i, t) for i, (t, n) in enumerate(df.items()) if n > 0)
     return [t for _n, _i, t in present[:k]]
 
