@@ -86,7 +86,7 @@ def _confirm(county, people, title: str, content: str, category: Category, day: 
     case = register(
         county, people.clerk, bj(2026, 10, day, 9), title=title, content=content, category=category
     )
-    return services.case_route(case=case, by=people.clerk, unit=county.hr)
+    return services.case_route(case=case, by=people.clerk, unit=county.hr, at=bj(2026, 10, day, 10))
 
 
 # ---------------------------------------------------------------- what a retrain learns from
@@ -117,7 +117,9 @@ def test_a_retrain_learns_the_categories_the_office_confirmed(store, county, peo
 
 
 @pytest.mark.django_db
-def test_once_the_office_has_enough_matters_the_base_is_left_out(store, county, people, settings):
+def test_once_the_office_has_enough_matters_the_base_is_left_out_and_the_newest_count(
+    store, county, people, settings
+):
     settings.XINFANG_ROUTING_BASE_BELOW = 5
     building = Category.objects.create(code="CX", name="城乡建设")
     category = {
@@ -127,8 +129,9 @@ def test_once_the_office_has_enough_matters_the_base_is_left_out(store, county, 
     }
     for i, row in enumerate(synthetic_rows(4, seed=5)):
         _confirm(county, people, row.title, row.content, category[row.label], 1 + i)
+    settings.XINFANG_ROUTING_RETRAIN_MAX_ROWS = 10  # the newest ten of the twelve
     result = versions.retrain(bj(2026, 11, 1, 3))
-    assert (result.n_office, result.n_base) == (12, 0)
+    assert (result.n_office, result.n_base) == (10, 0)
     assert engine.load_model().metadata["source"] == "cases"
 
 
