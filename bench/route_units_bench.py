@@ -10,8 +10,13 @@ its confirmed matters (category set, routed, accepted by the lead unit):
 
 The first-level category given is the matter's own (the classifier's part is measured elsewhere),
 so the figures are those of the mapping label → sub-category and unit. "history" is what the
-panel shows: history where there are enough precedents, the catalogue elsewhere. Prints one
-JSON line per figure: {"name", "value", "unit", "n", "cases", "command"}.
+panel shows: history where there are enough precedents, the catalogue elsewhere.
+`unit_acc_catalogue_of_true_subcategory` is a reference, not a method: the catalogue's line for
+the matter's own sub-category. The demo routes every matter by exactly that line (20 % of the
+education bureau's matters go to a school at random instead), so on the demo history can gain
+only by choosing the sub-category; it cannot show an office whose practice departs from its
+catalogue (the tests do). Prints one JSON line per figure:
+{"name", "value", "unit", "n", "cases", "command"}.
 
     .venv/bin/python bench/route_units_bench.py
 """
@@ -19,6 +24,7 @@ JSON line per figure: {"name", "value", "unit", "n", "cases", "command"}.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import sys
@@ -52,7 +58,7 @@ def build() -> None:
     call_command("migrate", verbosity=0)
     if not Case.objects.exists():
         print(f"# building the demo county ({CASES} matters) in {DB_URL}", flush=True)
-        call_command("demo", cases=CASES, seed=2026, fill=False, verbosity=0)
+        call_command("demo", cases=CASES, seed=2026, fill=False, stdout=io.StringIO())
 
 
 def _pk(obj) -> int | None:
@@ -64,7 +70,18 @@ def evaluate(targets, *, before: dt.datetime | None) -> dict:
     from xinfang.routing import engine, history
 
     tally = dict.fromkeys(
-        ("n", "covered", "sub_h", "sub_c", "unit_h", "unit_c", "cov_unit_h", "cov_unit_c"), 0
+        (
+            "n",
+            "covered",
+            "sub_h",
+            "sub_c",
+            "unit_h",
+            "unit_c",
+            "unit_ref",
+            "cov_unit_h",
+            "cov_unit_c",
+        ),
+        0,
     )
     for case in targets:
         top = case.category.parent or case.category
@@ -83,6 +100,10 @@ def evaluate(targets, *, before: dt.datetime | None) -> dict:
             tally["covered"] += 1
             tally["cov_unit_h"] += _pk(unit) == case.lead_unit_id
             tally["cov_unit_c"] += _pk(cat_unit) == case.lead_unit_id
+        # reference: the catalogue's line for the matter's true sub-category (the demo's routes)
+        tally["unit_ref"] += _pk(engine.catalogue_pick(case.category, case.place_id)[1]) == (
+            case.lead_unit_id
+        )
         tally["n"] += 1
         tally["sub_h"] += _pk(sub) == case.category_id
         tally["sub_c"] += _pk(cat_sub) == case.category_id
@@ -99,6 +120,7 @@ def report(kind: str, tally: dict, seconds: float, **extra) -> None:
         ("sub_acc_catalogue", "sub_c"),
         ("unit_acc_history", "unit_h"),
         ("unit_acc_catalogue", "unit_c"),
+        ("unit_acc_catalogue_of_true_subcategory", "unit_ref"),
     ):
         emit(f"route_units_{kind}_{name}", tally[key] / n, "ratio", n=tally["n"], **extra)
     emit(
