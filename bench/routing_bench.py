@@ -22,6 +22,7 @@ import argparse  # noqa: E402 - after the thread limits above
 import csv  # noqa: E402 - after the thread limits above
 import json  # noqa: E402 - after the thread limits above
 import shlex  # noqa: E402 - after the thread limits above
+import statistics  # noqa: E402 - after the thread limits above
 import sys  # noqa: E402 - after the thread limits above
 import time  # noqa: E402 - after the thread limits above
 from pathlib import Path  # noqa: E402 - after the thread limits above
@@ -131,6 +132,111 @@ def main() -> None:
         )
     if args.save:
         classifier.save(model, args.save, {"scores": {"dev": scores}})
+    auto_route_bench(model, dev_rows)
+
+
+# ---------------------------------------------------------------- 智能派单 at registration
+
+
+def _bench_database() -> tuple[str, int] | None:
+    cases = int(os.environ.get("BENCH_CASES", "100000"))
+    url = os.environ.get(
+        "BENCH_DATABASE_URL", f"sqlite:///{REPO / 'var' / f'bench-{cases}.sqlite3'}"
+    )
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        print(
+            f"# auto_route_ms: no bench database at {url}; run `BENCH_CASES={cases} make bench` "
+            "first to build it. Skipped.",
+            flush=True,
+        )
+        return None
+    return url, cases
+
+
+def auto_route_bench(model: classifier.Model, rows: list[features.Row]) -> None:
+    """auto_route_ms: p95 of one registration with automatic routing (智能派单), on the bench
+    database (BENCH_DATABASE_URL, or var/bench-<BENCH_CASES>.sqlite3): `case_register` of a
+    dev message as the office's clerk, the automatic route included (it runs when the
+    registration commits). Writes 2 x BENCH_AUTO_ROUTES matters (default 200) into that
+    database: the same registrations are first timed with automatic routing off.
+    """
+    found = _bench_database()
+    if found is None:
+        return
+    url, cases = found
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinfang.settings")
+    import tempfile
+
+    import django
+
+    django.setup()
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from xinfang.cases import services
+    from xinfang.cases.models import State
+    from xinfang.orgs.models import Place, Role, User
+    from xinfang.routing import auto
+
+    count = int(os.environ.get("BENCH_AUTO_ROUTES", "200"))
+    clerk = User.objects.filter(role=Role.CLERK).select_related("unit").order_by("id").first()
+    places = list(Place.objects.order_by("id"))
+    threshold = auto.threshold_of(model)
+    if threshold is None:
+        print("# auto_route_ms: the model has no automatic-routing threshold. Skipped.")
+        return
+
+    def register(i: int):
+        row = rows[i % len(rows)]
+        reg = services.Registration(
+            office=clerk.unit,
+            channel="visit",
+            kind="appeal",
+            title=(row.title or row.content[:20])[:120],
+            content=row.content or row.title,
+            place=places[i % len(places)],
+            petitioner=services.Petitioner(name="基准", phone="13800138000", address="测试路1号"),
+        )
+        started = time.perf_counter()
+        case = services.case_register(reg, by=clerk, at=timezone.now()).case
+        return (time.perf_counter() - started) * 1000, case.state == State.ROUTED
+
+    def timed_run(on: bool) -> tuple[list[float], list[bool]]:
+        with override_settings(XINFANG_AUTO_ROUTE=on):
+            done = [register(i) for i in range(count + 5)][5:]  # the first load the model
+        return [t for t, _ in done], [r for _, r in done]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.joblib"
+        classifier.save(model, path, {"version": "bench-auto"})
+        with override_settings(XINFANG_ROUTING_MODEL=str(path)):
+            if auto.paused_reason():  # a bench database paused by an earlier run
+                auto.resume(by=None)
+            # the same registrations without automatic routing, under the same load: the
+            # part of the figure that is registration itself
+            plain, _ = timed_run(False)
+            times, routed = timed_run(True)
+    times_routed = [t for t, r in zip(times, routed, strict=True) if r]
+
+    def p95(values: list[float]) -> float | None:
+        return round(statistics.quantiles(values, n=20)[18], 2) if len(values) >= 20 else None
+
+    line(
+        "auto_route_ms",
+        p95(times),
+        "ms",
+        stat="p95 of one registration with 智能派单 (route included when made)",
+        routed_p95_ms=p95(times_routed),
+        register_only_p95_ms=p95(plain),
+        routed_share=round(sum(routed) / len(routed), 4),
+        threshold=round(threshold, 4),
+        registrations=len(times),
+        cases=cases,
+        database="postgresql" if url.startswith("postgres") else "sqlite",
+        load_1min=round(os.getloadavg()[0], 1),
+        command=f"BENCH_CASES={cases} {COMMAND}",
+    )
 
 
 if __name__ == "__main__":

@@ -54,7 +54,14 @@ def _outbox() -> list[tuple[str, str, str, int]]:
 
 
 def test_the_declared_list_is_notify_backlog_reception_routing():
-    assert [r.name for r in reactions.declared()] == ["notify", "backlog", "reception", "routing"]
+    assert [r.name for r in reactions.declared()] == [
+        "notify",
+        "backlog",
+        "reception",
+        "routing",
+        "auto_route",
+        "answers",
+    ]
 
 
 def test_reactions_run_in_the_declared_order(county, people, settings, heard):

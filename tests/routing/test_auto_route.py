@@ -26,22 +26,27 @@ WAGES = {"title": "反映拖欠工资问题", "content": "工地老板拖欠工�
 NOW = bj(2026, 11, 20, 10)
 
 
-@pytest.fixture(scope="session")
-def auto_model_file(model_file, tmp_path_factory):
-    """The synthetic model with an automatic-routing threshold and target stored in it."""
-    model = classifier.load(model_file)
-    path = tmp_path_factory.mktemp("auto") / "model.joblib"
-    classifier.save(
-        model, path, {"version": "auto-model-1", "auto_threshold": 0.9, "auto_target": 0.98}
+def model_says(monkeypatch, *, threshold: float | None, confidence: float | None = None) -> None:
+    """The classifier's side of 智能派单 (`Model.auto_threshold`, `Model.auto_confidence`),
+    fixed for a test: the trained test model still picks the label; its automatic-routing
+    confidence is its top-1 probability unless `confidence` is given."""
+
+    def auto_confidence(self, title, content):
+        label, probability = self.predict_top(title, content, 1)[0]
+        return label, probability if confidence is None else confidence
+
+    monkeypatch.setattr(
+        classifier.Model, "auto_threshold", property(lambda self: threshold), raising=False
     )
-    return path
+    monkeypatch.setattr(classifier.Model, "auto_confidence", auto_confidence, raising=False)
 
 
 @pytest.fixture
-def with_auto(settings, auto_model_file):
-    settings.XINFANG_ROUTING_MODEL = str(auto_model_file)
+def with_auto(settings, model_file, monkeypatch):
+    settings.XINFANG_ROUTING_MODEL = str(model_file)
     settings.XINFANG_AUTO_ROUTE = True
-    return auto_model_file
+    model_says(monkeypatch, threshold=0.9)
+    return model_file
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +83,7 @@ def test_a_sure_matter_is_routed_at_registration_by_the_catalogue(with_auto, cou
     event = CaseEvent.objects.get(case=case, kind=EventKind.ROUTED)
     assert event.actor is None  # the system, no user
     assert event.details["auto"] is True
-    assert event.details["model_version"] == "auto-model-1"
+    assert event.details["model_version"] == "test-model-1"
     assert event.details["confidence"] >= 0.9 and event.details["label"] == "劳动和社会保障"
     row = AutoRoute.objects.get(case=case)
     assert row.outcome == AutoRoute.Outcome.PENDING and row.unit == county.hr
@@ -90,16 +95,14 @@ def test_the_timeline_marks_the_automatic_route(with_auto, county, people, live,
     case = live(county, people.clerk, category=None, **WAGES)
     html = clerk_login(client, people).get(reverse("cases:detail", args=[case.pk])).content
     html = html.decode()
-    assert "智能派单" in html and "置信度" in html and "auto-model-1" in html
+    assert "智能派单" in html and "置信度" in html and "test-model-1" in html
     assert "撤回智能派单" in html  # the office's undo, offered from the table
 
 
 def test_a_matter_below_the_threshold_waits_for_a_clerk(
     with_auto, county, people, live, monkeypatch
 ):
-    monkeypatch.setattr(
-        classifier.Model, "predict_top", lambda self, t, c, k=3: [("劳动和社会保障", 0.6)]
-    )
+    model_says(monkeypatch, threshold=0.9, confidence=0.6)
     case = live(county, people.clerk, category=None, **WAGES)
     assert case.state == State.REGISTERED and case.lead_unit is None
     assert not CaseEvent.objects.filter(case=case, kind=EventKind.ROUTED).exists()
@@ -107,11 +110,12 @@ def test_a_matter_below_the_threshold_waits_for_a_clerk(
 
 
 def test_without_a_threshold_or_switched_off_nothing_is_routed(
-    with_model, settings, county, people, live
+    with_auto, settings, county, people, live, monkeypatch
 ):
-    # the plain test model stores no threshold: automatic routing is off
+    model_says(monkeypatch, threshold=None)  # a model file without one: automatic routing off
     assert live(county, people.clerk, category=None, **WAGES).state == State.REGISTERED
-    settings.XINFANG_AUTO_ROUTE = False
+    model_says(monkeypatch, threshold=0.9)
+    settings.XINFANG_AUTO_ROUTE = False  # the office switched it off
     assert live(county, people.clerk, category=None, **WAGES).state == State.REGISTERED
 
 
@@ -250,9 +254,7 @@ def test_the_monthly_report_shows_precision_in_practice_and_coverage(
     services.case_undo_auto_route(case=routed[2], by=people.clerk, reason="单位有误")
     services.case_route(case=routed[2], by=people.clerk, unit=county.edu)
     services.case_object(case=routed[3], by=people.officer, reason="非本单位职责")
-    monkeypatch.setattr(
-        classifier.Model, "predict_top", lambda self, t, c, k=3: [("劳动和社会保障", 0.5)]
-    )
+    model_says(monkeypatch, threshold=0.9, confidence=0.5)
     live(county, people.clerk, category=None, **WAGES)  # below the threshold: a clerk's
     report = selectors.auto_route_report("2026-11")
     assert report == {

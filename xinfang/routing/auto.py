@@ -1,8 +1,8 @@
 """智能派单: a newly registered matter routed by the system when the model is sure enough.
 
 The office switches it on or off (`XINFANG_AUTO_ROUTE`, on by default); it works only with a
-model that carries a confidence threshold (`metadata["auto_threshold"]`, chosen by training on
-cross-validated data) and while it is not paused. A matter whose top-1 category reaches the
+model that carries a confidence threshold (`Model.auto_threshold`, chosen by training on
+cross-validated data for the target in `metadata["auto_target"]`) and while it is not paused. A matter whose top-1 category reaches the
 threshold and maps through the dispatch catalogue (派单目录) to a unit is routed by the route
 transition itself (`cases.writer.case_transition`, row "route"): the same writer, clocks,
 events and reactions as a clerk's route, with no user, the event marked `auto` with the model
@@ -89,7 +89,12 @@ def target_of(model: classifier.Model | None) -> float:
 
 
 def threshold_of(model: classifier.Model | None) -> float | None:
-    value = model.metadata.get("auto_threshold") if model is not None else None
+    """The model's automatic-routing threshold; None: it routes nothing.
+
+    `Model.auto_threshold` and `Model.auto_confidence` are the classifier's side of 智能派单
+    (chosen on cross-validated training data, stored in the model file). `getattr`: a model
+    class or file from before them has neither, and automatic routing is then off."""
+    value = getattr(model, "auto_threshold", None) if model is not None else None
     return float(value) if value is not None else None
 
 
@@ -97,20 +102,14 @@ def threshold_of(model: classifier.Model | None) -> float | None:
 
 
 def _top_label(model: classifier.Model, title: str, content: str) -> tuple[str, float] | None:
-    """The top-1 label and its confidence when it reaches the model's threshold, else None."""
+    """The top-1 label and its automatic-routing confidence when that reaches the model's
+    threshold (`Model.auto_route_label`'s rule, with the confidence kept for the timeline)."""
     threshold = threshold_of(model)
-    if threshold is None:
-        return None  # a model without a threshold: automatic routing is off
-    top = model.predict_top(title, content, 1)
-    if not top or top[0][1] < threshold:
+    confidence_of = getattr(model, "auto_confidence", None)
+    if threshold is None or confidence_of is None:
         return None
-    label, confidence = top[0]
-    # The model's own rule when it has one (`Model.auto_route_label`, the classifier's side of
-    # the contract); a model file older than that rule is read by the threshold alone.
-    rule = getattr(model, "auto_route_label", None)
-    if rule is not None and rule(title, content) != label:
-        return None
-    return label, confidence
+    label, confidence = confidence_of(title, content)
+    return (label, confidence) if confidence >= threshold else None
 
 
 def decide(case: Case, model: classifier.Model | None = None) -> Decision | None:
