@@ -229,6 +229,7 @@ def test_a_model_written_by_routing_train_is_shown_current_and_kept_when_rolled_
         (retrained, "previous"),
     ]
     assert rows[0]["status_label"] == "当前使用（未入版本库）"
+    assert versions.rollback_target() == retrained
     assert versions.rollback(by="test")["version"] == retrained and _served() == retrained
     assert (versions.versions_dir() / "manual.joblib").read_bytes() == manual
     with pytest.raises(versions.VersionError, match="不在可回退的启用记录中"):
@@ -342,6 +343,8 @@ def test_the_admin_sees_versions_with_scores_and_promotes_and_rolls_back(
     assert page.status_code == 200
     assert "当前使用：<strong>strong</strong>（交叉验证 macro-F1 0.95" in body
     assert weak.version in body and "低于当前 0.9500" in body and "未采用" in body
+    assert "2026-11-01 03:00" in body  # trained at, in Beijing time
+    assert "回退到上一版本" not in body  # nothing was current before strong
     data = client.get(reverse("routing:versions"), {"format": "json"}).json()
     assert [v["version"] for v in data["versions"]] == [weak.version, "strong"]
 
@@ -356,6 +359,7 @@ def test_the_admin_sees_versions_with_scores_and_promotes_and_rolls_back(
         reverse("routing:version_promote"), {"version": weak.version}, follow=True
     )
     assert f"已启用模型版本 {weak.version}" in response.content.decode()
+    assert "回退到上一版本（strong）" in response.content.decode()
     assert _served() == weak.version
     response = client.post(reverse("routing:version_rollback"), follow=True)
     assert "已回退到模型版本 strong" in response.content.decode() and _served() == "strong"

@@ -6,6 +6,8 @@ Included from `routing/urls.py` under `versions/`, in the routing namespace.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -35,12 +37,27 @@ def versions_page(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {"versions": rows, "events": recent}, json_dumps_params={"ensure_ascii": False}
         )
+    for item in (*rows, *recent):  # the page shows Beijing time, the JSON keeps ISO strings
+        for key in ("trained_at", "promoted_at", "at"):
+            item[f"{key}_dt"] = _when(item.get(key))
     current = next((r for r in rows if r["status"] == versions.CURRENT), None)
     return render(
         request,
         "routing/versions.html",
-        {"rows": rows, "events": recent, "current": current},
+        {
+            "rows": rows,
+            "events": recent,
+            "current": current,
+            "rollback_to": versions.rollback_target(),
+        },
     )
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @login_required

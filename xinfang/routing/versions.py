@@ -193,6 +193,15 @@ def list_versions() -> list[dict]:
     return rows
 
 
+def rollback_target() -> str | None:
+    """The version a plain rollback returns to (read only; None when there is none)."""
+    history = _read_index()["history"]
+    installed = _installed_metadata()
+    if installed and (not history or history[-1] != _version_of(installed)):
+        return history[-1] if history else None  # the file was replaced behind the index's back
+    return history[-2] if len(history) > 1 else None
+
+
 def events(limit: int = 20) -> list[dict]:
     """The last actions on versions, newest first."""
     return [
