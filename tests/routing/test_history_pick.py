@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests.factories import PASSWORD, bj, register
 from xinfang.cases import services
-from xinfang.cases.models import Kind
+from xinfang.cases.models import Case, Kind
 from xinfang.orgs.models import Category, DispatchRule, Place, Unit
 from xinfang.routing import engine, history
 
@@ -94,12 +94,13 @@ class _Model:
         return [("城乡建设", 0.9), ("劳动和社会保障", 0.06), ("教育文体", 0.04)][:k]
 
 
-def _suggest(county, place=None):
+def _suggest(county, place=None, **kw):
     found = engine.suggest(
         title=NEW[0],
         content=NEW[1],
         place_id=(place or county.town_place).pk,
         model=_Model(),  # type: ignore[arg-type]
+        **kw,
     )
     assert found is not None
     return found.items[0]
@@ -128,6 +129,8 @@ def test_history_beats_the_catalogue_when_confirmed_similar_matters_went_elsewhe
         3,
     )
     assert top.as_dict()["basis"] == "相似事项 3 件"
+    # precedents limited to what a caller passes (e.g. the matters a user may see)
+    assert _suggest(county, cases=Case.objects.none()).source == "catalogue"
     assert top.as_dict()["unit_id"] == town.urban.pk and top.as_dict()["source"] == "history"
     # a label with no precedents still comes from the catalogue
     labour = engine.Suggestion("劳动和社会保障", 0.1)

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from xinfang.cases.models import Case
 from xinfang.orgs.models import Category, DispatchRule, Unit
 from xinfang.routing import classifier, conf, history
 
@@ -157,9 +158,13 @@ def suggest(
     place_id: int | None,
     k: int = 3,
     model: classifier.Model | None = None,
+    cases: QuerySet[Case] | None = None,
 ) -> SuggestionSet | None:
     """Top-k categories with confidence and the subcategory and unit each maps to (from similar
-    confirmed matters, else the catalogue); None without a model."""
+    confirmed matters, else the catalogue); None without a model.
+
+    `cases` limits the precedents (e.g. to `access.visible_cases(user)`); default: every matter.
+    """
     model = model or load_model()
     if model is None or not (title or content).strip():
         return None
@@ -169,7 +174,7 @@ def suggest(
         for c in Category.objects.filter(parent__isnull=True, name__in=[t[0] for t in top])
     }
     chain = history.place_chain(place_id)
-    found = history.precedents(title=title or "", content=content or "", chain=chain)
+    found = history.precedents(title=title or "", content=content or "", chain=chain, cases=cases)
     picks = history.picks(found, by_name.values())
     lines = _catalogue_picks(by_name.values(), chain)
     items = []
