@@ -260,6 +260,7 @@ ROUTES: dict[str, Route] = {
             "urge",
         )
     },
+    "open311-openapi": Route(),
     "open311-discovery": Route(lambda w: {"fmt": "json"}),
     "open311-services": Route(lambda w: {"fmt": "json"}),
     "open311-service": Route(lambda w: {"code": "LD01", "fmt": "json"}),

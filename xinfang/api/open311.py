@@ -1,17 +1,18 @@
 """Open311 GeoReport v2 views at /open311/v2/: thin, each answers in .json or .xml.
 
-GET never writes. POST requests needs an api_key (`xinfang open311_key NAME`).
+GET never writes. POST requests needs an api_key (`xinfang open311_key NAME`). The OpenAPI
+description of the endpoints is at /open311/v2/openapi.json.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from xinfang.api import conf, georeport, services
+from xinfang.api import conf, georeport, open311_openapi, services
 from xinfang.api.models import Open311Request
 from xinfang.cases.clocks import LOCAL
 from xinfang.orgs.http import client_address
@@ -27,6 +28,20 @@ def _method(request: HttpRequest, fmt: str, allowed: set[str]) -> HttpResponse |
     return response
 
 
+@csrf_exempt  # no cookies or sessions: an unsupported method is a 405, not a CSRF 403
+def openapi(request: HttpRequest) -> HttpResponse:
+    """The OpenAPI 3 description of these endpoints (`open311_openapi`), Chinese left readable."""
+    if refused := _method(request, "json", {"GET", "HEAD"}):
+        return refused
+    return JsonResponse(open311_openapi.document(), json_dumps_params={"ensure_ascii": False})
+
+
+def _nul(*values: str) -> bool:
+    """A NUL character, which no database column takes (PostgreSQL refuses the query)."""
+    return any("\x00" in value for value in values)
+
+
+@csrf_exempt
 def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     if refused := _method(request, fmt, {"GET", "HEAD"}):
         return refused
@@ -34,6 +49,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     return georeport.render(fmt, georeport.discovery(base), root="discovery", item="discovery")
 
 
+@csrf_exempt
 def services_list(request: HttpRequest, fmt: str) -> HttpResponse:
     if refused := _method(request, fmt, {"GET", "HEAD"}):
         return refused
@@ -41,10 +57,11 @@ def services_list(request: HttpRequest, fmt: str) -> HttpResponse:
     return georeport.render(fmt, data, root="services", item="service")
 
 
+@csrf_exempt
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     if refused := _method(request, fmt, {"GET", "HEAD"}):
         return refused
-    category = georeport.service_categories().filter(code=code).first()
+    category = None if _nul(code) else georeport.service_categories().filter(code=code).first()
     if category is None:
         return georeport.errors(fmt, 404, f"服务代码 {code} 不存在")
     return georeport.render(
@@ -143,6 +160,8 @@ def _window(request: HttpRequest) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _search(request: HttpRequest) -> list[Open311Request]:
+    if _nul(*request.GET.values()):
+        raise services.Open311Error(400, "查询参数含有无效字符")
     qs = georeport.requests_queryset()
     ids = [x.strip() for x in request.GET.get("service_request_id", "").split(",") if x.strip()]
     if ids:  # the specification: a list of ids overrides every other parameter
@@ -152,7 +171,7 @@ def _search(request: HttpRequest) -> list[Open311Request]:
     codes = [x.strip() for x in request.GET.get("service_code", "").split(",") if x.strip()]
     if codes:
         qs = qs.filter(service_code__in=codes)
-    statuses = {x.strip() for x in request.GET.get("status", "").split(",") if x.strip()}
+    statuses = {x.strip(" ") for x in request.GET.get("status", "").split(",") if x.strip(" ")}
     if statuses - {"open", "closed"}:
         raise services.Open311Error(400, "status 只能是 open 或 closed")
     if statuses == {"open"}:
@@ -164,10 +183,15 @@ def _search(request: HttpRequest) -> list[Open311Request]:
     return list(qs.order_by("-requested_at", "-id")[: conf.max_records()])
 
 
+@csrf_exempt
 def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
     if refused := _method(request, fmt, {"GET", "HEAD"}):
         return refused
-    rows = list(georeport.requests_queryset().filter(case__number=request_id))
+    rows = (
+        []
+        if _nul(request_id)
+        else list(georeport.requests_queryset().filter(case__number=request_id))
+    )
     if not rows:
         return georeport.errors(fmt, 404, f"诉求 {request_id} 不存在")
     return georeport.render(
@@ -175,16 +199,22 @@ def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpRespo
     )
 
 
+@csrf_exempt
 def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     if refused := _method(request, fmt, {"GET", "HEAD"}):
         return refused
-    made = Open311Request.objects.select_related("case").filter(token=token).first()
+    made = (
+        None
+        if _nul(token)
+        else Open311Request.objects.select_related("case").filter(token=token).first()
+    )
     if made is None:
         return georeport.errors(fmt, 404, f"令牌 {token} 不存在")
     data = [{"service_request_id": made.case.number, "token": made.token}]
     return georeport.render(fmt, data, root="service_requests", item="request")
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, rest: str) -> HttpResponse:
     fmt = "xml" if rest.endswith(".xml") else "json"
     return georeport.errors(fmt, 404, "没有这个接口；请以 .json 或 .xml 结尾，参见 discovery")

@@ -185,18 +185,35 @@ def _describe(exc: ValidationError) -> str:
     return "；".join(parts)
 
 
+# The longest value of each field (also in the OpenAPI description, `open311_openapi`): the
+# name's two parts fit the register's 40 characters, an e-mail its 200-character address line.
+DESCRIPTION_MAX, ADDRESS_MAX, MEDIA_URL_MAX = 4000, 250, 500
+NAME_PART_MAX, EMAIL_MAX, PHONE_MAX = 20, 100, 30
+
+
 def _check(sub: Open311Submission) -> None:
+    for name, value in vars(sub).items():
+        if "\x00" in value:  # no database column takes a NUL character
+            raise Open311Error(400, f"{name} 含有无效字符")
     if not sub.service_code.strip():
         raise Open311Error(400, "缺少 service_code（服务代码）")
     if not sub.description.strip():
         raise Open311Error(400, "缺少 description（诉求内容）")
-    if len(sub.description) > 4000:
-        raise Open311Error(400, "description 不能超过4000字")
+    if len(sub.description) > DESCRIPTION_MAX:
+        raise Open311Error(400, f"description 不能超过{DESCRIPTION_MAX}字")
     has_point = bool(sub.lat.strip() and sub.long.strip())
     if not has_point and not sub.address_string.strip():
         raise Open311Error(400, "须提供位置：lat 与 long，或 address_string")
-    if len(sub.address_string) > 250:
-        raise Open311Error(400, "address_string 不能超过250字")
+    if len(sub.address_string) > ADDRESS_MAX:
+        raise Open311Error(400, f"address_string 不能超过{ADDRESS_MAX}字")
+    for name, most in (
+        ("first_name", NAME_PART_MAX),
+        ("last_name", NAME_PART_MAX),
+        ("email", EMAIL_MAX),
+        ("phone", PHONE_MAX),
+    ):
+        if len(getattr(sub, name)) > most:
+            raise Open311Error(400, f"{name} 不能超过{most}个字符")
     if sub.media_url.strip():
         from django.core.validators import URLValidator
 
@@ -204,8 +221,8 @@ def _check(sub: Open311Submission) -> None:
             URLValidator(schemes=["http", "https"])(sub.media_url.strip())
         except ValidationError as exc:
             raise Open311Error(400, "media_url 不是有效的网址") from exc
-        if len(sub.media_url) > 500:
-            raise Open311Error(400, "media_url 不能超过500个字符")
+        if len(sub.media_url) > MEDIA_URL_MAX:
+            raise Open311Error(400, f"media_url 不能超过{MEDIA_URL_MAX}个字符")
 
 
 def open311_submit(

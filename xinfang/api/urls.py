@@ -1,4 +1,5 @@
-"""/api/… (JSON API, OpenAPI at /api/openapi.json, docs at /api/docs) and /open311/v2/….
+"""/api/… (JSON API, OpenAPI at /api/openapi.json, docs at /api/docs) and /open311/v2/…
+(Open311 GeoReport v2, OpenAPI at /open311/v2/openapi.json).
 
 No app namespace: the JSON API brings its own ("xinfang-api"), and the Open311 routes are
 named "open311-…".
@@ -30,6 +31,7 @@ def openapi_json(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("api/openapi.json", openapi_json, name="api-openapi"),
     path("api/", api.urls),
+    path("open311/v2/openapi.json", open311.openapi, name="open311-openapi"),
     re_path(r"^open311/v2/discovery" + FMT, open311.discovery, name="open311-discovery"),
     re_path(r"^open311/v2/services" + FMT, open311.services_list, name="open311-services"),
     re_path(
