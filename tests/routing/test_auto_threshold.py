@@ -43,7 +43,7 @@ def recorded(request):
     mp.setattr(classifier, "choose_threshold", spy)
     rows = noisy_rows(30, seed=11)
     try:
-        model = classifier.train(rows, features.Config(target_precision=0.9))
+        model = classifier.train(rows, features.Config(target_precision=0.85))
     finally:
         mp.undo()
     return model, rows, calls
@@ -61,27 +61,43 @@ def test_threshold_is_the_lowest_whose_every_higher_cut_meets_the_target():
     # ranked: 10 right, 1 wrong (10/11 = 0.909), 9 right (19/20), 2 wrong (19/21, 19/22 = 0.864)
     confidence = np.linspace(1.0, 0.5, 22)
     correct = np.array([1] * 10 + [0] + [1] * 9 + [0, 0], dtype=bool)
-    assert autoconf.choose_threshold(confidence, correct, 0.9, min_rows=1) == confidence[20]
+
+    def choose(target, correct=correct, min_rows=1):
+        return autoconf.choose_threshold(confidence, correct, target, min_rows=min_rows, z=0)
+
+    assert choose(0.9) == confidence[20]
     # 0.95 fails at the 11th row already: only the first ten qualify
-    assert autoconf.choose_threshold(confidence, correct, 0.95, min_rows=1) == confidence[9]
+    assert choose(0.95) == confidence[9]
     # counted from 20 rows on, the dip before is ignored: 19/20 = 0.95 holds, 19/21 fails
-    assert autoconf.choose_threshold(confidence, correct, 0.95, min_rows=20) == confidence[19]
-    assert autoconf.choose_threshold(confidence, ~correct, 0.5, min_rows=1) is None
+    assert choose(0.95, min_rows=20) == confidence[19]
+    assert choose(0.5, correct=~correct) is None
     assert autoconf.choose_threshold(np.zeros(0), np.zeros(0, bool), 0.9) is None
+
+
+def test_a_count_too_small_to_vouch_for_the_target_routes_nothing():
+    """The chosen cut's precision must hold as a lower bound: 20 right of 20 does not show 90 %."""
+    confidence = np.linspace(1.0, 0.5, 30)
+    correct = np.ones(30, dtype=bool)
+    assert autoconf.choose_threshold(confidence[:20], correct[:20], 0.9, z=0) == confidence[19]
+    assert autoconf.choose_threshold(confidence[:20], correct[:20], 0.9) is None
+    # 30 of 30: the Wilson bound 30 / (30 + 1.645²) = 0.917 clears 0.9
+    assert autoconf.choose_threshold(confidence, correct, 0.9) == confidence[29]
+    bound = autoconf.wilson_lower_bound(np.array([1.0, 0.98]), np.array([30, 5000]), 1.645)
+    assert bound == pytest.approx([30 / (30 + 1.645**2), 0.97647], abs=1e-4)
 
 
 def test_a_cut_never_splits_equal_confidences():
     confidence = np.array([0.9, 0.8, 0.8, 0.8, 0.1])
     correct = np.array([1, 1, 0, 1, 0], dtype=bool)  # 3/4 at 0.8
-    assert autoconf.choose_threshold(confidence, correct, 0.75, min_rows=1) == 0.8
-    assert autoconf.choose_threshold(confidence, correct, 0.8, min_rows=1) == 0.9
+    assert autoconf.choose_threshold(confidence, correct, 0.75, min_rows=1, z=0) == 0.8
+    assert autoconf.choose_threshold(confidence, correct, 0.8, min_rows=1, z=0) == 0.9
 
 
 def test_threshold_is_chosen_on_out_of_fold_predictions(recorded):
     model, rows, calls = recorded
     assert len(calls) == 1
     confidence, correct, target = calls[0]
-    assert target == 0.9 and len(correct) == len(rows)
+    assert target == 0.85 and len(correct) == len(rows)
     # the rows judged are the out-of-fold predictions (each from a model that did not see
     # the row), not the final model's predictions of its own training rows
     config = model.config
@@ -94,10 +110,10 @@ def test_threshold_is_chosen_on_out_of_fold_predictions(recorded):
     in_sample = classifier.evaluate(model, rows)
     assert correct.mean() < in_sample["accuracy"]
     threshold = model.auto_threshold
-    assert threshold == autoconf.choose_threshold(confidence, correct, 0.9)
-    assert correct[confidence >= threshold].mean() >= 0.9
+    assert threshold == autoconf.choose_threshold(confidence, correct, 0.85)
+    assert correct[confidence >= threshold].mean() >= 0.85
     meta = model.metadata
-    assert meta["auto_threshold"] == threshold and meta["auto_target"] == 0.9
+    assert meta["auto_threshold"] == threshold and meta["auto_target"] == 0.85
     assert meta["auto_cv_precision"] == pytest.approx(correct[confidence >= threshold].mean())
     assert meta["auto_cv_coverage"] == pytest.approx((confidence >= threshold).mean())
     assert 0 < meta["auto_cv_coverage"] < 1
@@ -107,7 +123,7 @@ def test_threshold_is_chosen_on_out_of_fold_predictions(recorded):
 
 def test_clean_data_routes_on_the_top1_probability():
     """No out-of-fold error to learn from: the confidence is the top-1 probability itself."""
-    model = classifier.train(make_rows(12, seed=21))
+    model = classifier.train(make_rows(12, seed=21), features.Config(target_precision=0.9))
     title, content = "A市小区物业违规施工", "物业在小区里施工，房屋拆迁。"
     label, confidence = model.auto_confidence(title, content)
     assert (label, confidence) == pytest.approx(model.predict_top(title, content, k=1)[0])
@@ -149,7 +165,7 @@ def test_threshold_is_saved_and_reloaded(model, tmp_path):
     assert joblib.load(path)["format_version"] == classifier.FORMAT_VERSION == 3
     loaded = classifier.load(path)
     assert loaded.auto_threshold == model.auto_threshold is not None
-    assert loaded.auto.target == 0.9
+    assert loaded.auto.target == 0.85
     for key in ("auto_threshold", "auto_target", "auto_cv_precision", "cv_macro_f1"):
         assert loaded.metadata[key] == model.metadata[key]
     title, content = "B县医院药品太贵", "医院的药品价格很高"

@@ -13,6 +13,10 @@ fitted on out-of-fold scores of the training data turns the sum into confidences
 sum to 1. The character title block is scaled down (title_weight) before the SVMs are fit:
 with title and content each l2-normalised, an equal weight let short titles dominate.
 
+Automatic routing (智能派单) uses its own confidence, "the top-1 label is right", fitted on
+the same out-of-fold scores, and a threshold for the office's target precision chosen on
+them (autoconf.py); the threshold is never chosen on data the model is evaluated on.
+
 The saved file holds only builtins and numpy arrays (vocabularies, idf, weights), so it
 does not depend on pickled scikit-learn objects.
 
