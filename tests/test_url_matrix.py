@@ -243,6 +243,7 @@ ROUTES: dict[str, Route] = {
         f"xinfang-api:case_{action}": Route(lambda w: {"case_id": w.report.pk}, "post", api=True)
         for action in (
             "route",
+            "undo_auto_route",
             "object",
             "accept",
             "decline",
