@@ -394,11 +394,6 @@ def test_the_routing_report_links_the_versions_page_for_administrators_only(stor
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="classifier.train fails on two categories since 5902460 (the linear SVM member "
-    "scores one column for a binary problem, the others two): remove this mark once fixed",
-)
 def test_an_office_with_two_categories_can_retrain(store, county, people, settings):
     settings.XINFANG_ROUTING_BASE_CSV = ""
     labour, education = Category.objects.get(code="LD01"), Category.objects.get(code="JY01")

@@ -37,6 +37,8 @@ def fit_svm(x: sp.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.nd
     from sklearn.svm import LinearSVC
 
     model = LinearSVC(C=c, random_state=seed).fit(x, y)
+    if model.coef_.shape[0] == 1:  # two classes: one decision function, for the second class
+        return np.vstack([-model.coef_, model.coef_]), np.r_[-model.intercept_, model.intercept_]
     return model.coef_, model.intercept_
 
 
