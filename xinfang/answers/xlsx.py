@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import Any
 
 from openpyxl import Workbook
 
@@ -12,7 +12,7 @@ HEADER = ("答复单位", "答复件数", "切题率", "写明结果与时限率
 RATES = ("relevant_rate", "outcome_time_rate", "policy_rate", "on_time_rate")
 
 
-def write_report(report: dict, stream: IO[bytes]) -> None:
+def write_report(report: dict, stream: Any) -> None:  # a file or an HttpResponse
     book = Workbook(write_only=True)
     sheet = book.create_sheet(xlsxcells.sheet_title(f"{report['month']} 答复质量"))
     sheet.append(xlsxcells.safe_row(sheet, HEADER))
