@@ -169,7 +169,6 @@ def _starter_fields(row: dict) -> dict | None:
         "reply": reply,
         "asked_at": _parse_time(row.get("time", "")),
         "replied_at": _parse_time(row.get("reply_time", "")),
-        **_check_fields(reply, title, message),
     }
 
 
@@ -193,15 +192,18 @@ def starter_load(path: Path | None, *, rows: Iterable[dict] | None = None) -> Lo
                 continue
             seen.add(key)
             entry = existing.get(key)
+            if entry is not None and all(getattr(entry, f) == fields[f] for f in _COMPARED):
+                unchanged += 1
+                continue
+            # the checks cost a millisecond or so a reply: only for new and changed rows
+            fields.update(_check_fields(fields["reply"], fields["title"], fields["message"]))
             if entry is None:
                 new.append(ReplyEntry(source=Source.STARTER, external_id=key, **fields))
                 created += 1
-            elif any(getattr(entry, f) != fields[f] for f in _COMPARED):
+            else:
                 for name, value in fields.items():
                     setattr(entry, name, value)
                 entry.save()
                 updated += 1
-            else:
-                unchanged += 1
         ReplyEntry.objects.bulk_create(new, batch_size=500)
     return LoadResult(created, updated, unchanged, skipped)
