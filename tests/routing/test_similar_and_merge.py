@@ -184,3 +184,49 @@ def test_everyone_who_raised_a_merged_matter_hears_when_the_main_matter_moves(co
     assert to_dup.count() == before + 1
     assert f"已并入事项{main.number}" in to_dup.last().body
     assert Outbox.objects.filter(recipient="13900000001", case=main).exists()
+
+
+def test_a_count_that_reached_its_cap_is_not_counted_again_one_under_it_is(county, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.routing import similar
+
+    similar._saturated.clear()
+    for day in (2, 3):
+        _noise(county, people, day)
+    assert similar.document_frequencies(["搅拌", "拖欠"], cap=2) == {"搅拌": 2, "拖欠": 0}
+    with CaptureQueriesContext(connection) as queries:  # both known to reach a cap of 2
+        assert similar.document_frequencies(["搅拌"], cap=2) == {"搅拌": 2}
+        assert similar.document_frequencies(["搅拌"], cap=1) == {"搅拌": 1}
+    assert len(queries) == 0
+    # under the cap: read afresh, so a new matter counts at once
+    register(county, people.clerk, bj(2026, 11, 4, 9), title="拖欠工资", content="公司拖欠工资。")
+    with CaptureQueriesContext(connection) as queries:
+        assert similar.document_frequencies(["拖欠", "搅拌"], cap=2) == {"拖欠": 1, "搅拌": 2}
+    assert len(queries) == 1
+    # a higher cap than the one reached is counted
+    assert similar.document_frequencies(["搅拌"], cap=5) == {"搅拌": 2}
+    similar._saturated.clear()
+
+
+def test_counts_of_common_terms_are_remembered_with_their_value(county, people, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinfang.routing import similar
+
+    similar._saturated.clear()
+    monkeypatch.setattr(similar, "MEMO_MIN", 2)  # "common" from two matters up
+    for day in (2, 3):
+        _noise(county, people, day)
+    register(county, people.clerk, bj(2026, 11, 4, 9), title="拖欠工资", content="公司拖欠工资。")
+    assert similar.document_frequencies(["搅拌", "拖欠"], cap=10) == {"搅拌": 2, "拖欠": 1}
+    _noise(county, people, 5)
+    with CaptureQueriesContext(connection) as queries:  # 搅拌 remembered (exact under the cap)
+        assert similar.document_frequencies(["搅拌"], cap=50) == {"搅拌": 2}
+        assert similar.document_frequencies(["搅拌"], cap=1) == {"搅拌": 1}
+    assert len(queries) == 0
+    register(county, people.clerk, bj(2026, 11, 6, 9), title="拖欠工资", content="拖欠工资。")
+    assert similar.document_frequencies(["拖欠"], cap=10) == {"拖欠": 2}  # rare: read afresh
+    similar._saturated.clear()

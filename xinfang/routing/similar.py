@@ -3,7 +3,8 @@
 Candidate search stays cheap at a million matters because it never ranks the whole index:
 
 1. The title's bigrams are ranked by how many matters contain them (document frequency, each
-   count capped at `DF_CAP` so a common bigram costs no more than a rare one), and the rarest
+   count capped at `DF_CAP` so a common bigram costs no more than a rare one; counts of common
+   bigrams are remembered for an hour, so they are not counted again), and the rarest
    `RARE_TERMS` that occur at all are kept: they say what this matter is about.
 2. One OR query over those bigrams walks the index newest-first and stops after `CANDIDATES`
    ids (FTS5 `ORDER BY rowid DESC LIMIT`; ids grow with registration time).
@@ -16,6 +17,7 @@ Candidate search stays cheap at a million matters because it never ranks the who
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,17 +48,51 @@ def _matches(terms: list[str]) -> list[tuple[str, str]]:
     return [search._match_sql(t) for t in terms]  # type: ignore[misc]
 
 
+# Counts remembered: (database, term) -> (count, exact, monotonic time it expires). Counting a
+# common term is the costly part (PostgreSQL builds the GIN bitmap of all its matters before
+# the LIMIT). A count that reached its cap stays there (matters are not deleted); a count of
+# MEMO_MIN or more moves too slowly within SATURATED_TTL to change which terms are rarest.
+# Smaller counts, the rare terms that decide, are always read afresh, so a small office or a
+# test database sees exact counts. Per process and bounded.
+SATURATED_TTL = 3600.0
+SATURATED_MAX = 200_000
+MEMO_MIN = 200
+_saturated: dict[tuple[str, str], tuple[int, bool, float]] = {}
+
+
+def _remembered(db: str, term: str, cap: int, now: float) -> int | None:
+    count, exact, until = _saturated.get((db, term), (0, False, 0.0))
+    if until > now and (exact or count >= cap):
+        return min(count, cap)
+    return None
+
+
 def document_frequencies(terms: list[str], cap: int = DF_CAP) -> dict[str, int]:
-    """How many matters contain each term (capped at `cap`), in one query."""
+    """How many matters contain each term (capped at `cap`), in one query (none when every
+    term's count is remembered)."""
     if not terms:
         return {}
-    matches = _matches(terms)
-    one = f"(SELECT count(*) FROM ({matches[0][0]} LIMIT {int(cap)}) AS t{{i}})"  # noqa: S608 - constant SQL
-    sql = "SELECT " + ", ".join(one.format(i=i) for i in range(len(matches)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [param for _sql, param in matches])
-        found = cursor.fetchone()
-    return {term: int(n) for term, n in zip(terms, found, strict=True)}
+    now, db = time.monotonic(), str(connection.settings_dict.get("NAME"))
+    known = {}
+    for term in terms:
+        if (n := _remembered(db, term, cap, now)) is not None:
+            known[term] = n
+    ask = [t for t in terms if t not in known]
+    counted: dict[str, int] = {}
+    if ask:
+        matches = _matches(ask)
+        one = f"(SELECT count(*) FROM ({matches[0][0]} LIMIT {int(cap)}) AS t{{i}})"  # noqa: S608 - constant SQL
+        sql = "SELECT " + ", ".join(one.format(i=i) for i in range(len(matches)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [param for _sql, param in matches])
+            found = cursor.fetchone()
+        counted = {term: int(n) for term, n in zip(ask, found, strict=True)}
+        if len(_saturated) > SATURATED_MAX:
+            _saturated.clear()
+        for term, n in counted.items():
+            if n >= cap or n >= MEMO_MIN:
+                _saturated[(db, term)] = (n, n < cap, now + SATURATED_TTL)
+    return {term: known[term] if term in known else counted[term] for term in terms}
 
 
 def distinctive_terms(
