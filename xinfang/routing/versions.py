@@ -146,6 +146,14 @@ def _entry(index: dict, version: str) -> dict | None:
     return next((e for e in index["versions"] if e["version"] == version), None)
 
 
+def _listed(index: dict, version: str) -> dict:
+    """The entry of a version this process has just listed (a KeyError if not: a bug)."""
+    entry = _entry(index, version)
+    if entry is None:
+        raise KeyError(version)
+    return entry
+
+
 def _event(index: dict, action: str, version: str, by: str, detail: str = "") -> None:
     at = timezone.now().isoformat(timespec="seconds")
     index["events"] = [
@@ -268,7 +276,7 @@ def _adopt_installed(index: dict, by: str) -> str | None:
         for e in index["versions"]:
             if e["status"] == CURRENT and e["version"] != version:
                 e["status"] = PREVIOUS
-        _entry(index, version)["status"] = CURRENT
+        _listed(index, version)["status"] = CURRENT
     return version
 
 
@@ -468,7 +476,7 @@ def retrain(
         tmp.unlink(missing_ok=True)
         reason = f"训练超过 {limit} 秒或失败，已停止" if limit else "训练失败"
         with _locked() as index:
-            _entry(index, version).update(status=REJECTED, reason=reason)
+            _listed(index, version).update(status=REJECTED, reason=reason)
             _event(index, "retrain", version, by, reason)
         return RetrainResult("timeout", reason, version, n_office=n_office, n_base=n_base)
     meta = classifier.load(tmp).metadata
@@ -476,9 +484,12 @@ def retrain(
     with _locked() as index:
         current = _adopt_installed(index, by)
         current_entry = _entry(index, current) if current else None
-        entry = _entry(index, version)
+        entry = _listed(index, version)
         entry.update(_from_metadata(meta, file=f"{version}.joblib"))
-        new_cv, old_cv = entry["cv_macro_f1"], current_entry and current_entry["cv_macro_f1"]
+        new_cv, old_cv = (
+            entry["cv_macro_f1"],
+            current_entry["cv_macro_f1"] if current_entry else None,
+        )
         promote_it, reason = _decide(new_cv, old_cv, has_current=current is not None)
         result = RetrainResult(
             "promoted" if promote_it else "rejected",
