@@ -176,7 +176,9 @@ def suggest(request: AuthedRequest) -> JsonResponse:
     if not (title or content):
         body["hint"] = "请先填写标题和诉求内容"
         return JsonResponse(body)
-    found = engine.suggest(title=title, content=content, place_id=place_id)
+    found = engine.suggest(  # precedents only among the matters this user may see
+        title=title, content=content, place_id=place_id, cases=access.visible_cases(request.user)
+    )
     body["model_version"] = found.model_version if found else None
     body["suggestions"] = found.as_dicts() if found else []
     body["hint"] = "" if found else TRAIN_HINT
