@@ -24,6 +24,8 @@ from pathlib import Path
 
 from django.core.management import CommandError, call_command
 
+from xinfang.answers import conf as answers_conf
+from xinfang.answers.services import backfill, starter_load
 from xinfang.backlog import screening
 from xinfang.backlog.flagging import backlog_scan
 from xinfang.backlog.models import ScreeningRound
@@ -140,6 +142,7 @@ class Filled:
     """What `fill_pages` did, for the command to print."""
 
     model: dict = field(default_factory=dict)  # the training's own summary, or {"error": ...}
+    answers: dict = field(default_factory=dict)  # knowledge-base entries: office, starter
     backlog: int = 0  # matters the scan made backlog cases
     rota_days: int = 0
     records: int = 0
@@ -158,6 +161,7 @@ def fill_pages(
     rng = random.Random(f"demo-fill-{seed}")
     steps = [
         ("routing", lambda: _train(filled, model_path)),
+        ("answers", lambda: _answers(filled)),
         ("backlog", lambda: _scan(filled, now)),
         ("rota", lambda: _rota(filled, org, now)),
         ("reception", lambda: _records(filled, org, now, rng)),
@@ -190,6 +194,14 @@ def _train(filled: Filled, model_path: str | Path | None) -> None:
         return
     os.replace(partial, path)
     filled.model = {**json.loads(out.getvalue().strip().splitlines()[-1]), "model": str(path)}
+
+
+def _answers(filled: Filled) -> None:
+    """答复知识库: the demo's own replies, and the starter replies (replies.csv) when present,
+    so that the reply panel of a matter has past answers to show."""
+    path = answers_conf.replies_csv()
+    starter = starter_load(path).created if path is not None and path.exists() else 0
+    filled.answers = {"office": backfill(), "starter": starter}
 
 
 def _scan(filled: Filled, now: dt.datetime) -> None:

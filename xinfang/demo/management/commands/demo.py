@@ -110,6 +110,10 @@ class Command(BaseCommand):
                 f"（{model.get('model', '')}）"
             )
         self.stdout.write(
+            f"答复知识库：本机构答复 {filled.answers.get('office', 0)} 条、参考答复 "
+            f"{filled.answers.get('starter', 0)} 条，用时 {seconds.get('answers', 0):.1f} 秒"
+        )
+        self.stdout.write(
             f"积案扫描：新认定积案 {filled.backlog} 件，用时 {seconds.get('backlog', 0):.1f} 秒"
         )
         self.stdout.write(
