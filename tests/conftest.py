@@ -22,21 +22,39 @@ def _uses_database(item: pytest.Item) -> bool:
 LONG_MARKERS = ("crawl", "slow", "crash")
 
 
-def _longest_first(items: list[pytest.Item]) -> None:
-    """Start the long tests first: scripts/test.sh hands tests to the xdist workers one at a time
-    (`--maxschedchunk 1`), so the crawls, the fuzzer and the process tests spread over the workers
-    at the start and the many short tests fill the end, instead of one worker finishing a crawl
-    alone while the other waits. A stable sort: the same order on every worker."""
+def _django_group(item: pytest.Item) -> int:
+    """pytest-django's order: database tests, then transactional ones (which empty the tables
+    at the end, seeded rows included), then tests without a database."""
+    names = set(getattr(item, "fixturenames", ()))
+    marker = item.get_closest_marker("django_db")
+    if (
+        (marker is not None and marker.kwargs.get("transaction"))
+        or "transactional_db" in names
+        or "live_server" in names
+    ):
+        return 1
+    return 0 if marker is not None or "db" in names else 2
 
-    def rank(item: pytest.Item) -> int:
-        return next(
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    """Start the long tests of each of pytest-django's groups first: scripts/test.sh hands tests
+    to the xdist workers one at a time (`--maxschedchunk 1`), so the crawls, the fuzzer and the
+    process tests spread over the workers and the many short tests fill the end, instead of one
+    worker finishing a crawl alone while the other waits. The groups keep their order (a
+    transactional test must not run before a test that reads the rows migrations seed). A
+    stable sort: the same order on every worker."""
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        long = next(
             (i for i, name in enumerate(LONG_MARKERS) if item.get_closest_marker(name)),
             len(LONG_MARKERS),
         )
+        return _django_group(item), long
 
     items.sort(key=rank)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django's own ordering
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The PostgreSQL pass (scripts/test.sh) runs the tests that reach a database: a test that
     never opens one (the clocks' tables, the classifier, the validators) does the same thing on

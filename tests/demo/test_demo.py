@@ -72,10 +72,32 @@ def org(db):
     return ensure_demo_org()
 
 
+SEARCH_WORDS = ("欠薪", "物业", "噪音")
+
+
+@pytest.fixture(scope="module")
+def _bulk_world(django_db_setup, django_db_blocker) -> dict:
+    """One bulk run for the module's read-only tests: what they read (the matters, the units'
+    paths, the search's answers) is taken inside a transaction that is then rolled back."""
+    world: dict = {}
+    with django_db_blocker.unblock(), pytest.raises(_Rollback), transaction.atomic():
+        org = ensure_demo_org()
+        generate(cases=N, seed=7, now=NOW, use_bulk=True, org=org, batch_size=17)
+        world["matters"] = snapshot()
+        world["paths"] = dict(Unit.objects.values_list("id", "path"))
+        world["hits"] = {
+            word: set(
+                search.filter_cases(Case.objects.all(), word).values_list("number", flat=True)
+            )
+            for word in SEARCH_WORDS
+        }
+        raise _Rollback
+    return world
+
+
 @pytest.fixture
-def bulk_run(org):
-    generate(cases=N, seed=7, now=NOW, use_bulk=True, org=org, batch_size=17)
-    return snapshot()
+def bulk_run(_bulk_world) -> dict:
+    return _bulk_world["matters"]
 
 
 def test_bulk_and_service_paths_give_identical_matters_and_timelines(org):
@@ -154,7 +176,7 @@ def test_all_id_regions_and_phone_prefixes_are_valid():
         assert phonenumbers.is_valid_number(phonenumbers.parse(f"{prefix}12345678", "CN")), prefix
 
 
-def test_due_times_equal_the_clock_functions(bulk_run):
+def test_due_times_equal_the_clock_functions(bulk_run, db):
     rules, calendar = clock_rules(), work_calendar()
     for number, row in bulk_run.items():
         expected_clock = STATE_CLOCK[row["state"]]
@@ -185,18 +207,17 @@ def test_timelines_are_valid_paths_through_the_workflow(bulk_run):
         assert row["version"] == len(kinds)
 
 
-def test_search_finds_two_character_words(bulk_run):
-    for word in ("欠薪", "物业", "噪音"):
-        hits = search.filter_cases(Case.objects.all(), word)
+def test_search_finds_two_character_words(bulk_run, _bulk_world):
+    for word in SEARCH_WORDS:
         expected = {n for n, r in bulk_run.items() if word in r["title"] + r["content"]}
         assert expected, word
-        assert set(hits.values_list("number", flat=True)) == expected
+        assert _bulk_world["hits"][word] == expected
 
 
-def test_accusations_never_go_to_the_accused_unit(bulk_run):
+def test_accusations_never_go_to_the_accused_unit(bulk_run, _bulk_world):
     accused = [r for r in bulk_run.values() if r["accused_unit_id"]]
     assert accused
-    paths = dict(Unit.objects.values_list("id", "path"))
+    paths = _bulk_world["paths"]
     for row in accused:
         if row["lead_unit_id"]:
             assert not paths[row["lead_unit_id"]].startswith(paths[row["accused_unit_id"]])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.answers.conftest import accepted, replied
-from tests.browser.conftest import browser, page  # noqa: F401 - the fixtures
 from tests.factories import PASSWORD
+from xinfang.answers import index
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +17,15 @@ GOOD = (
 )
 
 
-def test_the_officer_checks_a_draft_on_the_case_page(page, live_server, county, people):  # noqa: F811
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    """The knowledge base's in-memory index is per process: none left from another test."""
+    index.reset()
+    yield
+    index.reset()
+
+
+def test_the_officer_checks_a_draft_on_the_case_page(page, live_server, county, people):
     replied(county, people, text=GOOD)
     case = accepted(county, people, title="建筑公司拖欠农民工工资", content="公司拖欠工资半年。")
     page.goto(f"{live_server.url}/login/")
