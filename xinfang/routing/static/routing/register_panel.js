@@ -1,6 +1,7 @@
 // The registration form's 建议分类 box (routing/_register_panel.html): posts the typed text to
-// routing:suggest and shows the suggested categories, similar matters and the petitioner's
-// other matters; 采用 fills the category, 作为重复信访关联 the repeat-of number.
+// routing:suggest and shows the suggested categories (each with its 依据: similar confirmed
+// matters or the dispatch catalogue), similar matters and the petitioner's other matters;
+// 采用 fills the category, 作为重复信访关联 the repeat-of number.
 // A static file: the Content-Security-Policy runs no inline script.
 (function () {
   var box = document.getElementById("routing-register");
@@ -17,8 +18,9 @@
         var html = "";
         if (data.hint) html += "<p class='muted'>" + esc(data.hint) + "</p>";
         data.suggestions.forEach(function (s, i) {
-          html += "<p>" + (i + 1) + ". " + esc(s.label) + " " + Math.round(s.confidence * 100) + "% " +
-            esc(s.subcategory) + (s.unit ? " → " + esc(s.unit) : "") +
+          html += "<p class='routing-suggestion'>" + (i + 1) + ". " + esc(s.label) + " " + Math.round(s.confidence * 100) + "% " +
+            esc(s.subcategory || "（目录无对应分类）") + (s.unit ? " → " + esc(s.unit) : "") +
+            (s.basis ? " <span class='muted routing-basis'>依据：" + esc(s.basis) + "</span>" : "") +
             (s.subcategory_id ? " <button type='button' class='btn light routing-pick' data-id='" + s.subcategory_id + "'>采用</button>" : "") + "</p>";
         });
         if (data.similar.length) {
