@@ -85,6 +85,13 @@ def _memory_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_saved_answers_index(settings):
+    """The knowledge base's index is not saved to var/: test databases are made anew, with ids
+    and frozen times that repeat (tests/answers/test_index_warm_a.py sets a folder of its own)."""
+    settings.XINFANG_ANSWERS_INDEX_DIR = ""
+
+
+@pytest.fixture(autouse=True)
 def _no_history_cut(settings):
     """The suite's dates are fixed in the past, mostly without freezing the clock: an event of
     2026-03 recorded "now" would be history (XINFANG_HISTORY_DAYS, default 30) and tell no one.

@@ -299,6 +299,8 @@ XINFANG_REPLIES_CSV = env_str(
     "XINFANG_REPLIES_CSV", str(_SHIPPED_REPLIES_CSV) if _SHIPPED_REPLIES_CSV.is_file() else ""
 )
 XINFANG_ANSWERS_INDEX_MAX = env_int("XINFANG_ANSWERS_INDEX_MAX", 20_000, minimum=1)
+# the similarity index saved for the next process to load (xinfang/answers/index.py); empty: none
+XINFANG_ANSWERS_INDEX_DIR = env_str("XINFANG_ANSWERS_INDEX_DIR", str(VAR_DIR / "answers-index"))
 
 # 消息 / notifications (xinfang/notify/conf.py)
 SMS_BACKENDS = ("console", "http", "file", "memory")

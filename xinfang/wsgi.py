@@ -25,3 +25,9 @@ application = WhiteNoise(
     autorefresh=settings.DEBUG,
     max_age=3600,
 )
+
+# 答复知识库: load (or build) the similar-reply index while the process waits for its first
+# request, not during a clerk's (xinfang/answers/index.py)
+from xinfang.answers.index import warm_in_background  # noqa: E402 - after Django is set up
+
+warm_in_background()
