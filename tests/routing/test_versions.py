@@ -266,25 +266,30 @@ def test_the_weekly_retrain_runs_once_on_its_day_when_enough_was_confirmed(
 ):
     settings.XINFANG_ROUTING_RETRAIN_WEEKDAY = 7  # Sunday
     settings.XINFANG_ROUTING_RETRAIN_MIN_NEW = 2
-    job = tuple(j for j in daily.JOBS if j.name == "routing_retrain")
+    job = tuple(j for j in daily.JOBS if j.name == "routing_retrain")  # in line: the worker
+    # runs it in a thread (tests/worker/test_daily_background_a.py), `--once` like this
     labour = Category.objects.get(code="LD01")
     _confirm(county, people, "讨薪", "公司拖欠工资三个月", labour, 1)
 
     saturday = dt.datetime(2026, 10, 31, 3, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    assert daily.run_due(now=saturday, jobs=job) == ["智能分派重训：每周日进行，今天不训练"]
+    assert daily.run_due(now=saturday, jobs=job, background=False) == [
+        "智能分派重训：每周日进行，今天不训练"
+    ]
     sunday = saturday + dt.timedelta(days=1)
-    assert daily.run_due(now=sunday, jobs=job) == [
+    assert daily.run_due(now=sunday, jobs=job, background=False) == [
         "智能分派重训：上次训练后新确认事项 1 件，不足 2 件，不训练"
     ]
     _confirm(county, people, "讨薪", "工地拖欠农民工工资", labour, 2)
     next_sunday = sunday + dt.timedelta(days=7)
-    [said] = daily.run_due(now=next_sunday, jobs=job)
+    [said] = daily.run_due(now=next_sunday, jobs=job, background=False)
     assert said.startswith("智能分派重训：已启用 20261108-031000-retrain")
-    assert daily.run_due(now=next_sunday + dt.timedelta(hours=2), jobs=job) == []  # once a day
+    assert (
+        daily.run_due(now=next_sunday + dt.timedelta(hours=2), jobs=job, background=False) == []
+    )  # once a day
     assert len(versions.list_versions()) == 1
     assert DailyRun.objects.get(job="routing_retrain", day=next_sunday.date()).result == said
     # the week after: nothing new confirmed since that version, nothing trained
-    assert daily.run_due(now=next_sunday + dt.timedelta(days=7), jobs=job) == [
+    assert daily.run_due(now=next_sunday + dt.timedelta(days=7), jobs=job, background=False) == [
         "智能分派重训：上次训练后新确认事项 0 件，不足 2 件，不训练"
     ]
 

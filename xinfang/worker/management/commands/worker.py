@@ -1,7 +1,8 @@
 """`xinfang worker`: the one background process a deployment needs.
 
 Every `--interval` seconds (a "pass"): the daily jobs not yet run today (the backlog scan, see
-xinfang/worker/daily.py), makes final the matters whose review window closed unused, escalates
+xinfang/worker/daily.py; the weekly retrain runs in a thread of its own and the passes go on
+meanwhile, `--once` runs it in line), makes final the matters whose review window closed unused, escalates
 overdue supervision, refreshes the rates' rollup, queues staff reminders and daily digests, runs
 one queued export, (every five minutes) computes this month's hot-issue page and each
 supervisor's default dashboard into the shared cache, and (hourly) refreshes the database's
@@ -16,7 +17,8 @@ a lease). `xinfang notify_worker` runs only the delivery part, for offices that 
 separately.
 
 SIGTERM or SIGINT stops it cleanly: the message being sent is finished and marked, the rest of
-its batch goes back to the queue at once, and the process exits after the step it is in.
+its batch goes back to the queue at once, a daily job still running in the background is given
+back (the next worker takes it up at once), and the process exits after the step it is in.
 """
 
 from __future__ import annotations
@@ -84,10 +86,13 @@ class Command(BaseCommand):
                 self._say(str(notify.PassDone(0, 0, delivered)))
             else:
                 stop.wait(max(min(poll, next_pass - time.monotonic()), 0))
+        released = daily.release_running()
+        if released:
+            self._say(f"未完成的每日任务 {'、'.join(released)} 已交回，下次启动后台任务时重新执行")
         self._say("后台任务已停止")
 
     def _pass(self, worker: str, *, once: bool, seconds: float | None) -> None:
-        for said in daily.run_due():
+        for said in daily.run_due(background=not once):  # a slow job must not hold the pass
             self._say(said)
         finalized = finalize_expired()
         escalated = supervision.escalate_overdue()  # 督办单 past their deadline (逾期升级)
