@@ -25,6 +25,12 @@ Promotion: a retrained model replaces the current one only when its cross-valida
 model's; otherwise it is kept as a rejected version with the reason. An administrator may still
 promote any kept version by hand, and roll back to the previous one; each action is logged and
 recorded in the index with who did it.
+
+A model put into service (promoted by hand or by a retrain, or rolled back to) ends a pause of
+智能派单 that the old model's measured precision caused (`auto.check_precision`): that figure
+described a model no longer routing. Automatic routing resumes (`auto.resume`, so the precision
+is counted anew from then) and the index records it as its own event (恢复智能派单, with the
+pause's reason), shown on the versions page; a retrain's summary says so too.
 """
 
 from __future__ import annotations
@@ -61,7 +67,14 @@ MIN_ROWS, MIN_LABELS = 10, 2
 CURRENT, PREVIOUS, REJECTED, TRAINING = "current", "previous", "rejected", "training"
 STATUS_LABELS = {CURRENT: "当前使用", PREVIOUS: "曾经使用", REJECTED: "未采用", TRAINING: "训练中"}
 WEEKDAYS = "一二三四五六日"
-ACTION_LABELS = {"adopt": "纳入版本库", "promote": "启用", "rollback": "回退", "retrain": "重训"}
+ACTION_LABELS = {
+    "adopt": "纳入版本库",
+    "promote": "启用",
+    "rollback": "回退",
+    "retrain": "重训",
+    "auto_resume": "恢复智能派单",
+}
+PRECISION_PAUSE = "准确率"  # in the reason of auto.check_precision's pause (the only kind today)
 
 
 class VersionError(ValueError):
@@ -321,7 +334,8 @@ def promote(version: str, *, by: str) -> dict:
             raise VersionError(f"版本 {version} 已是当前使用的模型")
         entry = _make_current(index, version, current, by=by, action="promote", detail="手动启用")
         index["history"].append(version)
-        return dict(entry)
+        promoted = dict(entry)
+    return {**promoted, "auto_resumed": _resume_auto_routing(version, by=by)}
 
 
 def rollback(to_version: str | None = None, *, by: str) -> dict:
@@ -345,7 +359,38 @@ def rollback(to_version: str | None = None, *, by: str) -> dict:
             index, to_version, current, by=by, action="rollback", detail=f"从 {current} 回退"
         )
         del history[len(history) - history[::-1].index(to_version) :]
-        return dict(entry)
+        restored = dict(entry)
+    return {**restored, "auto_resumed": _resume_auto_routing(to_version, by=by)}
+
+
+def _user_of(by: str):
+    """The administrator behind `by` ("user:<username>"), or None (the worker, the CLI)."""
+    from xinfang.orgs.models import User
+
+    name = by.removeprefix("user:") if by.startswith("user:") else ""
+    return User.objects.filter(username=name).first() if name else None
+
+
+def _resume_auto_routing(version: str, *, by: str) -> str:
+    """A model put into service ends a pause its predecessor's measured precision caused (see
+    the module's text). Returns what was recorded ("" when automatic routing was not paused by
+    precision). Never undoes the change of model: a failure here is logged, the pause stays."""
+    from django.db import DatabaseError
+
+    from xinfang.routing import auto
+
+    try:
+        reason = auto.paused_reason()
+        if not reason or PRECISION_PAUSE not in reason:
+            return ""
+        auto.resume(by=_user_of(by))
+    except DatabaseError:
+        log.exception("启用分派模型 %s 后未能恢复智能派单", version)
+        return ""
+    note = f"模型 {version} 投入使用，智能派单已恢复，准确率自此重新计算（原暂停原因：{reason}）"
+    with _locked() as index:
+        _event(index, "auto_resume", version, by, note)
+    return note
 
 
 # ---------------------------------------------------------------- retraining
@@ -363,13 +408,15 @@ class RetrainResult:
     n_office: int = 0
     n_base: int = 0
     seconds: float = 0.0
+    auto_resumed: str = ""  # a pause of 智能派单 the promotion ended (what was recorded)
 
     def summary(self) -> str:
         said = {"promoted": "已启用", "rejected": "未采用", "skipped": "未训练", "timeout": "超时"}
         head = f"智能分派重训：{said.get(self.status, self.status)}"
         if self.version:
             head += f" {self.version}"
-        return f"{head}（{self.reason}）"
+        tail = "；智能派单已恢复" if self.auto_resumed else ""
+        return f"{head}（{self.reason}）{tail}"
 
     def as_dict(self) -> dict:
         return {**vars(self), "summary": self.summary()}
@@ -510,6 +557,8 @@ def retrain(
         else:
             _event(index, "retrain", version, by, reason)
         _prune(index)
+    if promote_it:
+        result.auto_resumed = _resume_auto_routing(version, by=by)
     return result
 
 
