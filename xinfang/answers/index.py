@@ -200,14 +200,19 @@ def _file() -> Path | None:
     """The file of this database's index, or None (no folder set, or a database that lives only
     in this process's memory)."""
     folder = getattr(settings, "XINFANG_ANSWERS_INDEX_DIR", "")
-    in_memory = getattr(connection, "is_in_memory_db", None)
-    if not folder or (connection.vendor == "sqlite" and in_memory is not None and in_memory()):
+    if not folder or _in_memory():
         return None
     db = connection.settings_dict
     key = [FORMAT, connection.vendor, db.get("HOST"), db.get("PORT"), str(db.get("NAME"))]
     key += [conf.index_max(), TEXT_CHARS, QUERY_TERMS, _HASHER.n_features]
     digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:16]
     return Path(folder) / f"index-{digest}.npz"
+
+
+def _in_memory() -> bool:
+    """An SQLite database in this process's memory (the test suite's): it dies with the process."""
+    in_memory = getattr(connection, "is_in_memory_db", None)  # the SQLite backend's
+    return connection.vendor == "sqlite" and in_memory is not None and bool(in_memory())
 
 
 @contextlib.contextmanager
