@@ -216,7 +216,7 @@ def auto_route_status(now: dt.datetime | None = None) -> dict:
 
 def confirmed_cases() -> QuerySet[Case]:
     """The office's decided matters: a category and routed or closed, i.e. a person settled it
-    (what training learns from; `versions.scheduled_retrain` counts them)."""
+    (what training learns from; the worker's weekly retrain counts them)."""
     return Case.objects.filter(category__isnull=False).filter(
         Q(routed_at__isnull=False) | Q(closed_at__isnull=False)
     )

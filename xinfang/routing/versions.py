@@ -25,12 +25,8 @@ Promotion: a retrained model replaces the current one only when its cross-valida
 model's; otherwise it is kept as a rejected version with the reason. An administrator may still
 promote any kept version by hand, and roll back to the previous one; each action is logged and
 recorded in the index with who did it.
-
-A model put into service (promoted by hand or by a retrain, or rolled back to) ends a pause of
-智能派单 that the old model's measured precision caused (`auto.check_precision`): that figure
-described a model no longer routing. Automatic routing resumes (`auto.resume`, so the precision
-is counted anew from then) and the index records it as its own event (恢复智能派单, with the
-pause's reason), shown on the versions page; a retrain's summary says so too.
+A model put into service (promoted, rolled back to, a retrain's) ends a pause of 智能派单 the
+old model's measured precision caused: `auto.resume`, counted anew, an event 恢复智能派单.
 """
 
 from __future__ import annotations
@@ -66,14 +62,8 @@ MIN_ROWS, MIN_LABELS = 10, 2
 
 CURRENT, PREVIOUS, REJECTED, TRAINING = "current", "previous", "rejected", "training"
 STATUS_LABELS = {CURRENT: "当前使用", PREVIOUS: "曾经使用", REJECTED: "未采用", TRAINING: "训练中"}
-WEEKDAYS = "一二三四五六日"
-ACTION_LABELS = {
-    "adopt": "纳入版本库",
-    "promote": "启用",
-    "rollback": "回退",
-    "retrain": "重训",
-    "auto_resume": "恢复智能派单",
-}
+ACTION_LABELS = {"adopt": "纳入版本库", "promote": "启用", "rollback": "回退", "retrain": "重训"}
+ACTION_LABELS["auto_resume"] = "恢复智能派单"
 PRECISION_PAUSE = "准确率"  # in the reason of auto.check_precision's pause (the only kind today)
 
 
@@ -363,27 +353,19 @@ def rollback(to_version: str | None = None, *, by: str) -> dict:
     return {**restored, "auto_resumed": _resume_auto_routing(to_version, by=by)}
 
 
-def _user_of(by: str):
-    """The administrator behind `by` ("user:<username>"), or None (the worker, the CLI)."""
-    from xinfang.orgs.models import User
-
-    name = by.removeprefix("user:") if by.startswith("user:") else ""
-    return User.objects.filter(username=name).first() if name else None
-
-
 def _resume_auto_routing(version: str, *, by: str) -> str:
-    """A model put into service ends a pause its predecessor's measured precision caused (see
-    the module's text). Returns what was recorded ("" when automatic routing was not paused by
-    precision). Never undoes the change of model: a failure here is logged, the pause stays."""
+    """End a precision pause (module text); what was recorded, or "". A failure is logged."""
     from django.db import DatabaseError
 
+    from xinfang.orgs.models import User
     from xinfang.routing import auto
 
     try:
         reason = auto.paused_reason()
         if not reason or PRECISION_PAUSE not in reason:
             return ""
-        auto.resume(by=_user_of(by))
+        admin = by.startswith("user:") and User.objects.filter(username=by[5:]).first()
+        auto.resume(by=admin or None)
     except DatabaseError:
         log.exception("启用分派模型 %s 后未能恢复智能派单", version)
         return ""
@@ -415,8 +397,7 @@ class RetrainResult:
         head = f"智能分派重训：{said.get(self.status, self.status)}"
         if self.version:
             head += f" {self.version}"
-        tail = "；智能派单已恢复" if self.auto_resumed else ""
-        return f"{head}（{self.reason}）{tail}"
+        return f"{head}（{self.reason}）" + ("；智能派单已恢复" if self.auto_resumed else "")
 
     def as_dict(self) -> dict:
         return {**vars(self), "summary": self.summary()}
@@ -592,7 +573,8 @@ def _prune(index: dict) -> None:
 
 
 def confirmed_since_last() -> int:
-    """Matters confirmed (routed or closed with a category) since the newest retrain began."""
+    """Matters confirmed (routed or closed with a category) since the newest retrain began
+    (the weekly retrain's condition: `xinfang/worker/daily.py`)."""
     from django.db.models import Q
 
     from xinfang.routing import selectors
@@ -605,22 +587,6 @@ def confirmed_since_last() -> int:
         since = dt.datetime.fromisoformat(retrained[-1])
         confirmed = confirmed.filter(Q(routed_at__gte=since) | Q(closed_at__gte=since))
     return confirmed.count()
-
-
-def scheduled_retrain(now: dt.datetime) -> str:
-    """The worker's daily job (`xinfang/worker/daily.py`, from 03:00 Beijing): on the weekday
-    `XINFANG_ROUTING_RETRAIN_WEEKDAY` (1 Monday … 7 Sunday, 0 never) retrain when at least
-    `XINFANG_ROUTING_RETRAIN_MIN_NEW` matters were confirmed since the last version; the
-    training is stopped after `XINFANG_ROUTING_RETRAIN_SECONDS`. Returns what it did."""
-    weekday = settings.XINFANG_ROUTING_RETRAIN_WEEKDAY
-    if not weekday:
-        return "智能分派重训：已关闭"
-    if timezone.localtime(now, LOCAL).isoweekday() != weekday:
-        return f"智能分派重训：每周{WEEKDAYS[weekday - 1]}进行，今天不训练"
-    fresh, wanted = confirmed_since_last(), settings.XINFANG_ROUTING_RETRAIN_MIN_NEW
-    if fresh < wanted:
-        return f"智能分派重训：上次训练后新确认事项 {fresh} 件，不足 {wanted} 件，不训练"
-    return retrain(now, by="worker").summary()
 
 
 def describe(entry: dict[str, Any]) -> str:

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from xinfang.backlog.flagging import backlog_scan
 from xinfang.cases.clocks import LOCAL
 from xinfang.ops.audit import purge_expired_audit
 from xinfang.ops.retention import anonymise_expired
-from xinfang.routing.versions import scheduled_retrain
+from xinfang.routing import versions
 from xinfang.worker.models import DailyRun
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,25 @@ def _retention(now: dt.datetime) -> str:
     return f"保存期限：匿名化 {anonymise_expired(now, limit=5000)} 件，删除过期查看记录 {purge_expired_audit(now)} 条"
 
 
-# 智能分派重训 (xinfang/routing/versions.py): weekly, when enough new matters were confirmed
+WEEKDAYS = "一二三四五六日"
+
+
+def scheduled_retrain(now: dt.datetime) -> str:
+    """智能分派重训 (xinfang/routing/versions.py), from 03:00 Beijing: on the weekday
+    `XINFANG_ROUTING_RETRAIN_WEEKDAY` (1 Monday … 7 Sunday, 0 never) retrain when at least
+    `XINFANG_ROUTING_RETRAIN_MIN_NEW` matters were confirmed since the last version; the
+    training is stopped after `XINFANG_ROUTING_RETRAIN_SECONDS`. Returns what it did."""
+    weekday = settings.XINFANG_ROUTING_RETRAIN_WEEKDAY
+    if not weekday:
+        return "智能分派重训：已关闭"
+    if timezone.localtime(now, LOCAL).isoweekday() != weekday:
+        return f"智能分派重训：每周{WEEKDAYS[weekday - 1]}进行，今天不训练"
+    fresh, wanted = versions.confirmed_since_last(), settings.XINFANG_ROUTING_RETRAIN_MIN_NEW
+    if fresh < wanted:
+        return f"智能分派重训：上次训练后新确认事项 {fresh} 件，不足 {wanted} 件，不训练"
+    return versions.retrain(now, by="worker").summary()
+
+
 JOBS = (
     DailyJob("backlog_scan", _backlog_scan),
     DailyJob("retention", _retention, hour=2),
