@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -147,9 +147,10 @@ def record_event(
 
 
 def save_case(case: Case) -> None:
-    case.version = F("version") + 1
+    """Save a matter read by `lock_case` in this transaction: the row lock makes the version read
+    the stored one, so the next is known without reading it back."""
+    case.version += 1
     case.save()
-    case.refresh_from_db(fields=["version"])
 
 
 # ---------------------------------------------------------------- the writer

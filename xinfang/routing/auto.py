@@ -165,13 +165,20 @@ def route_registered(case: Case, *, at: dt.datetime | None = None) -> Case | Non
         },
     }
     try:
-        case_transition(case=case, name="route", by=None, params=params, at=at)
+        routed = case_transition(case=case, name="route", by=None, params=params, at=at)
     except (ValidationError, TransitionNotAllowed, ConcurrentChange) as exc:
         # e.g. the catalogue's unit is one the report accuses (回避): a clerk routes it
         log.info("智能派单未执行 %s：%s", case.number, exc)
         return None
-    case.refresh_from_db()
+    _copy_fields(routed, into=case)
     return case
+
+
+def _copy_fields(source: Case, *, into: Case) -> None:
+    """The saved row's fields onto the caller's object (as refresh_from_db, without the read)."""
+    for field in Case._meta.concrete_fields:
+        setattr(into, field.attname, getattr(source, field.attname))
+    into._state.fields_cache = dict(source._state.fields_cache)
 
 
 # ---------------------------------------------------------------- outcomes and self-pause
