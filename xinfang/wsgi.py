@@ -26,8 +26,8 @@ application = WhiteNoise(
     max_age=3600,
 )
 
-# 答复知识库: load (or build) the similar-reply index while the process waits for its first
-# request, not during a clerk's (xinfang/answers/index.py)
-from xinfang.answers.index import warm_in_background  # noqa: E402 - after Django is set up
+# 答复知识库: the first request a web process serves starts loading (or building) the similar-reply
+# index in the background, so no clerk's reply form waits for it (xinfang/answers/index.py)
+from xinfang.answers.index import warming  # noqa: E402 - after Django is set up
 
-warm_in_background()
+application = warming(application)

@@ -153,8 +153,8 @@ def test_the_warm_up_builds_the_index_before_any_search(county, people, starter_
 
 @pytest.mark.django_db(transaction=True)
 def test_a_web_process_warms_the_index_at_boot_and_the_next_one_loads_it(tmp_path):
-    """Two fresh processes importing the web entry point: the first builds the index in the
-    background and saves it; the second loads the file (no build) before any request."""
+    """Two fresh web processes, each serving one request (a login page): the first builds the
+    index in the background and saves it; the second loads the file (no build)."""
     ReplyEntry.objects.bulk_create(
         ReplyEntry(
             source=Source.STARTER,
@@ -170,8 +170,13 @@ def test_a_web_process_warms_the_index_at_boot_and_the_next_one_loads_it(tmp_pat
     folder = tmp_path / "answers-index"
     env = live.env_for(tmp_path, url, XINFANG_ANSWERS_INDEX_DIR=str(folder))
     probe = (
-        "import xinfang.wsgi; from xinfang.answers import index; calls = []; "
+        "import io, xinfang.wsgi; from xinfang.answers import index; calls = []; "
         "real = index._build; index._build = lambda s: calls.append(1) or real(s); "
+        "assert index._warming is None; "  # nothing at import (gunicorn --preload forks after)
+        "environ = {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/accounts/login/', 'SERVER_NAME': "
+        "'127.0.0.1', 'SERVER_PORT': '80', 'HTTP_HOST': '127.0.0.1', 'wsgi.url_scheme': 'http',"
+        " 'wsgi.input': io.BytesIO(), 'wsgi.errors': io.StringIO()}; "
+        "b''.join(xinfang.wsgi.application(environ, lambda status, headers, *a: None)); "
         "index._warming.join(60); print(len(index._built.ids), len(calls))"
     )
     run = functools.partial(

@@ -19,8 +19,9 @@ whole, and neither on a request's time:
   for a table that went back (a restore) is ignored. An index that grew by a tenth since its file
   was written is saved again, from a background thread. Two processes starting together build
   it once: the second waits on the file's lock, then loads it;
-- a web process (xinfang/wsgi.py) starts `warm_in_background()` at boot: a daemon thread loads or
-  builds the index before the first clerk asks;
+- a web process (xinfang/wsgi.py, `warming`) starts `warm_in_background()` on the first request
+  it serves, whatever it is: a daemon thread loads or builds the index while that request and the
+  next are answered, before a clerk opens a reply form;
 - a search that finds the index being built by another thread waits at most `WAIT_SECONDS`, then
   answers with what the process has (nothing, in a process still warming up): a panel without
   suggestions, never an error or a ten-second wait;
@@ -40,9 +41,10 @@ import logging
 import os
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -379,6 +381,22 @@ def warm_in_background() -> threading.Thread:
         _warming = threading.Thread(target=_warm, name="answers-index-warm", daemon=True)
         _warming.start()
     return _warming
+
+
+def warming(app: Callable) -> Callable:
+    """The WSGI application, starting `warm_in_background()` on the first request each process
+    serves. Not at import: with `gunicorn --preload` the import happens in the master, and a
+    thread running there when it forks the web processes could leave them a held lock."""
+    started_in = 0
+
+    def application(environ: dict, start_response: Callable) -> Any:
+        nonlocal started_in
+        if started_in != os.getpid():
+            started_in = os.getpid()
+            warm_in_background()
+        return app(environ, start_response)
+
+    return application
 
 
 def _warm() -> None:
