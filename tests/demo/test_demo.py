@@ -11,8 +11,10 @@ import phonenumbers
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 from stdnum.cn import ric
 
+from tests.demo.conftest import demo_base_csv
 from tests.factories import bj
 from xinfang.cases import clocks, search
 from xinfang.cases.models import (
@@ -76,11 +78,20 @@ SEARCH_WORDS = ("欠薪", "物业", "噪音")
 
 
 @pytest.fixture(scope="module")
-def _bulk_world(django_db_setup, django_db_blocker) -> dict:
+def _bulk_world(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
     """One bulk run for the module's read-only tests: what they read (the matters, the units'
     paths, the search's answers) is taken inside a transaction that is then rolled back."""
     world: dict = {}
-    with django_db_blocker.unblock(), pytest.raises(_Rollback), transaction.atomic():
+    folder = tmp_path_factory.mktemp("demo-bulk")  # its model: never the developer's var/
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            XINFANG_ROUTING_MODEL=str(folder / "routing-model.joblib"),
+            XINFANG_ROUTING_BASE_CSV=str(demo_base_csv(folder)),
+        ),
+        pytest.raises(_Rollback),
+        transaction.atomic(),
+    ):
         org = ensure_demo_org()
         generate(cases=N, seed=7, now=NOW, use_bulk=True, org=org, batch_size=17)
         world["matters"] = snapshot()

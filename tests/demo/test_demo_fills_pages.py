@@ -4,12 +4,15 @@ screening round, all through the apps' services, dated from the demo's `now`, on
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import time_machine
 from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 
+from tests.demo.conftest import demo_base_csv
 from tests.factories import bj
 from xinfang.backlog.models import BacklogCase, ScreeningEntry, ScreeningRound
 from xinfang.cases.models import Case, State
@@ -25,6 +28,7 @@ from xinfang.reception.models import (
     ReceptionRecord,
     RotaDay,
 )
+from xinfang.routing.models import AutoRoute
 from xinfang.routing.views import TRAIN_HINT
 
 NOW = bj(2026, 11, 20, 15, 30)  # a Friday
@@ -42,7 +46,10 @@ def _demo_world(django_db_setup, django_db_blocker, tmp_path_factory):
     model = tmp_path_factory.mktemp("demo-fill") / "routing-model.joblib"
     with (
         django_db_blocker.unblock(),
-        override_settings(XINFANG_ROUTING_MODEL=str(model)),
+        override_settings(
+            XINFANG_ROUTING_MODEL=str(model),
+            XINFANG_ROUTING_BASE_CSV=str(demo_base_csv(model.parent)),
+        ),
         time_machine.travel(NOW, tick=False),
         pytest.raises(_Rollback),
         transaction.atomic(),
@@ -92,6 +99,25 @@ def test_a_registered_matter_shows_suggestions_of_a_model_trained_on_the_demo(
     assert suggestions is not None and len(suggestions.items) >= 1
     assert TRAIN_HINT not in response.content.decode()
     assert "尚未训练分派模型" not in response.content.decode()
+
+
+def test_the_demo_shows_matters_the_model_routed_itself(demo, client):
+    """智能派单: the demo registers a few matters at the end, through the registration service;
+    the model routes those it is sure of, and the units have accepted some of them."""
+    _org, result = demo
+    auto = result.filled.auto
+    routes = AutoRoute.objects.select_related("case").order_by("routed_at")
+    assert auto["registered"] >= auto["routed"] == routes.count() >= 3
+    assert all(NOW - dt.timedelta(hours=6) <= r.routed_at <= NOW for r in routes)
+    first = routes.first()
+    assert first is not None and first.case.state == State.ACCEPTED
+    assert first.case.category is not None and first.case.lead_unit_id == first.unit_id
+    page = _client(client, "clerk").get(reverse("cases:detail", args=[first.case.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and '<span class="badge">智能派单</span>' in html
+    report = client.get(reverse("routing:report") + "?format=json&month=2026-11").json()["auto"]
+    assert report["auto_routed"] == routes.count()
+    assert report["right"] == auto["accepted"] >= 1 and report["precision"] == 1.0
 
 
 def test_the_rota_has_a_month_of_duty_days_with_leaders_in_turn(demo, client):

@@ -1,10 +1,12 @@
 """After the matters: what makes every page of the demo show something real.
 
-`fill_pages` trains the routing model on the demo's own decided matters (the command `xinfang
-routing train`), runs the daily backlog scan (`backlog_scan`), and through the apps' services
-puts a month of leader reception on the rota, a few reception records with the leaders'
-instructions, public bookings of the coming reception slots, and a screening round (矛盾纠纷排查)
-of issues (never of people).
+`fill_pages` trains the routing model on the demo's own decided matters (with a sample of the
+shipped labelled messages when they are there: `_train` says why), runs the daily backlog scan
+(`backlog_scan`), and through the apps' services puts a month of leader reception on the rota,
+a few reception records with the leaders' instructions, public bookings of the coming reception
+slots, and a screening round (矛盾纠纷排查) of issues (never of people). Last, the run's final few
+matters are registered as just in (`_live`): the model routes those it is sure of (智能派单), and
+the units have accepted the earlier ones, so the timeline and the routing report show it at work.
 
 Everything is dated relative to the demo's `now`, chosen by the seed, and done once: a part that
 is already there (a reception record of the office, an open slot ahead, the quarter's round, a
@@ -14,33 +16,63 @@ rota day in the month) is left as it is.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import random
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from io import StringIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from django.core.management import CommandError, call_command
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
 from xinfang.answers import conf as answers_conf
 from xinfang.answers.services import backfill, starter_load
 from xinfang.backlog import screening
 from xinfang.backlog.flagging import backlog_scan
 from xinfang.backlog.models import ScreeningRound
-from xinfang.cases import clocks
-from xinfang.cases.models import CLOSED_STATES, Case, Channel, Kind
+from xinfang.cases import clocks, services
+from xinfang.cases.models import CLOSED_STATES, Case, Channel, Kind, State
 from xinfang.demo import words
 from xinfang.demo.org import DemoOrg
+from xinfang.demo.plans import Plan, Planner
 from xinfang.orgs.models import Role, User
 from xinfang.reception import selectors as reception_selectors
 from xinfang.reception import services as reception
 from xinfang.reception.models import AppointmentSlot, ReceptionKind, ReceptionRecord, RotaDay
 from xinfang.routing import conf as routing_conf
 
+if TYPE_CHECKING:
+    from xinfang.routing.features import Row
+
 LOCAL = clocks.LOCAL
 TRAIN_LIMIT = 1000  # the newest decided matters the demo's model learns from: seconds, not minutes
+#: shipped labelled messages (XINFANG_ROUTING_BASE_CSV) the demo's model also learns from, each
+#: cut to its title and the first BASE_CHARS characters (the time goes with the characters)
+BASE_SAMPLE = 1200
+BASE_CHARS = 200
+#: cross-validation folds of the demo's training (the threshold of 智能派单 is chosen on them);
+#: `xinfang routing train` and the scheduled retrain use five
+DEMO_FOLDS = 3
+#: what the command prints of the training (the model file's metadata)
+MODEL_KEYS = (
+    "version",
+    "source",
+    "n_train",
+    "n_office",
+    "n_base",
+    "labels",
+    "train_seconds",
+    "cv_macro_f1",
+    "auto_threshold",
+    "auto_cv_precision",
+    "auto_cv_coverage",
+)
+LIVE_SPAN = dt.timedelta(hours=3)  # the demo's last matters come in over these hours (智能派单)
 RECORDS = 8  # reception records over the last month
 SLOT_DAYS = 5  # working days ahead with bookable reception slots
 
@@ -142,6 +174,7 @@ class Filled:
     """What `fill_pages` did, for the command to print."""
 
     model: dict = field(default_factory=dict)  # the training's own summary, or {"error": ...}
+    auto: dict = field(default_factory=dict)  # 智能派单 of the last matters: registered, routed...
     answers: dict = field(default_factory=dict)  # knowledge-base entries: office, starter
     backlog: int = 0  # matters the scan made backlog cases
     rota_days: int = 0
@@ -154,19 +187,27 @@ class Filled:
 
 
 def fill_pages(
-    *, org: DemoOrg, seed: int, now: dt.datetime, model_path: str | Path | None = None
+    *,
+    org: DemoOrg,
+    seed: int,
+    now: dt.datetime,
+    model_path: str | Path | None = None,
+    live: int = 0,
 ) -> Filled:
-    """Train, scan and fill the rota, reception, bookings and screening (see the module)."""
+    """Train, scan and fill the rota, reception, bookings and screening, and register `live`
+    matters as just in (see the module)."""
     filled = Filled()
     rng = random.Random(f"demo-fill-{seed}")
     steps = [
-        ("routing", lambda: _train(filled, model_path)),
+        ("routing", lambda: _train(filled, model_path, seed, now)),
         ("answers", lambda: _answers(filled)),
         ("backlog", lambda: _scan(filled, now)),
         ("rota", lambda: _rota(filled, org, now)),
         ("reception", lambda: _records(filled, org, now, rng)),
         ("bookings", lambda: _bookings(filled, org, now, rng)),
         ("screening", lambda: _screening(filled, org, now)),
+        # last: the steps above are the same whether or not the demo's last matters came in
+        ("auto", lambda: _live(filled, org, seed, now, live)),
     ]
     for name, step in steps:
         started = time.perf_counter()
@@ -178,22 +219,146 @@ def fill_pages(
 # ---------------------------------------------------------------- routing and backlog
 
 
-def _train(filled: Filled, model_path: str | Path | None) -> None:
-    """`xinfang routing train` on the demo's decided matters; the model file is replaced at once
-    (written beside it, then renamed), so a running server never reads half a file."""
+def _train(filled: Filled, model_path: str | Path | None, seed: int, now: dt.datetime) -> None:
+    """The routing model of the demo, from its decided matters and, when the shipped labelled
+    data are there, BASE_SAMPLE of their messages; the model file is replaced at once (written
+    beside it, then renamed), so a running server never reads half a file.
+
+    Why the shipped messages: the demo's matters come from a few templates per category, so
+    the cross-validation of a model trained on them alone makes no mistake at all. The
+    confidence of 智能派单 then has nothing to learn from (its threshold comes out as 1.0, the
+    rounded softmax of every training row), and the model is as sure of "你好" as of a wage
+    complaint. Real messages, with their real confusions, give the threshold a meaning: what a
+    newcomer types is routed when the model is sure, and waits for a clerk when it is not.
+    A category with fewer decided matters than DEMO_FOLDS (a very small demo) is left out:
+    cross-validation needs that many of each, and its matters simply wait for a clerk.
+    """
+    from xinfang.routing import classifier, features, selectors
+
     path = Path(model_path or routing_conf.model_path())
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    out = StringIO()
-    try:
-        call_command(
-            "routing", "train", "--limit", str(TRAIN_LIMIT), "--model", str(partial), stdout=out
-        )
-    except CommandError as exc:  # too few decided matters (a very small demo)
-        partial.unlink(missing_ok=True)
-        filled.model = {"error": str(exc)}
+    office = [features.Row(*r) for r in selectors.training_rows(TRAIN_LIMIT)]
+    base = _base_sample(seed)
+    counts = Counter(r.label for r in office + base)
+    rows = [r for r in office + base if counts[r.label] >= DEMO_FOLDS]
+    labels = sorted({r.label for r in rows})
+    if len(rows) < 10 or len(labels) < 2:  # too few decided matters (a very small demo)
+        filled.model = {"error": f"训练数据不足：{len(rows)} 条、{len(labels)} 个类别"}
         return
+    started = time.perf_counter()
+    model = classifier.train(rows, features.Config(calibration_folds=DEMO_FOLDS))
+    seconds = round(time.perf_counter() - started, 1)
+    source = "cases" + (f"+base:{Path(settings.XINFANG_ROUTING_BASE_CSV).name}" if base else "")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    meta = classifier.save(
+        model,
+        partial,
+        {
+            "version": f"{timezone.localtime(now):%Y%m%d-%H%M%S}-demo",
+            "source": source,
+            "n_train": len(rows),
+            "n_office": sum(counts[r.label] >= DEMO_FOLDS for r in office),
+            "n_base": sum(counts[r.label] >= DEMO_FOLDS for r in base),
+            "label_counts": {label: counts[label] for label in labels},
+            "train_seconds": seconds,
+            "trained_at": now.isoformat(timespec="seconds"),
+        },
+    )
     os.replace(partial, path)
-    filled.model = {**json.loads(out.getvalue().strip().splitlines()[-1]), "model": str(path)}
+    filled.model = {**{k: meta.get(k) for k in MODEL_KEYS}, "model": str(path)}
+
+
+def _base_sample(seed: int) -> list[Row]:
+    """BASE_SAMPLE of the shipped labelled messages (none when the setting is empty or the file
+    is not there), the same ones for the same seed, each cut to BASE_CHARS characters."""
+    from xinfang.routing import features, versions
+
+    rows = versions.base_rows()
+    chosen = random.Random(f"demo-base-{seed}").sample(rows, min(BASE_SAMPLE, len(rows)))
+    return [features.Row(r.title, r.content[:BASE_CHARS], r.label) for r in chosen]
+
+
+def _live(filled: Filled, org: DemoOrg, seed: int, now: dt.datetime, count: int) -> None:
+    """智能派单 at work: `count` matters registered as just in, over the last hours before
+    `now` (after the demo's last matter, so the numbers keep registration order), through the
+    registration service with no category, as a portal message or a clerk who leaves the
+    category to the model. The model routes those it is sure of by the route transition
+    (`routing.auto.route_registered`: what the 已登记 reaction runs once a registration
+    commits, called here in the registration's own transaction so that it happens at the
+    matter's time, and also when a caller holds a transaction); the others wait for a clerk.
+    The units have accepted the earlier half of the routed ones: the routing report's
+    precision in practice counts them.
+    """
+    from xinfang.routing import auto, engine
+
+    if count <= 0:
+        return
+    model = engine.load_model()
+    threshold = auto.threshold_of(model)
+    if not settings.XINFANG_AUTO_ROUTE:
+        why = "智能派单未开启（XINFANG_AUTO_ROUTE）"
+    elif model is None or threshold is None:
+        why = "模型未达到智能派单的目标准确率"
+    else:
+        why = auto.paused_reason()
+    latest = Case.objects.aggregate(at=Max("registered_at"))["at"]
+    start = max(latest or now - LIVE_SPAN, now - LIVE_SPAN)
+    end = now - dt.timedelta(minutes=2)
+    if end <= start:  # the last matter came in minutes ago: these come right after it
+        start, end = latest or now, now
+    times = [start + (end - start) * (i + 1) / (count + 1) for i in range(count)]
+    planner = Planner(org, seed=seed + 1, now=now, total=4 * count)
+    routed: list[tuple[Case, dt.datetime]] = []
+    registered = 0
+    for plan, at in zip(_fresh_plans(planner), times, strict=False):
+        by = None if plan.channel == Channel.ONLINE else org.users["clerk"]
+        registration = services.Registration(
+            office=org.office,
+            channel=plan.channel,
+            kind=plan.kind,
+            title=plan.title,
+            content=plan.content,
+            place=org.places[plan.place],
+            petitioner=plan.petitioner,
+            group_size=plan.group_size,
+            representatives=plan.representatives,
+            no_accused_unit=True,
+        )
+        with transaction.atomic():
+            case = services.case_register(registration, by=by, at=at).case
+            done = auto.route_registered(case, at=at)
+        registered += 1
+        if done is not None and done.state == State.ROUTED:
+            routed.append((done, at))
+    accepted = 0
+    for case, at in routed[: (len(routed) + 1) // 2]:
+        officer = _officer_of(org, case.lead_unit_id)
+        if officer is None:
+            continue
+        services.case_accept(case=case, by=officer, at=at + (now - at) / 2)
+        accepted += 1
+    filled.auto = {
+        "registered": registered,
+        "routed": len(routed),
+        "accepted": accepted,
+        "threshold": threshold,
+        "why_not": why,
+    }
+
+
+def _fresh_plans(planner: Planner) -> Iterator[Plan]:
+    """Plans of new matters (no repeat of an earlier one, no report naming a unit)."""
+    for index in range(planner.total):
+        if planner.skeleton(index, pending_ok=True) is None:
+            continue
+        plan = planner.plan(index)
+        if plan.prior is None and not plan.accused_unit:
+            yield plan
+
+
+def _officer_of(org: DemoOrg, unit_id: int | None) -> User | None:
+    return next(
+        (u for u in org.users.values() if u.unit_id == unit_id and u.role == Role.OFFICER), None
+    )
 
 
 def _answers(filled: Filled) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from xinfang.cases import clocks, search, services
 from xinfang.cases.models import HOTLINE_KINDS, Case, State
 from xinfang.cases.workflow import CITIZEN_WINDOWS
 from xinfang.demo.builder import Builder
-from xinfang.demo.fill import Filled, fill_pages
+from xinfang.demo.fill import LIVE_SPAN, Filled, fill_pages
 from xinfang.demo.org import DemoOrg, ensure_demo_org
 from xinfang.demo.plans import Planner
 from xinfang.demo.replay import _Replay
@@ -34,6 +35,9 @@ S = State
 
 SERVICE_PATH_MAX = 2000  # up to this many matters go through the services by default
 BATCH_SIZE = 5000  # matters per transaction on the bulk path
+#: with the pages filled, the run's last matters (a tenth, at most this many) are registered
+#: after training as just in, and the model routes those it is sure of (fill._live)
+LIVE = 10
 
 # ---------------------------------------------------------------- the run
 
@@ -70,7 +74,8 @@ def generate(
     `workers`: processes that plan and build matters for the bulk path while this one writes
     (None: one per CPU for large runs; 0: all in this process). The data do not depend on it.
     `fill`: then train the routing model, run the backlog scan and fill the rota, reception,
-    bookings and screening (`fill.fill_pages`), so that every page has something to show.
+    bookings and screening (`fill.fill_pages`), so that every page has something to show; the
+    last tenth of the matters (at most LIVE) then come in as news, for 智能派单 to route.
     """
     started = time.monotonic()
     org = org or ensure_demo_org()
@@ -79,17 +84,36 @@ def generate(
         use_bulk = cases > SERVICE_PATH_MAX
     if workers is None:
         workers = (os.cpu_count() or 1) if use_bulk and cases >= 20000 else 0
-    planner = Planner(org, seed=seed, now=now, total=cases)
-    registered = _first_pass(planner, cases, workers)
-    order = sorted(range(cases), key=registered.__getitem__)
-    if use_bulk:
-        _run_bulk(planner, order, registered, batch_size, workers, progress, started)
-    else:
-        _run_services(planner, order, progress, started)
-    result = _summary(cases, "bulk" if use_bulk else "services", started, now)
-    if fill:
-        result.filled = fill_pages(org=org, seed=seed, now=now)
+    live = min(LIVE, cases // 10) if fill else 0  # the last ones come in as news (智能派单)
+    planned = cases - live
+    # the plans end LIVE_SPAN before `now`: the last hours are the live matters'
+    planner = Planner(org, seed=seed, now=now - LIVE_SPAN if live else now, total=planned)
+    registered = _first_pass(planner, planned, workers)
+    order = sorted(range(planned), key=registered.__getitem__)
+    with _plans_route():
+        if use_bulk:
+            _run_bulk(planner, order, registered, batch_size, workers, progress, started)
+        else:
+            _run_services(planner, order, progress, started)
+    seconds = time.monotonic() - started
+    filled = fill_pages(org=org, seed=seed, now=now, live=live) if fill else None
+    result = _summary(cases, "bulk" if use_bulk else "services", seconds, now)
+    result.filled = filled
     return result
+
+
+@contextmanager
+def _plans_route():
+    """智能派单 off while the plans are replayed: each plan decides its own routes, and a matter
+    of the last weeks registered while a model is in place (a second run, a database rebuilt
+    beside an old model file) must not be routed by the model before its plan routes it. The
+    demo's last registrations are routed by the model after training (`fill._live`)."""
+    was = settings.XINFANG_AUTO_ROUTE
+    settings.XINFANG_AUTO_ROUTE = False
+    try:
+        yield
+    finally:
+        settings.XINFANG_AUTO_ROUTE = was
 
 
 # What forked worker processes read; set before a pool starts (workers never touch the database).
@@ -255,7 +279,7 @@ def _prepare(chunk: list[tuple[int, int, int]]) -> list[Prepared]:
     return out
 
 
-def _summary(total: int, path: str, started: float, now: dt.datetime) -> Result:
+def _summary(total: int, path: str, seconds: float, now: dt.datetime) -> Result:
     from django.db.models import Count
 
     from xinfang.cases.selectors import due_soon_cases, overdue_cases
@@ -265,7 +289,7 @@ def _summary(total: int, path: str, started: float, now: dt.datetime) -> Result:
     return Result(
         created=total,
         path=path,
-        seconds=time.monotonic() - started,
+        seconds=seconds,
         states=states,
         overdue=overdue_cases(office_clocks, now).count(),
         due_soon=due_soon_cases(office_clocks, now).count(),

@@ -104,10 +104,21 @@ class Command(BaseCommand):
         if "error" in model:
             self.stdout.write(f"分派模型未训练：{model['error']}")
         else:
+            base = f"、参考留言 {model['n_base']} 条" if model.get("n_base") else ""
             self.stdout.write(
-                f"分派模型已训练：{model.get('n_train', 0)} 件已分类事项、"
-                f"{len(model.get('labels', []))} 个类别，用时 {seconds.get('routing', 0):.1f} 秒"
-                f"（{model.get('model', '')}）"
+                f"分派模型已训练：{model.get('n_office', model.get('n_train', 0))} 件已分类事项"
+                f"{base}、{len(model.get('labels') or [])} 个类别，"
+                f"用时 {seconds.get('routing', 0):.1f} 秒（{model.get('model', '')}）"
+            )
+            self.stdout.write(f"  {_auto_line(model)}")
+        auto = filled.auto
+        if auto:
+            rest = "，其余待登记员转送" if auto["routed"] < auto["registered"] else ""
+            why = f"（{auto['why_not']}）" if auto.get("why_not") else ""
+            self.stdout.write(
+                f"智能派单：最后 {auto['registered']} 件作为新事项登记，模型自动转送 "
+                f"{auto['routed']} 件（其中 {auto['accepted']} 件已由责任单位受理）{rest}{why}；"
+                "见各事项的办理过程与“分派建议采纳情况”月报"
             )
         self.stdout.write(
             f"答复知识库：本机构答复 {filled.answers.get('office', 0)} 条、参考答复 "
@@ -128,3 +139,18 @@ class Command(BaseCommand):
         for role, username, password, unit in login_table(org):
             self.stdout.write(f"  {role:<8} {username:<11} {password:<12} {unit}")
         self.stdout.write("  各责任单位另有经办人 <单位>_officer 与负责人 <单位>_head，密码相同。")
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f}%"
+
+
+def _auto_line(model: dict) -> str:
+    """The training's figures of 智能派单 (chosen on cross-validation of the training rows)."""
+    threshold = model.get("auto_threshold")
+    if threshold is None:
+        return "智能派单：交叉验证未达到目标准确率，不自动转送"
+    return (
+        f"智能派单阈值 {threshold:.3f}（交叉验证：准确率 {_percent(model.get('auto_cv_precision'))}，"
+        f"覆盖率 {_percent(model.get('auto_cv_coverage'))}）"
+    )
