@@ -165,8 +165,15 @@ DATABASES = {"default": _database()}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and a writer work at once; a busy timeout makes a second
     # writer wait instead of failing with "database is locked".
+    # wal_autocheckpoint: the commit that finds the log past this many pages copies it into the
+    # database (a checkpoint, with an fsync): at a million matters tens of milliseconds, paid by
+    # every ~10th registration with SQLite's default of 1,000. `xinfang worker` checkpoints
+    # about every second (maintenance.checkpoint_wal), so a request meets this bound (4 KiB
+    # pages) only when no worker runs or while it is in a long pass.
+    SQLITE_AUTOCHECKPOINT = env_int("XINFANG_SQLITE_AUTOCHECKPOINT", 10000, minimum=0)
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT};",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }

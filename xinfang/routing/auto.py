@@ -123,18 +123,20 @@ def decide(case: Case, model: classifier.Model | None = None) -> Decision | None
     if found is None:
         return None
     label, confidence = found
+    version = engine.model_version(model)
+    if case.category_id is None:  # the usual case: the category and its line in one query
+        line = engine.catalogue_pick_by_label(label, case.place_id)
+        return Decision(label, confidence, version, *line) if line else None
     top = Category.objects.filter(parent__isnull=True, name=label).first()
-    if top is None:
-        return None
     given = case.category
-    if given is not None and top.pk not in (given.pk, given.parent_id):
+    if top is None or given is None or top.pk not in (given.pk, given.parent_id):
         return None  # the registering clerk chose another category: a person decides
     # a subcategory the clerk gave picks its own catalogue line; else the top's first line
-    chosen = given if given is not None and given.parent_id == top.pk else top
+    chosen = given if given.parent_id == top.pk else top
     sub, unit = engine.catalogue_pick(chosen, case.place_id)
     if unit is None:
         return None
-    return Decision(label, confidence, engine.model_version(model), sub or chosen, unit)
+    return Decision(label, confidence, version, sub or chosen, unit)
 
 
 # ---------------------------------------------------------------- routing a new matter

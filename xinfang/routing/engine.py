@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,9 +121,31 @@ def _catalogue_picks(
     if not tops:
         return {}
     asked = {t.pk for t in tops}
+    rules = DispatchRule.objects.filter(Q(category__in=tops) | Q(category__parent__in=tops))
+    best = _best_rules(rules, chain, lambda rule: rule.category_id in asked)
+    return {top_id: (rule.category, rule.unit) for top_id, rule in best.items()}
+
+
+def catalogue_pick_by_label(label: str, place_id: int | None) -> tuple[Category, Unit] | None:
+    """`catalogue_pick` of the top-level category named `label`: (the line's category, its unit),
+    the category found in the same query (智能派单's hot path); None when no line applies."""
     rules = DispatchRule.objects.filter(
-        Q(category__in=tops) | Q(category__parent__in=tops)
-    ).select_related("category__parent", "unit")
+        Q(category__name=label, category__parent__isnull=True)
+        | Q(category__parent__name=label, category__parent__parent__isnull=True)
+    )
+    best = _best_rules(rules, history.place_chain(place_id), lambda r: r.category.parent_id is None)
+    if not best:
+        return None
+    rule = next(iter(best.values()))  # one top-level category has that name
+    return rule.category, rule.unit
+
+
+def _best_rules(
+    rules: QuerySet[DispatchRule], chain: list[int], is_top: Callable[[DispatchRule], bool]
+) -> dict[int, DispatchRule]:
+    """The catalogue line that wins for each top-level category among `rules`: the most specific
+    place (the place itself, then its ancestors, then a rule for everywhere); among lines equally
+    specific, the lowest category code. `is_top`: the rule's own category is the top one."""
 
     def rank(rule: DispatchRule) -> tuple[int, str]:
         if rule.place_id is None:
@@ -135,16 +157,16 @@ def _catalogue_picks(
         )
 
     best: dict[int, DispatchRule] = {}
-    for rule in rules:
+    for rule in rules.select_related("category__parent", "unit"):
         if not rule_applies(rule, chain):
             continue
         # the category asked for itself, or the first level above the rule's line
-        top_id = rule.category_id if rule.category_id in asked else rule.category.parent_id
-        if top_id is None:  # not possible by the filter above; says so to the type checker
+        top_id = rule.category_id if is_top(rule) else rule.category.parent_id
+        if top_id is None:  # not possible by the filters; says so to the type checker
             continue
         if top_id not in best or rank(rule) < rank(best[top_id]):
             best[top_id] = rule
-    return {top_id: (rule.category, rule.unit) for top_id, rule in best.items()}
+    return best
 
 
 def rule_applies(rule: DispatchRule, chain: list[int]) -> bool:

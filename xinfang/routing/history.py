@@ -24,11 +24,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from xinfang.cases.models import Case, Kind
-from xinfang.orgs.models import Category, Place, Unit
+from xinfang.orgs.models import Category, Unit
 from xinfang.routing import similar
 
 MIN_SUPPORT = 2  # precedents under a first-level category before history speaks for it
@@ -64,13 +65,29 @@ class HistoryPick:
     support: int  # how many precedents (依据：相似事项 N 件)
 
 
+MAX_PLACE_DEPTH = 10  # 省、市、县、乡、村 and a margin; also ends a cycle an import made
+PLACE_CHAIN_SQL = """WITH RECURSIVE chain(id, parent_id, depth) AS (
+    SELECT id, parent_id, 0 FROM orgs_place WHERE id = %s
+    UNION ALL
+    SELECT p.id, p.parent_id, c.depth + 1 FROM orgs_place p
+    JOIN chain c ON p.id = c.parent_id WHERE c.depth < %s
+) SELECT id FROM chain ORDER BY depth"""  # orgs.Place's table
+
+
 def place_chain(place_id: int | None) -> list[int]:
-    """The place and its ancestors, nearest first."""
-    chain: list[int] = []
-    parents = dict(Place.objects.values_list("id", "parent_id")) if place_id else {}
-    while place_id and place_id not in chain:
-        chain.append(place_id)
-        place_id = parents.get(place_id)
+    """The place and its ancestors, nearest first.
+
+    One recursive query along the parents only: a province's table holds tens of thousands of
+    villages, which every registration's suggestion would otherwise read."""
+    if not place_id:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(PLACE_CHAIN_SQL, [place_id, MAX_PLACE_DEPTH])
+        chain: list[int] = []
+        for (pk,) in cursor.fetchall():
+            if pk in chain:  # a cycle: the chain ends where it repeats
+                break
+            chain.append(pk)
     return chain
 
 

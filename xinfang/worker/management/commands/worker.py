@@ -6,7 +6,8 @@ meanwhile, `--once` runs it in line), makes final the matters whose review windo
 overdue supervision, refreshes the rates' rollup, queues staff reminders and daily digests, runs
 one queued export, (every five minutes) computes this month's hot-issue page and each
 supervisor's default dashboard into the shared cache, and (hourly) refreshes the database's
-planner statistics.
+planner statistics. About every second, on SQLite, it merges the search index's segments and checkpoints the
+write-ahead log, so that the web's commits seldom wait for either (`worker.maintenance`).
 
 Between passes it delivers the outbox: batch after batch while messages are due, with no pause,
 and when the queue is empty it looks again every `--poll` seconds. Messages go most urgent
@@ -37,10 +38,11 @@ from xinfang.reports import panels, rollup
 from xinfang.routing import selectors as routing
 from xinfang.supervision import services as supervision
 from xinfang.worker import daily
-from xinfang.worker.maintenance import refresh_statistics
+from xinfang.worker.maintenance import checkpoint_wal, merge_search_index, refresh_statistics
 
 STATISTICS_SECONDS = 3600  # hourly
 HOT_SECONDS = 300  # every five minutes, inside the hot page's ten-minute cache life
+CHECKPOINT_SECONDS = 1.0  # SQLite's log: short enough that a request's commit seldom copies it
 
 
 class Command(BaseCommand):
@@ -63,9 +65,13 @@ class Command(BaseCommand):
         if not once:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
-        last_statistics = last_hot = next_pass = float("-inf")
+        last_statistics = last_hot = last_checkpoint = next_pass = float("-inf")
         while not stop.is_set():
             started = time.monotonic()
+            if started - last_checkpoint >= CHECKPOINT_SECONDS:
+                merge_search_index()
+                checkpoint_wal()
+                last_checkpoint = started
             if started >= next_pass:
                 next_pass = started + interval
                 if started - last_statistics >= STATISTICS_SECONDS:
