@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tests.factories import bj
 from tests.routing.helpers import synthetic_rows, write_csv
+from tests.routing.test_versions import _scored
 from xinfang.routing import auto, classifier, engine, versions
 from xinfang.routing.models import AutoRouting
 
@@ -33,17 +34,6 @@ def store(settings, tmp_path):
 def _install(store, version: str, score: float) -> None:
     model = classifier.train(synthetic_rows(10))
     classifier.save(model, store / "model.joblib", {"version": version, "cv_macro_f1": score})
-
-
-def _scored(monkeypatch, score: float) -> None:
-    real = classifier.train
-
-    def train(rows, config=None):
-        model = real(rows, config)
-        model.metadata["cv_macro_f1"] = score
-        return model
-
-    monkeypatch.setattr(classifier, "train", train)
 
 
 def _pause(reason: str = PAUSE) -> dt.datetime:
